@@ -1,0 +1,103 @@
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
+
+from app.alliances import importer, service
+from app.alliances.models import AllianceLevel, AllianceStatus
+from app.alliances.schemas import (
+    AllianceCreate,
+    AllianceRead,
+    AllianceUpdate,
+    PublicAllianceRead,
+    StateCode,
+)
+from app.alliances.importer import ImportReport
+from app.core.deps import AllianceReader, CurrentUser, DbDep, admin_user
+from app.core.errors import problem_responses
+from app.core.etags import IfMatch, set_etag
+from app.core.pagination import Page, PageParams, page_params, set_link_header
+
+router = APIRouter(prefix="/alliances", tags=["alliances"], responses=problem_responses(401, 403))
+public_router = APIRouter(prefix="/public/alliances", tags=["public"])
+PageDep = Annotated[PageParams, Depends(page_params)]
+Search = Annotated[str | None, Query(max_length=100, description="Part of name or municipality")]
+
+
+@router.get("", name="alliances-list", response_model=Page[AllianceRead],
+            responses=problem_responses(422))
+async def list_alliances(
+    request: Request, response: Response, db: DbDep, principal: AllianceReader, page: PageDep,
+    state: StateCode | None = None, status_: Annotated[AllianceStatus | None, Query(alias="status")] = None,
+    level: AllianceLevel | None = None, q: Search = None,
+    sort: service.SortField = "name",
+) -> Page[AllianceRead]:
+    items, cursor, total = await db.run(
+        service.list_alliances, page, principal, state=state, status=status_, level=level, q=q,
+        sort=sort,
+    )
+    set_link_header(request, response, cursor)
+    return Page(items=items, next_cursor=cursor, total=total)
+
+
+@router.post("", name="alliances-create", response_model=AllianceRead,
+             status_code=status.HTTP_201_CREATED, dependencies=[Depends(admin_user)],
+             responses=problem_responses(409, 422))
+async def create_alliance(body: AllianceCreate, db: DbDep, response: Response) -> AllianceRead:
+    alliance = await db.run(service.create_alliance, body)
+    response.headers["Location"] = f"/api/v1/alliances/{alliance.id}"
+    set_etag(response, "alliance", alliance.id, alliance.version)
+    return alliance
+
+
+@router.post("/import", name="alliances-import", response_model=ImportReport,
+             dependencies=[Depends(admin_user)], responses=problem_responses(413, 415, 422),
+             summary="Import alliances from CSV or XLSX (all or nothing)")
+async def import_alliances(
+    db: DbDep,
+    file: Annotated[UploadFile, File(description="CSV (UTF-8 or Windows-1252, , or ;) or XLSX")],
+    dry_run: bool = False,
+) -> ImportReport:
+    content = await file.read()
+    return await db.run(importer.import_alliances, content, file.filename or "", dry_run)
+
+
+@router.get("/{alliance_id}", name="alliances-get", response_model=AllianceRead,
+            responses=problem_responses(404))
+async def get_alliance(alliance_id: int, db: DbDep, principal: AllianceReader,
+                       response: Response) -> AllianceRead:
+    alliance = await db.run(service.read_alliance, alliance_id, principal)
+    set_etag(response, "alliance", alliance.id, alliance.version)
+    return alliance
+
+
+@router.patch("/{alliance_id}", name="alliances-update", response_model=AllianceRead,
+              responses=problem_responses(404, 409, 412, 422))
+async def update_alliance(
+    alliance_id: int, body: AllianceUpdate, db: DbDep, principal: CurrentUser, response: Response,
+    if_match: IfMatch = None,
+) -> AllianceRead:
+    alliance = await db.run(service.update_alliance, alliance_id, body, if_match, principal)
+    set_etag(response, "alliance", alliance.id, alliance.version)
+    return alliance
+
+
+@router.delete("/{alliance_id}", name="alliances-delete", dependencies=[Depends(admin_user)],
+               status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404, 412),
+               summary="Delete an alliance; one with history is dissolved instead")
+async def delete_alliance(alliance_id: int, db: DbDep, if_match: IfMatch = None) -> Response:
+    outcome: Literal["deleted", "dissolved"] = await db.run(service.delete_alliance, alliance_id, if_match)
+    return Response(status_code=status.HTTP_204_NO_CONTENT, headers={"X-Outcome": outcome})
+
+
+@public_router.get("", name="public-alliances-list", response_model=Page[PublicAllianceRead],
+                   responses=problem_responses(422), summary="The public Bündnisfinder")
+async def list_public_alliances(
+    request: Request, response: Response, db: DbDep, page: PageDep,
+    state: StateCode | None = None, level: AllianceLevel | None = None, q: Search = None,
+    sort: service.SortField = "name",
+) -> Page[PublicAllianceRead]:
+    items, cursor, total = await db.run(
+        service.list_alliances, page, None, state=state, level=level, q=q, sort=sort, public=True
+    )
+    set_link_header(request, response, cursor)
+    return Page(items=items, next_cursor=cursor, total=total)

@@ -1,0 +1,25 @@
+"""Mounts every domain router under /api/v1."""
+
+from fastapi import APIRouter
+
+from app.alliances.router import public_router as public_alliances_router
+from app.alliances.router import router as alliances_router
+from app.auth.router import clients_router, users_router
+from app.auth.router import router as auth_router
+
+api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(auth_router)
+api_router.include_router(users_router)
+api_router.include_router(clients_router)
+api_router.include_router(alliances_router)
+api_router.include_router(public_alliances_router)
+
+TAGS = [
+    {"name": "auth", "description": "Tokens (password and client credentials grants), refresh, "
+     "logout, invitations, the current caller."},
+    {"name": "users", "description": "Servicebüro: people and their roles."},
+    {"name": "clients", "description": "Servicebüro: partner systems (machine clients)."},
+    {"name": "alliances", "description": "Lokale Bündnisse: records, partners, contact persons, import."},
+    {"name": "public", "description": "No login: the Bündnisfinder and the seal registry."},
+    {"name": "health", "description": "Liveness and readiness probes."},
+]

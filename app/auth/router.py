@@ -1,0 +1,205 @@
+import base64
+import binascii
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response, status
+
+from app.auth import service, tokens
+from app.auth.models import Role
+from app.auth.schemas import (
+    AcceptInvitation,
+    ClientCreate,
+    ClientRead,
+    ClientUpdate,
+    ClientWithSecret,
+    Me,
+    RefreshRequest,
+    TokenResponse,
+    UserCreate,
+    UserCreated,
+    UserRead,
+    UserUpdate,
+)
+from app.core.deps import AdminUser, CurrentPrincipal, CurrentUser, DbDep, admin_user
+from app.core.errors import BadRequest, problem_responses
+from app.core.etags import IfMatch, set_etag
+from app.core.pagination import Page, PageParams, page_params, set_link_header
+
+router = APIRouter(tags=["auth"])
+users_router = APIRouter(prefix="/users", tags=["users"], dependencies=[Depends(admin_user)],
+                         responses=problem_responses(401, 403))
+clients_router = APIRouter(prefix="/clients", tags=["clients"], dependencies=[Depends(admin_user)],
+                           responses=problem_responses(401, 403))
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
+    if not authorization or not authorization.lower().startswith("basic "):
+        return None
+    try:
+        raw = base64.b64decode(authorization[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, sep, secret = raw.partition(":")
+    return (client_id, secret) if sep else None
+
+
+@router.post(
+    "/auth/token", name="auth-token", response_model=TokenResponse,
+    responses=problem_responses(400, 401, 403, 422, 429),
+    summary="Get an access token (password or client credentials grant)",
+)
+async def issue_token(
+    request: Request,
+    db: DbDep,
+    grant_type: Annotated[Literal["password", "client_credentials"], Form()],
+    username: Annotated[str | None, Form(max_length=320)] = None,
+    password: Annotated[str | None, Form(max_length=256)] = None,
+    client_id: Annotated[str | None, Form(max_length=64)] = None,
+    client_secret: Annotated[str | None, Form(max_length=200)] = None,
+    scope: Annotated[str | None, Form(max_length=500)] = None,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> TokenResponse:
+    address = _client_address(request)
+    if grant_type == "password":
+        if not username or not password:
+            raise BadRequest("username and password are required for the password grant.",
+                             code="invalid_request")
+        return await db.run(tokens.password_grant, username, password, address)
+    basic = _basic_credentials(authorization)
+    if basic:
+        client_id, client_secret = basic
+    if not client_id or not client_secret:
+        raise BadRequest("client_id and client_secret (form or HTTP Basic) are required.",
+                         code="invalid_request")
+    return await db.run(tokens.client_credentials_grant, client_id, client_secret, scope, address)
+
+
+@router.post("/auth/refresh", name="auth-refresh", response_model=TokenResponse,
+             responses=problem_responses(401, 422), summary="Rotate a refresh token")
+async def refresh_token(body: RefreshRequest, db: DbDep) -> TokenResponse:
+    return await db.run(tokens.refresh_grant, body.refresh_token)
+
+
+@router.post("/auth/logout", name="auth-logout", status_code=status.HTTP_204_NO_CONTENT,
+             responses=problem_responses(401, 403), summary="End this session")
+async def logout(principal: CurrentUser, db: DbDep) -> Response:
+    if principal.session_id is not None:
+        await db.run(tokens.revoke_session, principal.session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/auth/accept-invitation", name="auth-accept-invitation",
+             status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(401, 422),
+             summary="Set a password with an invitation token")
+async def accept_invitation(body: AcceptInvitation, db: DbDep) -> Response:
+    await db.run(service.accept_invitation, body.token, body.password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me", name="me-get", response_model=Me, tags=["auth"],
+            responses=problem_responses(401), summary="Who am I")
+async def get_me(principal: CurrentPrincipal, db: DbDep) -> Me:
+    return await db.run(lambda session: service.me(principal, session))
+
+
+# --- users (admin) ---------------------------------------------------------------------------
+
+@users_router.get("", name="users-list", response_model=Page[UserRead], responses=problem_responses(422))
+async def list_users(
+    request: Request, response: Response, db: DbDep, page: PageDep,
+    role: Role | None = None, alliance_id: int | None = None, is_active: bool | None = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+) -> Page[UserRead]:
+    items, cursor, total = await db.run(
+        service.list_users, page, role=role, alliance_id=alliance_id, is_active=is_active, q=q
+    )
+    set_link_header(request, response, cursor)
+    return Page(items=items, next_cursor=cursor, total=total)
+
+
+@users_router.post("", name="users-create", response_model=UserCreated,
+                   status_code=status.HTTP_201_CREATED, responses=problem_responses(409, 422))
+async def create_user(body: UserCreate, db: DbDep, response: Response) -> UserCreated:
+    created = await db.run(service.create_user, body)
+    response.headers["Location"] = f"/api/v1/users/{created.id}"
+    set_etag(response, "user", created.id, created.version)
+    return created
+
+
+@users_router.get("/{user_id}", name="users-get", response_model=UserRead,
+                  responses=problem_responses(404))
+async def get_user(user_id: int, db: DbDep, response: Response) -> UserRead:
+    user = await db.run(service.get_user, user_id)
+    set_etag(response, "user", user.id, user.version)
+    return user
+
+
+@users_router.patch("/{user_id}", name="users-update", response_model=UserRead,
+                    responses=problem_responses(404, 409, 412, 422))
+async def update_user(
+    user_id: int, body: UserUpdate, db: DbDep, response: Response, actor: AdminUser,
+    if_match: IfMatch = None,
+) -> UserRead:
+    user = await db.run(service.update_user, user_id, body, if_match, actor)
+    set_etag(response, "user", user.id, user.version)
+    return user
+
+
+@users_router.post("/{user_id}/invitation", name="users-reissue-invitation",
+                   response_model=UserCreated, responses=problem_responses(404, 409))
+async def reissue_invitation(user_id: int, db: DbDep) -> UserCreated:
+    return await db.run(service.reissue_invitation, user_id)
+
+
+# --- machine clients (admin) -----------------------------------------------------------------
+
+@clients_router.get("", name="clients-list", response_model=Page[ClientRead],
+                    responses=problem_responses(422))
+async def list_clients(request: Request, response: Response, db: DbDep, page: PageDep) -> Page[ClientRead]:
+    items, cursor, total = await db.run(service.list_clients, page)
+    set_link_header(request, response, cursor)
+    return Page(items=items, next_cursor=cursor, total=total)
+
+
+@clients_router.post("", name="clients-create", response_model=ClientWithSecret,
+                     status_code=status.HTTP_201_CREATED, responses=problem_responses(422))
+async def create_client(body: ClientCreate, db: DbDep, response: Response) -> ClientWithSecret:
+    created = await db.run(service.create_client, body)
+    response.headers["Location"] = f"/api/v1/clients/{created.id}"
+    return created
+
+
+@clients_router.get("/{client_pk}", name="clients-get", response_model=ClientRead,
+                    responses=problem_responses(404))
+async def get_client(client_pk: int, db: DbDep, response: Response) -> ClientRead:
+    client = await db.run(service.get_client, client_pk)
+    set_etag(response, "client", client.id, client.version)
+    return client
+
+
+@clients_router.patch("/{client_pk}", name="clients-update", response_model=ClientRead,
+                      responses=problem_responses(404, 412, 422))
+async def update_client(
+    client_pk: int, body: ClientUpdate, db: DbDep, response: Response, if_match: IfMatch = None
+) -> ClientRead:
+    client = await db.run(service.update_client, client_pk, body, if_match)
+    set_etag(response, "client", client.id, client.version)
+    return client
+
+
+@clients_router.post("/{client_pk}/secret", name="clients-rotate-secret",
+                     response_model=ClientWithSecret, responses=problem_responses(404))
+async def rotate_secret(client_pk: int, db: DbDep) -> ClientWithSecret:
+    return await db.run(service.rotate_client_secret, client_pk)
+
+
+@clients_router.delete("/{client_pk}", name="clients-revoke", status_code=status.HTTP_204_NO_CONTENT,
+                       responses=problem_responses(404, 412))
+async def revoke_client(client_pk: int, db: DbDep, if_match: IfMatch = None) -> Response:
+    await db.run(service.revoke_client, client_pk, if_match)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

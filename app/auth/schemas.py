@@ -1,0 +1,138 @@
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+
+from app.auth.models import Role
+from app.auth.scopes import SCOPES
+
+
+def _lower(value: str) -> str:
+    return value.strip().lower()
+
+
+def _known_scopes(values: list[str]) -> list[str]:
+    unknown = sorted(set(values) - set(SCOPES))
+    if unknown:
+        raise ValueError(f"unknown scopes {unknown}; known: {sorted(SCOPES)}")
+    return sorted(set(values))
+
+
+Email = Annotated[EmailStr, AfterValidator(_lower)]
+Password = Annotated[
+    str, Field(min_length=12, max_length=256, description="At least 12 characters")
+]
+ScopeList = Annotated[list[str], AfterValidator(_known_scopes), Field(max_length=20)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires")
+    refresh_token: str | None = Field(default=None, description="People only; opaque, single use")
+    scope: str | None = None
+
+
+class RefreshRequest(Strict):
+    refresh_token: str = Field(min_length=10, max_length=200)
+
+
+class AcceptInvitation(Strict):
+    token: str = Field(min_length=10, max_length=200)
+    password: Password
+
+
+class UserCreate(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{
+            "email": "koordination@familie-fuerth.de", "full_name": "Erika Muster",
+            "role": "alliance_user", "alliance_id": 1,
+        }]},
+    )
+
+    email: Email
+    full_name: str = Field(min_length=2, max_length=200)
+    role: Role
+    alliance_id: int | None = Field(default=None, description="Required for alliance_user")
+
+
+class UserUpdate(Strict):
+    full_name: str | None = Field(default=None, min_length=2, max_length=200)
+    role: Role | None = None
+    alliance_id: int | None = None
+    is_active: bool | None = Field(default=None, description="false deactivates at once")
+
+
+class UserRead(BaseModel):
+    id: int
+    email: str
+    full_name: str
+    role: Role
+    alliance_id: int | None
+    is_active: bool
+    invitation_pending: bool
+    last_login_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserCreated(UserRead):
+    invitation_token: str = Field(description="Shown once; valid for the invitation lifetime")
+    invitation_expires_at: datetime
+
+
+class Me(BaseModel):
+    kind: Literal["user", "client"]
+    id: int
+    name: str
+    email: str | None = None
+    role: Role | None = None
+    alliance_id: int | None = None
+    scopes: list[str] = []
+
+
+class ClientCreate(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{
+            "name": "Landesportal Bayern", "scopes": ["alliances:read", "surveys:write"],
+            "allowed_alliance_ids": [3, 7],
+        }]},
+    )
+
+    name: str = Field(min_length=2, max_length=200)
+    scopes: ScopeList
+    allowed_alliance_ids: list[int] | None = Field(
+        default=None, max_length=1000, description="null = every alliance"
+    )
+
+
+class ClientUpdate(Strict):
+    name: str | None = Field(default=None, min_length=2, max_length=200)
+    scopes: ScopeList | None = None
+    allowed_alliance_ids: list[int] | None = Field(default=None, max_length=1000)
+    unrestrict: bool = Field(default=False, description="true lifts the alliance restriction")
+    is_active: bool | None = None
+
+
+class ClientRead(BaseModel):
+    id: int
+    client_id: str
+    name: str
+    scopes: list[str]
+    allowed_alliance_ids: list[int] | None
+    is_active: bool
+    last_used_at: datetime | None
+    secret_rotated_at: datetime | None
+    version: int
+    created_at: datetime
+
+
+class ClientWithSecret(ClientRead):
+    client_secret: str = Field(description="Shown once; store it in your secret manager")

@@ -1,0 +1,185 @@
+"""Grants (password, client credentials, refresh), logout, and turning a token into a caller."""
+
+from datetime import timedelta
+
+from sqlmodel import Session, col, select
+
+from app.auth.exceptions import (
+    InvalidClient,
+    InvalidCredentials,
+    InvalidRefreshToken,
+    RefreshTokenReused,
+)
+from app.auth.models import ApiClient, ApiClientAlliance, AuthSession, RefreshToken, User
+from app.auth.principal import Principal
+from app.auth.schemas import TokenResponse
+from app.core import security
+from app.core.config import get_settings
+from app.core.db import utcnow
+from app.core.errors import Forbidden, TooManyRequests, Unauthorized
+from app.core.ratelimit import get_counter_store
+
+
+def _throttle_keys(email: str, address: str) -> tuple[str, str]:
+    return f"login:acct:{security.hash_token(email)}", f"login:addr:{address}"
+
+
+def _refuse_if_throttled(email: str, address: str) -> None:
+    limits = get_settings().limits
+    store = get_counter_store()
+    account_key, address_key = _throttle_keys(email, address)
+    for key, limit in ((account_key, limits.login_failures_per_account),
+                       (address_key, limits.login_failures_per_address)):
+        count, retry_after = store.peek(key)
+        if count >= limit:
+            raise TooManyRequests(retry_after, "Too many failed sign-ins; wait before retrying.")
+
+
+def _count_failure(email: str, address: str) -> None:
+    window = get_settings().limits.login_window_seconds
+    store = get_counter_store()
+    for key in _throttle_keys(email, address):
+        store.hit(key, window)
+
+
+def _issue_refresh_token(session: Session, auth_session_id: int) -> str:
+    token = security.new_opaque_token("brt")
+    session.add(RefreshToken(
+        session_id=auth_session_id,
+        token_hash=security.hash_token(token),
+        expires_at=utcnow() + timedelta(days=get_settings().refresh_token_days),
+    ))
+    return token
+
+
+def _tokens_for_user(session: Session, user: User, auth_session_id: int) -> TokenResponse:
+    assert user.id is not None
+    refresh = _issue_refresh_token(session, auth_session_id)
+    access, expires_in = security.create_access_token("user", user.id, session_id=auth_session_id)
+    return TokenResponse(access_token=access, expires_in=expires_in, refresh_token=refresh)
+
+
+def password_grant(session: Session, email: str, password: str, address: str) -> TokenResponse:
+    email = email.strip().lower()
+    _refuse_if_throttled(email, address)
+    user = session.exec(select(User).where(User.email == email)).first()
+    # verify_password runs argon2 even without a user, so both failures take the same time.
+    valid = security.verify_password(password, user.password_hash if user else None)
+    if not valid or user is None or not user.is_active:
+        _count_failure(email, address)
+        raise InvalidCredentials()
+    get_counter_store().reset(_throttle_keys(email, address)[0])
+    assert user.id is not None
+    auth_session = AuthSession(user_id=user.id)
+    session.add(auth_session)
+    user.last_login_at = utcnow()
+    session.flush()
+    assert auth_session.id is not None
+    tokens = _tokens_for_user(session, user, auth_session.id)
+    session.commit()
+    return tokens
+
+
+def client_credentials_grant(
+    session: Session, client_id: str, client_secret: str, requested_scope: str | None,
+    address: str,
+) -> TokenResponse:
+    _refuse_if_throttled(f"client:{client_id}", address)
+    client = session.exec(select(ApiClient).where(ApiClient.client_id == client_id)).first()
+    expected = client.secret_hash if client else security.hash_token("no-such-client")
+    if (
+        client is None
+        or not security.tokens_equal(expected, security.hash_token(client_secret))
+        or not client.is_active
+    ):
+        _count_failure(f"client:{client_id}", address)
+        raise InvalidClient()
+    granted = set(client.scopes.split())
+    if requested_scope:
+        wanted = set(requested_scope.split())
+        if not wanted <= granted:
+            raise Forbidden(f"Scopes not granted to this client: {sorted(wanted - granted)}",
+                            code="invalid_scope")
+        granted = wanted
+    assert client.id is not None
+    client.last_used_at = utcnow()
+    access, expires_in = security.create_access_token("client", client.id, scopes=tuple(sorted(granted)))
+    session.commit()
+    return TokenResponse(access_token=access, expires_in=expires_in, scope=" ".join(sorted(granted)))
+
+
+def refresh_grant(session: Session, refresh_token: str) -> TokenResponse:
+    stored = session.exec(
+        select(RefreshToken).where(RefreshToken.token_hash == security.hash_token(refresh_token))
+    ).first()
+    if stored is None:
+        raise InvalidRefreshToken()
+    auth_session = session.get(AuthSession, stored.session_id)
+    if auth_session is None or auth_session.revoked_at is not None:
+        raise InvalidRefreshToken()
+    if stored.rotated_at is not None:
+        # A rotated token coming back means it was copied: end the whole family.
+        auth_session.revoked_at = utcnow()
+        auth_session.revoked_reason = "refresh_reuse"
+        session.commit()
+        raise RefreshTokenReused()
+    if stored.expires_at <= utcnow():
+        raise InvalidRefreshToken()
+    user = session.get(User, auth_session.user_id)
+    if user is None or not user.is_active:
+        raise InvalidRefreshToken()
+    stored.rotated_at = utcnow()
+    assert auth_session.id is not None
+    tokens = _tokens_for_user(session, user, auth_session.id)
+    session.commit()
+    return tokens
+
+
+def revoke_session(session: Session, auth_session_id: int, reason: str = "logout") -> None:
+    auth_session = session.get(AuthSession, auth_session_id)
+    if auth_session is not None and auth_session.revoked_at is None:
+        auth_session.revoked_at = utcnow()
+        auth_session.revoked_reason = reason
+        session.commit()
+
+
+def revoke_all_sessions(session: Session, user_id: int, reason: str) -> None:
+    """Flushes only: the caller's write commits."""
+    for auth_session in session.exec(
+        select(AuthSession).where(AuthSession.user_id == user_id, col(AuthSession.revoked_at).is_(None))
+    ):
+        auth_session.revoked_at = utcnow()
+        auth_session.revoked_reason = reason
+    session.flush()
+
+
+def client_alliance_ids(session: Session, client: ApiClient) -> frozenset[int] | None:
+    if not client.restricted_to_alliances:
+        return None
+    rows = session.exec(
+        select(ApiClientAlliance.alliance_id).where(ApiClientAlliance.client_pk == client.id)
+    ).all()
+    return frozenset(rows)
+
+
+def principal_for(session: Session, claims: security.AccessClaims) -> Principal:
+    """Re-checks the account on every request, so deactivation and logout act at once."""
+    if claims.subject_kind == "user":
+        user = session.get(User, claims.subject_id)
+        if user is None or not user.is_active or user.erased_at is not None:
+            raise Unauthorized("The account is not active.")
+        if claims.session_id is not None:
+            auth_session = session.get(AuthSession, claims.session_id)
+            if auth_session is None or auth_session.revoked_at is not None:
+                raise Unauthorized("The session was ended; sign in again.")
+        return Principal.of_user(user, session_id=claims.session_id, jti=claims.jti)
+    if claims.subject_kind == "client":
+        client = session.get(ApiClient, claims.subject_id)
+        if client is None or not client.is_active:
+            raise Unauthorized("The client is not active.")
+        rotated = client.secret_rotated_at
+        if rotated and rotated.replace(microsecond=0) > claims.issued_at:
+            raise Unauthorized("The client secret was rotated; request a new token.")
+        granted = frozenset(client.scopes.split()) & frozenset(claims.scopes)
+        return Principal.of_client(client, client_alliance_ids(session, client), granted, claims.jti)
+    raise Unauthorized("Unsupported token subject.")

@@ -1,0 +1,87 @@
+"""Settings: one object, read from the environment (prefix ``BUENDNIS_``) and ``.env``."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_JWT_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused in production
+MIN_SECRET_BYTES = 32
+
+
+class LimitSettings(BaseSettings):
+    """Limits against abuse; one group so operators find them in one place."""
+
+    model_config = SettingsConfigDict(env_prefix="BUENDNIS_LIMIT_", extra="ignore")
+
+    max_body_bytes: int = 5 * 1024 * 1024
+    max_page_size: int = 100
+    max_batch_items: int = 500
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 20
+    login_window_seconds: int = 900
+    requests_per_minute_user: int = 600
+    requests_per_minute_client: int = 1200
+    requests_per_minute_anonymous: int = 300
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BUENDNIS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite:///./buendnis.db"
+    # Database work runs in worker threads behind a limiter; 1 serialises SQLite writes,
+    # PostgreSQL over a network profits from a few (see docs/PERFORMANCE.md).
+    db_concurrency: int = Field(default=0, ge=0, description="0 = 1 for SQLite, 8 otherwise")
+    db_pool_size: int = 10
+
+    jwt_secret: str = DEFAULT_JWT_SECRET
+    jwt_issuer: str = "buendnisportal"
+    jwt_audience: str = "buendnisportal-api"
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=14, ge=1, le=365)
+    invitation_days: int = Field(default=7, ge=1, le=60)
+
+    cors_origins: list[str] = ["http://localhost:5173", "http://127.0.0.1:5173"]
+    log_level: str = "INFO"
+    public_base_url: str = "http://127.0.0.1:8000"
+    redis_url: str | None = None
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "servicebuero@lokale-buendnisse-fuer-familie.de"
+
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+
+    @model_validator(mode="after")
+    def _refuse_weak_production_secret(self) -> "Settings":
+        if self.env == "production" and (
+            self.jwt_secret == DEFAULT_JWT_SECRET
+            or len(self.jwt_secret.encode()) < MIN_SECRET_BYTES
+        ):
+            raise ValueError(
+                "BUENDNIS_JWT_SECRET must be set to a random value of at least "
+                f"{MIN_SECRET_BYTES} bytes in production"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def effective_db_concurrency(self) -> int:
+        if self.db_concurrency:
+            return self.db_concurrency
+        return 1 if self.is_sqlite else 8
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

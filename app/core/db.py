@@ -1,0 +1,139 @@
+"""Engine, sessions and the column types every domain shares.
+
+Endpoints are ``async def``; ORM work is synchronous and runs in a worker thread behind a
+capacity limiter sized from settings (measured in docs/PERFORMANCE.md). ``Db.run`` is the
+only way a router reaches the session.
+"""
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from functools import lru_cache, partial
+from typing import Any, ParamSpec, TypeVar
+
+import anyio
+from sqlalchemy import DateTime, Engine, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Session, SQLModel, create_engine
+
+from app.core.config import get_settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on both databases (SQLite stores no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def columns_of(row: SQLModel) -> dict[str, Any]:
+    """A table row's column values as a dict (without relationship attributes)."""
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}  # type: ignore[attr-defined]
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINTs; SQLAlchemy documents this recipe.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=NullPool if null_pool else None,
+        )
+        _configure_sqlite(engine)
+        return engine
+    if null_pool:
+        return create_engine(url, poolclass=NullPool)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+@lru_cache
+def get_engine() -> Engine:
+    settings = get_settings()
+    return make_engine(settings.database_url, pool_size=settings.db_pool_size)
+
+
+_limiter: anyio.CapacityLimiter | None = None
+
+
+def _db_limiter() -> anyio.CapacityLimiter:
+    global _limiter
+    if _limiter is None:
+        _limiter = anyio.CapacityLimiter(get_settings().effective_db_concurrency)
+    return _limiter
+
+
+async def run_in_db_thread(fn: Callable[[], T]) -> T:
+    return await anyio.to_thread.run_sync(fn, limiter=_db_limiter())
+
+
+class Db:
+    """A request's database handle: ``await db.run(service.fn, *args)`` calls
+    ``service.fn(session, *args)`` in a worker thread."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await run_in_db_thread(partial(fn, self.session, *args, **kwargs))
+
+
+def new_session() -> Session:
+    return Session(get_engine(), expire_on_commit=False)
+
+
+async def get_db() -> AsyncIterator[Db]:
+    session = new_session()
+    try:
+        yield Db(session)
+    finally:
+        # close() rolls back whatever the request left uncommitted and returns the connection.
+        if session.in_transaction():
+            await run_in_db_thread(session.close)
+        else:
+            session.close()

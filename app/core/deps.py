@@ -1,0 +1,98 @@
+"""Request dependencies every domain uses: the database handle and the caller."""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
+from fastapi.security import OAuth2
+
+from app.auth import tokens
+from app.auth.principal import Principal
+from app.auth.scopes import SCOPES
+from app.core import security
+from app.core.db import Db, get_db
+from app.core.errors import Forbidden, Unauthorized
+
+TOKEN_URL = "/api/v1/auth/token"
+
+oauth2_scheme = OAuth2(
+    flows=OAuthFlows(
+        password=OAuthFlowPassword(tokenUrl=TOKEN_URL, scopes={}),
+        clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_URL, scopes=SCOPES),
+    ),
+    scheme_name="OAuth2",
+    description="People sign in with the password grant, partner systems with client "
+    "credentials. Send the access token as `Authorization: Bearer <token>`.",
+    auto_error=False,
+)
+
+DbDep = Annotated[Db, Depends(get_db)]
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def optional_principal(
+    request: Request, db: DbDep, authorization: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal | None:
+    token = bearer_token(authorization)
+    if token is None:
+        return None
+    try:
+        claims = security.decode_access_token(token)
+    except security.InvalidToken as exc:
+        raise Unauthorized("The access token is invalid or expired.") from exc
+    principal = await db.run(tokens.principal_for, claims)
+    request.state.principal = principal
+    return principal
+
+
+async def current_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise Unauthorized("Sign in and send the access token as a bearer token.")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+async def current_user(principal: CurrentPrincipal) -> Principal:
+    if principal.kind != "user":
+        raise Forbidden("This endpoint is for people, not machine clients.")
+    return principal
+
+
+async def admin_user(principal: CurrentPrincipal) -> Principal:
+    if not principal.is_admin:
+        raise Forbidden("Only the Servicebüro (admin) may do this.")
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+AdminUser = Annotated[Principal, Depends(admin_user)]
+
+
+def user_or_client_with(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """People pass (the service decides what they see); clients need ``scope``."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.is_client and scope not in principal.scopes:
+            raise Forbidden(f"This client lacks the scope {scope!r}.", code="insufficient_scope")
+        return principal
+
+    return dependency
+
+
+AllianceReader = Annotated[Principal, Depends(user_or_client_with("alliances:read"))]
+SurveyReader = Annotated[Principal, Depends(user_or_client_with("surveys:read"))]
+SurveyWriter = Annotated[Principal, Depends(user_or_client_with("surveys:write"))]
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]

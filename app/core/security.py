@@ -1,0 +1,132 @@
+"""The only module that touches python-jose and the password hasher.
+
+Access tokens are JWTs signed with HS256 (pinned: the decoder accepts nothing else).
+Refresh tokens, invitation tokens, client secrets and personal access tokens are opaque random
+strings; the database keeps only their SHA-256 (they carry 256 bits of entropy, so a slow hash
+adds nothing) while people's passwords get argon2id.
+"""
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal, cast
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from jose import JWTError, jwt
+
+from app.core.config import get_settings
+from app.core.db import utcnow
+
+JWT_ALGORITHM = "HS256"
+ACCESS_TOKEN_TYPE = "access"
+SubjectKind = Literal["user", "client", "pat"]
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+_DUMMY_HASH = _hasher.hash("timing-equaliser-not-a-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    """Constant-ish time: an unknown account still pays for one argon2 verification."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def new_opaque_token(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def tokens_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a, b)
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    subject_kind: SubjectKind
+    subject_id: int
+    jti: str
+    session_id: int | None
+    scopes: tuple[str, ...]
+    issued_at: datetime
+    expires_at: datetime
+
+
+class InvalidToken(Exception):
+    """The bearer token is malformed, forged, expired or of the wrong kind."""
+
+
+def create_access_token(
+    subject_kind: SubjectKind,
+    subject_id: int,
+    *,
+    scopes: tuple[str, ...] = (),
+    session_id: int | None = None,
+    lifetime: timedelta | None = None,
+) -> tuple[str, int]:
+    settings = get_settings()
+    now = utcnow()
+    expires_in = lifetime or timedelta(minutes=settings.access_token_minutes)
+    claims: dict[str, Any] = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": f"{subject_kind}:{subject_id}",
+        "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()),
+        "exp": int((now + expires_in).timestamp()),
+        "jti": uuid.uuid4().hex,
+        "typ": ACCESS_TOKEN_TYPE,
+        "scope": " ".join(scopes),
+    }
+    if session_id is not None:
+        claims["sid"] = session_id
+    token = jwt.encode(claims, settings.jwt_secret, algorithm=JWT_ALGORITHM)
+    return token, int(expires_in.total_seconds())
+
+
+def decode_access_token(token: str) -> AccessClaims:
+    settings = get_settings()
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != JWT_ALGORITHM:
+            raise InvalidToken("unexpected algorithm")
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=[JWT_ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={
+                "require_exp": True, "require_iat": True, "require_iss": True,
+                "require_aud": True, "require_sub": True, "require_jti": True,
+            },
+        )
+    except JWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    if claims.get("typ") != ACCESS_TOKEN_TYPE:
+        raise InvalidToken("not an access token")
+    kind, _, raw_id = str(claims["sub"]).partition(":")
+    if kind not in ("user", "client", "pat") or not raw_id.isdigit():
+        raise InvalidToken("malformed subject")
+    sid = claims.get("sid")
+    return AccessClaims(
+        subject_kind=cast(SubjectKind, kind),
+        subject_id=int(raw_id),
+        jti=str(claims["jti"]),
+        session_id=int(sid) if isinstance(sid, int) else None,
+        scopes=tuple(str(claims.get("scope", "")).split()),
+        issued_at=datetime.fromtimestamp(int(claims["iat"]), tz=utcnow().tzinfo),
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=utcnow().tzinfo),
+    )

@@ -1,0 +1,94 @@
+"""The application factory: middleware, error handlers, routers, OpenAPI."""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+
+from app import models  # noqa: F401  (registers every table before the first query)
+from app.api import TAGS, api_router
+from app.core.config import Settings, get_settings
+from app.core.errors import FieldError, Problem, install_error_handlers
+from app.core.logging import RequestContextMiddleware, configure_logging
+from app.health.router import router as health_router
+
+API_VERSION = "1.0.0"
+DESCRIPTION = """
+Backend of the federal initiative **„Lokale Bündnisse für Familie“**: alliances, the yearly
+Bündnisumfrage, the seal „Ausgezeichnetes Bündnis“, Projekt Zukunft.
+
+* Errors are RFC 9457 `application/problem+json` with a stable `code` and, for invalid input,
+  `errors[]` naming each field at fault.
+* Lists use cursor pagination: `limit` (≤ 100), `cursor` from `next_cursor`, and an RFC 8288
+  `Link` header; `include_total=true` adds `total`.
+* Single resources carry an `ETag`; send it as `If-Match` on PATCH/DELETE to avoid overwriting
+  someone else's change (412 when it no longer matches). If-Match is optional.
+* Every response carries `X-Request-ID` (send your own to correlate).
+"""
+
+
+def operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Bündnisportal API",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
+        separate_input_output_schemas=False,
+        contact={"name": "Servicebüro Lokale Bündnisse für Familie",
+                 "email": "info@lokale-buendnisse-fuer-familie.de"},
+    )
+    install_error_handlers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID"],
+        expose_headers=["ETag", "Link", "Retry-After", "Location", "X-Request-ID"],
+        max_age=600,
+    )
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    _install_openapi(app)
+    return app
+
+
+def _install_openapi(app: FastAPI) -> None:
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = base()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        components["Problem"].pop("$defs", None)
+        components["FieldError"] = FieldError.model_json_schema()
+        # FastAPI's own 422 schema is replaced by our problem document.
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                responses = operation.get("responses", {})
+                if "422" in responses:
+                    responses["422"] = {
+                        "description": "Invalid input",
+                        "content": {"application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}}},
+                    }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+app = create_app()
