@@ -1,5 +1,6 @@
 """The application factory: middleware, error handlers, routers, OpenAPI."""
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
@@ -10,7 +11,8 @@ from app import models  # noqa: F401  (registers every table before the first qu
 from app.api import TAGS, api_router
 from app.core.config import Settings, get_settings
 from app.core.errors import FieldError, Problem, install_error_handlers
-from app.core.logging import RequestContextMiddleware, configure_logging
+from app.core.logging import configure_logging
+from app.core.middleware import RequestContextMiddleware
 from app.health.router import router as health_router
 
 API_VERSION = "1.0.0"
@@ -62,6 +64,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+def _generated_name(name: str) -> str | None:
+    """Readable names for schemas FastAPI and pydantic name mechanically:
+    "Body_auth-token" -> "AuthTokenForm", "Page_AllianceRead_" -> "AllianceList"."""
+    if name.startswith("Body_"):
+        return "".join(part.capitalize() for part in name[5:].split("-")) + "Form"
+    if name.startswith("Page_") and name.endswith("_"):
+        return name[5:-1].removesuffix("Read") + "List"
+    return None
+
+
+def _rename_generated_schemas(schema: dict[str, Any]) -> dict[str, Any]:
+    components = schema["components"]["schemas"]
+    renames = {old: new for old in components if (new := _generated_name(old))}
+    if not renames:
+        return schema
+    for old, new in renames.items():
+        components[new] = components.pop(old)
+        components[new]["title"] = new
+    text = json.dumps(schema)
+    for old, new in renames.items():
+        text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+    renamed: dict[str, Any] = json.loads(text)
+    return renamed
+
+
 def _install_openapi(app: FastAPI) -> None:
     base = app.openapi
 
@@ -85,8 +112,8 @@ def _install_openapi(app: FastAPI) -> None:
                         "content": {"application/problem+json": {
                             "schema": {"$ref": "#/components/schemas/Problem"}}},
                     }
-        app.openapi_schema = schema
-        return schema
+        app.openapi_schema = _rename_generated_schemas(schema)
+        return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 

@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_JWT_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused in production
+DEFAULT_JWT_SECRET = "dev-only-secret-change-me"
 MIN_SECRET_BYTES = 32
 
 

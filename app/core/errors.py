@@ -211,16 +211,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
         if exc.connection_invalidated:
-            return await _database_unavailable(request, OperationalError("", {}, exc.orig))
-        return await _unhandled(request, exc)
-
-    @app.exception_handler(Exception)
-    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error", exc_info=exc)
-        return problem_response(
-            request, status=500, code="internal_error", title="Internal server error",
-            detail="An unexpected error occurred; quote the request id when reporting it.",
-        )
+            return await _database_unavailable(request, OperationalError("", {}, exc))
+        raise exc  # the request middleware renders it as a 500 problem
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

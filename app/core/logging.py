@@ -1,4 +1,4 @@
-"""JSON logs with the request id on every line, and the request-id middleware.
+"""JSON logs with the request id on every line.
 
 Log lines carry ids, paths, status codes and timings only: never bodies, query strings,
 headers, e-mail addresses, names or tokens (a test drives the API and scans the logs).
@@ -6,22 +6,23 @@ headers, e-mail addresses, names or tokens (a test drives the API and scans the 
 
 import json
 import logging
-import re
 import sys
-import time
-import uuid
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
-_REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-access_logger = logging.getLogger("buendnis.access")
 
 
 def current_request_id() -> str | None:
     return _request_id.get()
+
+
+def bind_request_id(request_id: str) -> Token[str | None]:
+    return _request_id.set(request_id)
+
+
+def unbind_request_id(token: Token[str | None]) -> None:
+    _request_id.reset(token)
 
 
 class JsonFormatter(logging.Formatter):
@@ -49,6 +50,19 @@ def _frames_only(tb: Any) -> str:
     return "".join(traceback.format_tb(tb))
 
 
+_base_factory = logging.getLogRecordFactory()
+
+
+def _record_with_request_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    # Stamp at creation: a handler may format the record after the request's context is gone.
+    record = _base_factory(*args, **kwargs)
+    record.request_id = _request_id.get()
+    return record
+
+
+logging.setLogRecordFactory(_record_with_request_id)
+
+
 def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
@@ -60,47 +74,3 @@ def configure_logging(level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
-
-
-class RequestContextMiddleware:
-    """Accepts or creates ``X-Request-ID``, echoes it, and writes one access line per request."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = None
-        for name, value in scope.get("headers", []):
-            if name == b"x-request-id":
-                incoming = value.decode("latin-1")
-                break
-        request_id = incoming if incoming and _REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
-        token = _request_id.set(request_id)
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode("latin-1")))
-                message["headers"] = headers
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            access_logger.info(
-                "request",
-                extra={
-                    "method": scope.get("method"),
-                    "path": scope.get("path"),
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-            )
-            _request_id.reset(token)

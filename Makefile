@@ -1,0 +1,54 @@
+# Two commands do all the set-up on a fresh clone:
+#   make run   -> virtualenv, install, migrate the SQLite database, demo data, serve :8000
+#   make test  -> lint, types, migrations, OpenAPI drift, TypeScript client, tests on SQLite and PostgreSQL
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint typecheck openapi openapi-check ts-check test-sqlite test-postgres bench audit clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/buendnis migrate
+	$(BIN)/buendnis seed-demo
+	@echo "Swagger UI: http://127.0.0.1:8000/docs"
+	$(BIN)/buendnis serve --host 127.0.0.1 --port 8000
+
+lint: $(STAMP)
+	$(BIN)/ruff check app tests migrations bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy app
+
+openapi: $(STAMP)
+	$(BIN)/buendnis openapi
+
+openapi-check: $(STAMP)
+	$(BIN)/buendnis openapi --check
+
+ts-check:
+	bash frontend-check/check.sh
+
+test-sqlite: $(STAMP)
+	BUENDNIS_TEST_DB=sqlite $(BIN)/pytest
+
+test-postgres: $(STAMP)
+	BUENDNIS_TEST_DB=postgresql $(BIN)/pytest
+
+audit: $(STAMP)
+	$(BIN)/pip-audit --progress-spinner off --skip-editable
+
+test: $(STAMP)
+	bash scripts/test.sh
+
+clean:
+	rm -rf $(VENV) buendnis.db buendnis.db-* frontend-check/node_modules frontend-check/generated

@@ -1,0 +1,141 @@
+"""The ``buendnis`` command: serve, migrate, seed-demo, create-admin, openapi."""
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+OPENAPI_PATH = Path("openapi/openapi.json")
+
+
+def _migrate(_: argparse.Namespace) -> int:
+    from alembic import command
+    from alembic.config import Config
+
+    root = Path(__file__).resolve().parent.parent
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("script_location", str(root / "migrations"))
+    command.upgrade(config, "head")
+    print("database migrated to head")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.core.config import get_settings
+
+    uvicorn.run(
+        "app.main:app", host=args.host, port=args.port, reload=args.reload,
+        workers=args.workers, proxy_headers=True, access_log=False,
+        log_level=get_settings().log_level.lower(),
+    )
+    return 0
+
+
+def _seed_demo(_: argparse.Namespace) -> int:
+    from app.core.config import get_settings
+    from app.core.db import new_session
+    from app.demo.seed import seed_demo
+
+    if get_settings().env == "production" and os.environ.get("BUENDNIS_ALLOW_DEMO") != "1":
+        print("refusing to load demo data in production (set BUENDNIS_ALLOW_DEMO=1)", file=sys.stderr)
+        return 2
+    with new_session() as session:
+        report = seed_demo(session)
+    created = ", ".join(f"{n} {what}" for what, n in report.created.items()) or "nothing new"
+    print(f"demo data loaded ({created})")
+    print("demo logins (development only):")
+    for role, email, password in report.logins:
+        print(f"  {role:<14} {email:<55} {password}")
+    return 0
+
+
+def _create_admin(args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
+    from app.auth.models import Role, User
+    from app.core import security
+    from app.core.db import new_session
+
+    password = os.environ.get("BUENDNIS_ADMIN_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            print("set BUENDNIS_ADMIN_PASSWORD or run interactively", file=sys.stderr)
+            return 2
+        password = getpass.getpass("Password for the new admin: ")
+        if password != getpass.getpass("Repeat: "):
+            print("passwords differ", file=sys.stderr)
+            return 2
+    if len(password) < 12:
+        print("the password needs at least 12 characters", file=sys.stderr)
+        return 2
+    email = args.email.strip().lower()
+    with new_session() as session:
+        if session.exec(select(User).where(User.email == email)).first() is not None:
+            print(f"a user with e-mail {email} exists already", file=sys.stderr)
+            return 1
+        session.add(User(email=email, full_name=args.name, role=Role.admin,
+                         password_hash=security.hash_password(password)))
+        session.commit()
+    print("admin created")
+    return 0
+
+
+def render_openapi() -> str:
+    from app.main import create_app
+
+    return json.dumps(create_app().openapi(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    path = Path(args.output)
+    rendered = render_openapi()
+    if args.check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != rendered:
+            print(f"{path} is stale: run `buendnis openapi` and commit it", file=sys.stderr)
+            return 1
+        print(f"{path} is current")
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(rendered, encoding="utf-8")
+    print(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="buendnis", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the API with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--reload", action="store_true")
+    serve.set_defaults(func=_serve)
+
+    sub.add_parser("migrate", help="apply Alembic migrations").set_defaults(func=_migrate)
+    sub.add_parser("seed-demo", help="load demo data (idempotent)").set_defaults(func=_seed_demo)
+
+    admin = sub.add_parser("create-admin", help="create a Servicebüro admin")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", default="Servicebüro")
+    admin.set_defaults(func=_create_admin)
+
+    spec = sub.add_parser("openapi", help="write openapi/openapi.json")
+    spec.add_argument("--output", default=str(OPENAPI_PATH))
+    spec.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
+    spec.set_defaults(func=_openapi)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

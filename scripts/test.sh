@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The whole check, as CI runs it. Every step runs; the script fails if any step failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+failed=()
+
+step() {
+  local name=$1; shift
+  echo "==> $name"
+  if "$@"; then echo "--> $name: ok"; else echo "--> $name: FAILED"; failed+=("$name"); fi
+}
+
+pytest_lane() {
+  # pytest exits 5 when it collected no tests: that is a failure here, not a pass.
+  BUENDNIS_TEST_DB=$1 "$BIN/pytest" "${@:2}"
+}
+
+step "ruff" "$BIN/ruff" check app tests migrations bench
+step "mypy" "$BIN/mypy" app
+step "openapi is current" "$BIN/buendnis" openapi --check
+step "typescript client" bash frontend-check/check.sh
+step "tests on SQLite" pytest_lane sqlite
+if [[ "${BUENDNIS_SKIP_POSTGRES:-}" == "1" && "${CI:-}" != "true" ]]; then
+  echo "SKIPPED: PostgreSQL lane (BUENDNIS_SKIP_POSTGRES=1)"
+else
+  step "tests on PostgreSQL" pytest_lane postgresql
+fi
+if [[ "${CI:-}" == "true" ]]; then
+  step "dependency audit" "$BIN/pip-audit" --progress-spinner off --skip-editable
+fi
+
+if ((${#failed[@]})); then
+  echo "FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "all checks passed"
