@@ -1,7 +1,7 @@
 """Factories that build rows directly through the test's session (no shared state)."""
 
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
@@ -96,3 +96,101 @@ def client_headers(client: ApiClient, scopes: tuple[str, ...] | None = None) -> 
         "client", client.id, scopes=scopes if scopes is not None else tuple(client.scopes.split())
     )
     return bearer(token)
+
+
+# --- the yearly cycle ------------------------------------------------------------------------
+
+def make_cycle(session: Session, **overrides: Any) -> "AwardCycle":
+    from datetime import timedelta
+
+    from app.core.db import utcnow
+    from app.cycles.models import AwardCycle, CycleStatus
+
+    n = next(_seq)
+    year = 2000 + n % 90
+    now = utcnow()
+    fields: dict[str, Any] = {
+        "key": f"{year}/{(year + 1) % 100:02d}-{n}",
+        "slug": f"{year}-{(year + 1) % 100:02d}-{n}",
+        "seal_title": f"Ausgezeichnetes Bündnis {year}/{(year + 1) % 100:02d}",
+        "opens_at": now - timedelta(days=10),
+        "closes_at": now + timedelta(days=20),
+        "status": CycleStatus.survey_open,
+    }
+    fields.update(overrides)
+    cycle = AwardCycle(**fields)
+    session.add(cycle)
+    session.commit()
+    return cycle
+
+
+STANDARD_QUESTIONS: list[dict[str, Any]] = [
+    {"key": "partner_meetings", "text": "Wie oft trifft sich das Bündnis im Jahr?",
+     "type": "integer", "required": True, "criterion_group": "networking",
+     "scoring": {"kind": "per_unit", "points_per_unit": 1, "cap": 6}, "weight": 1.0},
+    {"key": "press_coverage", "text": "Wurde in der Presse über das Bündnis berichtet?",
+     "type": "boolean", "required": True, "criterion_group": "visibility",
+     "scoring": {"kind": "if_yes", "points": 3}, "weight": 1.0},
+    {"key": "offer_frequency", "text": "Wie regelmäßig gibt es Angebote für Familien?",
+     "type": "single_choice", "required": True, "criterion_group": "offers",
+     "options": [{"value": "rarely", "label": "selten", "points": 0},
+                 {"value": "quarterly", "label": "vierteljährlich", "points": 2},
+                 {"value": "monthly", "label": "monatlich", "points": 4}],
+     "scoring": {"kind": "per_option"}, "weight": 2.0},
+    {"key": "future_topics", "text": "Zu welchen Zukunftsthemen arbeitet das Bündnis?",
+     "type": "multi_choice", "required": False, "criterion_group": "future",
+     "options": [{"value": "care_work", "label": "Vereinbarkeit von Familie, Pflege und Beruf", "points": 1},
+                 {"value": "childcare", "label": "Kinderbetreuung", "points": 1},
+                 {"value": "low_income", "label": "Familien mit geringen Einkommen", "points": 1},
+                 {"value": "company_policy", "label": "familienbewusste Unternehmenspolitik", "points": 1}],
+     "scoring": {"kind": "per_option"}, "weight": 1.0},
+    {"key": "remarks", "text": "Anmerkungen", "type": "text", "required": False,
+     "scoring": {"kind": "none"}, "weight": 0.0},
+    {"key": "last_event_on", "text": "Datum der letzten Veranstaltung", "type": "date",
+     "required": False, "scoring": {"kind": "none"}, "weight": 0.0},
+]
+
+
+def make_questions(session: Session, cycle: "AwardCycle", specs: list[dict[str, Any]] | None = None) -> list["Question"]:
+    from app.surveys.models import Question
+
+    questions = []
+    for position, spec in enumerate(specs if specs is not None else STANDARD_QUESTIONS):
+        question = Question(cycle_id=cycle.id, position=position, **spec)
+        session.add(question)
+        questions.append(question)
+    session.commit()
+    return questions
+
+
+GOOD_ANSWERS: dict[str, Any] = {
+    "partner_meetings": 8, "press_coverage": True, "offer_frequency": "monthly",
+    "future_topics": ["childcare", "care_work"], "remarks": "Alles gut", "last_event_on": "2024-05-04",
+}
+
+
+def make_response(
+    session: Session, cycle: "AwardCycle", alliance: Alliance, *, submitted: bool = True,
+    answers: dict[str, Any] | None = None, **overrides: Any,
+) -> "SurveyResponse":
+    from app.core.db import utcnow
+    from app.surveys.models import ResponseMode, ResponseStatus, SurveyResponse
+
+    fields: dict[str, Any] = {
+        "cycle_id": cycle.id, "alliance_id": alliance.id,
+        "answers": dict(GOOD_ANSWERS if answers is None else answers),
+        "wants_future_project": True, "wants_seal": True,
+        "mode": ResponseMode.online, "entered_by": "user:0",
+        "status": ResponseStatus.submitted if submitted else ResponseStatus.draft,
+        "submitted_at": utcnow() if submitted else None,
+    }
+    fields.update(overrides)
+    response = SurveyResponse(**fields)
+    session.add(response)
+    session.commit()
+    return response
+
+
+if TYPE_CHECKING:
+    from app.cycles.models import AwardCycle
+    from app.surveys.models import Question, SurveyResponse
