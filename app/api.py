@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from app.alliances.router import public_router as public_alliances_router
 from app.alliances.router import router as alliances_router
+from app.audit.router import router as audit_router
 from app.auth.router import clients_router, users_router
 from app.auth.router import router as auth_router
 
@@ -13,6 +14,7 @@ api_router.include_router(users_router)
 api_router.include_router(clients_router)
 api_router.include_router(alliances_router)
 api_router.include_router(public_alliances_router)
+api_router.include_router(audit_router)
 
 TAGS = [
     {"name": "auth", "description": "Tokens (password and client credentials grants), refresh, "
@@ -21,5 +23,6 @@ TAGS = [
     {"name": "clients", "description": "Servicebüro: partner systems (machine clients)."},
     {"name": "alliances", "description": "Lokale Bündnisse: records, partners, contact persons, import."},
     {"name": "public", "description": "No login: the Bündnisfinder and the seal registry."},
+    {"name": "audit", "description": "Servicebüro: the append-only audit trail of every write."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]

@@ -1,6 +1,11 @@
-"""Every table class, imported in one place for Alembic and relationship resolution."""
+"""Every table class, imported in one place for Alembic and relationship resolution.
+
+Importing the tables also installs the audit hook, so no write can escape the trail.
+"""
 
 from app.alliances.models import Alliance, AllianceContact, AlliancePartner
+from app.audit.models import AuditEvent
+from app.audit.recorder import install as install_audit_trail
 from app.auth.models import ApiClient, ApiClientAlliance, AuthSession, RefreshToken, User
 from app.awards.models import Award
 from app.core.idempotency_models import IdempotencyRecord
@@ -11,8 +16,26 @@ from app.notices.models import SurveyNotice
 from app.surveys.models import Question, ResponseRevision, SurveyResponse
 
 __all__ = [
-    "Alliance", "AllianceContact", "AlliancePartner", "ApiClient", "ApiClientAlliance",
-    "AuthSession", "Award", "AwardCycle", "Evaluation", "EvaluationRun", "IdempotencyRecord",
-    "OutboxMessage", "Question", "RefreshToken", "ResponseRevision", "SealCriterion",
-    "SurveyNotice", "SurveyResponse", "User",
+    "Alliance",
+    "AllianceContact",
+    "AlliancePartner",
+    "ApiClient",
+    "ApiClientAlliance",
+    "AuditEvent",
+    "AuthSession",
+    "Award",
+    "AwardCycle",
+    "Evaluation",
+    "EvaluationRun",
+    "IdempotencyRecord",
+    "OutboxMessage",
+    "Question",
+    "RefreshToken",
+    "ResponseRevision",
+    "SealCriterion",
+    "SurveyNotice",
+    "SurveyResponse",
+    "User",
 ]
+
+install_audit_trail()

@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2
 
+from app.audit import recorder as audit_recorder
 from app.auth import tokens
 from app.auth.principal import Principal
 from app.auth.scopes import SCOPES
@@ -51,6 +52,7 @@ async def optional_principal(
         raise Unauthorized("The access token is invalid or expired.") from exc
     principal = await db.run(tokens.principal_for, claims)
     request.state.principal = principal
+    audit_recorder.set_actor(principal.actor)
     return principal
 
 

@@ -7,6 +7,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.audit.recorder import set_actor
 from app.core.errors import problem_response
 from app.core.logging import bind_request_id, unbind_request_id
 
@@ -36,6 +37,7 @@ class RequestContextMiddleware:
             return
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
         token = bind_request_id(request_id)
+        set_actor(None)
         started = time.perf_counter()
         status = 500
         response_started = False

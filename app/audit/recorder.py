@@ -1,0 +1,162 @@
+"""Automatic audit trail: every ORM insert, update and delete appends an AuditEvent in the
+same transaction, with the caller and request id taken from the request context.
+
+Domains need not remember anything: a new table is audited from its first write. Values are
+kept only for columns that cannot hold personal data or secrets (see ``is_sensitive``); for
+the others only the field name is recorded. Events outside the ORM's unit of work (logins,
+failed logins, exports) are written with ``record``.
+"""
+
+import re
+from contextvars import ContextVar
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Column, Table, event, insert, inspect
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+
+from app.audit.models import AuditEvent
+from app.core.db import utcnow
+from app.core.logging import current_request_id
+
+MASK = "***"
+# Tables whose rows are bookkeeping of other audited actions, or the trail itself.
+NOT_AUDITED = frozenset({
+    "audit_event", "refresh_token", "auth_session", "idempotency_record", "response_revision",
+    "evaluation", "outbox_message", "alembic_version",
+})
+_SENSITIVE_NAME = re.compile(
+    r"(^|_)(e?mail|name|phone|recipient|body|password|secret|token|hash|function|address|"
+    r"answers|reason|text|description|note|comment|message|contact|person|delegate)(s)?($|_)"
+)
+_SAFE_NAMES = frozenset({"slug", "state", "status", "level", "role", "key", "mode", "sector"})
+
+_actor: ContextVar[str | None] = ContextVar("audit_actor", default=None)
+
+
+def set_actor(actor: str | None) -> None:
+    _actor.set(actor)
+
+
+def current_actor() -> str:
+    return _actor.get() or "anonymous"
+
+
+def is_sensitive(table: Table, column_name: str) -> bool:
+    column = table.c.get(column_name)
+    if column is not None and "personal" in column.info:
+        return bool(column.info["personal"])
+    if column_name in _SAFE_NAMES:
+        return False
+    return bool(_SENSITIVE_NAME.search(column_name))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return MASK  # JSON documents and the like may hold anything
+
+
+def _actor_type(actor: str) -> str:
+    return actor.split(":", 1)[0]
+
+
+def _event_row(action: str, resource_type: str, resource_id: Any, fields: dict[str, Any],
+               table: Table | None) -> dict[str, Any]:
+    actor = current_actor()
+    changes = {
+        name: (MASK if table is not None and is_sensitive(table, name) else value)
+        for name, value in fields.items()
+    }
+    return {
+        "occurred_at": utcnow(), "actor": actor, "actor_type": _actor_type(actor),
+        "action": action, "resource_type": resource_type,
+        "resource_id": None if resource_id is None else str(resource_id),
+        "changed_fields": sorted(fields), "changes": changes, "request_id": current_request_id(),
+    }
+
+
+def _primary_key(obj: Any) -> Any:
+    identity = inspect(obj).mapper.primary_key_from_instance(obj)
+    if not identity or all(part is None for part in identity):
+        return None
+    return identity[0] if len(identity) == 1 else "/".join(str(part) for part in identity)
+
+
+def _changed_columns(obj: Any) -> dict[str, Any]:
+    state = inspect(obj)
+    changed: dict[str, Any] = {}
+    for attr in state.mapper.column_attrs:
+        history = state.attrs[attr.key].history
+        if history.has_changes():
+            new = history.added[0] if history.added else None
+            old = history.deleted[0] if history.deleted else None
+            if new != old:
+                changed[attr.key] = {"old": _plain(old), "new": _plain(new)}
+    return changed
+
+
+def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
+    rows: list[dict[str, Any]] = []
+    for obj, action in (
+        *((o, "create") for o in session.new),
+        *((o, "update") for o in session.dirty),
+        *((o, "delete") for o in session.deleted),
+    ):
+        table = getattr(obj, "__table__", None)
+        if not isinstance(table, Table) or table.name in NOT_AUDITED:
+            continue
+        if action == "update":
+            fields = _changed_columns(obj)
+            if not fields:
+                continue
+        elif action == "create":
+            fields = {c.key: _plain(getattr(obj, c.key, None)) for c in inspect(obj).mapper.column_attrs}
+        else:
+            fields = {}
+        rows.append(_event_row(f"{table.name}.{action}", table.name, _primary_key(obj), fields, table))
+    if rows:
+        session.connection().execute(insert(AuditEvent), rows)
+
+
+def _on_bulk_statement(state: ORMExecuteState) -> None:
+    """UPDATE/DELETE statements bypass the unit of work; record them too."""
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if not isinstance(table, Table) or table.name in NOT_AUDITED:
+        return
+    values = getattr(state.statement, "_values", None) or {}
+    fields = {
+        (key.key if isinstance(key, Column) else str(key)): MASK for key in values
+    }
+    action = "bulk_update" if state.is_update else "bulk_delete"
+    state.session.connection().execute(
+        insert(AuditEvent), [_event_row(f"{table.name}.{action}", table.name, None, fields, table)]
+    )
+
+
+def record(session: Session, action: str, resource_type: str, resource_id: Any = None,
+           fields: dict[str, Any] | None = None, *, actor: str | None = None) -> None:
+    """Append an event explicitly (logins, exports, …). Flushes with the session's work."""
+    token = _actor.set(actor) if actor is not None else None
+    try:
+        row = _event_row(action, resource_type, resource_id, fields or {}, None)
+    finally:
+        if token is not None:
+            _actor.reset(token)
+    session.connection().execute(insert(AuditEvent), [row])
+
+
+def install() -> None:
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "do_orm_execute", _on_bulk_statement)
+
+
+install()
