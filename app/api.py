@@ -1,14 +1,15 @@
 """Mounts every domain router under /api/v1."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from app.alliances.router import public_router as public_alliances_router
 from app.alliances.router import router as alliances_router
 from app.audit.router import router as audit_router
 from app.auth.router import clients_router, users_router
 from app.auth.router import router as auth_router
+from app.core.deps import rate_limited
 
-api_router = APIRouter(prefix="/api/v1")
+api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(rate_limited)])
 api_router.include_router(auth_router)
 api_router.include_router(users_router)
 api_router.include_router(clients_router)

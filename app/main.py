@@ -12,6 +12,7 @@ from app.api import TAGS, api_router
 from app.core.config import Settings, get_settings
 from app.core.errors import FieldError, Problem, install_error_handlers
 from app.core.logging import configure_logging
+from app.core.limits import SecurityMiddleware
 from app.core.middleware import RequestContextMiddleware
 from app.health.router import router as health_router
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Link", "Retry-After", "Location", "X-Request-ID"],
         max_age=600,
     )
+    app.add_middleware(SecurityMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(api_router)

@@ -14,6 +14,7 @@ from app.auth.scopes import SCOPES
 from app.core import security
 from app.core.db import Db, get_db
 from app.core.errors import Forbidden, Unauthorized
+from app.core.limits import enforce_rate_limit
 
 TOKEN_URL = "/api/v1/auth/token"
 
@@ -65,6 +66,11 @@ async def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+async def rate_limited(request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]) -> None:
+    """Mounted on the whole API router: every /api/v1 call counts against its caller."""
+    enforce_rate_limit(request, principal)
 
 
 async def current_user(principal: CurrentPrincipal) -> Principal:

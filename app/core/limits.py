@@ -1,0 +1,112 @@
+"""Limits against abuse (OWASP API4): body size, security headers, request rate per caller.
+
+All numbers come from one settings group (``BUENDNIS_LIMIT_*``); counters are shared through
+Redis when ``BUENDNIS_REDIS_URL`` is set, so several server processes enforce one limit.
+"""
+
+from fastapi import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.auth.principal import Principal
+from app.core.config import get_settings
+from app.core.errors import TooManyRequests, problem_response
+from app.core.ratelimit import get_counter_store
+
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-site"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
+]
+# Swagger UI and ReDoc load their assets from a CDN and run inline scripts.
+_API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+_DOCS_PATHS = ("/docs", "/redoc")
+_NO_STORE_PREFIXES = ("/api/v1/auth", "/api/v1/me", "/api/v1/users", "/api/v1/clients")
+
+
+class SecurityMiddleware:
+    """Adds security headers to every response and refuses bodies above the size limit (413),
+    whether announced by Content-Length or streamed without one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = get_settings().limits.max_body_bytes
+        path: str = scope.get("path", "")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                if not path.startswith(_DOCS_PATHS) and b"content-security-policy" not in present:
+                    headers.append((b"content-security-policy", _API_CSP))
+                if path.startswith(_NO_STORE_PREFIXES):
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await self._too_large(scope, receive, send_with_headers, limit)
+                return
+
+        received = 0
+        rejected = False
+
+        async def guarded_send(message: Message) -> None:
+            if not rejected:  # after a 413 the app's own reply is dropped
+                await send_with_headers(message)
+
+        async def counting_receive() -> Message:
+            nonlocal received, rejected
+            if rejected:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    # Answer now and tell the app the client is gone: it stops reading.
+                    await self._too_large(scope, receive, send_with_headers, limit)
+                    rejected = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not rejected:
+                raise
+
+    @staticmethod
+    async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = problem_response(
+            None, status=413, code="payload_too_large", title="Request body too large",
+            detail=f"The body exceeds {limit} bytes.", extra={"instance": scope.get("path")},
+        )
+        await response(scope, receive, send)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def enforce_rate_limit(request: Request, principal: Principal | None) -> None:
+    """Fixed one-minute window per caller: per user, per client, else per address."""
+    limits = get_settings().limits
+    if principal is None:
+        key, limit = f"rate:addr:{client_address(request)}", limits.requests_per_minute_anonymous
+    elif principal.is_client:
+        key, limit = f"rate:{principal.actor}", limits.requests_per_minute_client
+    else:
+        key, limit = f"rate:{principal.actor}", limits.requests_per_minute_user
+    count, retry_after = get_counter_store().hit(key, 60)
+    if count > limit:
+        raise TooManyRequests(retry_after, f"More than {limit} requests per minute; slow down.")
