@@ -8,6 +8,7 @@ from app.audit.router import router as audit_router
 from app.auth.router import clients_router, users_router
 from app.auth.router import router as auth_router
 from app.core.deps import rate_limited
+from app.privacy.router import router as privacy_router
 
 api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(rate_limited)])
 api_router.include_router(auth_router)
@@ -16,6 +17,7 @@ api_router.include_router(clients_router)
 api_router.include_router(alliances_router)
 api_router.include_router(public_alliances_router)
 api_router.include_router(audit_router)
+api_router.include_router(privacy_router)
 
 TAGS = [
     {"name": "auth", "description": "Tokens (password and client credentials grants), refresh, "
@@ -25,5 +27,6 @@ TAGS = [
     {"name": "alliances", "description": "Lokale Bündnisse: records, partners, contact persons, import."},
     {"name": "public", "description": "No login: the Bündnisfinder and the seal registry."},
     {"name": "audit", "description": "Servicebüro: the append-only audit trail of every write."},
+    {"name": "privacy", "description": "GDPR: export and erasure of personal data."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]

@@ -84,6 +84,20 @@ def _create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _retention(args: argparse.Namespace) -> int:
+    from app.core.config import get_settings
+    from app.core.db import new_session
+    from app.privacy.service import apply_retention
+
+    months = args.months or get_settings().retention_months
+    with new_session() as session:
+        report = apply_retention(session, months, dry_run=args.dry_run)
+    verb = "would anonymise" if report.dry_run else "anonymised"
+    print(f"{verb} {report.messages} e-mail(s) and {report.notices} notice recipient(s) "
+          f"older than {report.cutoff:%Y-%m-%d}")
+    return 0
+
+
 def render_openapi() -> str:
     from app.main import create_app
 
@@ -124,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--email", required=True)
     admin.add_argument("--name", default="Servicebüro")
     admin.set_defaults(func=_create_admin)
+
+    retention = sub.add_parser("retention", help="anonymise personal data past retention")
+    retention.add_argument("--dry-run", action="store_true", help="only report what would change")
+    retention.add_argument("--months", type=int, default=None)
+    retention.set_defaults(func=_retention)
 
     spec = sub.add_parser("openapi", help="write openapi/openapi.json")
     spec.add_argument("--output", default=str(OPENAPI_PATH))
