@@ -1,0 +1,71 @@
+"""The database goes away mid-traffic: 503 problem+json, /readyz 503, then recovery without a
+restart. On PostgreSQL the test really cuts the app's connections and refuses new ones; on
+SQLite (a file, nothing to cut) the driver's connect fails instead."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from app.core import db as core_db
+from tests import dbsetup
+from tests.core.test_platform import assert_problem
+
+
+@contextmanager
+def database_outage(database_url: str) -> Iterator[None]:
+    if dbsetup.lane() == "postgresql":
+        name = make_url(database_url).database
+        with psycopg.connect(dbsetup.PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+            try:
+                yield
+            finally:
+                admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        return
+    engine = core_db.get_engine()
+    engine.dispose()
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("connect", {}, Exception("database unavailable"))
+
+    event.listen(engine, "do_connect", refuse)
+    try:
+        yield
+    finally:
+        event.remove(engine, "do_connect", refuse)
+
+
+@pytest.fixture
+def live_client(database_url) -> Iterator[TestClient]:
+    """The app with its real engine and sessions (no per-test transaction)."""
+    from app.main import app
+
+    core_db.get_engine.cache_clear()
+    app.dependency_overrides.clear()
+    with TestClient(app) as client:
+        yield client
+    core_db.get_engine().dispose()
+    core_db.get_engine.cache_clear()
+
+
+def test_outage_gives_503_and_recovers_without_restart(live_client, database_url):
+    assert live_client.get("/readyz").status_code == 200
+    assert live_client.get("/api/v1/public/alliances").status_code == 200
+
+    with database_outage(database_url):
+        for _ in range(3):
+            body = assert_problem(live_client.get("/api/v1/public/alliances"), 503, "database_unavailable")
+            assert body["request_id"]
+        assert_problem(live_client.get("/readyz"), 503, "database_unavailable")
+        assert live_client.get("/healthz").status_code == 200, "the process itself is alive"
+
+    assert live_client.get("/readyz").status_code == 200
+    assert live_client.get("/api/v1/public/alliances").status_code == 200
