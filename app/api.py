@@ -8,7 +8,10 @@ from app.audit.router import router as audit_router
 from app.auth.router import clients_router, users_router
 from app.auth.router import router as auth_router
 from app.core.deps import rate_limited
+from app.cycles.router import admin_router as cycles_admin_router
+from app.cycles.router import router as cycles_router
 from app.privacy.router import router as privacy_router
+from app.surveys import questionnaire_router
 
 api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(rate_limited)])
 api_router.include_router(auth_router)
@@ -16,6 +19,11 @@ api_router.include_router(users_router)
 api_router.include_router(clients_router)
 api_router.include_router(alliances_router)
 api_router.include_router(public_alliances_router)
+api_router.include_router(cycles_router)
+api_router.include_router(cycles_admin_router)
+api_router.include_router(questionnaire_router.router)
+api_router.include_router(questionnaire_router.admin_router)
+api_router.include_router(questionnaire_router.admin_actions)
 api_router.include_router(audit_router)
 api_router.include_router(privacy_router)
 
@@ -26,6 +34,9 @@ TAGS = [
     {"name": "clients", "description": "Servicebüro: partner systems (machine clients)."},
     {"name": "alliances", "description": "Lokale Bündnisse: records, partners, contact persons, import."},
     {"name": "public", "description": "No login: the Bündnisfinder and the seal registry."},
+    {"name": "cycles", "description": "Award cycles (\"2024/25\") and their steps draft → "
+     "survey_open → survey_closed → evaluated → awarded → archived; each cycle's questionnaire "
+     "with scoring and weights (frozen once the survey opens) and a score preview."},
     {"name": "audit", "description": "Servicebüro: the append-only audit trail of every write."},
     {"name": "privacy", "description": "GDPR: export and erasure of personal data."},
     {"name": "health", "description": "Liveness and readiness probes."},

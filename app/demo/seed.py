@@ -14,6 +14,7 @@ from app.alliances.schemas import slugify
 from app.alliances.states import validate_ags
 from app.auth.models import Role, User
 from app.core import security
+from app.cycles.demo import seed_cycles
 from app.demo.alliances import DEMO_ALLIANCES
 
 # The documented demo login; seed-demo refuses to run in production.
@@ -78,7 +79,8 @@ def _seed_users(session: Session, report: SeedReport) -> None:
     session.flush()
 
 
-SEED_STEPS: list[Callable[[Session, SeedReport], None]] = [_seed_alliances, _seed_users]
+SEED_STEPS: list[Callable[[Session, SeedReport], None]] = [_seed_alliances, _seed_users,
+                                                          seed_cycles]
 
 
 def seed_demo(session: Session) -> SeedReport:

@@ -1,84 +1,192 @@
-"""The Aktivitätsgrad (activity score) and answer checks: pure functions, no database.
+"""The Aktivitätsgrad (activity score), answer checks and questionnaire checks: pure functions,
+no database.
 
 Score of one question = raw points × weight, where raw points depend on ``scoring.kind``:
 
 * ``none``: 0 (free text, dates, anything informational)
 * ``if_yes`` (boolean): ``scoring.points`` when the answer is yes, else 0
 * ``per_unit`` (integer): answer × ``scoring.points_per_unit``, at most ``scoring.cap`` if set
-* ``per_option`` (single/multi choice): the ``points`` of the chosen option(s), summed
+* ``per_option`` (single/multi choice): the ``points`` of the chosen option(s), summed; an
+  option listed twice counts once
 
-The activity score is the sum over all questions, rounded to two decimals; an unanswered
-question scores 0. Each question's contribution is kept as a breakdown row, and the rows add
-up per ``criterion_group`` so the seal criteria can test a group's score.
+Only a valid answer scores: one of the wrong type (text for a number, a list for a single
+choice, a negative count, an unknown option) counts like no answer, so the score never depends
+on input that ``check_answers`` would refuse. Raw points and weights below zero count as zero.
+
+Each question's weighted score is rounded half up to two decimals; the activity score is the
+sum of these rounded rows, so the breakdown adds up exactly to the total. An unanswered
+question scores 0. The rows add up per ``criterion_group`` so the seal criteria can test a
+group's score. ``max_points`` is the best a question can score; it is ``None`` (unbounded) for a
+``per_unit`` question without a cap, and then the questionnaire's maximum is unbounded too.
+
+Worked example (the questions of ``tests.factories.STANDARD_QUESTIONS``)::
+
+    partner_meetings  per_unit 1/unit, cap 6, weight 1   answer 8          -> 6 × 1 = 6
+    press_coverage    if_yes 3, weight 1                  answer true       -> 3 × 1 = 3
+    offer_frequency   per_option, weight 2                answer "monthly"  -> 4 × 2 = 8
+    future_topics     per_option (1 each), weight 1       answer 2 options  -> 2 × 1 = 2
+    remarks, last_event_on  kind none                                       -> 0
+                                                          activity score     = 19
 """
 
-from collections.abc import Iterable, Mapping
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
 MAX_TEXT_LENGTH = 5000
 MAX_INTEGER = 1_000_000
 
+SCORING_KINDS = ("none", "per_option", "per_unit", "if_yes")
+CHOICE_TYPES = frozenset({"single_choice", "multi_choice"})
+# Which question types each scoring kind applies to; ``none`` fits every type.
+KIND_TYPES: dict[str, frozenset[str]] = {
+    "per_option": CHOICE_TYPES,
+    "per_unit": frozenset({"integer"}),
+    "if_yes": frozenset({"boolean"}),
+}
+# The scoring fields each kind uses; any other field set is a mistake worth naming.
+KIND_FIELDS: dict[str, frozenset[str]] = {
+    "none": frozenset(),
+    "per_option": frozenset(),
+    "per_unit": frozenset({"points_per_unit", "cap"}),
+    "if_yes": frozenset({"points"}),
+}
+SCORING_FIELDS = ("points_per_unit", "cap", "points")
+MIN_CHOICE_OPTIONS = 2
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
 
 class QuestionLike(Protocol):
-    key: str
-    type: str
-    required: bool
-    options: list[dict[str, Any]]
-    scoring: dict[str, Any]
-    weight: float
-    criterion_group: str | None
+    """What scoring reads of a question (read-only, so table rows whose ``type`` is the
+    QuestionType enum fit as well as plain objects)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def required(self) -> bool: ...
+    @property
+    def options(self) -> list[dict[str, Any]]: ...
+    @property
+    def scoring(self) -> dict[str, Any]: ...
+    @property
+    def weight(self) -> float: ...
+    @property
+    def criterion_group(self) -> str | None: ...
+
+
+def round2(value: float) -> float:
+    """Round half up to two decimals (2.675 -> 2.68; float ``round`` would give 2.67)."""
+    return float(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 @dataclass(frozen=True)
 class ScoreResult:
     total: float
     breakdown: list[dict[str, Any]]
+    max_total: float | None = None
 
     def group_scores(self) -> dict[str, float]:
         groups: dict[str, float] = {}
         for row in self.breakdown:
             if row["group"]:
-                groups[row["group"]] = round(groups.get(row["group"], 0.0) + row["weighted"], 2)
+                groups[row["group"]] = round2(groups.get(row["group"], 0.0) + row["weighted"])
         return groups
 
 
+def _number(value: Any, default: float) -> float:
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return default
+    return float(value) if math.isfinite(value) else default
+
+
+def _weight(question: QuestionLike) -> float:
+    return max(0.0, _number(question.weight, 0.0))
+
+
+def _kind(question: QuestionLike) -> str:
+    kind = (question.scoring or {}).get("kind", "none")
+    return kind if kind in SCORING_KINDS else "none"
+
+
 def _option_points(question: QuestionLike) -> dict[str, float]:
-    return {str(o["value"]): float(o.get("points", 0) or 0) for o in question.options}
+    return {str(o["value"]): max(0.0, _number(o.get("points"), 0.0)) for o in question.options}
 
 
 def raw_points(question: QuestionLike, answer: Any) -> float:
-    if answer is None:
+    """Points of one answer before the weight; 0 for no answer or an invalid one."""
+    if answer is None or _type_error(question, answer) is not None:
         return 0.0
-    kind = (question.scoring or {}).get("kind", "none")
-    if kind == "if_yes":
-        return float(question.scoring.get("points", 1)) if answer is True else 0.0
-    if kind == "per_unit":
-        points = float(answer) * float(question.scoring.get("points_per_unit", 1))
-        cap = question.scoring.get("cap")
-        return min(points, float(cap)) if cap is not None else points
-    if kind == "per_option":
+    kind, scoring = _kind(question), question.scoring or {}
+    if kind == "if_yes" and question.type == "boolean":
+        return max(0.0, _number(scoring.get("points"), 1.0)) if answer is True else 0.0
+    if kind == "per_unit" and question.type == "integer":
+        points = max(0.0, answer * _number(scoring.get("points_per_unit"), 1.0))
+        cap = scoring.get("cap")
+        return min(points, max(0.0, _number(cap, points))) if cap is not None else points
+    if kind == "per_option" and question.type in CHOICE_TYPES:
         table = _option_points(question)
-        chosen = answer if isinstance(answer, list) else [answer]
-        return sum(table.get(str(value), 0.0) for value in chosen)
+        chosen = set(answer) if isinstance(answer, list) else {answer}
+        return sum(table.get(value, 0.0) for value in chosen)
     return 0.0
+
+
+def max_points(question: QuestionLike) -> float | None:
+    """The most raw points a valid answer can earn; ``None`` when there is no upper bound."""
+    kind, scoring = _kind(question), question.scoring or {}
+    if kind == "if_yes" and question.type == "boolean":
+        return max(0.0, _number(scoring.get("points"), 1.0))
+    if kind == "per_unit" and question.type == "integer":
+        if scoring.get("cap") is None:
+            return None if _number(scoring.get("points_per_unit"), 1.0) > 0 else 0.0
+        return max(0.0, _number(scoring.get("cap"), 0.0))
+    if kind == "per_option" and question.type in CHOICE_TYPES:
+        points = list(_option_points(question).values()) or [0.0]
+        return sum(points) if question.type == "multi_choice" else max(points)
+    return 0.0
+
+
+def max_score(questions: Iterable[QuestionLike]) -> float | None:
+    """The best activity score the questionnaire allows; ``None`` when unbounded."""
+    total = 0.0
+    for question in questions:
+        best = max_points(question)
+        if best is None:
+            if _weight(question) > 0:
+                return None
+            continue
+        total += round2(best * _weight(question))
+    return round2(total)
 
 
 def score(questions: Iterable[QuestionLike], answers: Mapping[str, Any]) -> ScoreResult:
     breakdown = []
     total = 0.0
+    bounded = True
+    maximum = 0.0
     for question in questions:
         answer = answers.get(question.key)
         points = raw_points(question, answer)
-        weighted = round(points * float(question.weight), 2)
+        weight = _weight(question)
+        weighted = round2(points * weight)
+        best = max_points(question)
+        best_weighted = None if best is None else round2(best * weight)
+        if best_weighted is None and weight > 0:
+            bounded = False
+        maximum += best_weighted or 0.0
         total += weighted
         breakdown.append({
             "question": question.key, "group": question.criterion_group,
-            "answered": answer is not None, "points": round(points, 2),
-            "weight": float(question.weight), "weighted": weighted,
+            "answered": answer is not None, "points": round2(points),
+            "weight": weight, "weighted": weighted, "max": best_weighted,
         })
-    return ScoreResult(total=round(total, 2), breakdown=breakdown)
+    return ScoreResult(total=round2(total), breakdown=breakdown,
+                       max_total=round2(maximum) if bounded else None)
 
 
 def _type_error(question: QuestionLike, value: Any) -> str | None:
@@ -105,7 +213,8 @@ def _type_error(question: QuestionLike, value: Any) -> str | None:
             return "must be text"
         return None if len(value) <= MAX_TEXT_LENGTH else f"at most {MAX_TEXT_LENGTH} characters"
     if kind == "date":
-        if not isinstance(value, str):
+        # date.fromisoformat also takes "20240504" and "2024-W18-6"; the API promises YYYY-MM-DD.
+        if not isinstance(value, str) or not _DATE.match(value):
             return "must be a date (YYYY-MM-DD)"
         try:
             date.fromisoformat(value)
@@ -115,12 +224,17 @@ def _type_error(question: QuestionLike, value: Any) -> str | None:
     return f"unsupported question type {kind}"
 
 
+def _blank(question: QuestionLike, value: Any) -> bool:
+    """Not answered: ``None``, or only whitespace for a text question."""
+    return value is None or (question.type == "text" and isinstance(value, str) and not value.strip())
+
+
 def check_answers(
     questions: Iterable[QuestionLike], answers: Mapping[str, Any], *, complete: bool,
     loc_prefix: tuple[str | int, ...] = ("body", "answers"),
 ) -> list[dict[str, Any]]:
     """Field errors for the answers: unknown keys, wrong types, and (when ``complete``) missing
-    required answers. ``None`` counts as not answered."""
+    required answers. ``None`` (and blank text) counts as not answered."""
     by_key = {q.key: q for q in questions}
     errors: list[dict[str, Any]] = []
     for key in answers:
@@ -129,12 +243,86 @@ def check_answers(
                            "type": "unknown_question"})
     for key, question in by_key.items():
         value = answers.get(key)
-        if value is None:
+        if _blank(question, value):
             if complete and question.required:
                 errors.append({"loc": [*loc_prefix, key], "msg": "an answer is required",
                                "type": "missing"})
-            continue
+            if value is None:
+                continue
         problem = _type_error(question, value)
         if problem:
             errors.append({"loc": [*loc_prefix, key], "msg": problem, "type": f"{question.type}_type"})
+    return errors
+
+
+def missing_required(questions: Iterable[QuestionLike], answers: Mapping[str, Any]) -> list[str]:
+    """Keys of required questions that have no answer yet (in questionnaire order)."""
+    return [q.key for q in questions if q.required and _blank(q, answers.get(q.key))]
+
+
+def check_question(
+    question: Mapping[str, Any], loc: tuple[str | int, ...] = (),
+) -> list[dict[str, Any]]:
+    """Consistency of one question definition (a dict with ``type``, ``options``, ``scoring``)
+    that is already well-typed: which scoring kind fits which type, which scoring fields each
+    kind needs, and the options choice questions need. Each error names the field at fault."""
+    errors: list[dict[str, Any]] = []
+    qtype = question.get("type")
+    options = question.get("options") or []
+    scoring = question.get("scoring") or {}
+    kind = scoring.get("kind", "none")
+
+    def error(where: tuple[str | int, ...], msg: str, type_: str) -> None:
+        errors.append({"loc": [*loc, *where], "msg": msg, "type": type_})
+
+    if qtype in CHOICE_TYPES:
+        if len(options) < MIN_CHOICE_OPTIONS:
+            error(("options",), f"a {qtype} question needs at least {MIN_CHOICE_OPTIONS} options",
+                  "too_few_options")
+        seen: set[str] = set()
+        for index, option in enumerate(options):
+            value = str(option.get("value"))
+            if value in seen:
+                error(("options", index, "value"), f"option value {value!r} is used twice",
+                      "duplicate_option")
+            seen.add(value)
+    elif options:
+        error(("options",), f"only choice questions have options, not {qtype}", "options_not_allowed")
+
+    if kind not in SCORING_KINDS:
+        error(("scoring", "kind"), f"must be one of {list(SCORING_KINDS)}", "scoring_kind")
+        return errors
+    fits = KIND_TYPES.get(kind)
+    if fits is not None and qtype not in fits:
+        error(("scoring", "kind"), f"{kind} scoring applies to {' or '.join(sorted(fits))} "
+              f"questions, not {qtype}", "scoring_kind_mismatch")
+    for name in SCORING_FIELDS:
+        if scoring.get(name) is not None and name not in KIND_FIELDS[kind]:
+            error(("scoring", name), f"not used by {kind} scoring", "scoring_field_not_allowed")
+    if kind == "per_unit" and scoring.get("points_per_unit") is None:
+        error(("scoring", "points_per_unit"), "per_unit scoring needs points_per_unit", "missing")
+    if kind == "if_yes" and scoring.get("points") is None:
+        error(("scoring", "points"), "if_yes scoring needs points", "missing")
+    if kind == "none" and qtype in CHOICE_TYPES and any(o.get("points") for o in options):
+        error(("scoring", "kind"), "options carry points but only per_option scoring counts them",
+              "option_points_unused")
+    return errors
+
+
+def check_questionnaire(
+    questions: Sequence[Mapping[str, Any]], loc_prefix: tuple[str | int, ...] = ("body", "questions"),
+) -> list[dict[str, Any]]:
+    """Every question's consistency plus keys unique across the questionnaire."""
+    errors: list[dict[str, Any]] = []
+    first_at: dict[str, int] = {}
+    for index, question in enumerate(questions):
+        key = question.get("key")
+        if isinstance(key, str):
+            if key in first_at:
+                errors.append({"loc": [*loc_prefix, index, "key"],
+                               "msg": f"key {key!r} is used by question {first_at[key]} too",
+                               "type": "duplicate_key"})
+            else:
+                first_at[key] = index
+        errors.extend(check_question(question, (*loc_prefix, index)))
     return errors

@@ -1,0 +1,64 @@
+"""The cycle's life: which action leads from which status to which. Pure, no database.
+
+    draft ──open-survey──▶ survey_open ──close-survey──▶ survey_closed ──mark-evaluated──▶
+    evaluated ──mark-awarded──▶ awarded ──archive──▶ archived
+
+``open-survey`` also reopens a closed survey (survey_closed → survey_open), e.g. when the
+Servicebüro extends the deadline after closing; the evaluation is then simply run again.
+Every other step is refused with 409 and the actions allowed from the current status.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.cycles.models import CycleStatus
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[CycleStatus]
+    target: CycleStatus
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t for t in (
+        Transition("open-survey", frozenset({CycleStatus.draft, CycleStatus.survey_closed}),
+                   CycleStatus.survey_open),
+        Transition("close-survey", frozenset({CycleStatus.survey_open}), CycleStatus.survey_closed),
+        Transition("mark-evaluated", frozenset({CycleStatus.survey_closed}), CycleStatus.evaluated),
+        Transition("mark-awarded", frozenset({CycleStatus.evaluated}), CycleStatus.awarded),
+        Transition("archive", frozenset({CycleStatus.awarded}), CycleStatus.archived),
+    )
+}
+
+# Statuses a cycle may be created in: a new round starts as a draft; past rounds (e.g. 2023
+# with its 56 seal alliances) are recorded as awarded or archived history.
+CREATABLE_STATUSES = frozenset({CycleStatus.draft, CycleStatus.awarded, CycleStatus.archived})
+
+
+def allowed_actions(status: CycleStatus | str) -> list[str]:
+    """The actions possible from ``status``, in the order of the cycle."""
+    return [t.action for t in TRANSITIONS.values() if status in t.sources]
+
+
+def target_of(action: str, status: CycleStatus | str) -> CycleStatus | None:
+    """Where ``action`` leads from ``status``; None when it is not allowed from there."""
+    transition = TRANSITIONS.get(action)
+    if transition is None or status not in transition.sources:
+        return None
+    return transition.target
+
+
+def questionnaire_frozen(status: CycleStatus | str) -> bool:
+    """The questionnaire can change only while the cycle is a draft."""
+    return status != CycleStatus.draft
+
+
+def accepts_answers(status: CycleStatus | str, opens_at: datetime | None,
+                    closes_at: datetime | None, now: datetime) -> bool:
+    """Whether alliances can answer right now: the survey is open and ``now`` is in the window
+    (opens_at inclusive, closes_at exclusive)."""
+    if status != CycleStatus.survey_open or opens_at is None or closes_at is None:
+        return False
+    return opens_at <= now < closes_at

@@ -1,0 +1,43 @@
+"""Shared by the cycle and questionnaire tests: problem assertions and ready-made payloads."""
+
+from typing import Any
+
+PROBLEM = "application/problem+json"
+CYCLES = "/api/v1/cycles"
+
+
+def assert_problem(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    if code:
+        assert body["code"] == code, body
+    return body
+
+
+def locs(body: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [tuple(error["loc"]) for error in body.get("errors") or []]
+
+
+def question(key: str = "press_coverage", **overrides: Any) -> dict[str, Any]:
+    """A valid boolean question payload."""
+    payload: dict[str, Any] = {
+        "key": key, "text": "Wurde in der Presse über das Bündnis berichtet?", "type": "boolean",
+        "required": True, "criterion_group": "visibility",
+        "scoring": {"kind": "if_yes", "points": 3}, "weight": 1.0,
+    }
+    payload.update(overrides)
+    return payload
+
+
+def choice_question(key: str = "offer_frequency", **overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "key": key, "text": "Wie regelmäßig gibt es Angebote für Familien?",
+        "type": "single_choice", "required": True, "criterion_group": "offers",
+        "options": [{"value": "rarely", "label": "selten", "points": 0},
+                    {"value": "monthly", "label": "monatlich", "points": 4}],
+        "scoring": {"kind": "per_option"}, "weight": 2.0,
+    }
+    payload.update(overrides)
+    return payload
