@@ -98,6 +98,24 @@ def _retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def _send_mail(_: argparse.Namespace) -> int:
+    """One delivery pass over the outbox (for cron when the app runs no dispatcher)."""
+    import asyncio
+    import importlib
+
+    from app.core.config import get_settings
+    from app.core.db import new_session
+    from app.mail.dispatch import dispatch_due
+    from app.mail.senders import sender_from_settings
+
+    importlib.import_module("app.models")  # every table, and the notices' outbox listener
+    settings = get_settings()
+    with new_session() as session:
+        report = asyncio.run(dispatch_due(session, sender_from_settings(settings), settings=settings))
+    print(f"mail: {report.sent} sent, {report.retrying} to retry later, {report.failed} failed")
+    return 0
+
+
 def render_openapi() -> str:
     from app.main import create_app
 
@@ -143,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_argument("--dry-run", action="store_true", help="only report what would change")
     retention.add_argument("--months", type=int, default=None)
     retention.set_defaults(func=_retention)
+
+    sub.add_parser("send-mail", help="deliver due e-mails from the outbox (one pass)") \
+        .set_defaults(func=_send_mail)
 
     spec = sub.add_parser("openapi", help="write openapi/openapi.json")
     spec.add_argument("--output", default=str(OPENAPI_PATH))

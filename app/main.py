@@ -15,6 +15,7 @@ from app.core.logging import configure_logging
 from app.core.limits import SecurityMiddleware
 from app.core.middleware import RequestContextMiddleware
 from app.health.router import router as health_router
+from app.mail.dispatch import mail_lifespan
 
 API_VERSION = "1.0.0"
 DESCRIPTION = """
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=API_VERSION,
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        lifespan=mail_lifespan(settings),
         generate_unique_id_function=operation_id,
         separate_input_output_schemas=False,
         contact={"name": "Servicebüro Lokale Bündnisse für Familie",

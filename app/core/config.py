@@ -55,7 +55,20 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    smtp_use_tls: bool = Field(default=False, description="Implicit TLS (port 465)")
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     mail_from: str = "servicebuero@lokale-buendnisse-fuer-familie.de"
+    # Delivery runs from the outbox: in the app (background task) and/or `buendnis send-mail`.
+    mail_dispatch: bool = False
+    mail_dispatch_interval_seconds: float = Field(default=30.0, gt=0, le=3600)
+    mail_batch_size: int = Field(default=50, ge=1, le=1000)
+    mail_max_attempts: int = Field(default=5, ge=1, le=20)
+    mail_retry_backoff_seconds: list[int] = Field(
+        default=[60, 300, 1800, 7200], min_length=1,
+        description="Wait before the 2nd, 3rd … attempt; the last value repeats",
+    )
+    # A claimed message not settled within this time (crashed sender) is tried again.
+    mail_claim_seconds: int = Field(default=600, ge=30, le=86400)
 
     limits: LimitSettings = Field(default_factory=LimitSettings)
 
