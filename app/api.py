@@ -11,6 +11,7 @@ from app.core.deps import rate_limited
 from app.cycles.router import admin_router as cycles_admin_router
 from app.cycles.router import router as cycles_router
 from app.privacy.router import router as privacy_router
+from app.surveys.router import router as responses_router
 from app.surveys import questionnaire_router
 
 api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(rate_limited)])
@@ -24,6 +25,7 @@ api_router.include_router(cycles_admin_router)
 api_router.include_router(questionnaire_router.router)
 api_router.include_router(questionnaire_router.admin_router)
 api_router.include_router(questionnaire_router.admin_actions)
+api_router.include_router(responses_router)
 api_router.include_router(audit_router)
 api_router.include_router(privacy_router)
 
@@ -37,6 +39,10 @@ TAGS = [
     {"name": "cycles", "description": "Award cycles (\"2024/25\") and their steps draft → "
      "survey_open → survey_closed → evaluated → awarded → archived; each cycle's questionnaire "
      "with scoring and weights (frozen once the survey opens) and a score preview."},
+    {"name": "surveys", "description": "Bündnisumfrage responses: alliances save drafts and "
+     "submit within the survey window, the Servicebüro enters phone interviews, reopens and "
+     "imports CSV/XLSX, partner systems push in idempotent batches; answer history and the "
+     "activity score."},
     {"name": "audit", "description": "Servicebüro: the append-only audit trail of every write."},
     {"name": "privacy", "description": "GDPR: export and erasure of personal data."},
     {"name": "health", "description": "Liveness and readiness probes."},

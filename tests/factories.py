@@ -194,3 +194,82 @@ def make_response(
 if TYPE_CHECKING:
     from app.cycles.models import AwardCycle
     from app.surveys.models import Question, SurveyResponse
+
+
+# --- evaluation and awards -------------------------------------------------------------------
+
+def make_scored_response(
+    session: Session, cycle: "AwardCycle", alliance: Alliance, *,
+    answers: dict[str, Any] | None = None, **overrides: Any,
+) -> "SurveyResponse":
+    """A response whose activity_score and score_breakdown are computed from the cycle's
+    questionnaire, as on submission."""
+    from sqlmodel import col, select
+
+    from app.surveys.models import Question
+    from app.surveys.scoring import score
+
+    questions = session.exec(
+        select(Question).where(Question.cycle_id == cycle.id).order_by(col(Question.position))
+    ).all()
+    result = score(questions, GOOD_ANSWERS if answers is None else answers)
+    overrides.setdefault("activity_score", result.total)
+    overrides.setdefault("score_breakdown", result.breakdown)
+    return make_response(session, cycle, alliance, answers=answers, **overrides)
+
+
+# Fits STANDARD_QUESTIONS; GOOD_ANSWERS meet every criterion (networking 6, visibility 3,
+# offers 8, future 2, total 19).
+STANDARD_CRITERIA: list[dict[str, Any]] = [
+    {"key": "networking", "label": "Gute Vernetzung",
+     "explanation": "Regelmäßige Treffen und Partner vor Ort.",
+     "rule": {"kind": "all_of", "rules": [
+         {"kind": "group_score_at_least", "group": "networking", "min": 4},
+         {"kind": "partners_at_least", "min": 2}]}},
+    {"key": "visibility", "label": "Gute Sichtbarkeit",
+     "rule": {"kind": "answer", "question": "press_coverage", "op": "eq", "value": True}},
+    {"key": "activity", "label": "Aktive Bündnisarbeit",
+     "rule": {"kind": "total_score_at_least", "min": 12}},
+    {"key": "interest", "label": "Interesse am Siegel", "rule": {"kind": "wants_seal"}},
+]
+
+
+def make_criteria(
+    session: Session, cycle: "AwardCycle", specs: list[dict[str, Any]] | None = None,
+) -> list["SealCriterion"]:
+    from app.evaluation.models import SealCriterion
+
+    rows = [
+        SealCriterion(cycle_id=cycle.id, key=spec["key"], label=spec["label"],
+                      explanation=spec.get("explanation"), rule=spec["rule"], position=position)
+        for position, spec in enumerate(STANDARD_CRITERIA if specs is None else specs)
+    ]
+    session.add_all(rows)
+    session.commit()
+    return rows
+
+
+def make_award(
+    session: Session, cycle: "AwardCycle", alliance: Alliance, **overrides: Any,
+) -> "Award":
+    """A confirmed seal of ``cycle`` for ``alliance`` (pass status="withdrawn" for a withdrawn one)."""
+    from datetime import date
+
+    from app.awards.models import Award, AwardStatus
+    from app.awards.service import new_verification_code
+
+    fields: dict[str, Any] = {
+        "cycle_id": cycle.id, "alliance_id": alliance.id, "title": cycle.seal_title,
+        "awarded_on": cycle.ceremony_on or date(2023, 11, 24), "status": AwardStatus.confirmed,
+        "verification_code": new_verification_code(), "confirmed_by": "user:0",
+    }
+    fields.update(overrides)
+    award = Award(**fields)
+    session.add(award)
+    session.commit()
+    return award
+
+
+if TYPE_CHECKING:
+    from app.awards.models import Award
+    from app.evaluation.models import SealCriterion

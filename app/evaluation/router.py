@@ -1,0 +1,114 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from app.alliances.schemas import StateCode
+from app.core.deps import AdminUser, CurrentUser, DbDep, admin_user
+from app.core.errors import problem_responses
+from app.core.etags import IfMatch, set_etag
+from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.evaluation import queries, service
+from app.evaluation.schemas import (
+    CriteriaSetIn,
+    CriteriaSetRead,
+    EvaluationRead,
+    EvaluationRunCreate,
+    EvaluationRunRead,
+    PreviewRead,
+)
+
+router = APIRouter(prefix="/cycles", tags=["evaluation"], responses=problem_responses(401, 403))
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+def _criteria_etag(response: Response, criteria: CriteriaSetRead) -> None:
+    set_etag(response, "criteria", criteria.cycle_id, service.criteria_version(criteria.criteria))
+
+
+@router.get("/{cycle}/criteria", name="criteria-get", response_model=CriteriaSetRead,
+            responses=problem_responses(404), summary="The cycle's seal criteria")
+async def get_criteria(cycle: str, db: DbDep, _: CurrentUser, response: Response) -> CriteriaSetRead:
+    criteria = await db.run(service.read_criteria, cycle)
+    _criteria_etag(response, criteria)
+    return criteria
+
+
+@router.put("/{cycle}/criteria", name="criteria-replace", response_model=CriteriaSetRead,
+            dependencies=[Depends(admin_user)], responses=problem_responses(404, 409, 412, 422),
+            summary="Replace the cycle's seal criteria (Servicebüro)")
+async def replace_criteria(
+    cycle: str, body: CriteriaSetIn, db: DbDep, response: Response, if_match: IfMatch = None,
+) -> CriteriaSetRead:
+    criteria = await db.run(service.replace_criteria, cycle, body, if_match)
+    _criteria_etag(response, criteria)
+    return criteria
+
+
+@router.post("/{cycle}/criteria:preview", name="criteria-preview", response_model=PreviewRead,
+             dependencies=[Depends(admin_user)], responses=problem_responses(404, 422),
+             summary="What a draft criteria set would decide now (nothing is saved)")
+async def preview_criteria(cycle: str, body: CriteriaSetIn, db: DbDep) -> PreviewRead:
+    return await db.run(service.preview, cycle, body)
+
+
+@router.post("/{cycle}/evaluation", name="evaluation-runs-create", response_model=EvaluationRunRead,
+             status_code=status.HTTP_201_CREATED, responses=problem_responses(404, 409, 422),
+             summary="Evaluate every submitted response with the current criteria (a new run)")
+async def start_run(
+    cycle: str, body: EvaluationRunCreate, db: DbDep, principal: AdminUser, response: Response,
+) -> EvaluationRunRead:
+    run = await db.run(service.start_run, cycle, body, principal)
+    response.headers["Location"] = f"/api/v1/cycles/{cycle}/evaluation/runs/{run.id}"
+    return run
+
+
+@router.get("/{cycle}/evaluation/runs", name="evaluation-runs-list",
+            response_model=Page[EvaluationRunRead], dependencies=[Depends(admin_user)],
+            responses=problem_responses(404, 422), summary="Every evaluation run, newest first")
+async def list_runs(
+    cycle: str, request: Request, response: Response, db: DbDep, page: PageDep,
+) -> Page[EvaluationRunRead]:
+    items, cursor, total = await db.run(queries.list_runs, cycle, page)
+    set_link_header(request, response, cursor)
+    return Page(items=items, next_cursor=cursor, total=total)
+
+
+@router.get("/{cycle}/evaluation/runs/{run_id}", name="evaluation-runs-get",
+            response_model=EvaluationRunRead, dependencies=[Depends(admin_user)],
+            responses=problem_responses(404))
+async def get_run(cycle: str, run_id: int, db: DbDep) -> EvaluationRunRead:
+    return await db.run(queries.get_run, cycle, run_id)
+
+
+@router.get("/{cycle}/evaluations", name="evaluations-list", response_model=Page[EvaluationRead],
+            dependencies=[Depends(admin_user)], responses=problem_responses(404, 422),
+            summary="The shortlist: results of the latest run (or of `run_id`)")
+async def list_evaluations(
+    cycle: str, request: Request, response: Response, db: DbDep, page: PageDep,
+    meets_criteria: bool | None = None,
+    invited: Annotated[bool | None, Query(description="Invited to Projekt Zukunft")] = None,
+    state: StateCode | None = None,
+    run_id: Annotated[int | None, Query(description="An earlier run; default the latest")] = None,
+    sort: queries.EvaluationSort = "-activity_score",
+) -> Page[EvaluationRead]:
+    items, cursor, total = await db.run(
+        queries.list_evaluations, cycle, page, meets_criteria=meets_criteria, invited=invited,
+        state=state, run_id=run_id, sort=sort,
+    )
+    set_link_header(request, response, cursor)
+    return Page(items=items, next_cursor=cursor, total=total)
+
+
+@router.get("/{cycle}/evaluations/mine", name="evaluations-mine", response_model=EvaluationRead,
+            responses=problem_responses(404), summary="My alliance's result, with the reasons")
+async def read_mine(cycle: str, db: DbDep, principal: CurrentUser) -> EvaluationRead:
+    return await db.run(queries.read_mine, cycle, principal)
+
+
+@router.get("/{cycle}/evaluations/{alliance_id}", name="evaluations-get",
+            response_model=EvaluationRead, responses=problem_responses(404, 422),
+            summary="One alliance's result (admins; alliance users for their own alliance)")
+async def read_for_alliance(
+    cycle: str, alliance_id: int, db: DbDep, principal: CurrentUser,
+) -> EvaluationRead:
+    return await db.run(queries.read_for_alliance, cycle, alliance_id, principal)

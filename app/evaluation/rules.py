@@ -1,0 +1,410 @@
+"""Seal criteria as data: a discriminated union of rules, and their pure evaluation.
+
+A criterion's ``rule`` is JSON the Servicebüro writes, never code::
+
+    {"kind": "group_score_at_least", "group": "networking", "min": 4}
+    {"kind": "total_score_at_least", "min": 12}
+    {"kind": "answer", "question": "press_coverage", "op": "eq", "value": true}
+    {"kind": "partners_at_least", "min": 5}
+    {"kind": "wants_seal"}
+    {"kind": "all_of", "rules": [...]}      {"kind": "any_of", "rules": [...]}
+
+``evaluate(rule, facts)`` is a pure function returning passed, actual, threshold and a German
+explanation, so every decision can be explained to the alliance. Semantics worth knowing:
+
+* ``all_of([])`` passes and ``any_of([])`` fails (the neutral elements of "and" and "or");
+  ``all_of`` reports ``actual`` = parts passed, ``threshold`` = number of parts; ``any_of``
+  reports ``threshold`` = 1, so for both ``passed == (actual >= threshold)``.
+* A group's score is the sum of its questions' weighted points (0 when nothing was scored).
+* ``answer`` rules never pass for an unanswered question (no answer is no evidence), not even
+  with ``ne``. For a multiple-choice answer ``contains`` tests one option, ``in`` passes when
+  any chosen option is listed, ``gte``/``lte`` compare the number of chosen options, and
+  ``eq``/``ne`` compare the chosen set. Text ``contains`` ignores case; dates compare as
+  ISO dates (YYYY-MM-DD). Booleans never equal numbers.
+* Nesting is limited to ``MAX_DEPTH`` levels: the criterion's rule is level 1, the parts of
+  a combination one level deeper, so ``depth(rule) <= MAX_DEPTH``.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+)
+
+MAX_DEPTH = 5
+MAX_PARTS = 50
+MAX_LIST_VALUES = 100
+MAX_SCORE = 1_000_000
+KINDS = (
+    "group_score_at_least", "total_score_at_least", "answer", "partners_at_least", "wants_seal",
+    "all_of", "any_of",
+)
+COMBINATORS = ("all_of", "any_of")
+
+Scalar = StrictBool | StrictInt | StrictFloat | Annotated[str, Field(max_length=500)]
+AnswerOp = Literal["eq", "ne", "gte", "lte", "in", "contains"]
+
+
+def _depth_fault(raw: Any, path: tuple[str | int, ...] = (), level: int = 1) -> tuple[str | int, ...] | None:
+    """Path (relative to ``raw``) of the first rule nested deeper than ``MAX_DEPTH`` (the rule
+    itself is level 1). Runs on the raw input, so a hostile, deeply nested body is refused
+    before validation recurses into it."""
+    if not isinstance(raw, dict) or raw.get("kind") not in COMBINATORS:
+        return None
+    parts = raw.get("rules")
+    if not isinstance(parts, list):
+        return None
+    for index, part in enumerate(parts):
+        if level + 1 > MAX_DEPTH:
+            return (*path, "rules", index)
+        fault = _depth_fault(part, (*path, "rules", index), level + 1)
+        if fault is not None:
+            return fault
+    return None
+
+
+def _clean_locations(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Report faults by their path in the JSON: pydantic puts the union tag into ``loc``
+    (["rules", 0, "all_of", "min"]); clients expect ["rules", 0, "min"]."""
+    fault = _depth_fault(value)
+    if fault is not None:
+        raise ValidationError.from_exception_data("Rule", [{
+            "type": "value_error", "loc": fault, "input": "...",
+            "ctx": {"error": f"rules may be nested at most {MAX_DEPTH} levels deep"},
+        }])
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        details: list[Any] = []
+        for error in exc.errors():
+            loc = tuple(part for part in error["loc"] if part not in KINDS)
+            if error["type"] in ("union_tag_invalid", "union_tag_not_found") and loc[-1:] != ("kind",):
+                loc = (*loc, "kind")
+            detail: dict[str, Any] = {"type": error["type"], "loc": loc, "input": error.get("input")}
+            if "ctx" in error:
+                detail["ctx"] = error["ctx"]
+            details.append(detail)
+        raise ValidationError.from_exception_data("Rule", details) from None
+
+
+class _RuleBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuleGroupScoreAtLeast(_RuleBase):
+    """The activity score within one question group (``criterion_group``) reaches ``min``."""
+
+
+    kind: Literal["group_score_at_least"]
+    group: str = Field(min_length=1, max_length=60, examples=["networking"])
+    min: float = Field(ge=0, le=MAX_SCORE, examples=[4])
+
+
+class RuleTotalScoreAtLeast(_RuleBase):
+    """The whole activity score (Aktivitätsgrad) reaches ``min``."""
+
+
+    kind: Literal["total_score_at_least"]
+    min: float = Field(ge=0, le=MAX_SCORE, examples=[12])
+
+
+class RuleAnswer(_RuleBase):
+    """One question's answer compared with ``value`` (see the module notes for list answers)."""
+
+
+    kind: Literal["answer"]
+    question: str = Field(min_length=1, max_length=60, examples=["press_coverage"])
+    op: AnswerOp
+    value: Scalar | Annotated[list[Scalar], Field(max_length=MAX_LIST_VALUES)]
+
+    @field_validator("value")
+    @classmethod
+    def _value_fits_op(cls, value: Any, info: ValidationInfo) -> Any:
+        op = info.data.get("op")
+        if op == "in":
+            if not isinstance(value, list) or not value:
+                raise ValueError("'in' needs a non-empty list of values")
+        elif op in ("gte", "lte"):
+            if not is_number(value) and not is_iso_date(value):
+                raise ValueError(f"'{op}' needs a number or a date (YYYY-MM-DD)")
+        elif op == "contains" and isinstance(value, list):
+            raise ValueError("'contains' needs a single value")
+        return value
+
+
+class RulePartnersAtLeast(_RuleBase):
+    """The alliance has at least ``min`` partner organisations on record."""
+
+
+    kind: Literal["partners_at_least"]
+    min: int = Field(ge=0, le=10_000, examples=[5])
+
+
+class RuleWantsSeal(_RuleBase):
+    """The response declares interest in the seal."""
+
+
+    kind: Literal["wants_seal"]
+
+
+class RuleAllOf(_RuleBase):
+    """Every part passes; an empty list passes."""
+
+
+    kind: Literal["all_of"]
+    rules: list["Rule"] = Field(max_length=MAX_PARTS)
+
+
+class RuleAnyOf(_RuleBase):
+    """At least one part passes; an empty list fails."""
+
+
+    kind: Literal["any_of"]
+    rules: list["Rule"] = Field(max_length=MAX_PARTS)
+
+
+Rule = Annotated[
+    RuleGroupScoreAtLeast | RuleTotalScoreAtLeast | RuleAnswer | RulePartnersAtLeast | RuleWantsSeal | RuleAllOf | RuleAnyOf,
+    Field(discriminator="kind"),
+    WrapValidator(_clean_locations),
+]
+RuleAllOf.model_rebuild()
+RuleAnyOf.model_rebuild()
+
+_RULE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Rule)
+
+
+def parse_rule(data: Any) -> Any:
+    """Validate a rule from JSON data (raises pydantic's ValidationError with clean paths)."""
+    return _RULE_ADAPTER.validate_python(data)
+
+
+def rule_to_json(rule: Any) -> dict[str, Any]:
+    dumped: dict[str, Any] = rule.model_dump(mode="json")
+    return dumped
+
+
+def depth(rule: Any) -> int:
+    if isinstance(rule, RuleAllOf | RuleAnyOf):
+        return 1 + max((depth(part) for part in rule.rules), default=0)
+    return 1
+
+
+def references(rule: Any) -> tuple[set[str], set[str]]:
+    """The question keys and the groups a rule refers to."""
+    questions: set[str] = set()
+    groups: set[str] = set()
+    if isinstance(rule, RuleAnswer):
+        questions.add(rule.question)
+    elif isinstance(rule, RuleGroupScoreAtLeast):
+        groups.add(rule.group)
+    elif isinstance(rule, RuleAllOf | RuleAnyOf):
+        for part in rule.rules:
+            q, g = references(part)
+            questions |= q
+            groups |= g
+    return questions, groups
+
+
+# --- evaluation ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules may look at, for one alliance's response."""
+
+    total_score: float
+    group_scores: Mapping[str, float] = field(default_factory=dict)
+    answers: Mapping[str, Any] = field(default_factory=dict)
+    partner_count: int = 0
+    wants_seal: bool = False
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    kind: str
+    passed: bool
+    actual: Any
+    op: str
+    threshold: Any
+    explanation: str
+    parts: tuple["RuleResult", ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "kind": self.kind, "passed": self.passed, "actual": self.actual, "op": self.op,
+            "threshold": self.threshold, "explanation": self.explanation,
+        }
+        if self.kind in COMBINATORS:
+            data["parts"] = [part.as_dict() for part in self.parts]
+        return data
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def is_iso_date(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) != 10:
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def german_number(value: float) -> str:
+    """12 → "12", 12.5 → "12,5" (German decimal comma)."""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    if is_number(value):
+        return german_number(value)
+    if isinstance(value, list):
+        return ", ".join(_shown(v) for v in value) or "keine Auswahl"
+    return f"„{value}“"
+
+
+def _verdict(passed: bool) -> str:
+    return "erfüllt" if passed else "nicht erfüllt"
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a is b
+    if is_number(a) and is_number(b):
+        return float(a) == float(b)
+    if isinstance(a, list) and isinstance(b, list):
+        return {_key(v) for v in a} == {_key(v) for v in b}
+    return type(a) is type(b) and a == b
+
+
+def _key(value: Any) -> tuple[str, Any]:
+    if isinstance(value, bool):
+        return ("bool", value)
+    if is_number(value):
+        return ("number", float(value))
+    return (type(value).__name__, value)
+
+
+def _ordered(actual: Any, threshold: Any, op: str) -> bool:
+    if isinstance(actual, list) and is_number(threshold):
+        actual = len(actual)
+    if is_number(actual) and is_number(threshold):
+        return actual >= threshold if op == "gte" else actual <= threshold
+    if is_iso_date(actual) and is_iso_date(threshold):
+        return actual >= threshold if op == "gte" else actual <= threshold
+    return False
+
+
+def compare(actual: Any, op: str, value: Any) -> bool:
+    """The answer comparison; ``actual`` None (unanswered) never passes."""
+    if actual is None:
+        return False
+    if op == "eq":
+        return _same(actual, value)
+    if op == "ne":
+        return not _same(actual, value)
+    if op in ("gte", "lte"):
+        return _ordered(actual, value, op)
+    if op == "in":
+        chosen = actual if isinstance(actual, list) else [actual]
+        return any(_same(c, v) for c in chosen for v in value)
+    if op == "contains":
+        if isinstance(actual, list):
+            return any(_same(c, value) for c in actual)
+        if isinstance(actual, str) and isinstance(value, str):
+            return value.casefold() in actual.casefold()
+    return False
+
+
+_OP_WORDS = {
+    "eq": "gleich", "ne": "ungleich", "gte": "mindestens", "lte": "höchstens",
+    "in": "eine von", "contains": "enthält",
+}
+
+
+def _at_least(kind: str, what: str, actual: float, minimum: float, unit: str) -> RuleResult:
+    passed = actual >= minimum
+    return RuleResult(
+        kind=kind, passed=passed, actual=actual, op="gte", threshold=minimum,
+        explanation=f"{what}: {german_number(actual)} {unit}, mindestens {german_number(minimum)} "
+        f"nötig – {_verdict(passed)}.",
+    )
+
+
+def evaluate(rule: Any, facts: Facts) -> RuleResult:
+    """Evaluate one rule against one alliance's facts. Pure: no database, no clock."""
+    if isinstance(rule, RuleGroupScoreAtLeast):
+        actual = round(float(facts.group_scores.get(rule.group, 0.0)), 2)
+        return _at_least(rule.kind, f"Aktivitätsgrad im Bereich „{rule.group}“", actual, rule.min,
+                         "Punkte")
+    if isinstance(rule, RuleTotalScoreAtLeast):
+        return _at_least(rule.kind, "Aktivitätsgrad insgesamt", round(float(facts.total_score), 2),
+                         rule.min, "Punkte")
+    if isinstance(rule, RulePartnersAtLeast):
+        return _at_least(rule.kind, "Partnerorganisationen", facts.partner_count, rule.min,
+                         "eingetragen")
+    if isinstance(rule, RuleWantsSeal):
+        passed = facts.wants_seal is True
+        text = "Interesse am Siegel bekundet" if passed else "Kein Interesse am Siegel bekundet"
+        return RuleResult(kind=rule.kind, passed=passed, actual=passed, op="eq", threshold=True,
+                          explanation=f"{text} – {_verdict(passed)}.")
+    if isinstance(rule, RuleAnswer):
+        return _evaluate_answer(rule, facts)
+    if isinstance(rule, RuleAllOf | RuleAnyOf):
+        return _evaluate_combination(rule, facts)
+    raise TypeError(f"not a rule: {rule!r}")
+
+
+def _evaluate_answer(rule: RuleAnswer, facts: Facts) -> RuleResult:
+    actual = facts.answers.get(rule.question)
+    passed = compare(actual, rule.op, rule.value)
+    wanted = f"verlangt: {_OP_WORDS[rule.op]} {_shown(rule.value)}"
+    if actual is None:
+        text = f"Frage „{rule.question}“ nicht beantwortet ({wanted}) – {_verdict(passed)}."
+    else:
+        text = f"Antwort auf „{rule.question}“: {_shown(actual)}; {wanted} – {_verdict(passed)}."
+    return RuleResult(kind=rule.kind, passed=passed, actual=actual, op=rule.op,
+                      threshold=rule.value, explanation=text)
+
+
+def _evaluate_combination(rule: "RuleAllOf | RuleAnyOf", facts: Facts) -> RuleResult:
+    parts = tuple(evaluate(part, facts) for part in rule.rules)
+    met = sum(part.passed for part in parts)
+    if isinstance(rule, RuleAllOf):
+        needed = len(parts)
+        passed = met >= needed
+        text = (f"{met} von {needed} Teilbedingungen erfüllt, alle nötig – {_verdict(passed)}."
+                if parts else "Keine Teilbedingungen – erfüllt (eine leere Liste gilt als erfüllt).")
+    else:
+        needed = 1
+        passed = met >= needed
+        text = (f"{met} von {len(parts)} Teilbedingungen erfüllt, mindestens eine nötig – "
+                f"{_verdict(passed)}." if parts
+                else "Keine Teilbedingungen – nicht erfüllt (eine leere Auswahl gilt als nicht erfüllt).")
+    return RuleResult(kind=rule.kind, passed=passed, actual=met, op="gte", threshold=needed,
+                      explanation=text, parts=parts)
+
+
+def evaluate_all(rules: Sequence[Any], facts: Facts) -> list[RuleResult]:
+    return [evaluate(rule, facts) for rule in rules]

@@ -1,0 +1,292 @@
+"""Seal criteria per cycle, the preview of a draft set, and evaluation runs.
+
+Criteria are data (see rules.py). A run evaluates every submitted response of the cycle with
+the criteria as they are now, stores a snapshot of them with the run and one Evaluation per
+alliance, and is never changed afterwards: re-running is a new, recorded run, and readers use
+the latest. The facts a rule sees come from the response (activity score, per-group scores
+from its score breakdown, answers, interest in the seal) and the alliance (partner count).
+"""
+
+import json
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from app.alliances.models import Alliance, AlliancePartner
+from app.auth.principal import Principal
+from app.core.db import utcnow
+from app.core.etags import check_if_match
+from app.cycles.models import AwardCycle, CycleStatus
+from app.cycles.service import get_cycle
+from app.evaluation import checks, queries
+from app.evaluation.exceptions import (
+    CriteriaLocked,
+    CriteriaMissing,
+    CriteriaOutdated,
+    EvaluationNotAllowed,
+    InvalidCriteria,
+)
+from app.evaluation.models import Evaluation, EvaluationRun, SealCriterion
+from app.evaluation.rules import Facts, RuleResult, evaluate, parse_rule, rule_to_json
+from app.evaluation.schemas import (
+    CriteriaSetIn,
+    CriteriaSetRead,
+    CriterionRead,
+    EvaluationRunCreate,
+    EvaluationRunRead,
+    PreviewAlliance,
+    PreviewCriterionCount,
+    PreviewRead,
+)
+from app.surveys import scoring
+from app.surveys.models import Question, ResponseStatus, SurveyResponse
+
+EVALUATION_STATUSES = (CycleStatus.survey_closed, CycleStatus.evaluated)
+LOCKED_STATUSES = (CycleStatus.awarded, CycleStatus.archived)
+
+
+# --- criteria -----------------------------------------------------------------------------------
+
+def _criteria_rows(session: Session, cycle_id: int) -> list[SealCriterion]:
+    return list(session.exec(
+        select(SealCriterion).where(SealCriterion.cycle_id == cycle_id)
+        .order_by(col(SealCriterion.position), col(SealCriterion.id))
+    ).all())
+
+
+def _questions(session: Session, cycle_id: int) -> list[Question]:
+    return list(session.exec(
+        select(Question).where(Question.cycle_id == cycle_id).order_by(col(Question.position))
+    ).all())
+
+
+def criteria_version(criteria: Sequence[CriterionRead]) -> int:
+    """A stable number for the set's content: the ETag of the criteria resource."""
+    raw = json.dumps([c.model_dump(mode="json") for c in criteria], sort_keys=True)
+    return zlib.crc32(raw.encode())
+
+
+def _to_set(cycle: AwardCycle, rows: Sequence[SealCriterion]) -> CriteriaSetRead:
+    assert cycle.id is not None
+    return CriteriaSetRead(
+        cycle_id=cycle.id, cycle_key=cycle.key,
+        criteria=[CriterionRead(key=r.key, label=r.label, explanation=r.explanation, rule=r.rule,
+                                position=r.position) for r in rows],
+    )
+
+
+def read_criteria(session: Session, cycle_ref: str) -> CriteriaSetRead:
+    cycle = get_cycle(session, cycle_ref)
+    assert cycle.id is not None
+    return _to_set(cycle, _criteria_rows(session, cycle.id))
+
+
+def replace_criteria(
+    session: Session, cycle_ref: str, data: CriteriaSetIn, if_match: str | None,
+) -> CriteriaSetRead:
+    cycle = get_cycle(session, cycle_ref)
+    assert cycle.id is not None
+    if cycle.status in LOCKED_STATUSES:
+        raise CriteriaLocked(
+            f"The cycle is {cycle.status}: its awards rest on the criteria, which stay as they are.",
+            status_now=cycle.status,
+        )
+    current = _criteria_rows(session, cycle.id)
+    check_if_match(if_match, "criteria", cycle.id, criteria_version(_to_set(cycle, current).criteria))
+    errors = checks.check_criteria(data.criteria, _questions(session, cycle.id))
+    if errors:
+        raise InvalidCriteria(f"{len(errors)} problem(s) in the criteria; nothing was changed.",
+                              errors=errors)
+    for row in current:
+        session.delete(row)
+    session.flush()  # the keys are unique per cycle: remove the old set before adding the new
+    rows = [
+        SealCriterion(cycle_id=cycle.id, key=c.key, label=c.label, explanation=c.explanation,
+                      rule=rule_to_json(c.rule), position=position)
+        for position, c in enumerate(data.criteria)
+    ]
+    session.add_all(rows)
+    session.commit()
+    return _to_set(cycle, rows)
+
+
+# --- facts and decisions ------------------------------------------------------------------------
+
+def group_scores(breakdown: Sequence[dict[str, Any]]) -> dict[str, float]:
+    groups: dict[str, float] = {}
+    for row in breakdown:
+        group = row.get("group")
+        if group:
+            groups[group] = round(groups.get(group, 0.0) + float(row.get("weighted") or 0.0), 2)
+    return groups
+
+
+def facts_for(response: SurveyResponse, questions: Sequence[Question], partner_count: int) -> Facts:
+    """The response's stored score is used as submitted; one without a score (e.g. entered
+    before scoring existed) is scored now with the cycle's questionnaire."""
+    if response.activity_score is None or not response.score_breakdown:
+        result = scoring.score(questions, response.answers or {})
+        total, breakdown = result.total, result.breakdown
+    else:
+        total, breakdown = response.activity_score, response.score_breakdown
+    return Facts(
+        total_score=float(total), group_scores=group_scores(breakdown),
+        answers=dict(response.answers or {}), partner_count=partner_count,
+        wants_seal=response.wants_seal is True,
+    )
+
+
+@dataclass(frozen=True)
+class _Criterion:
+    key: str
+    label: str
+    rule: Any
+
+
+@dataclass(frozen=True)
+class _Decision:
+    response: SurveyResponse
+    facts: Facts
+    results: list[tuple[_Criterion, RuleResult]]
+
+    @property
+    def response_id(self) -> int:
+        assert self.response.id is not None
+        return self.response.id
+
+    @property
+    def meets_criteria(self) -> bool:
+        return all(result.passed for _, result in self.results)
+
+    @property
+    def wants_future_project(self) -> bool:
+        return self.response.wants_future_project is True
+
+    @property
+    def invited(self) -> bool:
+        return self.meets_criteria and self.wants_future_project
+
+    def criteria_results(self) -> list[dict[str, Any]]:
+        return [{"key": c.key, "label": c.label, **result.as_dict()} for c, result in self.results]
+
+
+def _decide_all(session: Session, cycle_id: int, criteria: Sequence[_Criterion]) -> list[_Decision]:
+    responses = list(session.exec(
+        select(SurveyResponse).where(SurveyResponse.cycle_id == cycle_id,
+                                     SurveyResponse.status == ResponseStatus.submitted)
+        .order_by(col(SurveyResponse.alliance_id))
+    ).all())
+    if not responses:
+        return []
+    questions = _questions(session, cycle_id)
+    alliance_ids = [r.alliance_id for r in responses]
+    partner_counts = dict(session.exec(
+        select(AlliancePartner.alliance_id, func.count(col(AlliancePartner.id)))
+        .where(col(AlliancePartner.alliance_id).in_(alliance_ids))
+        .group_by(col(AlliancePartner.alliance_id))
+    ).all())
+    decisions = []
+    for response in responses:
+        facts = facts_for(response, questions, partner_counts.get(response.alliance_id, 0))
+        decisions.append(_Decision(
+            response=response, facts=facts,
+            results=[(c, evaluate(c.rule, facts)) for c in criteria],
+        ))
+    return decisions
+
+
+def preview(session: Session, cycle_ref: str, data: CriteriaSetIn) -> PreviewRead:
+    cycle = get_cycle(session, cycle_ref)
+    assert cycle.id is not None
+    errors = checks.check_criteria(data.criteria, _questions(session, cycle.id))
+    if errors:
+        raise InvalidCriteria(f"{len(errors)} problem(s) in the criteria.", errors=errors)
+    criteria = [_Criterion(c.key, c.label, c.rule) for c in data.criteria]
+    decisions = _decide_all(session, cycle.id, criteria)
+    names = dict(session.exec(
+        select(Alliance.id, Alliance.name)
+        .where(col(Alliance.id).in_([d.response.alliance_id for d in decisions]))
+    ).all())
+    counts = [
+        PreviewCriterionCount(
+            key=c.key, label=c.label,
+            passed=sum(d.results[i][1].passed for d in decisions),
+            failed=sum(not d.results[i][1].passed for d in decisions),
+        )
+        for i, c in enumerate(criteria)
+    ]
+    meeting = sum(d.meets_criteria for d in decisions)
+    return PreviewRead(
+        evaluated=len(decisions), meets_criteria=meeting, fails_criteria=len(decisions) - meeting,
+        invited_to_future_project=sum(d.invited for d in decisions), criteria=counts,
+        alliances=[
+            PreviewAlliance(
+                alliance_id=d.response.alliance_id, alliance_name=names.get(d.response.alliance_id, ""),
+                activity_score=d.facts.total_score, meets_criteria=d.meets_criteria,
+                failed_criteria=[c.key for c, r in d.results if not r.passed],
+                wants_future_project=d.wants_future_project, invited_to_future_project=d.invited,
+            )
+            for d in decisions
+        ],
+    )
+
+
+# --- runs ---------------------------------------------------------------------------------------
+
+def _saved_criteria(session: Session, cycle_id: int) -> tuple[list[SealCriterion], list[_Criterion]]:
+    rows = _criteria_rows(session, cycle_id)
+    if not rows:
+        raise CriteriaMissing("Define the seal criteria (PUT …/criteria) before evaluating.")
+    parsed = [_Criterion(r.key, r.label, parse_rule(r.rule)) for r in rows]
+    errors = checks.check_criteria(parsed, _questions(session, cycle_id), loc=("criteria",))
+    if errors:
+        raise CriteriaOutdated(
+            "The questionnaire changed after the criteria were set; update the criteria first.",
+            errors=errors,
+        )
+    return rows, parsed
+
+
+def start_run(
+    session: Session, cycle_ref: str, data: EvaluationRunCreate, principal: Principal,
+) -> EvaluationRunRead:
+    cycle = get_cycle(session, cycle_ref)
+    assert cycle.id is not None
+    if cycle.status not in EVALUATION_STATUSES:
+        allowed = [s.value for s in EVALUATION_STATUSES]
+        raise EvaluationNotAllowed(
+            f"The cycle is {cycle.status}; it can be evaluated only when it is "
+            f"{' or '.join(allowed)}.",
+            allowed_statuses=allowed, status_now=cycle.status,
+        )
+    rows, criteria = _saved_criteria(session, cycle.id)
+    decisions = _decide_all(session, cycle.id, criteria)
+    run = EvaluationRun(
+        cycle_id=cycle.id, started_by=principal.actor, reason=data.reason,
+        criteria_snapshot=[
+            {"key": r.key, "label": r.label, "explanation": r.explanation, "rule": r.rule,
+             "position": r.position} for r in rows
+        ],
+        evaluated_count=len(decisions), passed_count=sum(d.meets_criteria for d in decisions),
+    )
+    session.add(run)
+    session.flush()
+    assert run.id is not None
+    session.add_all([
+        Evaluation(
+            run_id=run.id, cycle_id=cycle.id, alliance_id=d.response.alliance_id,
+            response_id=d.response_id, activity_score=d.facts.total_score,
+            criteria_results=d.criteria_results(), meets_criteria=d.meets_criteria,
+            wants_future_project=d.wants_future_project, invited_to_future_project=d.invited,
+        )
+        for d in decisions
+    ])
+    if cycle.status == CycleStatus.survey_closed:
+        cycle.status = CycleStatus.evaluated
+        cycle.version += 1
+        cycle.updated_at = utcnow()
+    session.commit()
+    return queries.run_read(run, invited=sum(d.invited for d in decisions), is_latest=True)
