@@ -107,7 +107,7 @@ _action_route(
 )
 _action_route(
     "mark-awarded", "Mark the seal awarded (evaluated → awarded)",
-    "The Servicebüro has confirmed the awards; the seal title is fixed from now on.",
+    "Needs at least one confirmed award. The seal title is fixed from now on.",
 )
 _action_route(
     "archive", "Archive the cycle (awarded → archived)",

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import exists
 from sqlmodel import Session, col, func, select
 
+from app.awards import models as award_models
 from app.core.db import columns_of, utcnow
 from app.core.errors import RuleViolation, field_error
 from app.core.etags import check_if_match
@@ -266,6 +267,16 @@ def _evaluated_problems(session: Session, cycle: AwardCycle) -> list[dict[str, A
                         "first", "evaluation_missing")]
 
 
+def _awarded_problems(session: Session, cycle: AwardCycle) -> list[dict[str, Any]]:
+    award = award_models.Award
+    confirmed = select(exists().where(col(award.cycle_id) == cycle.id,
+                                      col(award.status) == award_models.AwardStatus.confirmed))
+    if session.exec(confirmed).one():
+        return []
+    return [field_error(["cycle", "awards"], "no confirmed award yet; confirm the seal "
+                        "alliances first", "awards_missing")]
+
+
 def run_action(session: Session, ref: str, action: str, if_match: str | None) -> CycleRead:
     """Move the cycle one step (see ``transitions``), checking the step's preconditions."""
     cycle = get_cycle(session, ref)
@@ -285,6 +296,8 @@ def run_action(session: Session, ref: str, action: str, if_match: str | None) ->
         problems = _open_survey_problems(session, cycle, now)
     elif target == CycleStatus.evaluated:
         problems = _evaluated_problems(session, cycle)
+    elif target == CycleStatus.awarded:
+        problems = _awarded_problems(session, cycle)
     if problems:
         raise CycleNotReady(f"The cycle is not ready for {action}.", errors=problems)
     if target == CycleStatus.survey_closed and cycle.closes_at is not None and cycle.closes_at > now:

@@ -1,9 +1,10 @@
 """/api/v1/cycles through the HTTP API: create, list, read, change, delete, and the steps."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from app.awards.models import Award, AwardStatus
 from app.core.db import utcnow
 from app.cycles.models import AwardCycle, CycleStatus
 from app.evaluation.models import EvaluationRun
@@ -260,11 +261,18 @@ def test_change_of_unknown_cycle_is_404(client, admin):
 
 # --- the steps --------------------------------------------------------------------------------
 
+def _confirm_award(session, cycle, alliance, status=AwardStatus.confirmed):
+    session.add(Award(cycle_id=cycle.id, alliance_id=alliance.id, title=cycle.seal_title,
+                      awarded_on=date(2025, 11, 21), status=status, confirmed_by="user:1",
+                      verification_code=f"TEST-{cycle.id}-{alliance.id}"))
+    session.commit()
+
+
 def _step(client, headers, cycle_id, action, **kw):
     return client.post(f"{CYCLES}/{cycle_id}/{action}", headers=headers, **kw)
 
 
-def test_the_whole_cycle_from_draft_to_archive(client, admin, session, draft_cycle):
+def test_the_whole_cycle_from_draft_to_archive(client, admin, session, alliance, draft_cycle):
     expected = [
         ("open-survey", "survey_open", ["close-survey"]),
         ("close-survey", "survey_closed", ["open-survey", "mark-evaluated"]),
@@ -276,6 +284,8 @@ def test_the_whole_cycle_from_draft_to_archive(client, admin, session, draft_cyc
         if action == "mark-evaluated":
             session.add(EvaluationRun(cycle_id=draft_cycle.id, started_by="user:1"))
             session.commit()
+        if action == "mark-awarded":
+            _confirm_award(session, draft_cycle, alliance)
         r = _step(client, admin, draft_cycle.id, action)
         assert r.status_code == 200, (action, r.text)
         assert (r.json()["status"], r.json()["allowed_actions"]) == (status, allowed)
@@ -346,6 +356,15 @@ def test_marking_evaluated_needs_an_evaluation_run(client, admin, cycle_in):
     cycle = cycle_in(CycleStatus.survey_closed)
     body = assert_problem(_step(client, admin, cycle.id, "mark-evaluated"), 409, "cycle_not_ready")
     assert locs(body) == [("cycle", "evaluation")]
+
+
+def test_marking_awarded_needs_a_confirmed_award(client, admin, session, alliance, cycle_in):
+    cycle = cycle_in(CycleStatus.evaluated)
+    _confirm_award(session, cycle, alliance, status=AwardStatus.withdrawn)
+    body = assert_problem(_step(client, admin, cycle.id, "mark-awarded"), 409, "cycle_not_ready")
+    assert locs(body) == [("cycle", "awards")]
+    _confirm_award(session, cycle, factories.make_alliance(session))
+    assert _step(client, admin, cycle.id, "mark-awarded").json()["status"] == "awarded"
 
 
 def test_a_step_honours_if_match(client, admin, draft_cycle):
