@@ -10,9 +10,10 @@ from app.auth.router import router as auth_router
 from app.core.deps import rate_limited
 from app.cycles.router import admin_router as cycles_admin_router
 from app.cycles.router import router as cycles_router
+from app.evaluation.router import router as evaluation_router
 from app.privacy.router import router as privacy_router
-from app.surveys.router import router as responses_router
 from app.surveys import questionnaire_router
+from app.surveys.router import router as responses_router
 
 api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(rate_limited)])
 api_router.include_router(auth_router)
@@ -26,6 +27,7 @@ api_router.include_router(questionnaire_router.router)
 api_router.include_router(questionnaire_router.admin_router)
 api_router.include_router(questionnaire_router.admin_actions)
 api_router.include_router(responses_router)
+api_router.include_router(evaluation_router)
 api_router.include_router(audit_router)
 api_router.include_router(privacy_router)
 
@@ -43,6 +45,8 @@ TAGS = [
      "submit within the survey window, the Servicebüro enters phone interviews, reopens and "
      "imports CSV/XLSX, partner systems push in idempotent batches; answer history and the "
      "activity score."},
+    {"name": "evaluation", "description": "Servicebüro: seal criteria as data, their preview, "
+     "evaluation runs and the shortlist; alliances read their own result with the reasons."},
     {"name": "audit", "description": "Servicebüro: the append-only audit trail of every write."},
     {"name": "privacy", "description": "GDPR: export and erasure of personal data."},
     {"name": "health", "description": "Liveness and readiness probes."},

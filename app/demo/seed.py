@@ -16,6 +16,7 @@ from app.auth.models import Role, User
 from app.core import security
 from app.cycles.demo import seed_cycles
 from app.demo.alliances import DEMO_ALLIANCES
+from app.evaluation.demo import seed_criteria
 from app.surveys.demo import seed_responses
 
 # The documented demo login; seed-demo refuses to run in production.
@@ -82,6 +83,9 @@ def _seed_users(session: Session, report: SeedReport) -> None:
 
 SEED_STEPS: list[Callable[[Session, SeedReport], None]] = [_seed_alliances, _seed_users,
                                                           seed_cycles, seed_responses]
+
+# Evaluation comes after the responses it builds on.
+SEED_STEPS.extend([seed_criteria])
 
 
 def seed_demo(session: Session) -> SeedReport:

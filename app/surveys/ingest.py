@@ -1,0 +1,490 @@
+"""Bulk ingest of survey responses: the partner-system batch and the admin's CSV/XLSX upload.
+
+Both run through ``apply_items``: every item is checked on its own (shape, alliance, the
+caller's reach, eligibility, answers, frozen responses) and gets a result with its index
+(and file line), its status (created, updated, unchanged, rejected) and, when rejected, a
+problem whose field errors name the item (``["body", "items", i, ...]`` or
+``["file", line, column]``). Nothing is dropped silently. ``atomic`` (always on for files)
+writes nothing at all when any item is rejected.
+
+Alliances are matched by id (a JSON number or a short digit string), by AGS (7 or 8 digits;
+spreadsheets drop the leading zero) or by slug. An AGS shared by several alliances (city
+states, districts of one city) is ambiguous: use the id or slug then.
+"""
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import load_workbook
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from app.alliances.models import Alliance
+from app.auth.principal import Principal
+from app.core.config import get_settings
+from app.core.errors import AppError, Forbidden, PayloadTooLarge, RuleViolation, field_error
+from app.core.idempotency import IdempotentRequest, fingerprint, remember, stored_reply
+from app.cycles.models import AwardCycle
+from app.cycles.service import get_cycle
+from app.surveys.models import Question, ResponseMode, ResponseStatus, SurveyResponse
+from app.surveys.responses import (
+    CONTENT_FIELDS,
+    Loc,
+    claim,
+    content_errors,
+    content_of,
+    ensure_writable,
+    finish_submit,
+    ineligibility,
+    normalised,
+    questions_of,
+    retrying,
+    sealed_alliances,
+    write_content,
+)
+from app.surveys.schemas import BatchItem, BatchItemResult, BatchResult, ItemProblem, ResponseBatch
+
+MAX_FILE_ROWS = 2000
+BASE_COLUMNS = ("alliance", "wants_future_project", "wants_seal", "submit", "reported_status",
+                "wants_finder_listing", "ref")
+BOOLEAN_COLUMNS = frozenset({"wants_future_project", "wants_seal", "submit", "wants_finder_listing"})
+_TRUE = frozenset({"ja", "j", "true", "wahr", "yes", "y", "1", "x"})
+_FALSE = frozenset({"nein", "n", "false", "falsch", "no", "0"})
+
+
+class UnsupportedFile(AppError):
+    status, code, title = 415, "unsupported_file", "The file is neither CSV nor XLSX"
+
+
+@dataclass
+class ItemInput:
+    """One item to apply: where it came from and how to name its fields in errors."""
+
+    index: int
+    payload: dict[str, Any]
+    loc: Loc
+    answers_loc: Loc
+    line: int | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Accepted:
+    item: ItemInput
+    data: BatchItem
+    alliance: Alliance
+
+
+def _rejected(item: ItemInput, code: str, detail: str, errors: list[dict[str, Any]],
+              ref: str | None = None, alliance_id: int | None = None) -> BatchItemResult:
+    return BatchItemResult(
+        index=item.index, line=item.line, ref=ref, alliance_id=alliance_id, response_id=None,
+        status="rejected", response_status=None,
+        problem=ItemProblem(code=code, detail=detail, errors=errors),
+    )
+
+
+# --- matching alliances ---------------------------------------------------------------------
+
+def alliance_lookup(ref: int | str) -> tuple[str, int | str]:
+    """How a reference is matched: ("id", 12), ("ags", "05915000") or ("slug", "...")."""
+    if isinstance(ref, int):
+        return "id", ref
+    text = ref.strip()
+    if text.isascii() and text.isdigit():
+        return ("ags", text.zfill(8)) if len(text) >= 7 else ("id", int(text))
+    return "slug", text.lower()
+
+
+def _load_alliances(session: Session, refs: Iterable[int | str]) -> dict[tuple[str, int | str], list[Alliance]]:
+    wanted: dict[str, set[Any]] = {"id": set(), "ags": set(), "slug": set()}
+    for ref in refs:
+        kind, value = alliance_lookup(ref)
+        wanted[kind].add(value)
+    found: dict[tuple[str, int | str], list[Alliance]] = {}
+    for kind, column in (("id", Alliance.id), ("ags", Alliance.ags), ("slug", Alliance.slug)):
+        if wanted[kind]:
+            for alliance in session.exec(select(Alliance).where(col(column).in_(wanted[kind]))).all():
+                found.setdefault((kind, getattr(alliance, kind)), []).append(alliance)
+    return found
+
+
+# --- the pipeline ---------------------------------------------------------------------------
+
+def _check_items(
+    session: Session, cycle: AwardCycle, items: list[ItemInput], principal: Principal,
+    questions: list[Question],
+) -> tuple[list[_Accepted], dict[int, BatchItemResult]]:
+    """Everything that can be decided before writing: shape, alliance, reach, duplicates,
+    eligibility and answer types. Returns the accepted items and the rejected results."""
+    rejected: dict[int, BatchItemResult] = {}
+    parsed: list[tuple[ItemInput, BatchItem]] = []
+    for item in items:
+        try:
+            data = BatchItem.model_validate(item.payload)
+        except ValidationError as exc:
+            errors = item.errors + [
+                field_error([*item.loc, *exc_loc(err["loc"])], err["msg"], err["type"])
+                for err in exc.errors()
+            ]
+            rejected[item.index] = _rejected(item, "invalid_item", "The item is malformed.", errors)
+            continue
+        if item.errors:
+            rejected[item.index] = _rejected(item, "invalid_item", "The item is malformed.",
+                                             item.errors, data.ref)
+            continue
+        parsed.append((item, data))
+
+    found = _load_alliances(session, [data.alliance for _, data in parsed])
+    sealed = sealed_alliances(session, [a.id for group in found.values() for a in group if a.id])
+    seen: dict[int, ItemInput] = {}
+    accepted: list[_Accepted] = []
+    for item, data in parsed:
+        where = [*item.loc, "alliance"]
+        matches = found.get(alliance_lookup(data.alliance), [])
+        problem: tuple[str, str, list[Any]] | None = None
+        if not matches:
+            problem = ("alliance_not_found", f"No alliance {data.alliance!r} (id, slug or AGS).", where)
+        elif len(matches) > 1:
+            problem = ("alliance_ambiguous", f"{len(matches)} alliances share the AGS "
+                       f"{data.alliance}; send the id or slug instead.", where)
+        if problem is None:
+            alliance = matches[0]
+            assert alliance.id is not None
+            reason = ineligibility(alliance.status, alliance.id in sealed)
+            if principal.is_client and not principal.may_reach_alliance(alliance.id):
+                problem = ("alliance_not_allowed",
+                           "This partner system may not write for this alliance.", where)
+            elif alliance.id in seen:
+                first = seen[alliance.id]
+                problem = ("duplicate_alliance", "Same alliance as item "
+                           f"{first.index}{f' (line {first.line})' if first.line else ''}.", where)
+            elif reason:
+                problem = ("not_eligible", reason, list(item.loc))
+        if problem is not None:
+            code, detail, loc = problem
+            rejected[item.index] = _rejected(item, code, detail, [field_error(loc, detail, code)],
+                                             data.ref)
+            continue
+        assert alliance.id is not None
+        seen[alliance.id] = item
+        content = normalised(data.model_dump(include=set(CONTENT_FIELDS), mode="json"))
+        errors = content_errors(questions, content, submit=data.submit, loc=item.loc,
+                                answers_loc=item.answers_loc)
+        if errors:
+            rejected[item.index] = _rejected(
+                item, "invalid_answers", f"{len(errors)} answer(s) are missing or invalid.",
+                errors, data.ref, alliance.id)
+            continue
+        accepted.append(_Accepted(item, data, alliance))
+    return accepted, rejected
+
+
+def exc_loc(loc: Iterable[Any]) -> list[str | int]:
+    return [part if isinstance(part, int) else str(part) for part in loc]
+
+
+def _write_item(session: Session, cycle: AwardCycle, entry: _Accepted,
+                existing: SurveyResponse | None, principal: Principal, mode: ResponseMode,
+                questions: list[Question]) -> BatchItemResult:
+    item, data, alliance = entry.item, entry.data, entry.alliance
+    assert cycle.id is not None and alliance.id is not None
+    content = normalised(data.model_dump(include=set(CONTENT_FIELDS), mode="json"))
+    same = existing is not None and content_of(existing) == content
+    if existing is not None and existing.status == ResponseStatus.submitted:
+        if not (same and data.submit):
+            detail = "The response is submitted and frozen; the Servicebüro can reopen it."
+            return _rejected(item, "response_submitted", detail,
+                             [field_error(list(item.loc), detail, "response_submitted")],
+                             data.ref, alliance.id)
+        status = "unchanged"
+    elif existing is not None and same and not data.submit:
+        status = "unchanged"
+    else:
+        if existing is not None:
+            claim(session, existing, ResponseStatus.draft)
+        status = "updated" if existing is not None else "created"
+        existing = write_content(session, existing, cycle_id=cycle.id, alliance_id=alliance.id,
+                                 content=content, mode=mode, actor=principal.actor,
+                                 action="import")
+        if data.submit:
+            finish_submit(session, existing, alliance, questions, principal.actor)
+    return BatchItemResult(
+        index=item.index, line=item.line, ref=data.ref, alliance_id=alliance.id,
+        response_id=existing.id, status=status, response_status=existing.status,
+    )
+
+
+def apply_items(
+    session: Session, cycle: AwardCycle, items: list[ItemInput], principal: Principal,
+    mode: ResponseMode, *, atomic: bool, dry_run: bool = False, source: str = "batch",
+) -> BatchResult:
+    """Check and write the items (flushes only). With ``atomic`` any rejected item rolls the
+    session back and raises 422 with every problem."""
+    assert cycle.id is not None
+    questions = questions_of(session, cycle.id)
+    accepted, results = _check_items(session, cycle, items, principal, questions)
+    existing = {r.alliance_id: r for r in session.exec(
+        select(SurveyResponse).where(
+            SurveyResponse.cycle_id == cycle.id,
+            col(SurveyResponse.alliance_id).in_([e.alliance.id for e in accepted]))
+    ).all()}
+    if not (atomic and results):
+        for entry in accepted:
+            assert entry.alliance.id is not None
+            outcome = _write_item(session, cycle, entry, existing.get(entry.alliance.id),
+                                  principal, mode, questions)
+            results[entry.item.index] = outcome
+    ordered = [results[i.index] for i in items if i.index in results]
+    ordered += [
+        BatchItemResult(index=e.item.index, line=e.item.line, ref=e.data.ref,
+                        alliance_id=e.alliance.id, response_id=None, status="rejected",
+                        response_status=None,
+                        problem=ItemProblem(code="not_applied", detail="Not applied: another "
+                                            "item was rejected and the batch is atomic."))
+        for e in accepted if e.item.index not in results
+    ]
+    ordered.sort(key=lambda r: r.index)
+    rejected = [r for r in ordered if r.problem is not None and r.problem.code != "not_applied"]
+    if atomic and rejected:
+        session.rollback()
+        what = "the file; nothing was imported" if source == "file" else \
+            "the batch; nothing was written"
+        raise RuleViolation(
+            f"{len(rejected)} item(s) rejected in {what}.",
+            code="import_rejected" if source == "file" else "batch_rejected",
+            errors=[e for r in rejected if r.problem for e in r.problem.errors],
+            items=[r.model_dump(mode="json") for r in ordered],
+        )
+    if dry_run:
+        for result in ordered:
+            if result.status == "created":
+                result.response_id = None
+    return BatchResult(
+        atomic=atomic, dry_run=dry_run,
+        created=sum(r.status == "created" for r in ordered),
+        updated=sum(r.status == "updated" for r in ordered),
+        unchanged=sum(r.status == "unchanged" for r in ordered),
+        rejected=sum(r.status == "rejected" for r in ordered),
+        items=ordered,
+    )
+
+
+# --- the partner batch ----------------------------------------------------------------------
+
+def push_batch(session: Session, cycle_ref: str, batch: ResponseBatch, principal: Principal,
+               idempotency_key: str | None) -> tuple[BatchResult, bool]:
+    """Partner systems (mode partner_import) and admins (admin_entry). Returns the result and
+    whether it is a replay of an earlier request with the same Idempotency-Key."""
+    if not (principal.is_client or principal.is_admin):
+        raise Forbidden("Alliance users save their response with PUT; the batch is for partner "
+                        "systems and the Servicebüro.")
+    mode = ResponseMode.partner_import if principal.is_client else ResponseMode.admin_entry
+    body = batch.model_dump(mode="json")
+
+    def attempt() -> tuple[BatchResult, bool]:
+        cycle = get_cycle(session, cycle_ref)
+        request = None
+        if idempotency_key is not None:
+            request = IdempotentRequest(principal.actor, idempotency_key,
+                                        f"POST /cycles/{cycle.id}/responses:batch", fingerprint(body))
+            stored = stored_reply(session, request)
+            if stored is not None:
+                return BatchResult.model_validate(stored), True
+        ensure_writable(cycle, principal)
+        items = [ItemInput(index=i, payload=payload, loc=("body", "items", i),
+                           answers_loc=("body", "items", i, "answers"))
+                 for i, payload in enumerate(batch.items)]
+        result = apply_items(session, cycle, items, principal, mode, atomic=batch.atomic)
+        if request is not None:
+            remember(session, request, 200, result.model_dump(mode="json"))
+        session.commit()
+        return result, False
+
+    return retrying(session, attempt)
+
+
+# --- the file upload ------------------------------------------------------------------------
+
+def _decode(content: bytes) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return content.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise RuleViolation("The file is neither UTF-8 nor Windows-1252 text.",
+                                errors=[field_error(["file"], "unknown encoding", "encoding")]) from exc
+
+
+def _csv_table(content: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    text = _decode(content)
+    header_line = text.lstrip().split("\n", 1)[0]
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    for values in reader:
+        if not any(v.strip() for v in values):
+            continue
+        if header is None:
+            header = values
+        else:
+            rows.append((reader.line_num, values))
+    return header or [], rows
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.isoformat()[:10]
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _xlsx_table(content: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise UnsupportedFile("The XLSX file cannot be read.") from exc
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    for number, values in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
+        cells = [_cell(v) for v in values]
+        if not any(c.strip() for c in cells):
+            continue
+        if header is None:
+            header = cells
+        else:
+            rows.append((number, cells))
+    workbook.close()
+    return header or [], rows
+
+
+def read_table(content: bytes, filename: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and (line, cells) rows of a CSV (UTF-8 or Windows-1252, comma or semicolon) or
+    XLSX file (first sheet)."""
+    if not content:
+        raise RuleViolation("The file is empty.", errors=[field_error(["file"], "empty file")])
+    if len(content) > get_settings().limits.max_body_bytes:
+        raise PayloadTooLarge("The file is too large.")
+    is_xlsx = filename.lower().endswith(".xlsx") or content[:4] == b"PK\x03\x04"
+    header, rows = _xlsx_table(content) if is_xlsx else _csv_table(content)
+    if not header or not rows:
+        raise RuleViolation("The file has no rows below the header.",
+                            errors=[field_error(["file"], "no rows", "empty")])
+    if len(rows) > MAX_FILE_ROWS:
+        raise RuleViolation(f"At most {MAX_FILE_ROWS} rows per file.",
+                            errors=[field_error(["file"], f"{len(rows)} rows", "too_long")])
+    return header, rows
+
+
+def _boolean(raw: str) -> bool | None:
+    lowered = raw.strip().lower()
+    if lowered == "":
+        return None
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError("must be ja/nein (or true/false)")
+
+
+def _choice(question: Question, raw: str) -> str:
+    for option in question.options:
+        if raw in (str(option["value"]), str(option.get("label", ""))) or \
+                raw.lower() == str(option.get("label", "")).lower():
+            return str(option["value"])
+    return raw  # check_answers names the allowed values
+
+
+def cell_answer(question: Question, raw: str) -> Any:
+    """A cell's text as the answer type of the question (None when empty)."""
+    text = raw.strip()
+    if text == "":
+        return None
+    if question.type == "boolean":
+        return _boolean(text)
+    if question.type == "integer":
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+    if question.type == "single_choice":
+        return _choice(question, text)
+    if question.type == "multi_choice":
+        return [_choice(question, part.strip()) for part in text.split("|") if part.strip()]
+    if question.type == "date":
+        for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
+            try:
+                return datetime.strptime(text, pattern).date().isoformat()
+            except ValueError:
+                continue
+        raise ValueError("must be a date (YYYY-MM-DD or DD.MM.YYYY)")
+    return text
+
+
+def rows_to_items(header: list[str], rows: list[tuple[int, list[str]]],
+                  questions: list[Question]) -> list[ItemInput]:
+    by_key = {q.key.lower(): q for q in questions}
+    names = [h.strip().lower() for h in header]
+    problems = []
+    for position, name in enumerate(names):
+        if name and name not in BASE_COLUMNS and name not in by_key:
+            problems.append(field_error(["file", "header", header[position].strip()],
+                                        "neither a known column nor a question of this cycle",
+                                        "unknown_column"))
+        elif name and names.index(name) != position:
+            problems.append(field_error(["file", "header", name], "column appears twice",
+                                        "duplicate_column"))
+    if "alliance" not in names:
+        problems.append(field_error(["file", "header", "alliance"], "missing column", "missing"))
+    if problems:
+        raise RuleViolation("The header row does not fit this cycle's questionnaire; nothing "
+                            "was imported.", code="import_rejected", errors=problems)
+    items = []
+    for index, (line, cells) in enumerate(rows):
+        item = ItemInput(index=index, payload={"answers": {}}, loc=("file", line),
+                         answers_loc=("file", line), line=line)
+        for name, raw in zip(names, cells, strict=False):
+            if not name:
+                continue
+            try:
+                if name in by_key:
+                    item.payload["answers"][by_key[name].key] = cell_answer(by_key[name], raw)
+                elif name in BOOLEAN_COLUMNS:
+                    value = _boolean(raw)
+                    item.payload[name] = bool(value) if name == "submit" else value
+                elif raw.strip():
+                    item.payload[name] = raw.strip().lower() if name == "reported_status" else raw.strip()
+            except ValueError as exc:
+                item.errors.append(field_error(["file", line, name], str(exc), "value_error"))
+        items.append(item)
+    return items
+
+
+def import_file(session: Session, cycle_ref: str, content: bytes, filename: str,
+                mode: ResponseMode, dry_run: bool, principal: Principal) -> BatchResult:
+    """Admins: responses from a CSV/XLSX file, all or nothing; ``dry_run`` writes nothing."""
+    header, rows = read_table(content, filename)
+
+    def attempt() -> BatchResult:
+        cycle = get_cycle(session, cycle_ref)
+        assert cycle.id is not None
+        ensure_writable(cycle, principal)
+        items = rows_to_items(header, rows, questions_of(session, cycle.id))
+        result = apply_items(session, cycle, items, principal, mode, atomic=True,
+                             dry_run=dry_run, source="file")
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+        return result
+
+    return retrying(session, attempt)

@@ -1,0 +1,499 @@
+"""Survey responses: drafts, submission, reopening, reading and the answer history.
+
+Rules (the pure ones are plain functions at the top):
+
+* One response per alliance and cycle. Alliance users write their own alliance's response
+  while the survey window is open (cycle ``survey_open`` and now within opens_at/closes_at).
+  Admins (the Servicebüro) enter answers on an alliance's behalf, e.g. from a phone interview,
+  and may also save and submit outside the window as long as the cycle is not yet evaluated
+  (``survey_open`` or ``survey_closed``).
+* Only eligible alliances answer: not dissolved, never awarded the seal (a confirmed Award in
+  any cycle).
+* A submitted response is frozen until an admin reopens it with a reason.
+* Every save, submit, reopen and import appends a ResponseRevision (the answer history).
+* Writes to an existing response first *claim* it with a conditional UPDATE on (status,
+  version): of two concurrent writers exactly one wins; the other re-reads and gets the
+  answer that fits the new state (e.g. 409 ``response_submitted``).
+"""
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+from sqlalchemy import exists, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, col, func, select
+
+from app.alliances import service as alliances
+from app.alliances.models import Alliance, AllianceStatus
+from app.auth.principal import Principal
+from app.awards.models import Award, AwardStatus
+from app.core.db import columns_of, utcnow
+from app.core.errors import Conflict, Forbidden, NotFound, RuleViolation, field_error
+from app.core.etags import check_if_match
+from app.core.pagination import PageParams, SortKey, paginate
+from app.cycles import transitions
+from app.cycles.models import AwardCycle, CycleStatus
+from app.cycles.service import get_cycle
+from app.surveys.models import (
+    Question,
+    ResponseMode,
+    ResponseRevision,
+    ResponseStatus,
+    SurveyResponse,
+)
+from app.surveys.schemas import ResponseDraft, ResponseRead, ResponseRevisionRead
+from app.surveys.scoring import check_answers, score
+
+T = TypeVar("T")
+Loc = tuple[str | int, ...]
+SortField = Literal["id", "-id", "updated_at", "-updated_at"]
+ADMIN_WRITABLE = frozenset({CycleStatus.survey_open, CycleStatus.survey_closed})
+CONTENT_FIELDS = ("answers", "wants_future_project", "wants_seal", "reported_status",
+                  "wants_finder_listing")
+MAX_ATTEMPTS = 5
+
+
+class ResponseNotFound(NotFound):
+    code, title = "response_not_found", "Survey response not found"
+
+
+class SurveyClosed(Conflict):
+    code, title = "survey_closed", "The survey is not open"
+
+
+class NotEligible(Conflict):
+    code, title = "not_eligible", "The alliance may not answer the survey"
+
+
+class ResponseSubmitted(Conflict):
+    code, title = "response_submitted", "The response is submitted and frozen"
+
+
+class ResponseNotSubmitted(Conflict):
+    code, title = "response_not_submitted", "The response is not submitted"
+
+
+class ResponseBusy(Conflict):
+    code, title = "response_changed", "The response changed while this request ran"
+
+
+class InvalidAnswers(RuleViolation):
+    code, title = "invalid_answers", "The answers are incomplete or invalid"
+
+
+# --- pure rules ---------------------------------------------------------------------------
+
+def closed_reason(status: str, opens_at: datetime | None, closes_at: datetime | None,
+                  now: datetime, *, admin: bool) -> str | None:
+    """Why answers may not be written now (None: they may). Alliance users and partner
+    systems need the survey window (``cycles.transitions.accepts_answers``); admins may write
+    outside it until the cycle is evaluated."""
+    if admin:
+        if status in ADMIN_WRITABLE:
+            return None
+        return f"The cycle is {status}; responses can no longer be changed."
+    if transitions.accepts_answers(status, opens_at, closes_at, now):
+        return None
+    if status != CycleStatus.survey_open:
+        return f"The survey is not open (cycle status {status})."
+    if opens_at is None or now < opens_at:
+        return "The survey has not opened yet."
+    return f"The survey closed at {closes_at.isoformat() if closes_at else 'its end'}."
+
+
+def ineligibility(alliance_status: str, ever_sealed: bool) -> str | None:
+    """Why an alliance may not answer (None: it may)."""
+    if alliance_status == AllianceStatus.dissolved:
+        return "The alliance is dissolved."
+    if ever_sealed:
+        return "The alliance has already received the seal; only alliances without a seal answer."
+    return None
+
+
+def content_errors(questions: Iterable[Any], content: Mapping[str, Any], *, submit: bool,
+                   loc: Loc, answers_loc: Loc) -> list[dict[str, Any]]:
+    """Field errors for a response's content. Drafts: types only. Submission: required answers
+    (waived when the alliance reports itself dissolved) and both interest declarations."""
+    waive = content.get("reported_status") == AllianceStatus.dissolved
+    errors = check_answers(questions, content.get("answers") or {},
+                           complete=submit and not waive, loc_prefix=answers_loc)
+    if submit:
+        for name in ("wants_future_project", "wants_seal"):
+            if content.get(name) is None:
+                errors.append(field_error([*loc, name], "required to submit", "missing"))
+    return errors
+
+
+def normalised(content: Mapping[str, Any]) -> dict[str, Any]:
+    """Content as stored: unanswered (null) answers are dropped."""
+    result = {name: content.get(name) for name in CONTENT_FIELDS}
+    result["answers"] = {k: v for k, v in (content.get("answers") or {}).items() if v is not None}
+    return result
+
+
+def content_of(response: SurveyResponse) -> dict[str, Any]:
+    return normalised({name: getattr(response, name) for name in CONTENT_FIELDS})
+
+
+# --- database helpers (flush only) ----------------------------------------------------------
+
+class LostRace(Exception):
+    """Another transaction changed the response first; roll back and run again."""
+
+
+def _is_lock_error(exc: OperationalError) -> bool:
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def retrying(session: Session, attempt: Callable[[], T]) -> T:
+    """Run a write, again from a fresh read if it lost a race (a concurrent claim, a duplicate
+    insert, or SQLite's stale snapshot). Domain errors pass through unchanged."""
+    for n in range(MAX_ATTEMPTS):
+        try:
+            return attempt()
+        except (LostRace, IntegrityError):
+            pass
+        except OperationalError as exc:
+            if not _is_lock_error(exc):
+                raise
+        session.rollback()
+        time.sleep(0.02 * 2**n)
+    raise ResponseBusy("The response is being changed by another request; try again.")
+
+
+def claim(session: Session, response: SurveyResponse, expected: ResponseStatus) -> None:
+    """Lock the row for this write: bump the version only if status and version are still
+    what we read. Exactly one of two concurrent claims succeeds."""
+    result = session.connection().execute(
+        update(SurveyResponse)
+        .where(col(SurveyResponse.id) == response.id,
+               col(SurveyResponse.version) == response.version,
+               col(SurveyResponse.status) == expected)
+        .values(version=response.version + 1)
+    )
+    if result.rowcount != 1:
+        raise LostRace
+    response.version += 1
+
+
+def add_revision(session: Session, response: SurveyResponse, action: str, actor: str,
+                 reason: str | None = None) -> None:
+    assert response.id is not None
+    last = session.exec(
+        select(func.max(ResponseRevision.revision)).where(ResponseRevision.response_id == response.id)
+    ).one()
+    session.add(ResponseRevision(
+        response_id=response.id, revision=(last or 0) + 1, action=action,
+        answers=dict(response.answers), mode=response.mode, actor=actor, reason=reason,
+    ))
+
+
+def write_content(session: Session, response: SurveyResponse | None, *, cycle_id: int,
+                  alliance_id: int, content: dict[str, Any], mode: ResponseMode, actor: str,
+                  action: str) -> SurveyResponse:
+    """Create the response or overwrite a claimed draft with ``content``; adds a revision."""
+    if response is None:
+        response = SurveyResponse(cycle_id=cycle_id, alliance_id=alliance_id, mode=mode,
+                                  entered_by=actor)
+        session.add(response)
+    for name, value in content.items():
+        setattr(response, name, dict(value) if name == "answers" else value)
+    response.mode, response.entered_by, response.updated_at = mode, actor, utcnow()
+    session.flush()
+    add_revision(session, response, action, actor)
+    return response
+
+
+def finish_submit(session: Session, response: SurveyResponse, alliance: Alliance,
+                  questions: list[Question], actor: str) -> None:
+    """Freeze a claimed draft: store the activity score, and the Bündnisfinder consent."""
+    result = score(questions, response.answers)
+    now = utcnow()
+    response.status = ResponseStatus.submitted
+    response.activity_score = result.total
+    response.score_breakdown = result.breakdown
+    response.submitted_at, response.submitted_by, response.updated_at = now, actor, now
+    session.flush()
+    add_revision(session, response, "submit", actor)
+    if response.wants_finder_listing is not None:
+        alliances.apply_update(session, alliance, {"listed_in_finder": response.wants_finder_listing})
+
+
+def questions_of(session: Session, cycle_id: int) -> list[Question]:
+    return list(session.exec(
+        select(Question).where(Question.cycle_id == cycle_id)
+        .order_by(col(Question.position), col(Question.id))
+    ).all())
+
+
+def sealed_alliances(session: Session, alliance_ids: Iterable[int]) -> set[int]:
+    ids = list(set(alliance_ids))
+    if not ids:
+        return set()
+    return set(session.exec(
+        select(Award.alliance_id).where(col(Award.alliance_id).in_(ids),
+                                        Award.status == AwardStatus.confirmed)
+    ).all())
+
+
+def ensure_writable(cycle: AwardCycle, principal: Principal) -> None:
+    reason = closed_reason(cycle.status, cycle.opens_at, cycle.closes_at, utcnow(),
+                           admin=principal.is_admin)
+    if reason:
+        raise SurveyClosed(reason)
+
+
+def ensure_eligible(session: Session, alliance: Alliance) -> None:
+    assert alliance.id is not None
+    reason = ineligibility(alliance.status, alliance.id in sealed_alliances(session, [alliance.id]))
+    if reason:
+        raise NotEligible(reason)
+
+
+def find_response(session: Session, cycle_id: int, alliance_id: int) -> SurveyResponse | None:
+    return session.exec(
+        select(SurveyResponse).where(SurveyResponse.cycle_id == cycle_id,
+                                     SurveyResponse.alliance_id == alliance_id)
+    ).first()
+
+
+def to_read(response: SurveyResponse, alliance: Alliance, cycle: AwardCycle) -> ResponseRead:
+    return ResponseRead(**columns_of(response), cycle_key=cycle.key, alliance_name=alliance.name,
+                        alliance_slug=alliance.slug)
+
+
+# --- who may see and write what -------------------------------------------------------------
+
+def _pushed_by(actor: str) -> Any:
+    return exists().where(col(ResponseRevision.response_id) == col(SurveyResponse.id),
+                          col(ResponseRevision.actor) == actor)
+
+
+def _target(session: Session, cycle_ref: str, alliance_id: int,
+            principal: Principal) -> tuple[AwardCycle, Alliance]:
+    """The cycle and the alliance a person may write for: admins any, alliance users their
+    own (another alliance's response answers 404, as if it did not exist)."""
+    if not principal.is_admin and principal.alliance_id != alliance_id:
+        raise ResponseNotFound(f"No response of alliance {alliance_id} for you.")
+    cycle = get_cycle(session, cycle_ref)
+    return cycle, alliances.get_alliance(session, alliance_id)
+
+
+def _readable(session: Session, cycle_ref: str, alliance_id: int,
+              principal: Principal) -> tuple[AwardCycle, Alliance, SurveyResponse]:
+    cycle = get_cycle(session, cycle_ref)
+    assert cycle.id is not None
+    missing = ResponseNotFound(f"No response of alliance {alliance_id} in cycle {cycle.key}.")
+    if principal.is_client:
+        if not principal.may_reach_alliance(alliance_id):
+            raise missing
+    elif not principal.is_admin and principal.alliance_id != alliance_id:
+        raise missing
+    query = select(SurveyResponse).where(SurveyResponse.cycle_id == cycle.id,
+                                         SurveyResponse.alliance_id == alliance_id)
+    if principal.is_client:
+        query = query.where(_pushed_by(principal.actor))
+    response = session.exec(query).first()
+    if response is None:
+        raise missing
+    return cycle, alliances.get_alliance(session, alliance_id), response
+
+
+def _entry_mode(draft: ResponseDraft, principal: Principal) -> ResponseMode:
+    if not principal.is_admin:
+        if draft.mode not in (None, ResponseMode.online):
+            raise Forbidden("Only the Servicebüro enters answers in another mode than online.",
+                            code="forbidden_field",
+                            errors=[field_error(["body", "mode"], "admin only", "forbidden_field")])
+        return ResponseMode.online
+    if draft.mode == ResponseMode.online:
+        raise RuleViolation("Admins enter answers as phone_interview or admin_entry.",
+                            errors=[field_error(["body", "mode"], "online is for the alliance "
+                                                "itself; use phone_interview or admin_entry")])
+    return ResponseMode(draft.mode or ResponseMode.phone_interview)
+
+
+# --- service functions ----------------------------------------------------------------------
+
+def read_response(session: Session, cycle_ref: str, alliance_id: int,
+                  principal: Principal) -> ResponseRead:
+    cycle, alliance, response = _readable(session, cycle_ref, alliance_id, principal)
+    return to_read(response, alliance, cycle)
+
+
+def read_own_response(session: Session, cycle_ref: str, principal: Principal) -> ResponseRead:
+    """The caller's own alliance's response (for alliance users)."""
+    if principal.alliance_id is None:
+        raise Forbidden("Only alliance users have an own response; use the alliance id.",
+                        code="no_alliance")
+    return read_response(session, cycle_ref, principal.alliance_id, principal)
+
+
+def _sort_key(sort: SortField) -> SortKey:
+    name = sort.lstrip("-")
+    if name == "updated_at":
+        return SortKey(col(SurveyResponse.updated_at), col(SurveyResponse.id),
+                       descending=sort.startswith("-"), parse=_parse_timestamp)
+    return SortKey(col(SurveyResponse.id), col(SurveyResponse.id), descending=sort.startswith("-"),
+                   parse=_parse_id)
+
+
+def _parse_timestamp(value: Any) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("cursor timestamp without offset")
+    return parsed
+
+
+def _parse_id(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("expected an integer")
+    return value
+
+
+def list_responses(
+    session: Session, cycle_ref: str, params: PageParams, principal: Principal, *,
+    status: ResponseStatus | None = None, mode: ResponseMode | None = None,
+    state: str | None = None, reported_status: str | None = None,
+    wants_seal: bool | None = None, wants_future_project: bool | None = None,
+    sort: SortField = "id",
+) -> tuple[list[ResponseRead], str | None, int | None]:
+    """Admins see every response of the cycle; alliance users only their own; partner systems
+    those of their allowed alliances that they pushed."""
+    cycle = get_cycle(session, cycle_ref)
+    query = select(SurveyResponse).where(SurveyResponse.cycle_id == cycle.id)
+    if principal.is_client:
+        query = query.where(_pushed_by(principal.actor))
+        if principal.allowed_alliance_ids is not None:
+            query = query.where(col(SurveyResponse.alliance_id).in_(principal.allowed_alliance_ids))
+    elif not principal.is_admin:
+        query = query.where(SurveyResponse.alliance_id == (principal.alliance_id or -1))
+    if state:
+        query = query.where(col(SurveyResponse.alliance_id).in_(
+            select(Alliance.id).where(Alliance.state == state)))
+    for column, value in ((SurveyResponse.status, status), (SurveyResponse.mode, mode),
+                          (SurveyResponse.reported_status, reported_status),
+                          (SurveyResponse.wants_seal, wants_seal),
+                          (SurveyResponse.wants_future_project, wants_future_project)):
+        if value is not None:
+            query = query.where(col(column) == value)
+    rows, cursor, total = paginate(
+        session, query, _sort_key(sort), params,
+        value_of=lambda r: getattr(r, sort.lstrip("-")), id_of=lambda r: r.id,
+    )
+    by_id = {a.id: a for a in session.exec(
+        select(Alliance).where(col(Alliance.id).in_([r.alliance_id for r in rows]))).all()}
+    return [to_read(r, by_id[r.alliance_id], cycle) for r in rows], cursor, total
+
+
+def save_response(session: Session, cycle_ref: str, alliance_id: int, draft: ResponseDraft,
+                  if_match: str | None, principal: Principal) -> tuple[ResponseRead, bool]:
+    """Save the draft (create it on first save). Returns the response and whether it was
+    created. Saving identical content writes nothing."""
+    mode = _entry_mode(draft, principal)
+    content = normalised(draft.model_dump(include=set(CONTENT_FIELDS), mode="json"))
+
+    def attempt() -> tuple[ResponseRead, bool]:
+        cycle, alliance = _target(session, cycle_ref, alliance_id, principal)
+        assert cycle.id is not None
+        ensure_writable(cycle, principal)
+        ensure_eligible(session, alliance)
+        response = find_response(session, cycle.id, alliance_id)
+        if response is not None:
+            assert response.id is not None
+            check_if_match(if_match, "response", response.id, response.version)
+            if response.status == ResponseStatus.submitted:
+                raise ResponseSubmitted("The response is submitted; the Servicebüro can reopen it.",
+                                        allowed=["reopen"])
+        errors = content_errors(questions_of(session, cycle.id), content, submit=False,
+                                loc=("body",), answers_loc=("body", "answers"))
+        if errors:
+            raise InvalidAnswers(f"{len(errors)} answer(s) cannot be saved.", errors=errors)
+        created = response is None
+        unchanged = (response is not None and content_of(response) == content
+                     and response.mode == mode and response.entered_by == principal.actor)
+        if not unchanged:
+            if response is not None:
+                claim(session, response, ResponseStatus.draft)
+            response = write_content(session, response, cycle_id=cycle.id,
+                                     alliance_id=alliance_id, content=content, mode=mode,
+                                     actor=principal.actor, action="save")
+        assert response is not None
+        session.commit()
+        return to_read(response, alliance, cycle), created
+
+    return retrying(session, attempt)
+
+
+def submit_response(session: Session, cycle_ref: str, alliance_id: int, if_match: str | None,
+                    principal: Principal) -> ResponseRead:
+    """Submit the saved draft: every required answer and both interest declarations must be
+    there. Computes and stores the activity score; the response is frozen afterwards."""
+
+    def attempt() -> ResponseRead:
+        cycle, alliance = _target(session, cycle_ref, alliance_id, principal)
+        assert cycle.id is not None
+        ensure_writable(cycle, principal)
+        ensure_eligible(session, alliance)
+        response = find_response(session, cycle.id, alliance_id)
+        if response is None:
+            raise ResponseNotFound("Nothing to submit: save the answers first (PUT).")
+        assert response.id is not None
+        check_if_match(if_match, "response", response.id, response.version)
+        if response.status == ResponseStatus.submitted:
+            raise ResponseSubmitted("The response is already submitted.", allowed=["reopen"])
+        questions = questions_of(session, cycle.id)
+        errors = content_errors(questions, content_of(response), submit=True,
+                                loc=("body",), answers_loc=("body", "answers"))
+        if errors:
+            raise InvalidAnswers(f"{len(errors)} problem(s) prevent submission; nothing was "
+                                 "submitted.", errors=errors)
+        claim(session, response, ResponseStatus.draft)
+        finish_submit(session, response, alliance, questions, principal.actor)
+        session.commit()
+        return to_read(response, alliance, cycle)
+
+    return retrying(session, attempt)
+
+
+def reopen_response(session: Session, cycle_ref: str, alliance_id: int, reason: str,
+                    principal: Principal) -> ResponseRead:
+    """Admins only: unfreeze a submitted response. The score is cleared until it is submitted
+    again; the reason is kept on the response and in the history."""
+
+    def attempt() -> ResponseRead:
+        cycle, alliance = _target(session, cycle_ref, alliance_id, principal)
+        assert cycle.id is not None
+        ensure_writable(cycle, principal)
+        response = find_response(session, cycle.id, alliance_id)
+        if response is None:
+            raise ResponseNotFound(f"Alliance {alliance_id} has no response in {cycle.key}.")
+        if response.status != ResponseStatus.submitted:
+            raise ResponseNotSubmitted("Only a submitted response can be reopened.",
+                                       allowed=["save", "submit"])
+        claim(session, response, ResponseStatus.submitted)
+        response.status = ResponseStatus.draft
+        response.activity_score, response.score_breakdown = None, []
+        response.submitted_at = response.submitted_by = None
+        response.reopened_reason, response.updated_at = reason, utcnow()
+        session.flush()
+        add_revision(session, response, "reopen", principal.actor, reason)
+        session.commit()
+        return to_read(response, alliance, cycle)
+
+    return retrying(session, attempt)
+
+
+def list_history(session: Session, cycle_ref: str, alliance_id: int, params: PageParams,
+                 principal: Principal) -> tuple[list[ResponseRevisionRead], str | None, int | None]:
+    _, _, response = _readable(session, cycle_ref, alliance_id, principal)
+    rows, cursor, total = paginate(
+        session, select(ResponseRevision).where(ResponseRevision.response_id == response.id),
+        SortKey(col(ResponseRevision.revision), col(ResponseRevision.id), parse=_parse_id),
+        params, value_of=lambda r: r.revision, id_of=lambda r: r.id,
+    )
+    return [ResponseRevisionRead.model_validate(r, from_attributes=True) for r in rows], cursor, total
