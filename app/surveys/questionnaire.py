@@ -97,6 +97,15 @@ def _weighted_max(question: Question) -> float | None:
     return None if best is None else scoring.round2(best * max(0.0, question.weight))
 
 
+def _scoring_read(stored: Mapping[str, Any]) -> ScoringRead:
+    """Tolerates rows written before the checks (no kind, an unknown kind, stray fields)."""
+    kind = stored.get("kind")
+    return ScoringRead(
+        kind=kind if kind in scoring.SCORING_KINDS else "none",
+        **{name: stored.get(name) for name in scoring.SCORING_FIELDS},
+    )
+
+
 def to_question_read(question: Question, *, with_scoring: bool) -> QuestionRead:
     return QuestionRead(
         key=question.key, position=question.position, text=question.text,
@@ -105,7 +114,7 @@ def to_question_read(question: Question, *, with_scoring: bool) -> QuestionRead:
         options=[OptionRead(value=o["value"], label=o["label"],
                             points=o.get("points", 0) if with_scoring else None)
                  for o in question.options],
-        scoring=ScoringRead(**question.scoring) if with_scoring else None,
+        scoring=_scoring_read(question.scoring) if with_scoring else None,
         weight=question.weight if with_scoring else None,
         max_points=_weighted_max(question) if with_scoring else None,
     )

@@ -436,3 +436,14 @@ def test_score_preview_is_for_admins(client, alliance, alliance_user, partner, s
 def test_score_preview_of_unknown_cycle_is_404(client, admin):
     r = client.post(f"{CYCLES}/1999-00/questions:score-preview", headers=admin, json={"answers": {}})
     assert_problem(r, 404, "cycle_not_found")
+
+
+def test_rows_written_without_scoring_read_as_unscored(client, admin, empty_draft, session):
+    factories.make_questions(session, empty_draft, [
+        {"key": "legacy_note", "text": "Alte Frage ohne Wertung", "type": "text", "scoring": {}},
+        {"key": "legacy_flag", "text": "Alte Ja/Nein-Frage", "type": "boolean",
+         "scoring": {"kind": "bonus", "extra": 1}},
+    ])
+    body = client.get(url(empty_draft), headers=admin).json()
+    assert [q["scoring"]["kind"] for q in body["questions"]] == ["none", "none"]
+    assert body["max_score"] == 0.0
