@@ -1,8 +1,9 @@
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile, status
 
 from app.alliances import importer, service
+from app.alliances.importer import ImportReport
 from app.alliances.models import AllianceLevel, AllianceStatus
 from app.alliances.schemas import (
     AllianceCreate,
@@ -11,15 +12,17 @@ from app.alliances.schemas import (
     PublicAllianceRead,
     StateCode,
 )
-from app.alliances.importer import ImportReport
+from app.core.config import get_settings
 from app.core.deps import AllianceReader, CurrentUser, DbDep, admin_user
-from app.core.errors import problem_responses
+from app.core.errors import PayloadTooLarge, problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 
 router = APIRouter(prefix="/alliances", tags=["alliances"], responses=problem_responses(401, 403))
 public_router = APIRouter(prefix="/public/alliances", tags=["public"])
 PageDep = Annotated[PageParams, Depends(page_params)]
+# Ids are 32-bit integers: a larger one would overflow the database driver (a 500 on SQLite).
+AllianceId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The alliance's id")]
 Search = Annotated[str | None, Query(max_length=100, description="Part of name or municipality")]
 
 
@@ -57,13 +60,16 @@ async def import_alliances(
     file: Annotated[UploadFile, File(description="CSV (UTF-8 or Windows-1252, , or ;) or XLSX")],
     dry_run: bool = False,
 ) -> ImportReport:
+    limit = get_settings().limits.max_body_bytes
+    if file.size is not None and file.size > limit:
+        raise PayloadTooLarge(f"The file is larger than {limit} bytes.")
     content = await file.read()
     return await db.run(importer.import_alliances, content, file.filename or "", dry_run)
 
 
 @router.get("/{alliance_id}", name="alliances-get", response_model=AllianceRead,
             responses=problem_responses(404))
-async def get_alliance(alliance_id: int, db: DbDep, principal: AllianceReader,
+async def get_alliance(alliance_id: AllianceId, db: DbDep, principal: AllianceReader,
                        response: Response) -> AllianceRead:
     alliance = await db.run(service.read_alliance, alliance_id, principal)
     set_etag(response, "alliance", alliance.id, alliance.version)
@@ -73,7 +79,7 @@ async def get_alliance(alliance_id: int, db: DbDep, principal: AllianceReader,
 @router.patch("/{alliance_id}", name="alliances-update", response_model=AllianceRead,
               responses=problem_responses(404, 409, 412, 422))
 async def update_alliance(
-    alliance_id: int, body: AllianceUpdate, db: DbDep, principal: CurrentUser, response: Response,
+    alliance_id: AllianceId, body: AllianceUpdate, db: DbDep, principal: CurrentUser, response: Response,
     if_match: IfMatch = None,
 ) -> AllianceRead:
     alliance = await db.run(service.update_alliance, alliance_id, body, if_match, principal)
@@ -84,7 +90,7 @@ async def update_alliance(
 @router.delete("/{alliance_id}", name="alliances-delete", dependencies=[Depends(admin_user)],
                status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404, 412),
                summary="Delete an alliance; one with history is dissolved instead")
-async def delete_alliance(alliance_id: int, db: DbDep, if_match: IfMatch = None) -> Response:
+async def delete_alliance(alliance_id: AllianceId, db: DbDep, if_match: IfMatch = None) -> Response:
     outcome: Literal["deleted", "dissolved"] = await db.run(service.delete_alliance, alliance_id, if_match)
     return Response(status_code=status.HTTP_204_NO_CONTENT, headers={"X-Outcome": outcome})
 

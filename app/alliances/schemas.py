@@ -1,8 +1,19 @@
 import re
 from datetime import date, datetime
-from typing import Annotated, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, HttpUrl, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from app.alliances.models import AllianceLevel, AllianceStatus, LegalForm, PartnerSector
 from app.alliances.states import validate_ags
@@ -24,10 +35,38 @@ def _strip(value: str) -> str:
     return value.strip()
 
 
+_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+
+
+def _check_website(value: str) -> str:
+    """Accept only http(s) URLs but keep the text as given: pydantic's normalised form (a
+    trailing slash, a lower-cased host) would make every re-import of the same file an update."""
+    try:
+        _HTTP_URL.validate_python(value)
+    except ValidationError as exc:
+        raise ValueError(f"not an http(s) URL: {exc.errors()[0]['msg']}") from None
+    return value
+
+
+def _not_in_future(value: date) -> date:
+    if value > date.today():
+        raise ValueError("founded_on lies in the future")
+    return value
+
+
 Ags = Annotated[str, Field(min_length=8, max_length=8, examples=["09564000"]), AfterValidator(_check_ags)]
 Name = Annotated[str, AfterValidator(_strip), Field(min_length=2, max_length=200)]
 Text200 = Annotated[str, Field(max_length=200)]
 Phone = Annotated[str, Field(max_length=50, pattern=r"^[0-9+()/ .-]{3,50}$")]
+Website = Annotated[
+    str,
+    Field(min_length=1, max_length=500, examples=["https://familie-fuerth.de"],
+          json_schema_extra={"format": "uri"}),
+    AfterValidator(_check_website),
+]
+FoundedOn = Annotated[date, AfterValidator(_not_in_future)]
+Slug = Annotated[str, Field(max_length=120, pattern=SLUG_PATTERN)]
+Description = Annotated[str, Field(max_length=5000)]
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"})
 
@@ -72,18 +111,17 @@ class _AllianceFields(Strict):
     district: Text200 | None = None
     region: Text200 | None = Field(default=None, examples=["Metropolregion Nürnberg"])
     legal_form: LegalForm | None = None
-    founded_on: date | None = None
-    website: HttpUrl | None = None
-    description: Annotated[str, Field(max_length=5000)] | None = None
+    founded_on: FoundedOn | None = None
+    website: Website | None = None
+    description: Description | None = None
     listed_in_finder: bool = False
     partners: list[PartnerIn] = Field(default_factory=list, max_length=500)
     contacts: list[ContactIn] = Field(default_factory=list, max_length=50)
 
-    @model_validator(mode="after")
-    def _founded_not_in_future(self) -> "_AllianceFields":
-        if self.founded_on and self.founded_on > date.today():
-            raise ValueError("founded_on lies in the future")
-        return self
+
+# Validation context key: the import checks rows before it knows whether they update an
+# existing alliance (which keeps its state) or create one (which needs a state).
+STATE_MAY_BE_MISSING = "state_may_be_missing"
 
 
 class AllianceCreate(_AllianceFields):
@@ -102,24 +140,41 @@ class AllianceCreate(_AllianceFields):
     )
 
     name: Name
-    slug: Annotated[str, Field(max_length=120, pattern=SLUG_PATTERN)] | None = Field(
-        default=None, description="Derived from the name when omitted"
-    )
+    slug: Slug | None = Field(default=None, description="Derived from the name when omitted")
     ags: Ags | None = None
-    state: StateCode | None = Field(default=None, description="Derived from the AGS when given")
+    # Declared after ``ags``: the validator below reads the validated AGS.
+    state: StateCode | None = Field(
+        default=None, validate_default=True,
+        description="Derived from the AGS when given; required without one",
+    )
     level: AllianceLevel
     status: AllianceStatus = AllianceStatus.active
 
-    @model_validator(mode="after")
-    def _state_matches_ags(self) -> "AllianceCreate":
-        if self.ags:
-            derived = validate_ags(self.ags)
-            if self.state and self.state != derived:
-                raise ValueError(f"state {self.state} does not match the AGS, which is in {derived}")
-            self.state = cast(StateCode, derived)
-        if not self.state:
+    @field_validator("state")
+    @classmethod
+    def _state_matches_ags(cls, state: StateCode | None, info: ValidationInfo) -> StateCode | None:
+        # A field validator (not a model validator) so that the error's loc names ``state``.
+        if "ags" not in info.data:
+            return state  # the AGS itself is invalid and already reported
+        derived = _state_of(info.data["ags"], state)
+        if derived is None and not (info.context or {}).get(STATE_MAY_BE_MISSING):
             raise ValueError("state is required when no AGS is given")
-        return self
+        return derived
+
+
+def _state_of(ags: str | None, state: StateCode | None) -> StateCode | None:
+    """The Land an alliance lies in: derived from the AGS, which a given state must match."""
+    if not ags:
+        return state
+    derived = validate_ags(ags)
+    if state and state != derived:
+        raise ValueError(f"state {state} does not match the AGS {ags}, which lies in {derived}")
+    return cast(StateCode, derived)  # validate_ags returns one of STATE_BY_AGS_PREFIX's codes
+
+
+# Columns that are NOT NULL: a PATCH may leave them out but not set them to null.
+NOT_NULL_FIELDS = ("name", "slug", "state", "level", "status", "listed_in_finder",
+                   "partners", "contacts")
 
 
 class AllianceUpdate(Strict):
@@ -132,21 +187,41 @@ class AllianceUpdate(Strict):
     )
 
     name: Name | None = None
-    slug: Annotated[str, Field(max_length=120, pattern=SLUG_PATTERN)] | None = None
-    ags: Ags | None = None
-    state: StateCode | None = None
+    slug: Slug | None = None
+    ags: Ags | None = Field(default=None, description="null removes the AGS; the state stays")
+    state: StateCode | None = Field(default=None, description="Must match the AGS when one is set")
     level: AllianceLevel | None = None
     status: AllianceStatus | None = None
     municipality: Text200 | None = None
     district: Text200 | None = None
     region: Text200 | None = None
     legal_form: LegalForm | None = None
-    founded_on: date | None = None
-    website: HttpUrl | None = None
-    description: Annotated[str, Field(max_length=5000)] | None = None
+    founded_on: FoundedOn | None = None
+    website: Website | None = None
+    description: Description | None = None
     listed_in_finder: bool | None = None
-    partners: list[PartnerIn] | None = Field(default=None, max_length=500)
-    contacts: list[ContactIn] | None = Field(default=None, max_length=50)
+    partners: list[PartnerIn] | None = Field(
+        default=None, max_length=500, description="Replaces the whole list"
+    )
+    contacts: list[ContactIn] | None = Field(
+        default=None, max_length=50, description="Replaces the whole list"
+    )
+
+    @field_validator(*NOT_NULL_FIELDS, mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Leaving a field out keeps it; null would break a NOT NULL column (a 500 before).
+        if value is None:
+            raise ValueError("may not be null; leave the field out to keep its value")
+        return value
+
+    @field_validator("state")
+    @classmethod
+    def _state_matches_ags(cls, state: StateCode | None, info: ValidationInfo) -> StateCode | None:
+        # Only when both come in one body; the service checks a lone state against the stored AGS.
+        if info.data.get("ags"):
+            return _state_of(info.data["ags"], state)
+        return state
 
 
 ADMIN_ONLY_FIELDS = frozenset({"slug", "ags", "state", "status", "level"})

@@ -3,6 +3,8 @@
 from typing import Any, Literal
 
 from sqlalchemy import exists
+from sqlalchemy import select as sa_select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, or_, select
 
 from app.alliances.exceptions import AllianceNotFound, SlugTaken
@@ -24,7 +26,7 @@ from app.alliances.schemas import (
     PublicAllianceRead,
     slugify,
 )
-from app.alliances.states import validate_ags
+from app.alliances.states import state_from_ags
 from app.auth.principal import Principal
 from app.core.db import columns_of, utcnow
 from app.core.errors import Forbidden, RuleViolation, field_error
@@ -72,17 +74,16 @@ def read_alliance(session: Session, alliance_id: int, principal: Principal) -> A
     return to_read(alliance, with_contacts=principal.acts_for(alliance_id))
 
 
-def _sort_key(sort: SortField) -> SortKey:
-    descending = sort.startswith("-")
-    column = {"name": Alliance.name, "created_at": Alliance.created_at, "id": Alliance.id}[
-        sort.lstrip("-")
-    ]
-    parse: Any = (lambda v: v)
-    if sort.lstrip("-") == "created_at":
-        from datetime import datetime
+_SORT_COLUMNS: dict[str, Any] = {
+    "name": Alliance.name, "created_at": Alliance.created_at, "id": Alliance.id,
+}
 
-        parse = datetime.fromisoformat
-    return SortKey(col(column), col(Alliance.id), descending=descending, parse=parse)
+
+def _sort_key(sort: SortField) -> SortKey:
+    # The cursor values are checked against the column type (pagination.parser_for), so a
+    # tampered cursor is a 422, never a database error.
+    return SortKey(col(_SORT_COLUMNS[sort.lstrip("-")]), col(Alliance.id),
+                   descending=sort.startswith("-"))
 
 
 def _sort_value(alliance: Alliance, sort: SortField) -> Any:
@@ -113,10 +114,13 @@ def list_alliances(
         query = query.where(Alliance.status == status)
     if level:
         query = query.where(Alliance.level == level)
-    if q:
-        pattern = f"%{q.lower()}%"
-        query = query.where(or_(func.lower(Alliance.name).like(pattern),
-                                func.lower(Alliance.municipality).like(pattern)))
+    if q and q.strip():
+        # % and _ in the search text are literal characters, not wildcards.
+        escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        # municipality may be NULL: NULL LIKE … is NULL, and "TRUE OR NULL" is still TRUE.
+        query = query.where(or_(func.lower(Alliance.name).like(pattern, escape="\\"),
+                                func.lower(Alliance.municipality).like(pattern, escape="\\")))
     rows, cursor, total = paginate(
         session, query, _sort_key(sort), params,
         value_of=lambda a: _sort_value(a, sort), id_of=lambda a: a.id,
@@ -139,7 +143,12 @@ def _unique_slug(session: Session, wanted: str, *, exclude_id: int | None = None
         candidate = f"{wanted[:110]}-{n}"
 
 
+def _slug_taken() -> SlugTaken:
+    return SlugTaken(errors=[field_error(["body", "slug"], "already taken", "slug_taken")])
+
+
 def _replace_partners(alliance: Alliance, partners: list[PartnerIn]) -> None:
+    # alliance_id is set by the relationship when the alliance is flushed.
     alliance.partners = [AlliancePartner(name=p.name, sector=p.sector) for p in partners]  # type: ignore[call-arg]
 
 
@@ -150,20 +159,28 @@ def _replace_contacts(alliance: Alliance, contacts: list[ContactIn]) -> None:
     ]
 
 
+def _flush(session: Session) -> None:
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # The only unique column is the slug; a concurrent writer took it after our check.
+        session.rollback()
+        raise _slug_taken() from exc
+
+
 def build_alliance(session: Session, data: AllianceCreate) -> Alliance:
     """Flushes only (used by create and by the import)."""
     if data.slug:
         if session.exec(select(Alliance.id).where(Alliance.slug == data.slug)).first() is not None:
-            raise SlugTaken(errors=[field_error(["body", "slug"], "already taken")])
+            raise _slug_taken()
         slug = data.slug
     else:
         slug = _unique_slug(session, slugify(data.name))
-    fields = data.model_dump(exclude={"partners", "contacts", "slug", "website"})
-    alliance = Alliance(**fields, slug=slug, website=str(data.website) if data.website else None)
+    alliance = Alliance(**data.model_dump(exclude={"partners", "contacts", "slug"}), slug=slug)
     _replace_partners(alliance, data.partners)
     _replace_contacts(alliance, data.contacts)
     session.add(alliance)
-    session.flush()
+    _flush(session)
     return alliance
 
 
@@ -173,46 +190,78 @@ def create_alliance(session: Session, data: AllianceCreate) -> AllianceRead:
     return to_read(alliance, with_contacts=True)
 
 
+def changes_of(data: AllianceCreate | AllianceUpdate, fields: set[str]) -> dict[str, Any]:
+    """The validated values of ``fields`` as python objects (dates stay dates, partners stay
+    models): a JSON dump would compare "2005-03-01" with a date and see a change every time."""
+    return {name: getattr(data, name) for name in fields}
+
+
+def _same_partners(alliance: Alliance, partners: list[PartnerIn]) -> bool:
+    return [(p.name, str(p.sector)) for p in alliance.partners] == [
+        (p.name, str(p.sector)) for p in partners
+    ]
+
+
+def _same_contacts(alliance: Alliance, contacts: list[ContactIn]) -> bool:
+    return [(c.name, c.function, c.email, c.phone) for c in alliance.contacts] == [
+        (c.name, c.function, c.email, c.phone) for c in contacts
+    ]
+
+
+def _settle_state(alliance: Alliance, changes: dict[str, Any]) -> dict[str, Any]:
+    """A new AGS re-derives the state; a new state must match the (new or stored) AGS."""
+    if "ags" not in changes and "state" not in changes:
+        return changes
+    ags = changes.get("ags", alliance.ags)
+    state = changes.get("state") or alliance.state
+    if ags:
+        derived = state_from_ags(ags)
+        if derived is None:  # stored data predating validation; the schema checks new AGS
+            raise RuleViolation(f"The AGS {ags} names no Land.",
+                                errors=[field_error(["body", "ags"], "names no Land")])
+        if changes.get("state") and changes["state"] != derived:
+            raise RuleViolation(
+                f"state {changes['state']} does not match the AGS {ags}, which lies in {derived}",
+                errors=[field_error(["body", "state"], "does not match the AGS", "state_mismatch")],
+            )
+        state = derived
+    return {**changes, "state": state}
+
+
 def apply_update(session: Session, alliance: Alliance, changes: dict[str, Any]) -> bool:
-    """Apply validated changes; returns whether anything changed. Flushes only."""
+    """Apply validated changes (python values, see ``changes_of``); return whether anything
+    changed. Flushes only."""
+    changes = _settle_state(alliance, changes)
+    if "slug" in changes and changes["slug"] != alliance.slug and session.exec(
+        select(Alliance.id).where(Alliance.slug == changes["slug"], Alliance.id != alliance.id)
+    ).first():
+        raise _slug_taken()
     changed = False
-    if "ags" in changes or "state" in changes:
-        ags = changes.get("ags", alliance.ags)
-        state = changes.get("state") or alliance.state
-        if ags:
-            derived = validate_ags(ags)
-            if "state" in changes and changes["state"] and changes["state"] != derived:
-                raise RuleViolation(
-                    f"state {changes['state']} does not match the AGS, which is in {derived}",
-                    errors=[field_error(["body", "state"], "does not match the AGS")],
-                )
-            state = derived
-        changes = {**changes, "state": state}
-    if "slug" in changes and changes["slug"] != alliance.slug:
-        if session.exec(select(Alliance.id).where(Alliance.slug == changes["slug"],
-                                                  Alliance.id != alliance.id)).first():
-            raise SlugTaken(errors=[field_error(["body", "slug"], "already taken")])
     for name, value in changes.items():
         if name == "partners":
-            current = [(p.name, p.sector) for p in alliance.partners]
-            if current != [(p["name"], p["sector"]) for p in value]:
-                _replace_partners(alliance, [PartnerIn(**p) for p in value])
+            if not _same_partners(alliance, value):
+                _replace_partners(alliance, value)
                 changed = True
         elif name == "contacts":
-            current_c = [(c.name, c.function, c.email, c.phone) for c in alliance.contacts]
-            if current_c != [(c["name"], c.get("function"), c.get("email"), c.get("phone")) for c in value]:
-                _replace_contacts(alliance, [ContactIn(**c) for c in value])
+            if not _same_contacts(alliance, value):
+                _replace_contacts(alliance, value)
                 changed = True
-        else:
-            value = str(value) if name == "website" and value is not None else value
-            if getattr(alliance, name) != value:
-                setattr(alliance, name, value)
-                changed = True
+        elif getattr(alliance, name) != value:
+            setattr(alliance, name, value)
+            changed = True
     if changed:
         alliance.version += 1
         alliance.updated_at = utcnow()
-    session.flush()
+    _flush(session)
     return changed
+
+
+def _get_for_update(session: Session, alliance_id: int) -> Alliance:
+    # FOR UPDATE (PostgreSQL): the If-Match check and the write see the same version.
+    alliance = session.get(Alliance, alliance_id, with_for_update=True)
+    if alliance is None:
+        raise AllianceNotFound(f"No alliance {alliance_id}.")
+    return alliance
 
 
 def update_alliance(
@@ -223,9 +272,7 @@ def update_alliance(
         if principal.kind == "user":
             raise Forbidden("You may edit only your own alliance.")
         raise Forbidden("Machine clients cannot edit alliances.")
-    alliance = get_alliance(session, alliance_id)
-    check_if_match(if_match, "alliance", alliance_id, alliance.version)
-    changes = data.model_dump(exclude_unset=True, mode="json")
+    changes = changes_of(data, data.model_fields_set)
     if not principal.is_admin:
         forbidden = sorted(ADMIN_ONLY_FIELDS & changes.keys())
         if forbidden:
@@ -233,10 +280,8 @@ def update_alliance(
                 f"Only the Servicebüro may change {', '.join(forbidden)}.",
                 errors=[field_error(["body", f], "admin only", "forbidden_field") for f in forbidden],
             )
-    for required in ("name", "level", "status", "slug"):
-        if required in changes and changes[required] is None:
-            raise RuleViolation(f"{required} cannot be null.",
-                                errors=[field_error(["body", required], "cannot be null")])
+    alliance = _get_for_update(session, alliance_id)
+    check_if_match(if_match, "alliance", alliance_id, alliance.version)
     apply_update(session, alliance, changes)
     session.commit()
     return to_read(alliance, with_contacts=True)
@@ -248,23 +293,38 @@ def has_history(session: Session, alliance_id: int) -> bool:
         if table.name in _OWN_TABLES:
             continue
         for fk in table.foreign_keys:
-            if fk.column.table.name == "alliance":
-                if session.exec(select(exists().where(fk.parent == alliance_id))).one():  # type: ignore[call-overload]
-                    return True
+            if fk.column.table.name == "alliance" and session.scalar(
+                sa_select(exists().where(fk.parent == alliance_id))
+            ):
+                return True
     return False
 
 
-def delete_alliance(session: Session, alliance_id: int, if_match: str | None) -> Literal["deleted", "dissolved"]:
-    alliance = get_alliance(session, alliance_id)
+def _dissolve(alliance: Alliance) -> None:
+    if alliance.status != AllianceStatus.dissolved or alliance.listed_in_finder:
+        alliance.status = AllianceStatus.dissolved
+        alliance.listed_in_finder = False
+        alliance.version += 1
+        alliance.updated_at = utcnow()
+
+
+def delete_alliance(
+    session: Session, alliance_id: int, if_match: str | None
+) -> Literal["deleted", "dissolved"]:
+    """Erase an alliance without history; dissolve (keep) one that other records point at."""
+    alliance = _get_for_update(session, alliance_id)
     check_if_match(if_match, "alliance", alliance_id, alliance.version)
-    if has_history(session, alliance_id):
-        if alliance.status != AllianceStatus.dissolved:
-            alliance.status = AllianceStatus.dissolved
-            alliance.listed_in_finder = False
-            alliance.version += 1
-            alliance.updated_at = utcnow()
-        session.commit()
-        return "dissolved"
-    session.delete(alliance)
+    if not has_history(session, alliance_id):
+        try:
+            with session.begin_nested():
+                session.delete(alliance)
+        except IntegrityError:
+            # A reference the metadata does not know of (a table of a newer migration):
+            # the database refused, so the alliance has history after all.
+            pass
+        else:
+            session.commit()
+            return "deleted"
+    _dissolve(alliance)
     session.commit()
-    return "deleted"
+    return "dissolved"

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -53,6 +54,13 @@ def _encode(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def _invalid_cursor() -> RuleViolation:
+    return RuleViolation(
+        "The cursor is not valid for this listing; start again without it.",
+        errors=[field_error(["query", "cursor"], "invalid cursor", "cursor_invalid")],
+    )
+
+
 def _decode(cursor: str, arity: int) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
@@ -61,27 +69,92 @@ def _decode(cursor: str, arity: int) -> list[Any]:
             raise ValueError("wrong arity")
         return values
     except (ValueError, TypeError) as exc:
-        raise RuleViolation(
-            "The cursor is not valid for this listing; start again without it.",
-            errors=[field_error(["query", "cursor"], "invalid cursor", "cursor_invalid")],
-        ) from exc
+        raise _invalid_cursor() from exc
+
+
+# A cursor is client input: every value is checked against the column's type before it reaches
+# SQL, so a tampered cursor is a 422 and never a database error (PostgreSQL refuses 'abc' for
+# an integer; SQLite overflows on huge integers; naive datetimes are refused by UTCDateTime).
+_MAX_INT = 2**63 - 1
+
+
+def _parse_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not -_MAX_INT <= value <= _MAX_INT:
+        raise TypeError("expected an integer")
+    return value
+
+
+def _parse_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value
+
+
+def _parse_datetime(value: Any) -> datetime:
+    parsed = datetime.fromisoformat(_parse_str(value))
+    if parsed.tzinfo is None:
+        raise ValueError("expected a timezone-aware timestamp")
+    return parsed
+
+
+def _parse_date(value: Any) -> date:
+    return date.fromisoformat(_parse_str(value))
+
+
+def _parse_any(value: Any) -> Any:
+    if value is not None and not isinstance(value, str | int | float):
+        raise TypeError("expected a scalar")
+    return value
+
+
+def parser_for(column: Any) -> Callable[[Any], Any]:
+    """How to read a cursor value back for ``column``, judged by its SQL type."""
+    sql_type = getattr(column, "type", None)
+    while isinstance(sql_type, TypeDecorator):
+        sql_type = sql_type.impl_instance
+    try:
+        python_type = sql_type.python_type if sql_type is not None else object
+    except NotImplementedError:
+        python_type = object
+    if python_type is bool:
+        return _parse_any
+    if issubclass(python_type, datetime):
+        return _parse_datetime
+    if issubclass(python_type, date):
+        return _parse_date
+    if issubclass(python_type, int):
+        return _parse_int
+    if issubclass(python_type, str):
+        return _parse_str
+    return _parse_any
 
 
 @dataclass(frozen=True)
 class SortKey:
-    """One sortable column plus the id as tie-breaker. ``parse`` turns cursor values back."""
+    """One sortable NOT NULL column plus the id as tie-breaker.
+
+    ``parse`` turns a cursor value back into the column's type; by default it is chosen from
+    the column's SQL type. It must raise ValueError or TypeError for a value it cannot read.
+    """
 
     column: Any
     id_column: Any
     descending: bool = False
-    parse: Callable[[Any], Any] = lambda value: value
+    parse: Callable[[Any], Any] | None = None
 
     def after(self, cursor: str) -> ColumnElement[bool]:
         raw_value, raw_id = _decode(cursor, 2)
-        value = self.parse(raw_value) if raw_value is not None else None
+        parse = self.parse or parser_for(self.column)
+        try:
+            value = parse(raw_value)
+            row_id = parser_for(self.id_column)(raw_id)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise _invalid_cursor() from exc
+        if value is None or row_id is None:
+            raise _invalid_cursor()
         if self.descending:
-            return or_(self.column < value, and_(self.column == value, self.id_column < raw_id))
-        return or_(self.column > value, and_(self.column == value, self.id_column > raw_id))
+            return or_(self.column < value, and_(self.column == value, self.id_column < row_id))
+        return or_(self.column > value, and_(self.column == value, self.id_column > row_id))
 
     def order_by(self) -> tuple[Any, Any]:
         if self.descending:
