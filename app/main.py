@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials=False,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID"],
-        expose_headers=["ETag", "Link", "Retry-After", "Location", "X-Request-ID"],
+        expose_headers=["ETag", "Link", "Retry-After", "Location", "X-Request-ID", "X-Outcome"],
         max_age=600,
     )
     app.add_middleware(SecurityMiddleware)

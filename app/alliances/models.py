@@ -76,7 +76,9 @@ class AlliancePartner(SQLModel, table=True):
     __tablename__ = "alliance_partner"
 
     id: int | None = Field(default=None, primary_key=True)
-    alliance_id: int = Field(
+    # Optional only in Python: set through Alliance.partners/contacts on flush; NOT NULL in the table.
+    alliance_id: int | None = Field(
+        default=None,
         sa_column=Column(Integer, ForeignKey("alliance.id", ondelete="CASCADE"), nullable=False,
                          index=True)
     )
@@ -90,7 +92,9 @@ class AllianceContact(SQLModel, table=True):
     __tablename__ = "alliance_contact"
 
     id: int | None = Field(default=None, primary_key=True)
-    alliance_id: int = Field(
+    # Optional only in Python: set through Alliance.partners/contacts on flush; NOT NULL in the table.
+    alliance_id: int | None = Field(
+        default=None,
         sa_column=Column(Integer, ForeignKey("alliance.id", ondelete="CASCADE"), nullable=False,
                          index=True)
     )

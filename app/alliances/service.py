@@ -149,12 +149,12 @@ def _slug_taken() -> SlugTaken:
 
 def _replace_partners(alliance: Alliance, partners: list[PartnerIn]) -> None:
     # alliance_id is set by the relationship when the alliance is flushed.
-    alliance.partners = [AlliancePartner(name=p.name, sector=p.sector) for p in partners]  # type: ignore[call-arg]
+    alliance.partners = [AlliancePartner(name=p.name, sector=p.sector) for p in partners]
 
 
 def _replace_contacts(alliance: Alliance, contacts: list[ContactIn]) -> None:
     alliance.contacts = [
-        AllianceContact(name=c.name, function=c.function, email=c.email, phone=c.phone)  # type: ignore[call-arg]
+        AllianceContact(name=c.name, function=c.function, email=c.email, phone=c.phone)
         for c in contacts
     ]
 

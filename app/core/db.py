@@ -11,7 +11,7 @@ from functools import lru_cache, partial
 from typing import Any, ParamSpec, TypeVar
 
 import anyio
-from sqlalchemy import DateTime, Engine, event
+from sqlalchemy import DateTime, Engine, event, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
@@ -59,7 +59,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def columns_of(row: SQLModel) -> dict[str, Any]:
     """A table row's column values as a dict (without relationship attributes)."""
-    return {column.key: getattr(row, column.key) for column in row.__table__.columns}  # type: ignore[attr-defined]
+    return {attr.key: getattr(row, attr.key) for attr in inspect(row).mapper.column_attrs}
 
 
 def _configure_sqlite(engine: Engine) -> None:

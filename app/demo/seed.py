@@ -13,10 +13,12 @@ from app.alliances.models import Alliance, AllianceContact, AlliancePartner
 from app.alliances.schemas import slugify
 from app.alliances.states import validate_ags
 from app.auth.models import Role, User
+from app.awards.demo import seed_awards
 from app.core import security
 from app.cycles.demo import seed_cycles
 from app.demo.alliances import DEMO_ALLIANCES
 from app.evaluation.demo import seed_criteria
+from app.notices.demo import seed_notices
 from app.surveys.demo import seed_responses
 
 # The documented demo login; seed-demo refuses to run in production.
@@ -47,9 +49,9 @@ def _seed_alliances(session: Session, report: SeedReport) -> None:
             description=f"{entry['name']}: Netzwerk aus Kommune, Wirtschaft und Zivilgesellschaft "
             "für mehr Familienfreundlichkeit vor Ort.",
         )
-        alliance.partners = [AlliancePartner(name=n, sector=s) for n, s in entry["partners"]]  # type: ignore[call-arg]
+        alliance.partners = [AlliancePartner(name=n, sector=s) for n, s in entry["partners"]]
         town = entry.get("municipality") or entry["district"]
-        alliance.contacts = [AllianceContact(  # type: ignore[call-arg]
+        alliance.contacts = [AllianceContact(
             name=f"Koordination {town}", function="Bündniskoordination",
             email=f"koordination@{slug}.example.org", phone="+49 30 1234567",
         )]
@@ -82,10 +84,10 @@ def _seed_users(session: Session, report: SeedReport) -> None:
 
 
 SEED_STEPS: list[Callable[[Session, SeedReport], None]] = [_seed_alliances, _seed_users,
-                                                          seed_cycles, seed_responses]
+                                                          seed_cycles, seed_notices, seed_responses]
 
-# Evaluation comes after the responses it builds on.
-SEED_STEPS.extend([seed_criteria])
+# Evaluation and awards come last: they build on cycles, questionnaires and responses.
+SEED_STEPS.extend([seed_criteria, seed_awards])
 
 
 def seed_demo(session: Session) -> SeedReport:
