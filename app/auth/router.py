@@ -1,6 +1,7 @@
 import base64
 import binascii
 from typing import Annotated, Literal
+from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response, status
 
@@ -45,7 +46,8 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError):
         return None
     client_id, sep, secret = raw.partition(":")
-    return (client_id, secret) if sep else None
+    # RFC 6749 section 2.3.1: both parts are form-urlencoded before they are joined.
+    return (unquote_plus(client_id), unquote_plus(secret)) if sep else None
 
 
 @router.post(
@@ -152,8 +154,10 @@ async def update_user(
 
 @users_router.post("/{user_id}/invitation", name="users-reissue-invitation",
                    response_model=UserCreated, responses=problem_responses(404, 409))
-async def reissue_invitation(user_id: int, db: DbDep) -> UserCreated:
-    return await db.run(service.reissue_invitation, user_id)
+async def reissue_invitation(user_id: int, db: DbDep, response: Response) -> UserCreated:
+    reissued = await db.run(service.reissue_invitation, user_id)
+    set_etag(response, "user", reissued.id, reissued.version)
+    return reissued
 
 
 # --- machine clients (admin) -----------------------------------------------------------------
@@ -171,6 +175,7 @@ async def list_clients(request: Request, response: Response, db: DbDep, page: Pa
 async def create_client(body: ClientCreate, db: DbDep, response: Response) -> ClientWithSecret:
     created = await db.run(service.create_client, body)
     response.headers["Location"] = f"/api/v1/clients/{created.id}"
+    set_etag(response, "client", created.id, created.version)
     return created
 
 
@@ -194,8 +199,10 @@ async def update_client(
 
 @clients_router.post("/{client_pk}/secret", name="clients-rotate-secret",
                      response_model=ClientWithSecret, responses=problem_responses(404))
-async def rotate_secret(client_pk: int, db: DbDep) -> ClientWithSecret:
-    return await db.run(service.rotate_client_secret, client_pk)
+async def rotate_secret(client_pk: int, db: DbDep, response: Response) -> ClientWithSecret:
+    rotated = await db.run(service.rotate_client_secret, client_pk)
+    set_etag(response, "client", rotated.id, rotated.version)
+    return rotated
 
 
 @clients_router.delete("/{client_pk}", name="clients-revoke", status_code=status.HTTP_204_NO_CONTENT,

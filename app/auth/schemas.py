@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from app.auth.models import Role
 from app.auth.scopes import SCOPES
@@ -66,6 +66,14 @@ class UserUpdate(Strict):
     role: Role | None = None
     alliance_id: int | None = None
     is_active: bool | None = Field(default=None, description="false deactivates at once")
+
+    @field_validator("full_name", "role", "is_active")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Omit a field to keep it; null would mean "no role" or "no name", which no user has.
+        if value is None:
+            raise ValueError("may be omitted but not null")
+        return value
 
 
 class UserRead(BaseModel):

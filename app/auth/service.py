@@ -2,7 +2,8 @@
 
 from datetime import timedelta
 
-from sqlmodel import Session, col, delete, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, func, or_, select
 
 from app.alliances.models import Alliance
 from app.auth import tokens
@@ -69,7 +70,14 @@ def create_user(session: Session, data: UserCreate) -> UserCreated:
                 alliance_id=data.alliance_id)
     token, _ = _new_invitation(user)
     session.add(user)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        # Two admins inviting the same address at once: the unique constraint decides.
+        session.rollback()
+        if "email" not in str(exc.orig):
+            raise
+        raise EmailTaken(errors=[field_error(["body", "email"], "already registered")]) from exc
     assert user.invitation_expires_at is not None
     return UserCreated(**user_read(user).model_dump(), invitation_token=token,
                        invitation_expires_at=user.invitation_expires_at)
@@ -81,6 +89,7 @@ def reissue_invitation(session: Session, user_id: int) -> UserCreated:
         raise Conflict("This user has already set a password.")
     token, _ = _new_invitation(user)
     user.version += 1
+    user.updated_at = utcnow()
     session.commit()
     assert user.invitation_expires_at is not None
     return UserCreated(**user_read(user).model_dump(), invitation_token=token,
@@ -116,8 +125,12 @@ def list_users(
     if is_active is not None:
         query = query.where(User.is_active == is_active)
     if q:
-        pattern = f"%{q.lower()}%"
-        query = query.where(or_(col(User.email).like(pattern), col(User.full_name).ilike(pattern)))
+        # autoescape: "%" and "_" in the search text match themselves, not any characters.
+        needle = q.strip().lower()
+        query = query.where(or_(
+            col(User.email).contains(needle, autoescape=True),
+            func.lower(col(User.full_name)).contains(needle, autoescape=True),
+        ))
     rows, cursor, total = paginate(
         session, query, SortKey(col(User.id), col(User.id)), params,
         value_of=lambda u: u.id, id_of=lambda u: u.id,
@@ -136,9 +149,7 @@ def update_user(
     check_if_match(if_match, "user", user_id, user.version)
     changes = data.model_dump(exclude_unset=True)
     role = changes.get("role", user.role)
-    alliance_id = changes["alliance_id"] if "alliance_id" in changes else (
-        None if role == Role.admin else user.alliance_id
-    )
+    alliance_id = changes.get("alliance_id", None if role == Role.admin else user.alliance_id)
     _check_binding(session, role, alliance_id)
     if user.id == actor.id and (role != Role.admin or changes.get("is_active") is False):
         raise Conflict("You cannot demote or deactivate yourself; ask another admin.")
@@ -227,6 +238,11 @@ def get_client(session: Session, client_pk: int) -> ClientRead:
 def update_client(session: Session, client_pk: int, data: ClientUpdate, if_match: str | None) -> ClientRead:
     client = _get_client(session, client_pk)
     check_if_match(if_match, "client", client_pk, client.version)
+    if data.unrestrict and data.allowed_alliance_ids is not None:
+        raise RuleViolation(
+            "Send either unrestrict or allowed_alliance_ids, not both.",
+            errors=[field_error(["body", "unrestrict"], "conflicts with allowed_alliance_ids")],
+        )
     if data.name is not None:
         client.name = data.name
     if data.scopes is not None:
@@ -247,7 +263,7 @@ def rotate_client_secret(session: Session, client_pk: int) -> ClientWithSecret:
     client = _get_client(session, client_pk)
     secret = security.new_opaque_token("bcs")
     client.secret_hash = security.hash_token(secret)
-    client.secret_rotated_at = utcnow()
+    client.secret_rotated_at = client.updated_at = utcnow()
     client.version += 1
     session.commit()
     return ClientWithSecret(**_client_read(session, client).model_dump(), client_secret=secret)

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from app.auth.exceptions import (
     InvalidClient,
@@ -16,7 +16,7 @@ from app.auth.schemas import TokenResponse
 from app.core import security
 from app.core.config import get_settings
 from app.core.db import utcnow
-from app.core.errors import Forbidden, TooManyRequests, Unauthorized
+from app.core.errors import BadRequest, TooManyRequests, Unauthorized
 from app.core.ratelimit import get_counter_store
 
 
@@ -98,12 +98,16 @@ def client_credentials_grant(
     if requested_scope:
         wanted = set(requested_scope.split())
         if not wanted <= granted:
-            raise Forbidden(f"Scopes not granted to this client: {sorted(wanted - granted)}",
-                            code="invalid_scope")
+            # RFC 6749 section 5.2: invalid_scope is a 400 of the token endpoint.
+            raise BadRequest(f"Scopes not granted to this client: {sorted(wanted - granted)}",
+                             code="invalid_scope")
         granted = wanted
     assert client.id is not None
     client.last_used_at = utcnow()
-    access, expires_in = security.create_access_token("client", client.id, scopes=tuple(sorted(granted)))
+    access, expires_in = security.create_access_token(
+        "client", client.id, scopes=tuple(sorted(granted)),
+        credential=security.credential_fingerprint(client.secret_hash),
+    )
     session.commit()
     return TokenResponse(access_token=access, expires_in=expires_in, scope=" ".join(sorted(granted)))
 
@@ -126,9 +130,21 @@ def refresh_grant(session: Session, refresh_token: str) -> TokenResponse:
     if stored.expires_at <= utcnow():
         raise InvalidRefreshToken()
     user = session.get(User, auth_session.user_id)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.erased_at is not None:
         raise InvalidRefreshToken()
-    stored.rotated_at = utcnow()
+    # Claim the token with a conditional UPDATE: of two concurrent refreshes with the same
+    # token only one wins; the other sees the token as reused and ends the family.
+    claimed = session.exec(
+        update(RefreshToken)
+        .where(col(RefreshToken.id) == stored.id, col(RefreshToken.rotated_at).is_(None))
+        .values(rotated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        auth_session.revoked_at = utcnow()
+        auth_session.revoked_reason = "refresh_reuse"
+        session.commit()
+        raise RefreshTokenReused()
     assert auth_session.id is not None
     tokens = _tokens_for_user(session, user, auth_session.id)
     session.commit()
@@ -170,15 +186,25 @@ def principal_for(session: Session, claims: security.AccessClaims) -> Principal:
             raise Unauthorized("The account is not active.")
         if claims.session_id is not None:
             auth_session = session.get(AuthSession, claims.session_id)
-            if auth_session is None or auth_session.revoked_at is not None:
+            if (
+                auth_session is None or auth_session.revoked_at is not None
+                or auth_session.user_id != user.id
+            ):
                 raise Unauthorized("The session was ended; sign in again.")
         return Principal.of_user(user, session_id=claims.session_id, jti=claims.jti)
     if claims.subject_kind == "client":
         client = session.get(ApiClient, claims.subject_id)
         if client is None or not client.is_active:
             raise Unauthorized("The client is not active.")
-        rotated = client.secret_rotated_at
-        if rotated and rotated.replace(microsecond=0) > claims.issued_at:
+        if claims.credential is not None:
+            current = security.credential_fingerprint(client.secret_hash)
+            if not security.tokens_equal(claims.credential, current):
+                raise Unauthorized("The client secret was rotated; request a new token.")
+        elif client.secret_rotated_at and client.secret_rotated_at.replace(microsecond=0) >= (
+            claims.issued_at
+        ):
+            # A token without the credential mark: ``iat`` has whole seconds, so one issued in
+            # the second of the rotation may predate it and is refused too.
             raise Unauthorized("The client secret was rotated; request a new token.")
         granted = frozenset(client.scopes.split()) & frozenset(claims.scopes)
         return Principal.of_client(client, client_alliance_ids(session, client), granted, claims.jti)

@@ -6,6 +6,7 @@ the counts.
 
 import threading
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Protocol
 
@@ -23,12 +24,13 @@ class CounterStore(Protocol):
 
 
 class MemoryCounterStore:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._counts: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
+        self.clock = clock  # replaceable, so tests can move time without touching the loop's
 
     def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             count, resets_at = self._counts.get(key, (0, now + window_seconds))
             if resets_at <= now:
@@ -40,7 +42,7 @@ class MemoryCounterStore:
         return count, max(1, int(resets_at - now + 0.999))
 
     def peek(self, key: str) -> tuple[int, int]:
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             count, resets_at = self._counts.get(key, (0, now))
         if resets_at <= now:

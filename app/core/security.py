@@ -11,7 +11,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 
 from argon2 import PasswordHasher
@@ -24,6 +24,8 @@ from app.core.db import utcnow
 JWT_ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"
 SubjectKind = Literal["user", "client", "pat"]
+# Row ids are 32-bit integers; a larger one in a token would only make the database choke.
+MAX_ROW_ID = 2**31 - 1
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 _DUMMY_HASH = _hasher.hash("timing-equaliser-not-a-password")
@@ -53,6 +55,15 @@ def tokens_equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a, b)
 
 
+def credential_fingerprint(secret_hash: str) -> str:
+    """A short, non-reversible mark of a client's current secret, carried in its access tokens.
+
+    Rotating the secret changes the mark, so every token minted with the old secret fails at
+    once, even one issued within the same second as the rotation (``iat`` has whole seconds).
+    """
+    return hashlib.sha256(f"credential:{secret_hash}".encode()).hexdigest()[:32]
+
+
 @dataclass(frozen=True)
 class AccessClaims:
     subject_kind: SubjectKind
@@ -62,6 +73,7 @@ class AccessClaims:
     scopes: tuple[str, ...]
     issued_at: datetime
     expires_at: datetime
+    credential: str | None = None
 
 
 class InvalidToken(Exception):
@@ -74,6 +86,7 @@ def create_access_token(
     *,
     scopes: tuple[str, ...] = (),
     session_id: int | None = None,
+    credential: str | None = None,
     lifetime: timedelta | None = None,
 ) -> tuple[str, int]:
     settings = get_settings()
@@ -92,6 +105,8 @@ def create_access_token(
     }
     if session_id is not None:
         claims["sid"] = session_id
+    if credential is not None:
+        claims["cfp"] = credential
     token = jwt.encode(claims, settings.jwt_secret, algorithm=JWT_ALGORITHM)
     return token, int(expires_in.total_seconds())
 
@@ -115,18 +130,40 @@ def decode_access_token(token: str) -> AccessClaims:
         )
     except JWTError as exc:
         raise InvalidToken(str(exc)) from exc
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
+        # python-jose checks some claims with bare int()/comparisons and lets their errors out.
+        raise InvalidToken(f"malformed claims: {type(exc).__name__}") from exc
     if claims.get("typ") != ACCESS_TOKEN_TYPE:
         raise InvalidToken("not an access token")
     kind, _, raw_id = str(claims["sub"]).partition(":")
-    if kind not in ("user", "client", "pat") or not raw_id.isdigit():
+    if (
+        kind not in ("user", "client", "pat") or not raw_id.isascii() or not raw_id.isdigit()
+        or len(raw_id) > len(str(MAX_ROW_ID)) or not 0 < int(raw_id) <= MAX_ROW_ID
+    ):
         raise InvalidToken("malformed subject")
     sid = claims.get("sid")
+    if sid is not None and (
+        not isinstance(sid, int) or isinstance(sid, bool) or not 0 < sid <= MAX_ROW_ID
+    ):
+        raise InvalidToken("malformed session id")
+    credential = claims.get("cfp")
+    if credential is not None and not isinstance(credential, str):
+        raise InvalidToken("malformed credential mark")
+    scope = claims.get("scope", "")
+    if not isinstance(scope, str):
+        raise InvalidToken("malformed scope")
+    try:
+        issued_at = datetime.fromtimestamp(int(claims["iat"]), tz=UTC)
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError) as exc:
+        raise InvalidToken("malformed timestamps") from exc
     return AccessClaims(
         subject_kind=cast(SubjectKind, kind),
         subject_id=int(raw_id),
         jti=str(claims["jti"]),
-        session_id=int(sid) if isinstance(sid, int) else None,
-        scopes=tuple(str(claims.get("scope", "")).split()),
-        issued_at=datetime.fromtimestamp(int(claims["iat"]), tz=utcnow().tzinfo),
-        expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=utcnow().tzinfo),
+        session_id=sid,
+        scopes=tuple(scope.split()),
+        issued_at=issued_at,
+        expires_at=expires_at,
+        credential=credential,
     )
