@@ -7,6 +7,8 @@ from app.alliances.router import router as alliances_router
 from app.audit.router import router as audit_router
 from app.auth.router import clients_router, users_router
 from app.auth.router import router as auth_router
+from app.awards.router import public_router as public_seals_router
+from app.awards.router import router as awards_router
 from app.core.deps import rate_limited
 from app.cycles.router import admin_router as cycles_admin_router
 from app.cycles.router import router as cycles_router
@@ -28,6 +30,8 @@ api_router.include_router(questionnaire_router.admin_router)
 api_router.include_router(questionnaire_router.admin_actions)
 api_router.include_router(responses_router)
 api_router.include_router(evaluation_router)
+api_router.include_router(awards_router)
+api_router.include_router(public_seals_router)
 api_router.include_router(audit_router)
 api_router.include_router(privacy_router)
 
@@ -49,5 +53,7 @@ TAGS = [
      "evaluation runs and the shortlist; alliances read their own result with the reasons."},
     {"name": "audit", "description": "Servicebüro: the append-only audit trail of every write."},
     {"name": "privacy", "description": "GDPR: export and erasure of personal data."},
+    {"name": "awards", "description": "The seal „Ausgezeichnetes Bündnis“: confirming awards "
+     "from the shortlist, adding or withdrawing one, importing past cycles, certificates."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]

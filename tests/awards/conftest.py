@@ -1,0 +1,49 @@
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlmodel import Session
+
+from app.alliances.models import Alliance
+from app.cycles.models import AwardCycle, CycleStatus
+from tests import factories
+
+WEAK_ANSWERS = {"partner_meetings": 2, "press_coverage": False, "offer_frequency": "quarterly"}
+
+
+def cycle_url(cycle: AwardCycle, tail: str) -> str:
+    return f"/api/v1/cycles/{cycle.slug}/{tail}"
+
+
+@pytest.fixture
+def cycle(session: Session) -> AwardCycle:
+    """A closed survey with the standard questionnaire and criteria, ceremony 22 Nov 2024."""
+    cycle = factories.make_cycle(session, status=CycleStatus.survey_closed,
+                                 seal_title="Ausgezeichnetes Bündnis 2024/25",
+                                 ceremony_on=date(2024, 11, 22), ceremony_place="Berlin")
+    factories.make_questions(session, cycle)
+    factories.make_criteria(session, cycle)
+    return cycle
+
+
+@pytest.fixture
+def shortlist(client, admin, session, cycle, alliance, other_alliance) -> dict[str, Any]:
+    """Evaluated: ``alliance`` and ``third`` meet the criteria, ``other_alliance`` does not."""
+    third = factories.make_alliance(session, state="DE-SN", municipality="Leipzig")
+    factories.make_scored_response(session, cycle, alliance)
+    factories.make_scored_response(session, cycle, other_alliance, answers=WEAK_ANSWERS)
+    factories.make_scored_response(session, cycle, third)
+    r = client.post(cycle_url(cycle, "evaluation"), headers=admin,
+                    json={"reason": "Auswertung nach Ende der Umfrage"})
+    assert r.status_code == 201, r.text
+    return {"meets": [alliance, third], "fails": other_alliance, "third": third}
+
+
+def confirm(client, admin, cycle: AwardCycle, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    r = client.post(cycle_url(cycle, "awards:confirm"), headers=admin, json=body or {})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def award_of(report: dict[str, Any], alliance: Alliance) -> dict[str, Any]:
+    return next(a for a in report["awards"] if a["alliance"]["id"] == alliance.id)
