@@ -81,7 +81,13 @@ class QuestionLike(Protocol):
 
 
 def round2(value: float) -> float:
-    """Round half up to two decimals (2.675 -> 2.68; float ``round`` would give 2.67)."""
+    """Round half up to two decimals (2.675 -> 2.68; float ``round`` would give 2.67).
+    Only reachable with definitions the checks refuse: overflow counts as 0, and beyond 10^15
+    cents carry no meaning, so such values stay as they are."""
+    if not math.isfinite(value):
+        return 0.0
+    if abs(value) >= 1e15:
+        return float(value)
     return float(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 

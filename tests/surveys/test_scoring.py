@@ -179,6 +179,12 @@ def test_rounding_is_half_up_and_rows_add_up_to_the_total():
     assert round2(2.675) == 2.68 and round2(1.005) == 1.01
 
 
+@pytest.mark.parametrize(("per_unit", "total"), [(1e300, 1e306), (1e308, 0.0)])
+def test_absurd_definitions_never_crash_the_score(per_unit, total):
+    question = Q("n", "integer", {"kind": "per_unit", "points_per_unit": per_unit})
+    assert score([question], {"n": 1_000_000}).total == total
+
+
 def test_answers_for_unknown_questions_do_not_count():
     assert score(STANDARD, {"invented": 100}).total == 0.0
 
@@ -363,10 +369,10 @@ def test_score_is_never_negative_nor_above_the_maximum(case):
 def test_breakdown_adds_up_to_total_and_groups(case):
     questions, answers = case
     result = score(questions, answers)
-    assert result.total == pytest.approx(sum(row["weighted"] for row in result.breakdown), abs=1e-6)
+    assert result.total == pytest.approx(sum(row["weighted"] for row in result.breakdown), rel=1e-9, abs=1e-6)
     grouped = sum(result.group_scores().values())
     ungrouped = sum(row["weighted"] for row in result.breakdown if not row["group"])
-    assert grouped + ungrouped == pytest.approx(result.total, abs=1e-6)
+    assert grouped + ungrouped == pytest.approx(result.total, rel=1e-9, abs=1e-6)
     for row in result.breakdown:
         assert row["weighted"] >= 0
         assert row["max"] is None or row["weighted"] <= row["max"] + 1e-9
