@@ -13,6 +13,7 @@ from app.core.deps import rate_limited
 from app.cycles.router import admin_router as cycles_admin_router
 from app.cycles.router import router as cycles_router
 from app.evaluation.router import router as evaluation_router
+from app.notices.router import router as notices_router
 from app.privacy.router import router as privacy_router
 from app.surveys import questionnaire_router
 from app.surveys.router import router as responses_router
@@ -32,6 +33,7 @@ api_router.include_router(responses_router)
 api_router.include_router(evaluation_router)
 api_router.include_router(awards_router)
 api_router.include_router(public_seals_router)
+api_router.include_router(notices_router)
 api_router.include_router(audit_router)
 api_router.include_router(privacy_router)
 
@@ -53,6 +55,8 @@ TAGS = [
      "evaluation runs and the shortlist; alliances read their own result with the reasons."},
     {"name": "audit", "description": "Servicebüro: the append-only audit trail of every write."},
     {"name": "privacy", "description": "GDPR: export and erasure of personal data."},
+    {"name": "notices", "description": "Bündnisumfrage notices: e-mail to every eligible "
+     "alliance, delivery status, who is still missing; alliances see and re-request their own."},
     {"name": "awards", "description": "The seal „Ausgezeichnetes Bündnis“: confirming awards "
      "from the shortlist, adding or withdrawing one, importing past cycles, certificates."},
     {"name": "health", "description": "Liveness and readiness probes."},

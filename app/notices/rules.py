@@ -1,0 +1,50 @@
+"""The pure rules of the survey notices: no database, unit-tested directly."""
+
+import math
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from app.cycles.models import CycleStatus
+from app.mail.models import OutboxStatus
+from app.notices.schemas import NoticeState
+
+RESEND_COOLDOWN = timedelta(hours=24)
+SENDABLE_CYCLE_STATUSES = frozenset({CycleStatus.draft, CycleStatus.survey_open})
+
+
+def may_send_notices(status: CycleStatus | str, closes_at: datetime | None, now: datetime) -> bool:
+    """Notices invite to a survey that is still to come or running, never to a closed one."""
+    if CycleStatus(status) not in SENDABLE_CYCLE_STATUSES:
+        return False
+    return closes_at is None or closes_at > now
+
+
+def overall_state(statuses: Iterable[OutboxStatus | str]) -> NoticeState:
+    seen = {OutboxStatus(s) for s in statuses}
+    for status, state in ((OutboxStatus.sent, NoticeState.sent),
+                          (OutboxStatus.queued, NoticeState.queued),
+                          (OutboxStatus.failed, NoticeState.failed)):
+        if status in seen:
+            return state
+    return NoticeState.none
+
+
+def unique_addresses(addresses: Iterable[str | None]) -> list[str]:
+    """Non-empty addresses, first spelling kept, duplicates compared case-insensitively."""
+    seen: set[str] = set()
+    result = []
+    for address in addresses:
+        cleaned = (address or "").strip()
+        if cleaned and cleaned.lower() not in seen:
+            seen.add(cleaned.lower())
+            result.append(cleaned)
+    return result
+
+
+def retry_after_seconds(last_request: datetime | None, now: datetime,
+                        cooldown: timedelta = RESEND_COOLDOWN) -> int:
+    """0 when a resend may be requested now, else the seconds to wait."""
+    if last_request is None:
+        return 0
+    remaining = (last_request + cooldown - now).total_seconds()
+    return max(0, math.ceil(remaining))
