@@ -131,7 +131,9 @@ def _check_items(
                 field_error([*item.loc, *exc_loc(err["loc"])], err["msg"], err["type"])
                 for err in exc.errors()
             ]
-            rejected[item.index] = _rejected(item, "invalid_item", "The item is malformed.", errors)
+            ref = item.payload.get("ref")
+            rejected[item.index] = _rejected(item, "invalid_item", "The item is malformed.", errors,
+                                             ref if isinstance(ref, str) else None)
             continue
         if item.errors:
             rejected[item.index] = _rejected(item, "invalid_item", "The item is malformed.",

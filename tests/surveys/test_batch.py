@@ -115,7 +115,7 @@ def test_every_bad_item_is_rejected_on_its_own(client, session, cycle, alliance,
         item(alliance.id, wants_seal=False),                       # same alliance again
         item(other_alliance.id),                                   # outside the allowance
         item("no-such-alliance"),
-        {"alliance": alliance.slug, "wants_seal": "vielleicht"},  # malformed
+        {"alliance": alliance.slug, "wants_seal": "vielleicht", "ref": "r4"},  # malformed
         item(dissolved.id),
         {"answers": {}},                                           # no alliance at all
     ]
@@ -133,6 +133,7 @@ def test_every_bad_item_is_rejected_on_its_own(client, session, cycle, alliance,
     assert ["body", "items", 4, "wants_seal"] in locs
     assert ["body", "items", 6, "alliance"] in locs
     assert body["items"][2]["alliance_id"] is None, "nothing about a foreign alliance leaks"
+    assert body["items"][4]["ref"] == "r4", "a malformed item still echoes its reference"
     assert stored(session, cycle, other_alliance) is None
     assert response_count(session, cycle) == 1
 
