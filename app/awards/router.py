@@ -1,5 +1,6 @@
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
 from fastapi import Path as PathParam
 
@@ -99,7 +100,8 @@ async def withdraw_award(
             summary="The certificate (Urkunde) as PDF, A4 landscape")
 async def get_certificate(award_id: int, db: DbDep, principal: CurrentUser) -> Response:
     data = await db.run(service.certificate_data, award_id, principal)
-    pdf = certificate.render_certificate(data)
+    # Drawing takes a few milliseconds of CPU: keep it off the event loop.
+    pdf = await anyio.to_thread.run_sync(certificate.render_certificate, data)
     filename = f"urkunde-{data['alliance_slug']}-{data['cycle_slug']}.pdf"
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
