@@ -6,7 +6,14 @@ Importing the tables also installs the audit hook, so no write can escape the tr
 from app.alliances.models import Alliance, AllianceContact, AlliancePartner
 from app.audit.models import AuditEvent
 from app.audit.recorder import install as install_audit_trail
-from app.auth.models import ApiClient, ApiClientAlliance, AuthSession, RefreshToken, User
+from app.auth.models import (
+    ApiClient,
+    ApiClientAlliance,
+    AuthSession,
+    PersonalAccessToken,
+    RefreshToken,
+    User,
+)
 from app.awards.models import Award
 from app.core.idempotency_models import IdempotencyRecord
 from app.cycles.models import AwardCycle

@@ -92,3 +92,22 @@ class ApiClientAlliance(SQLModel, table=True):
     alliance_id: int = Field(
         sa_column=Column(Integer, ForeignKey("alliance.id", ondelete="CASCADE"), primary_key=True)
     )
+
+
+class PersonalAccessToken(SQLModel, table=True):
+    """A named, scoped, expiring token an admin's scripts send as a bearer token."""
+
+    __tablename__ = "personal_access_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("user_account.id", ondelete="CASCADE"),
+                         nullable=False, index=True)
+    )
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    scopes: str = Field(max_length=200, description="space-separated")
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -18,6 +18,8 @@ class Principal:
     allowed_alliance_ids: frozenset[int] | None = None
     session_id: int | None = None
     token_jti: str | None = field(default=None, compare=False)
+    # Set when the caller authenticated with a personal access token.
+    token_id: int | None = None
 
     @property
     def is_admin(self) -> bool:

@@ -5,7 +5,7 @@ from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response, status
 
-from app.auth import service, tokens
+from app.auth import pats, service, tokens
 from app.auth.models import Role
 from app.auth.schemas import (
     AcceptInvitation,
@@ -14,6 +14,9 @@ from app.auth.schemas import (
     ClientUpdate,
     ClientWithSecret,
     Me,
+    PatCreate,
+    PatCreated,
+    PatRead,
     RefreshRequest,
     TokenResponse,
     UserCreate,
@@ -209,4 +212,29 @@ async def rotate_secret(client_pk: int, db: DbDep, response: Response) -> Client
                        responses=problem_responses(404, 412))
 async def revoke_client(client_pk: int, db: DbDep, if_match: IfMatch = None) -> Response:
     await db.run(service.revoke_client, client_pk, if_match)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- personal access tokens (admins' scripts) ----------------------------------------------
+
+@router.post("/me/tokens", name="me-tokens-create", response_model=PatCreated,
+             status_code=status.HTTP_201_CREATED, dependencies=[Depends(admin_user)],
+             responses=problem_responses(401, 403, 422),
+             summary="Create a personal access token (shown once)")
+async def create_token(body: PatCreate, db: DbDep, owner: AdminUser) -> PatCreated:
+    return await db.run(pats.create_pat, owner, body)
+
+
+@router.get("/me/tokens", name="me-tokens-list", response_model=list[PatRead],
+            dependencies=[Depends(admin_user)], responses=problem_responses(401, 403),
+            summary="My personal access tokens with their last use")
+async def list_tokens(db: DbDep, owner: AdminUser) -> list[PatRead]:
+    return await db.run(pats.list_pats, owner)
+
+
+@router.delete("/me/tokens/{token_id}", name="me-tokens-revoke",
+               status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(admin_user)],
+               responses=problem_responses(401, 403, 404), summary="Revoke a personal access token")
+async def revoke_token(token_id: int, db: DbDep, owner: AdminUser) -> Response:
+    await db.run(pats.revoke_pat, owner, token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

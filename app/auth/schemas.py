@@ -144,3 +144,32 @@ class ClientRead(BaseModel):
 
 class ClientWithSecret(ClientRead):
     client_secret: str = Field(description="Shown once; store it in your secret manager")
+
+
+PatScopes = Annotated[list[Literal["api:read", "api:write"]], Field(min_length=1, max_length=2)]
+
+
+class PatCreate(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "Monatsexport", "scopes": ["api:read"],
+                                         "expires_in_days": 90}]},
+    )
+
+    name: str = Field(min_length=2, max_length=100)
+    scopes: PatScopes
+    expires_in_days: int = Field(default=90, ge=1, le=365)
+
+
+class PatRead(BaseModel):
+    id: int
+    name: str
+    scopes: list[str]
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    created_at: datetime
+
+
+class PatCreated(PatRead):
+    token: str = Field(description="Shown once: send as `Authorization: Bearer <token>`")

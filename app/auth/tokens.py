@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select, update
 
+from app.audit import recorder
 from app.auth.exceptions import (
     InvalidClient,
     InvalidCredentials,
@@ -67,6 +68,11 @@ def password_grant(session: Session, email: str, password: str, address: str) ->
     valid = security.verify_password(password, user.password_hash if user else None)
     if not valid or user is None or not user.is_active:
         _count_failure(email, address)
+        # Committed on its own: the error below rolls the request's work back. The e-mail
+        # tried is not recorded (it may be a mistyped address of someone else).
+        recorder.record(session, "auth.login_failed", "user", user.id if user else None,
+                        actor="anonymous")
+        session.commit()
         raise InvalidCredentials()
     get_counter_store().reset(_throttle_keys(email, address)[0])
     assert user.id is not None
@@ -76,6 +82,7 @@ def password_grant(session: Session, email: str, password: str, address: str) ->
     session.flush()
     assert auth_session.id is not None
     tokens = _tokens_for_user(session, user, auth_session.id)
+    recorder.record(session, "auth.login", "user", user.id, actor=f"user:{user.id}")
     session.commit()
     return tokens
 
@@ -93,6 +100,9 @@ def client_credentials_grant(
         or not client.is_active
     ):
         _count_failure(f"client:{client_id}", address)
+        recorder.record(session, "auth.client_token_failed", "api_client",
+                        client.id if client else None, actor="anonymous")
+        session.commit()
         raise InvalidClient()
     granted = set(client.scopes.split())
     if requested_scope:
@@ -108,6 +118,7 @@ def client_credentials_grant(
         "client", client.id, scopes=tuple(sorted(granted)),
         credential=security.credential_fingerprint(client.secret_hash),
     )
+    recorder.record(session, "auth.client_token", "api_client", client.id, actor=f"client:{client.id}")
     session.commit()
     return TokenResponse(access_token=access, expires_in=expires_in, scope=" ".join(sorted(granted)))
 
@@ -125,6 +136,8 @@ def refresh_grant(session: Session, refresh_token: str) -> TokenResponse:
         # A rotated token coming back means it was copied: end the whole family.
         auth_session.revoked_at = utcnow()
         auth_session.revoked_reason = "refresh_reuse"
+        recorder.record(session, "auth.refresh_reuse", "auth_session", auth_session.id,
+                        actor=f"user:{auth_session.user_id}")
         session.commit()
         raise RefreshTokenReused()
     if stored.expires_at <= utcnow():
@@ -143,10 +156,13 @@ def refresh_grant(session: Session, refresh_token: str) -> TokenResponse:
     if claimed.rowcount != 1:
         auth_session.revoked_at = utcnow()
         auth_session.revoked_reason = "refresh_reuse"
+        recorder.record(session, "auth.refresh_reuse", "auth_session", auth_session.id,
+                        actor=f"user:{auth_session.user_id}")
         session.commit()
         raise RefreshTokenReused()
     assert auth_session.id is not None
     tokens = _tokens_for_user(session, user, auth_session.id)
+    recorder.record(session, "auth.refresh", "auth_session", auth_session.id, actor=f"user:{user.id}")
     session.commit()
     return tokens
 
@@ -156,6 +172,7 @@ def revoke_session(session: Session, auth_session_id: int, reason: str = "logout
     if auth_session is not None and auth_session.revoked_at is None:
         auth_session.revoked_at = utcnow()
         auth_session.revoked_reason = reason
+        recorder.record(session, f"auth.{reason}", "auth_session", auth_session_id)
         session.commit()
 
 

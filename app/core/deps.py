@@ -8,7 +8,7 @@ from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword
 from fastapi.security import OAuth2
 
 from app.audit import recorder as audit_recorder
-from app.auth import tokens
+from app.auth import pats, tokens
 from app.auth.principal import Principal
 from app.auth.scopes import SCOPES
 from app.core import security
@@ -25,7 +25,8 @@ oauth2_scheme = OAuth2(
     ),
     scheme_name="OAuth2",
     description="People sign in with the password grant, partner systems with client "
-    "credentials. Send the access token as `Authorization: Bearer <token>`.",
+    "credentials. Send the access token as `Authorization: Bearer <token>`. Admins' scripts "
+    "may send a personal access token (`bpat_…`, see /api/v1/me/tokens) the same way.",
     auto_error=False,
 )
 
@@ -47,11 +48,14 @@ async def optional_principal(
     token = bearer_token(authorization)
     if token is None:
         return None
-    try:
-        claims = security.decode_access_token(token)
-    except security.InvalidToken as exc:
-        raise Unauthorized("The access token is invalid or expired.") from exc
-    principal = await db.run(tokens.principal_for, claims)
+    if pats.is_pat(token):
+        principal = await db.run(pats.principal_for_pat, token, request.method)
+    else:
+        try:
+            claims = security.decode_access_token(token)
+        except security.InvalidToken as exc:
+            raise Unauthorized("The access token is invalid or expired.") from exc
+        principal = await db.run(tokens.principal_for, claims)
     request.state.principal = principal
     audit_recorder.set_actor(principal.actor)
     return principal

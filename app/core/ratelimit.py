@@ -4,6 +4,7 @@ In memory for one process; in Redis (``BUENDNIS_REDIS_URL``) when several proces
 the counts.
 """
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -11,6 +12,8 @@ from functools import lru_cache
 from typing import Protocol
 
 from app.core.config import get_settings
+
+logger = logging.getLogger("buendnis.ratelimit")
 
 
 class CounterStore(Protocol):
@@ -59,31 +62,61 @@ class MemoryCounterStore:
 
 
 class RedisCounterStore:
+    """Counters shared by every process. While Redis cannot be reached, each process counts in
+    memory instead (logged once per outage): limits stay in force, only per process."""
+
     def __init__(self, url: str, prefix: str = "buendnis:rl:") -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(url, socket_timeout=2)
+        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
         self._prefix = prefix
+        self._fallback = MemoryCounterStore()
+        self._degraded = False
+
+    def _degrade(self, exc: Exception) -> None:
+        if not self._degraded:
+            logger.warning("redis unavailable, counting in memory: %s", type(exc).__name__)
+        self._degraded = True
+
+    def _recovered(self) -> None:
+        if self._degraded:
+            logger.info("redis reachable again")
+        self._degraded = False
 
     def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
         full = self._prefix + key
-        pipe = self._redis.pipeline()
-        pipe.incr(full)
-        pipe.expire(full, window_seconds, nx=True)
-        pipe.ttl(full)
-        count, _, ttl = pipe.execute()
+        try:
+            pipe = self._redis.pipeline()
+            pipe.incr(full)
+            pipe.expire(full, window_seconds, nx=True)
+            pipe.ttl(full)
+            count, _, ttl = pipe.execute()
+        except self._errors as exc:
+            self._degrade(exc)
+            return self._fallback.hit(key, window_seconds)
+        self._recovered()
         return int(count), max(1, int(ttl))
 
     def peek(self, key: str) -> tuple[int, int]:
         full = self._prefix + key
-        pipe = self._redis.pipeline()
-        pipe.get(full)
-        pipe.ttl(full)
-        raw, ttl = pipe.execute()
+        try:
+            pipe = self._redis.pipeline()
+            pipe.get(full)
+            pipe.ttl(full)
+            raw, ttl = pipe.execute()
+        except self._errors as exc:
+            self._degrade(exc)
+            return self._fallback.peek(key)
+        self._recovered()
         return (int(raw) if raw else 0), max(0, int(ttl))
 
     def reset(self, key: str) -> None:
-        self._redis.delete(self._prefix + key)
+        self._fallback.reset(key)
+        try:
+            self._redis.delete(self._prefix + key)
+        except self._errors as exc:
+            self._degrade(exc)
 
 
 @lru_cache

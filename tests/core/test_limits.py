@@ -104,3 +104,12 @@ def test_redis_counters_are_shared_between_processes():
         assert first.peek("caller")[0] == 2
     finally:
         first.reset("caller")
+
+
+def test_unreachable_redis_falls_back_to_counting_in_memory():
+    store = RedisCounterStore("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    assert store.hit("caller", 60)[0] == 1
+    assert store.hit("caller", 60)[0] == 2, "limits stay in force while Redis is down"
+    assert store.peek("caller")[0] == 2
+    store.reset("caller")
+    assert store.peek("caller")[0] == 0
