@@ -20,11 +20,10 @@ from app.core import security
 from app.cycles.models import AwardCycle
 from app.demo.alliances import DEMO_ALLIANCES
 from app.surveys.models import Question, ResponseMode
-from app.surveys.responses import (
+from app.surveys.response_rules import ineligibility, normalised
+from app.surveys.response_store import (
     find_response,
     finish_submit,
-    ineligibility,
-    normalised,
     questions_of,
     sealed_alliances,
     write_content,

@@ -1,6 +1,6 @@
 """Survey responses: drafts, submission, reopening, reading and the answer history.
 
-Rules (the pure ones are plain functions at the top):
+Rules (the pure ones live in ``response_rules``):
 
 * One response per alliance and cycle. Alliance users write their own alliance's response
   while the survey window is open (cycle ``survey_open`` and now within opens_at/closes_at).
@@ -11,259 +11,55 @@ Rules (the pure ones are plain functions at the top):
   any cycle).
 * A submitted response is frozen until an admin reopens it with a reason.
 * Every save, submit, reopen and import appends a ResponseRevision (the answer history).
-* Writes to an existing response first *claim* it with a conditional UPDATE on (status,
-  version): of two concurrent writers exactly one wins; the other re-reads and gets the
-  answer that fits the new state (e.g. 409 ``response_submitted``).
+* Writes to an existing response first *claim* it (see ``response_store``): of two concurrent
+  writers exactly one wins; the other re-reads and gets the answer that fits the new state
+  (e.g. 409 ``response_submitted``).
 """
 
-import sqlite3
-import time
-from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-from sqlalchemy import exists, update
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, col, func, select
+from sqlalchemy import exists
+from sqlmodel import Session, col, select
 
 from app.alliances import service as alliances
-from app.alliances.models import Alliance, AllianceStatus
+from app.alliances.models import Alliance
 from app.auth.principal import Principal
-from app.awards.models import Award, AwardStatus
-from app.core.db import columns_of, utcnow
-from app.core.errors import Conflict, Forbidden, NotFound, RuleViolation, field_error
+from app.core.db import utcnow
+from app.core.errors import Forbidden, RuleViolation, field_error
 from app.core.etags import check_if_match
 from app.core.pagination import PageParams, SortKey, paginate
-from app.cycles import transitions
-from app.cycles.models import AwardCycle, CycleStatus
+from app.cycles.models import AwardCycle
 from app.cycles.service import get_cycle
 from app.surveys.models import (
-    Question,
     ResponseMode,
     ResponseRevision,
     ResponseStatus,
     SurveyResponse,
 )
+from app.surveys.response_errors import (
+    InvalidAnswers,
+    ResponseNotFound,
+    ResponseNotSubmitted,
+    ResponseSubmitted,
+)
+from app.surveys.response_rules import CONTENT_FIELDS, content_errors, normalised
+from app.surveys.response_store import (
+    add_revision,
+    claim,
+    content_of,
+    ensure_eligible,
+    ensure_writable,
+    find_response,
+    finish_submit,
+    questions_of,
+    retrying,
+    to_read,
+    write_content,
+)
 from app.surveys.schemas import ResponseDraft, ResponseRead, ResponseRevisionRead
-from app.surveys.scoring import check_answers, score
 
-T = TypeVar("T")
-Loc = tuple[str | int, ...]
 SortField = Literal["id", "-id", "updated_at", "-updated_at"]
-ADMIN_WRITABLE = frozenset({CycleStatus.survey_open, CycleStatus.survey_closed})
-CONTENT_FIELDS = ("answers", "wants_future_project", "wants_seal", "reported_status",
-                  "wants_finder_listing")
-MAX_ATTEMPTS = 5
-
-
-class ResponseNotFound(NotFound):
-    code, title = "response_not_found", "Survey response not found"
-
-
-class SurveyClosed(Conflict):
-    code, title = "survey_closed", "The survey is not open"
-
-
-class NotEligible(Conflict):
-    code, title = "not_eligible", "The alliance may not answer the survey"
-
-
-class ResponseSubmitted(Conflict):
-    code, title = "response_submitted", "The response is submitted and frozen"
-
-
-class ResponseNotSubmitted(Conflict):
-    code, title = "response_not_submitted", "The response is not submitted"
-
-
-class ResponseBusy(Conflict):
-    code, title = "response_changed", "The response changed while this request ran"
-
-
-class InvalidAnswers(RuleViolation):
-    code, title = "invalid_answers", "The answers are incomplete or invalid"
-
-
-# --- pure rules ---------------------------------------------------------------------------
-
-def closed_reason(status: str, opens_at: datetime | None, closes_at: datetime | None,
-                  now: datetime, *, admin: bool) -> str | None:
-    """Why answers may not be written now (None: they may). Alliance users and partner
-    systems need the survey window (``cycles.transitions.accepts_answers``); admins may write
-    outside it until the cycle is evaluated."""
-    if admin:
-        if status in ADMIN_WRITABLE:
-            return None
-        return f"The cycle is {status}; responses can no longer be changed."
-    if transitions.accepts_answers(status, opens_at, closes_at, now):
-        return None
-    if status != CycleStatus.survey_open:
-        return f"The survey is not open (cycle status {status})."
-    if opens_at is None or now < opens_at:
-        return "The survey has not opened yet."
-    return f"The survey closed at {closes_at.isoformat() if closes_at else 'its end'}."
-
-
-def ineligibility(alliance_status: str, ever_sealed: bool) -> str | None:
-    """Why an alliance may not answer (None: it may)."""
-    if alliance_status == AllianceStatus.dissolved:
-        return "The alliance is dissolved."
-    if ever_sealed:
-        return "The alliance has already received the seal; only alliances without a seal answer."
-    return None
-
-
-def content_errors(questions: Iterable[Any], content: Mapping[str, Any], *, submit: bool,
-                   loc: Loc, answers_loc: Loc) -> list[dict[str, Any]]:
-    """Field errors for a response's content. Drafts: types only. Submission: required answers
-    (waived when the alliance reports itself dissolved) and both interest declarations."""
-    waive = content.get("reported_status") == AllianceStatus.dissolved
-    errors = check_answers(questions, content.get("answers") or {},
-                           complete=submit and not waive, loc_prefix=answers_loc)
-    if submit:
-        for name in ("wants_future_project", "wants_seal"):
-            if content.get(name) is None:
-                errors.append(field_error([*loc, name], "required to submit", "missing"))
-    return errors
-
-
-def normalised(content: Mapping[str, Any]) -> dict[str, Any]:
-    """Content as stored: unanswered (null) answers are dropped."""
-    result = {name: content.get(name) for name in CONTENT_FIELDS}
-    result["answers"] = {k: v for k, v in (content.get("answers") or {}).items() if v is not None}
-    return result
-
-
-def content_of(response: SurveyResponse) -> dict[str, Any]:
-    return normalised({name: getattr(response, name) for name in CONTENT_FIELDS})
-
-
-# --- database helpers (flush only) ----------------------------------------------------------
-
-class LostRace(Exception):
-    """Another transaction changed the response first; roll back and run again."""
-
-
-def _is_lock_error(exc: OperationalError) -> bool:
-    code = getattr(exc.orig, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-
-
-def retrying(session: Session, attempt: Callable[[], T]) -> T:
-    """Run a write, again from a fresh read if it lost a race (a concurrent claim, a duplicate
-    insert, or SQLite's stale snapshot). Domain errors pass through unchanged."""
-    for n in range(MAX_ATTEMPTS):
-        try:
-            return attempt()
-        except (LostRace, IntegrityError):
-            pass
-        except OperationalError as exc:
-            if not _is_lock_error(exc):
-                raise
-        session.rollback()
-        time.sleep(0.02 * 2**n)
-    raise ResponseBusy("The response is being changed by another request; try again.")
-
-
-def claim(session: Session, response: SurveyResponse, expected: ResponseStatus) -> None:
-    """Lock the row for this write: bump the version only if status and version are still
-    what we read. Exactly one of two concurrent claims succeeds."""
-    result = session.connection().execute(
-        update(SurveyResponse)
-        .where(col(SurveyResponse.id) == response.id,
-               col(SurveyResponse.version) == response.version,
-               col(SurveyResponse.status) == expected)
-        .values(version=response.version + 1)
-    )
-    if result.rowcount != 1:
-        raise LostRace
-    response.version += 1
-
-
-def add_revision(session: Session, response: SurveyResponse, action: str, actor: str,
-                 reason: str | None = None) -> None:
-    assert response.id is not None
-    last = session.exec(
-        select(func.max(ResponseRevision.revision)).where(ResponseRevision.response_id == response.id)
-    ).one()
-    session.add(ResponseRevision(
-        response_id=response.id, revision=(last or 0) + 1, action=action,
-        answers=dict(response.answers), mode=response.mode, actor=actor, reason=reason,
-    ))
-
-
-def write_content(session: Session, response: SurveyResponse | None, *, cycle_id: int,
-                  alliance_id: int, content: dict[str, Any], mode: ResponseMode, actor: str,
-                  action: str) -> SurveyResponse:
-    """Create the response or overwrite a claimed draft with ``content``; adds a revision."""
-    if response is None:
-        response = SurveyResponse(cycle_id=cycle_id, alliance_id=alliance_id, mode=mode,
-                                  entered_by=actor)
-        session.add(response)
-    for name, value in content.items():
-        setattr(response, name, dict(value) if name == "answers" else value)
-    response.mode, response.entered_by, response.updated_at = mode, actor, utcnow()
-    session.flush()
-    add_revision(session, response, action, actor)
-    return response
-
-
-def finish_submit(session: Session, response: SurveyResponse, alliance: Alliance,
-                  questions: list[Question], actor: str) -> None:
-    """Freeze a claimed draft: store the activity score, and the Bündnisfinder consent."""
-    result = score(questions, response.answers)
-    now = utcnow()
-    response.status = ResponseStatus.submitted
-    response.activity_score = result.total
-    response.score_breakdown = result.breakdown
-    response.submitted_at, response.submitted_by, response.updated_at = now, actor, now
-    session.flush()
-    add_revision(session, response, "submit", actor)
-    if response.wants_finder_listing is not None:
-        alliances.apply_update(session, alliance, {"listed_in_finder": response.wants_finder_listing})
-
-
-def questions_of(session: Session, cycle_id: int) -> list[Question]:
-    return list(session.exec(
-        select(Question).where(Question.cycle_id == cycle_id)
-        .order_by(col(Question.position), col(Question.id))
-    ).all())
-
-
-def sealed_alliances(session: Session, alliance_ids: Iterable[int]) -> set[int]:
-    ids = list(set(alliance_ids))
-    if not ids:
-        return set()
-    return set(session.exec(
-        select(Award.alliance_id).where(col(Award.alliance_id).in_(ids),
-                                        Award.status == AwardStatus.confirmed)
-    ).all())
-
-
-def ensure_writable(cycle: AwardCycle, principal: Principal) -> None:
-    reason = closed_reason(cycle.status, cycle.opens_at, cycle.closes_at, utcnow(),
-                           admin=principal.is_admin)
-    if reason:
-        raise SurveyClosed(reason)
-
-
-def ensure_eligible(session: Session, alliance: Alliance) -> None:
-    assert alliance.id is not None
-    reason = ineligibility(alliance.status, alliance.id in sealed_alliances(session, [alliance.id]))
-    if reason:
-        raise NotEligible(reason)
-
-
-def find_response(session: Session, cycle_id: int, alliance_id: int) -> SurveyResponse | None:
-    return session.exec(
-        select(SurveyResponse).where(SurveyResponse.cycle_id == cycle_id,
-                                     SurveyResponse.alliance_id == alliance_id)
-    ).first()
-
-
-def to_read(response: SurveyResponse, alliance: Alliance, cycle: AwardCycle) -> ResponseRead:
-    return ResponseRead(**columns_of(response), cycle_key=cycle.key, alliance_name=alliance.name,
-                        alliance_slug=alliance.slug)
 
 
 # --- who may see and write what -------------------------------------------------------------

@@ -1,15 +1,23 @@
 """Fixtures and helpers for the survey response tests."""
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from httpx import Response
-from sqlmodel import Session, func, select
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, col, func, select
 
 from app.alliances.models import Alliance
+from app.auth.models import ApiClient, Role, User
+from app.core.db import Db, get_db
+from app.core.idempotency_models import IdempotencyRecord
 from app.cycles.models import AwardCycle
-from app.surveys.models import ResponseRevision, SurveyResponse
+from app.surveys.models import Question, ResponseRevision, SurveyResponse
 from tests import factories
 
 PROBLEM = "application/problem+json"
@@ -98,3 +106,81 @@ def survey_reader(session: Session) -> Callable[..., dict[str, str]]:
         return factories.client_headers(client)
 
     return make
+
+
+# --- committed data for tests that race requests on separate connections ---------------------
+
+@dataclass
+class Committed:
+    alliance: Alliance
+    headers: dict[str, str]
+    partner_headers: dict[str, str]
+    cycle: AwardCycle
+    draft: SurveyResponse
+
+
+@pytest.fixture
+def committed(engine: Engine) -> Iterator[Committed]:
+    """A draft, its alliance's coordinator and a partner system, committed for real so that
+    other connections see them (the usual per-test transaction would hide them); everything
+    is removed afterwards (partners, contacts, questions and client allowances cascade)."""
+    with Session(engine, expire_on_commit=False) as setup:
+        alliance = factories.make_alliance(setup)
+        user = factories.make_user(setup, Role.alliance_user, alliance)
+        partner = factories.make_client(setup, alliances=[alliance])
+        cycle = factories.make_cycle(setup)
+        factories.make_questions(setup, cycle)
+        draft = factories.make_response(setup, cycle, alliance, submitted=False)
+    yield Committed(alliance, factories.user_headers(user), factories.client_headers(partner),
+                    cycle, draft)
+    with engine.begin() as connection:
+        response_ids = select(SurveyResponse.id).where(SurveyResponse.cycle_id == cycle.id)
+        connection.execute(delete(ResponseRevision).where(
+            col(ResponseRevision.response_id).in_(response_ids)))
+        connection.execute(delete(SurveyResponse).where(col(SurveyResponse.cycle_id) == cycle.id))
+        connection.execute(delete(AwardCycle).where(col(AwardCycle.id) == cycle.id))
+        connection.execute(delete(IdempotencyRecord).where(
+            col(IdempotencyRecord.actor) == f"client:{partner.id}"))
+        connection.execute(delete(ApiClient).where(col(ApiClient.id) == partner.id))
+        connection.execute(delete(User).where(col(User.id) == user.id))
+        connection.execute(delete(Alliance).where(col(Alliance.id) == alliance.id))
+    with Session(engine) as check:
+        assert check.get(Alliance, alliance.id) is None
+        assert check.exec(select(Question).where(Question.cycle_id == cycle.id)).first() is None
+
+
+@pytest.fixture
+def racing_client(app: FastAPI, engine: Engine) -> Iterator[TestClient]:
+    """A client whose every request gets its own session and connection (instead of the
+    test's shared transaction), so that requests can really run at the same time."""
+    async def own_session_per_request() -> Any:
+        session = Session(engine, expire_on_commit=False)
+        try:
+            yield Db(session)
+        finally:
+            session.close()
+
+    app.dependency_overrides[get_db] = own_session_per_request
+    try:
+        with TestClient(app) as client:
+            yield client
+    finally:
+        app.dependency_overrides.pop(get_db, None)
+
+
+def race(n: int, call: Callable[[], Response]) -> list[Response]:
+    """Run ``call`` in ``n`` threads released at the same moment; returns the replies."""
+    barrier = threading.Barrier(n)
+    replies: list[Response] = []
+
+    def run() -> None:
+        barrier.wait()
+        replies.append(call())
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(replies) == n, "a request did not finish"
+    return replies

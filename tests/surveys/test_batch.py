@@ -4,7 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from app.alliances.models import AllianceStatus
 from app.core.config import get_settings
@@ -12,11 +12,12 @@ from app.core.db import utcnow
 from app.core.idempotency_models import IdempotencyRecord
 from app.cycles.models import CycleStatus
 from app.surveys.ingest import alliance_lookup
-from app.surveys.models import ResponseStatus
+from app.surveys.models import ResponseRevision, ResponseStatus
 from tests import factories
 from tests.surveys.conftest import (
     assert_problem,
     error_locs,
+    race,
     response_count,
     responses_url,
     revision_count,
@@ -313,3 +314,20 @@ def test_batch_outside_the_window(client, session, cycle_in, alliance, pusher, a
 def test_batch_unknown_cycle(client, pusher, alliance):
     assert_problem(client.post("/api/v1/cycles/1899-00/responses:batch", headers=pusher,
                                json={"items": [item(alliance.id)]}), 404, "cycle_not_found")
+
+
+def test_same_key_at_the_same_moment_writes_once(engine, committed, racing_client):
+    """Two identical keyed pushes on separate connections: one writes, the other returns the
+    same result (as a replay, or after waiting for the winner), and there is one revision."""
+    headers = {**committed.partner_headers, "Idempotency-Key": "race-key-1"}
+    payload = {"items": [item(committed.alliance.id, wants_seal=False)]}
+    replies = race(2, lambda: racing_client.post(batch_url(committed.cycle), headers=headers,
+                                                 json=payload))
+    assert [r.status_code for r in replies] == [200, 200], [r.text for r in replies]
+    assert replies[0].json() == replies[1].json()
+    assert replies[0].json()["items"][0]["status"] == "updated"
+    assert sum(r.headers.get("idempotent-replayed") == "true" for r in replies) == 1
+    with Session(engine) as check:
+        revisions = check.exec(select(ResponseRevision.action).where(
+            ResponseRevision.response_id == committed.draft.id)).all()
+        assert list(revisions) == ["import"]

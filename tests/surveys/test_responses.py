@@ -1,25 +1,19 @@
 """Survey responses through the API: drafts, submission, reopening, reading, history, and the
 pure rules behind them (window, eligibility, content checks)."""
 
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from app.alliances.models import Alliance, AllianceStatus
-from app.auth.models import Role
 from app.awards.models import Award, AwardStatus
-from app.core.db import Db, get_db, utcnow
+from app.core.db import utcnow
 from app.cycles.models import AwardCycle, CycleStatus
-from app.surveys import responses
+from app.surveys import response_rules, response_store
 from app.surveys.demo import seed_responses
 from app.surveys.models import Question, ResponseRevision, ResponseStatus, SurveyResponse
 from app.surveys.scoring import check_answers
@@ -28,6 +22,7 @@ from tests.surveys.conftest import (
     assert_problem,
     draft_body,
     error_locs,
+    race,
     response_url,
     responses_url,
     revision_count,
@@ -65,7 +60,7 @@ def _award(session: Session, alliance: Alliance, status: AwardStatus = AwardStat
 def test_closed_reason(status, opens, closes, admin, allowed):
     opens_at = None if opens is None else NOW + timedelta(days=opens)
     closes_at = None if closes is None else NOW + timedelta(days=closes)
-    reason = responses.closed_reason(status, opens_at, closes_at, NOW, admin=admin)
+    reason = response_rules.closed_reason(status, opens_at, closes_at, NOW, admin=admin)
     assert (reason is None) is allowed
     if reason is not None:
         assert isinstance(reason, str) and reason.endswith(".")
@@ -79,7 +74,7 @@ def test_closed_reason(status, opens, closes, admin, allowed):
     (AllianceStatus.dormant, True, False),
 ])
 def test_ineligibility(status, sealed, eligible):
-    assert (responses.ineligibility(status, sealed) is None) is eligible
+    assert (response_rules.ineligibility(status, sealed) is None) is eligible
 
 
 def _questions() -> list[Question]:
@@ -100,13 +95,13 @@ def _questions() -> list[Question]:
      {("a", "press_coverage"), ("r", "wants_future_project"), ("r", "wants_seal")}),
 ])
 def test_content_errors(content, submit, expected):
-    errors = responses.content_errors(_questions(), content, submit=submit, loc=("r",),
+    errors = response_rules.content_errors(_questions(), content, submit=submit, loc=("r",),
                                       answers_loc=("a",))
     assert {tuple(e["loc"]) for e in errors} == expected
 
 
 def test_normalised_drops_unanswered_and_keeps_declarations():
-    result = responses.normalised({"answers": {"a": None, "b": 0, "c": False}, "wants_seal": False})
+    result = response_rules.normalised({"answers": {"a": None, "b": 0, "c": False}, "wants_seal": False})
     assert result == {"answers": {"b": 0, "c": False}, "wants_future_project": None,
                       "wants_seal": False, "reported_status": None, "wants_finder_listing": None}
 
@@ -427,6 +422,19 @@ def test_admin_reads_any_and_mine_is_for_alliance_users(client, session, cycle, 
     assert_problem(client.get(f"{responses_url(cycle)}/mine", headers=admin), 403, "no_alliance")
 
 
+def test_mine_and_get_wrong_callers_and_bad_input(client, session, cycle, alliance, coordinator,
+                                                 partner):
+    factories.make_response(session, cycle, alliance)
+    mine = f"{responses_url(cycle)}/mine"
+    assert_problem(client.get(mine), 401)
+    assert_problem(client.get(mine, headers=partner), 403)
+    assert_problem(client.get("/api/v1/cycles/1900-01/responses/mine", headers=coordinator), 404,
+                   "cycle_not_found")
+    for bad in ("0", "abc"):
+        body = assert_problem(client.get(f"{responses_url(cycle)}/{bad}", headers=coordinator), 422)
+        assert ["path", "alliance_id"] in error_locs(body)
+
+
 def test_read_wrong_callers(client, session, cycle, alliance):
     factories.make_response(session, cycle, alliance)
     assert_problem(client.get(response_url(cycle, alliance)), 401)
@@ -537,73 +545,14 @@ def test_history_wrong_callers(client, session, cycle, alliance, other_alliance,
 
 # --- two submissions at the same moment -----------------------------------------------------
 
-@dataclass
-class Committed:
-    alliance: Alliance
-    headers: dict[str, str]
-    cycle: AwardCycle
-    draft: SurveyResponse
-
-
-@pytest.fixture
-def committed(engine: Engine) -> Iterator[Committed]:
-    """A draft committed for real, so that other connections see it (the usual per-test
-    transaction would hide it); removed afterwards (partners, contacts, questions cascade)."""
-    from app.auth.models import User
-
-    with Session(engine, expire_on_commit=False) as setup:
-        alliance = factories.make_alliance(setup)
-        user = factories.make_user(setup, Role.alliance_user, alliance)
-        cycle = factories.make_cycle(setup)
-        factories.make_questions(setup, cycle)
-        draft = factories.make_response(setup, cycle, alliance, submitted=False)
-    yield Committed(alliance, factories.user_headers(user), cycle, draft)
-    with engine.begin() as connection:
-        response_ids = select(SurveyResponse.id).where(SurveyResponse.cycle_id == cycle.id)
-        connection.execute(delete(ResponseRevision).where(
-            col(ResponseRevision.response_id).in_(response_ids)))
-        connection.execute(delete(SurveyResponse).where(col(SurveyResponse.cycle_id) == cycle.id))
-        connection.execute(delete(AwardCycle).where(col(AwardCycle.id) == cycle.id))
-        connection.execute(delete(User).where(col(User.id) == user.id))
-        connection.execute(delete(Alliance).where(col(Alliance.id) == alliance.id))
-    with Session(engine) as check:
-        assert check.get(Alliance, alliance.id) is None
-        assert check.exec(select(Question).where(Question.cycle_id == cycle.id)).first() is None
-
-
-def test_concurrent_submissions_exactly_one_wins(app: FastAPI, engine: Engine, committed):
+def test_concurrent_submissions_exactly_one_wins(engine: Engine, committed, racing_client):
     """Two submit requests, each with its own session and connection, released at the same
     moment: one is 200, the other 409, and there is exactly one submit revision."""
     url = f"{response_url(committed.cycle, committed.alliance)}/submit"
-    headers = committed.headers
-
-    async def own_session_per_request():  # replaces the shared test connection
-        session = Session(engine, expire_on_commit=False)
-        try:
-            yield Db(session)
-        finally:
-            session.close()
-
-    app.dependency_overrides[get_db] = own_session_per_request
-    barrier = threading.Barrier(2)
-    replies: list[tuple[int, str | None]] = []
-    try:
-        with TestClient(app) as client:
-            def submit() -> None:
-                barrier.wait()
-                r = client.post(url, headers=headers)
-                replies.append((r.status_code, r.json().get("code")))
-
-            threads = [threading.Thread(target=submit) for _ in range(2)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=60)
-    finally:
-        app.dependency_overrides.clear()
-    assert sorted(status for status, _ in replies) == [200, 409], replies
-    assert next(code for status, code in replies if status == 409) in (
-        "response_submitted", "response_changed")
+    replies = race(2, lambda: racing_client.post(url, headers=committed.headers))
+    assert sorted(r.status_code for r in replies) == [200, 409], [r.text for r in replies]
+    loser = next(r for r in replies if r.status_code == 409)
+    assert loser.json()["code"] in ("response_submitted", "response_changed")
     with Session(engine) as check:
         row = check.get(SurveyResponse, committed.draft.id)
         assert row is not None and row.status == ResponseStatus.submitted
@@ -617,18 +566,18 @@ def test_claim_lets_only_one_of_two_readers_write(engine: Engine, committed):
     claims and commits, the second's claim must fail (PostgreSQL: no row matched; SQLite:
     its snapshot is stale) so that it re-reads instead of overwriting."""
     with Session(engine) as first, Session(engine) as second:
-        mine = responses.find_response(first, committed.cycle.id, committed.alliance.id)
-        theirs = responses.find_response(second, committed.cycle.id, committed.alliance.id)
+        mine = response_store.find_response(first, committed.cycle.id, committed.alliance.id)
+        theirs = response_store.find_response(second, committed.cycle.id, committed.alliance.id)
         assert mine is not None and theirs is not None and mine.version == theirs.version
-        responses.claim(first, mine, ResponseStatus.draft)
+        response_store.claim(first, mine, ResponseStatus.draft)
         mine.status = ResponseStatus.submitted
         first.commit()
-        with pytest.raises((responses.LostRace, OperationalError)) as lost:
-            responses.claim(second, theirs, ResponseStatus.draft)
+        with pytest.raises((response_store.LostRace, OperationalError)) as lost:
+            response_store.claim(second, theirs, ResponseStatus.draft)
         if isinstance(lost.value, OperationalError):
-            assert responses._is_lock_error(lost.value)
+            assert response_store.is_lock_error(lost.value)
         second.rollback()
-        fresh = responses.find_response(second, committed.cycle.id, committed.alliance.id)
+        fresh = response_store.find_response(second, committed.cycle.id, committed.alliance.id)
         assert fresh is not None and fresh.status == ResponseStatus.submitted
 
 
@@ -648,7 +597,7 @@ def test_demo_seed_is_realistic_and_idempotent(session):
     assert {r.mode for r in rows} == {"online", "phone_interview", "partner_import"}
     assert [r.status for r in rows].count(ResponseStatus.draft) == 1
     assert [r.reported_status for r in rows].count("dormant") == 1
-    questions = responses.questions_of(session, cycle.id)
+    questions = response_store.questions_of(session, cycle.id)
     for row in rows:
         assert row.entered_by.split(":")[0] in ("user", "client")
         if row.status == ResponseStatus.submitted:
