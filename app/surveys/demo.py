@@ -50,7 +50,7 @@ PLAN: list[tuple[str, ResponseMode, bool, int, bool, bool, str | None]] = [
     ("Fürth", ResponseMode.online, True, 3, True, True, None),
     ("Hamm", ResponseMode.online, False, 2, True, True, None),
     ("Erfurt", ResponseMode.phone_interview, True, 2, False, True, None),
-    ("Leipzig", ResponseMode.phone_interview, True, 2, True, False, None),
+    ("Leipzig", ResponseMode.phone_interview, True, 1, True, False, None),
     ("Magdeburg", ResponseMode.phone_interview, True, 0, False, False, "dormant"),
     ("Nürnberger Land", ResponseMode.partner_import, True, 3, True, True, None),
     ("Kiel", ResponseMode.partner_import, True, 1, True, True, None),
@@ -60,17 +60,19 @@ _REMARK = ("Regelmäßige Treffen mit Stadt, Unternehmen und Trägern; neues Fam
            "ein Ferienbetreuungsangebot für berufstätige Eltern.")
 
 
-def demo_answers(questions: list[Question], level: int, *, complete: bool) -> dict[str, Any]:
-    """Plausible answers for a questionnaire; ``level`` 0 (quiet) to 3 (very active). A draft
-    (``complete=False``) answers only the first half of the questions."""
+def demo_answers(questions: list[Question], level: int, *, complete: bool,
+                 variant: int = 0) -> dict[str, Any]:
+    """Plausible answers for a questionnaire; ``level`` 0 (quiet) to 3 (very active), and
+    ``variant`` so that alliances of one level still differ. A draft (``complete=False``)
+    answers only the first half of the questions."""
     chosen = questions if complete else questions[: max(1, len(questions) // 2)]
     answers: dict[str, Any] = {}
     for position, question in enumerate(chosen):
         options = sorted(question.options, key=lambda o: float(o.get("points", 0) or 0))
         if question.type == "boolean":
-            answers[question.key] = level >= (1 if position % 2 == 0 else 2)
+            answers[question.key] = level >= (1 if (position + variant) % 2 == 0 else 2)
         elif question.type == "integer":
-            answers[question.key] = level * (2 + position % 4) + position % 3
+            answers[question.key] = level * (2 + position % 4) + (position + variant) % 3
         elif question.type == "single_choice" and options:
             answers[question.key] = str(options[min(level, len(options) - 1)]["value"])
         elif question.type == "multi_choice" and options:
@@ -125,7 +127,7 @@ def seed_responses(session: Session, report: Report) -> None:
                    if mode == ResponseMode.partner_import and slugs[name] in by_slug]
     partner = _partner_actor(session, [i for i in partner_ids if i is not None]) \
         if partner_ids else None
-    for name, mode, submitted, level, wants_seal, wants_future, reported in PLAN:
+    for variant, (name, mode, submitted, level, wants_seal, wants_future, reported) in enumerate(PLAN):
         alliance = by_slug.get(slugs[name])
         if alliance is None or alliance.id is None:
             continue
@@ -143,7 +145,7 @@ def seed_responses(session: Session, report: Report) -> None:
         else:
             actor = admin
         content = normalised({
-            "answers": demo_answers(questions, level, complete=submitted),
+            "answers": demo_answers(questions, level, complete=submitted, variant=variant),
             "wants_future_project": wants_future, "wants_seal": wants_seal,
             "reported_status": reported, "wants_finder_listing": alliance.listed_in_finder,
         })
