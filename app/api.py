@@ -15,6 +15,7 @@ from app.cycles.router import router as cycles_router
 from app.evaluation.router import router as evaluation_router
 from app.notices.router import router as notices_router
 from app.privacy.router import router as privacy_router
+from app.reports.router import router as reports_router
 from app.surveys import questionnaire_router
 from app.surveys.router import router as responses_router
 
@@ -29,6 +30,8 @@ api_router.include_router(cycles_admin_router)
 api_router.include_router(questionnaire_router.router)
 api_router.include_router(questionnaire_router.admin_router)
 api_router.include_router(questionnaire_router.admin_actions)
+# Before responses and evaluations: their /{alliance_id} routes would take export.csv.
+api_router.include_router(reports_router)
 api_router.include_router(responses_router)
 api_router.include_router(evaluation_router)
 api_router.include_router(awards_router)
@@ -59,5 +62,8 @@ TAGS = [
      "alliance, delivery status, who is still missing; alliances see and re-request their own."},
     {"name": "awards", "description": "The seal „Ausgezeichnetes Bündnis“: confirming awards "
      "from the shortlist, adding or withdrawing one, importing past cycles, certificates."},
+    {"name": "reports", "description": "Servicebüro: a cycle's statistics (eligible, reached, "
+     "answered, meeting the criteria, awarded; by Land and by mode) and the CSV/XLSX exports "
+     "of its responses and evaluation results, streamed and audited."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
