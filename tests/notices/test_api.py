@@ -302,7 +302,8 @@ def test_failed_filter_shows_the_servers_answer(client, session, admin, cycle, s
 
 def test_unfiltered_overview_pages_by_name(client, session, admin, cycle):
     names = [f"Bündnis Seitentest {c}" for c in "ABCDE"]
-    created = [factories.make_alliance(session, name=n, state="DE-SL") for n in reversed(names)]
+    for name in reversed(names):
+        factories.make_alliance(session, name=name, state="DE-SL")
     seen, cursor = [], None
     for _ in range(5):
         params = {"limit": 2, "state": "DE-SL", "include_total": True}
@@ -318,7 +319,6 @@ def test_unfiltered_overview_pages_by_name(client, session, admin, cycle):
             break
         assert 'rel="next"' in r.headers["link"]
     assert seen == names
-    assert {i.id for i in created}
 
 
 def test_overview_includes_a_seal_holder_that_got_a_notice(client, session, admin, cycle, seal):
