@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # A claimed message not settled within this time (crashed sender) is tried again.
     mail_claim_seconds: int = Field(default=600, ge=30, le=86400)
 
+    # E-mail content (recipients, bodies) older than this many months is anonymised.
+    retention_months: int = Field(default=24, ge=1, le=120)
+
     limits: LimitSettings = Field(default_factory=LimitSettings)
 
     @model_validator(mode="after")
