@@ -15,6 +15,7 @@ from app.core.db import columns_of, utcnow
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.notices.models import SurveyNotice
+from app.notices.tracking import follow_outbox
 from app.privacy.schemas import (
     ContactData,
     ErasureResult,
@@ -67,6 +68,7 @@ def _anonymise_mail_to(session: Session, address: str | None, replacement: str) 
         if message.status == OutboxStatus.queued:
             message.status = OutboxStatus.failed  # never deliver to an erased person
             message.last_error = "recipient erased"
+            follow_outbox(session, message)
     return len(notices), len(messages)
 
 

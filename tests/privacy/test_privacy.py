@@ -120,3 +120,14 @@ def test_retention_dry_run_changes_nothing_then_applies(session, alliance):
     assert "alt@example.org" not in (old_message.recipient + old_notice.recipient + old_message.body)
     assert fresh_notice.recipient == "neu@example.org"
     assert apply_retention(session, 24, dry_run=True).messages == 0, "idempotent"
+
+
+def test_erasing_stops_queued_mail_and_the_notice_says_so(client, session, admin, alliance):
+    contact = alliance.contacts[0]
+    cycle = factories.make_cycle(session)
+    notice, message = _notice(session, cycle, alliance, contact.email, message_status=OutboxStatus.queued)
+    assert client.post(f"/api/v1/people/contact/{contact.id}:erase", headers=admin).status_code == 200
+    session.refresh(message)
+    session.refresh(notice)
+    assert message.status == OutboxStatus.failed
+    assert notice.status == OutboxStatus.failed, "the notice follows its message"
