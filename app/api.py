@@ -54,10 +54,10 @@ TAGS = [
      "submit within the survey window, the Servicebüro enters phone interviews, reopens and "
      "imports CSV/XLSX, partner systems push in idempotent batches; answer history and the "
      "activity score."},
-    {"name": "evaluation", "description": "Servicebüro: seal criteria as data, their preview, "
-     "evaluation runs and the shortlist; alliances read their own result with the reasons."},
     {"name": "audit", "description": "Servicebüro: the append-only audit trail of every write."},
     {"name": "privacy", "description": "GDPR: export and erasure of personal data."},
+    {"name": "evaluation", "description": "Servicebüro: seal criteria as data, their preview, "
+     "evaluation runs and the shortlist; alliances read their own result with the reasons."},
     {"name": "notices", "description": "Bündnisumfrage notices: e-mail to every eligible "
      "alliance, delivery status, who is still missing; alliances see and re-request their own."},
     {"name": "awards", "description": "The seal „Ausgezeichnetes Bündnis“: confirming awards "
