@@ -11,8 +11,8 @@ from app import models  # noqa: F401  (registers every table before the first qu
 from app.api import TAGS, api_router
 from app.core.config import Settings, get_settings
 from app.core.errors import FieldError, Problem, install_error_handlers
-from app.core.logging import configure_logging
 from app.core.limits import SecurityMiddleware
+from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.health.router import router as health_router
 from app.mail.dispatch import mail_lifespan

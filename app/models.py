@@ -36,6 +36,7 @@ __all__ = [
     "EvaluationRun",
     "IdempotencyRecord",
     "OutboxMessage",
+    "PersonalAccessToken",
     "Question",
     "RefreshToken",
     "ResponseRevision",
