@@ -26,10 +26,10 @@ ENV PIP_NO_CACHE_DIR=1 \
 RUN python -m venv /opt/venv
 WORKDIR /build
 
-# Dependencies first, from pyproject.toml alone, so code changes reuse this layer.
-COPY pyproject.toml ./
+# Dependencies first, pinned by requirements.lock, so code changes reuse this layer.
+COPY pyproject.toml requirements.lock ./
 RUN mkdir app && touch app/__init__.py \
-    && pip install . \
+    && pip install -c requirements.lock . \
     && pip uninstall --yes buendnisportal \
     && rm -rf app build ./*.egg-info
 

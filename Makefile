@@ -9,10 +9,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test install lint typecheck openapi openapi-check ts-check test-sqlite test-postgres bench audit clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -45,7 +45,7 @@ test-postgres: $(STAMP)
 	BUENDNIS_TEST_DB=postgresql $(BIN)/pytest
 
 audit: $(STAMP)
-	$(BIN)/pip-audit --progress-spinner off --skip-editable
+	$(BIN)/python scripts/audit.py
 
 test: $(STAMP)
 	bash scripts/test.sh

@@ -27,7 +27,7 @@ else
   step "tests on PostgreSQL" pytest_lane postgresql
 fi
 if [[ "${CI:-}" == "true" ]]; then
-  step "dependency audit" "$BIN/pip-audit" --progress-spinner off --skip-editable
+  step "dependency audit" "$BIN/python" scripts/audit.py
 fi
 
 if ((${#failed[@]})); then

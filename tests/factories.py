@@ -273,3 +273,23 @@ def make_award(
 if TYPE_CHECKING:
     from app.awards.models import Award
     from app.evaluation.models import SealCriterion
+
+
+def make_pat(session: Session, owner: User, scopes: str = "api:read api:write") -> "PersonalAccessToken":
+    from datetime import timedelta
+
+    from app.auth.models import PersonalAccessToken
+    from app.core.db import utcnow
+
+    pat = PersonalAccessToken(
+        user_id=owner.id, name=f"Skript {next(_seq)}",
+        token_hash=security.hash_token(security.new_opaque_token("bpat")),
+        scopes=scopes, expires_at=utcnow() + timedelta(days=30),
+    )
+    session.add(pat)
+    session.commit()
+    return pat
+
+
+if TYPE_CHECKING:
+    from app.auth.models import PersonalAccessToken

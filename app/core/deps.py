@@ -104,7 +104,23 @@ def user_or_client_with(scope: str) -> Callable[[Principal], Awaitable[Principal
     return dependency
 
 
+def admin_or_client_with(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """The Servicebüro, or a machine client holding ``scope``; alliance users never (they
+    are refused before the body is even read)."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.is_admin:
+            return principal
+        if principal.is_client:
+            if scope not in principal.scopes:
+                raise Forbidden(f"This client lacks the scope {scope!r}.", code="insufficient_scope")
+            return principal
+        raise Forbidden("Only the Servicebüro and partner systems may call this.")
+
+    return dependency
+
+
 AllianceReader = Annotated[Principal, Depends(user_or_client_with("alliances:read"))]
 SurveyReader = Annotated[Principal, Depends(user_or_client_with("surveys:read"))]
-SurveyWriter = Annotated[Principal, Depends(user_or_client_with("surveys:write"))]
+BulkSurveyWriter = Annotated[Principal, Depends(admin_or_client_with("surveys:write"))]
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]

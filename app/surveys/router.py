@@ -19,7 +19,7 @@ from fastapi import (
 )
 
 from app.alliances.schemas import StateCode
-from app.core.deps import AdminUser, CurrentUser, DbDep, SurveyReader, SurveyWriter
+from app.core.deps import AdminUser, BulkSurveyWriter, CurrentUser, DbDep, SurveyReader
 from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.idempotency import IdempotencyKey, mark_replayed
@@ -86,7 +86,7 @@ async def list_responses(
     "submitted response is not overwritten (item rejected with `response_submitted`).",
 )
 async def push_batch(
-    cycle: CyclePath, db: DbDep, principal: SurveyWriter, response: Response,
+    cycle: CyclePath, db: DbDep, principal: BulkSurveyWriter, response: Response,
     body: Annotated[ResponseBatch, Body()], idempotency_key: IdempotencyKey = None,
 ) -> BatchResult:
     result, replayed = await db.run(ingest.push_batch, cycle, body, principal, idempotency_key)
