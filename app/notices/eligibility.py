@@ -3,25 +3,32 @@ received a seal (no confirmed Award in any cycle). Responses, statistics and not
 these functions, so "eligible" means the same everywhere.
 """
 
-from sqlalchemy import ColumnElement, and_, exists
+from sqlalchemy import ColumnElement, and_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.alliances.models import Alliance, AllianceStatus
-from app.awards.models import Award, AwardStatus
+from app.awards.service import seal_holder_ids_query
+
+
+def ineligibility_reason(status: AllianceStatus | str, holds_seal: bool) -> str | None:
+    """The rule itself, without a database: why an alliance is not asked (None: it is).
+    Dormant alliances are asked too (they may report themselves active again); dissolved ones
+    and seal holders are not."""
+    if AllianceStatus(status) == AllianceStatus.dissolved:
+        return "The alliance is dissolved."
+    if holds_seal:
+        return "The alliance has already received the seal; only alliances without a seal answer."
+    return None
 
 
 def is_eligible_alliance(status: AllianceStatus | str, holds_seal: bool) -> bool:
-    """The rule itself, without a database: dormant alliances are asked too (they may report
-    themselves active again), dissolved ones and seal holders are not."""
-    return AllianceStatus(status) != AllianceStatus.dissolved and not holds_seal
+    return ineligibility_reason(status, holds_seal) is None
 
 
 def holds_seal_condition() -> ColumnElement[bool]:
-    """True for an ``Alliance`` row with a confirmed award in any cycle (correlated)."""
-    return exists().where(
-        col(Award.alliance_id) == col(Alliance.id), col(Award.status) == AwardStatus.confirmed
-    )
+    """True for an ``Alliance`` row that holds a seal (app.awards.service decides what counts)."""
+    return col(Alliance.id).in_(seal_holder_ids_query())
 
 
 def eligible_condition() -> ColumnElement[bool]:

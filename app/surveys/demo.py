@@ -19,8 +19,9 @@ from app.auth.models import ApiClient, ApiClientAlliance, User
 from app.core import security
 from app.cycles.models import AwardCycle
 from app.demo.alliances import DEMO_ALLIANCES
+from app.notices.eligibility import ineligibility_reason
 from app.surveys.models import Question, ResponseMode
-from app.surveys.response_rules import ineligibility, normalised
+from app.surveys.response_rules import normalised
 from app.surveys.response_store import (
     find_response,
     finish_submit,
@@ -133,7 +134,7 @@ def seed_responses(session: Session, report: Report) -> None:
             continue
         if find_response(session, cycle.id, alliance.id) is not None:
             continue
-        if ineligibility(alliance.status, alliance.id in sealed):
+        if ineligibility_reason(alliance.status, alliance.id in sealed):
             continue
         if mode == ResponseMode.online:
             coordinator = _user_actor(session, f"koordination@{alliance.slug}.example.org")

@@ -25,6 +25,7 @@ from app.core.errors import Forbidden, RuleViolation, field_error
 from app.core.idempotency import IdempotentRequest, fingerprint, remember, stored_reply
 from app.cycles.models import AwardCycle
 from app.cycles.service import get_cycle
+from app.notices.eligibility import ineligibility_reason
 from app.surveys.models import Question, ResponseMode, ResponseStatus, SurveyResponse
 from app.surveys.response_files import (
     BASE_COLUMNS,
@@ -37,7 +38,6 @@ from app.surveys.response_rules import (
     CONTENT_FIELDS,
     Loc,
     content_errors,
-    ineligibility,
     normalised,
 )
 from app.surveys.response_store import (
@@ -150,7 +150,7 @@ def _check_items(
         if problem is None:
             alliance = matches[0]
             assert alliance.id is not None
-            reason = ineligibility(alliance.status, alliance.id in sealed)
+            reason = ineligibility_reason(alliance.status, alliance.id in sealed)
             if principal.is_client and not principal.may_reach_alliance(alliance.id):
                 problem = ("alliance_not_allowed",
                            "This partner system may not write for this alliance.", where)

@@ -36,15 +36,6 @@ def closed_reason(status: str, opens_at: datetime | None, closes_at: datetime | 
     return f"The survey closed at {closes_at.isoformat() if closes_at else 'its end'}."
 
 
-def ineligibility(alliance_status: str, ever_sealed: bool) -> str | None:
-    """Why an alliance may not answer (None: it may)."""
-    if alliance_status == AllianceStatus.dissolved:
-        return "The alliance is dissolved."
-    if ever_sealed:
-        return "The alliance has already received the seal; only alliances without a seal answer."
-    return None
-
-
 def content_errors(questions: Iterable[Any], content: Mapping[str, Any], *, submit: bool,
                    loc: Loc, answers_loc: Loc) -> list[dict[str, Any]]:
     """Field errors for a response's content. Drafts: types only. Submission: required answers

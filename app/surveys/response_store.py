@@ -20,9 +20,11 @@ from sqlmodel import Session, col, func, select
 from app.alliances import service as alliances
 from app.alliances.models import Alliance
 from app.auth.principal import Principal
-from app.awards.models import Award, AwardStatus
+from app.awards.models import Award
+from app.awards.service import seal_holder_ids_query
 from app.core.db import columns_of, utcnow
 from app.cycles.models import AwardCycle
+from app.notices.eligibility import ineligibility_reason
 from app.surveys.models import (
     Question,
     ResponseMode,
@@ -31,7 +33,7 @@ from app.surveys.models import (
     SurveyResponse,
 )
 from app.surveys.response_errors import NotEligible, ResponseBusy, SurveyClosed
-from app.surveys.response_rules import CONTENT_FIELDS, closed_reason, ineligibility, normalised
+from app.surveys.response_rules import CONTENT_FIELDS, closed_reason, normalised
 from app.surveys.schemas import ResponseRead
 from app.surveys.scoring import score
 
@@ -137,10 +139,7 @@ def sealed_alliances(session: Session, alliance_ids: Iterable[int]) -> set[int]:
     ids = list(set(alliance_ids))
     if not ids:
         return set()
-    return set(session.exec(
-        select(Award.alliance_id).where(col(Award.alliance_id).in_(ids),
-                                        Award.status == AwardStatus.confirmed)
-    ).all())
+    return set(session.exec(seal_holder_ids_query().where(col(Award.alliance_id).in_(ids))).all())
 
 
 def ensure_writable(cycle: AwardCycle, principal: Principal) -> None:
@@ -152,7 +151,7 @@ def ensure_writable(cycle: AwardCycle, principal: Principal) -> None:
 
 def ensure_eligible(session: Session, alliance: Alliance) -> None:
     assert alliance.id is not None
-    reason = ineligibility(alliance.status, alliance.id in sealed_alliances(session, [alliance.id]))
+    reason = ineligibility_reason(alliance.status, alliance.id in sealed_alliances(session, [alliance.id]))
     if reason:
         raise NotEligible(reason)
 

@@ -13,6 +13,7 @@ from app.alliances.models import Alliance, AllianceStatus
 from app.awards.models import Award, AwardStatus
 from app.core.db import utcnow
 from app.cycles.models import AwardCycle, CycleStatus
+from app.notices.eligibility import ineligibility_reason
 from app.surveys import response_rules, response_store
 from app.surveys.demo import seed_responses
 from app.surveys.models import Question, ResponseRevision, ResponseStatus, SurveyResponse
@@ -74,7 +75,7 @@ def test_closed_reason(status, opens, closes, admin, allowed):
     (AllianceStatus.dormant, True, False),
 ])
 def test_ineligibility(status, sealed, eligible):
-    assert (response_rules.ineligibility(status, sealed) is None) is eligible
+    assert (ineligibility_reason(status, sealed) is None) is eligible
 
 
 def _questions() -> list[Question]:
