@@ -87,14 +87,18 @@ def _create_admin(args: argparse.Namespace) -> int:
 def _retention(args: argparse.Namespace) -> int:
     from app.core.config import get_settings
     from app.core.db import new_session
+    from app.core.idempotency import purge_expired
     from app.privacy.service import apply_retention
 
     months = args.months or get_settings().retention_months
     with new_session() as session:
         report = apply_retention(session, months, dry_run=args.dry_run)
+        purged = None if args.dry_run else purge_expired(session)
     verb = "would anonymise" if report.dry_run else "anonymised"
     print(f"{verb} {report.messages} e-mail(s) and {report.notices} notice recipient(s) "
           f"older than {report.cutoff:%Y-%m-%d}")
+    if purged is not None:
+        print(f"deleted {purged} expired idempotency record(s)")
     return 0
 
 
@@ -157,7 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--name", default="Servicebüro")
     admin.set_defaults(func=_create_admin)
 
-    retention = sub.add_parser("retention", help="anonymise personal data past retention")
+    retention = sub.add_parser(
+        "retention", help="anonymise personal data past retention; drop expired idempotency keys"
+    )
     retention.add_argument("--dry-run", action="store_true", help="only report what would change")
     retention.add_argument("--months", type=int, default=None)
     retention.set_defaults(func=_retention)

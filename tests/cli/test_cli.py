@@ -1,0 +1,57 @@
+"""The `buendnis` command on a fresh database of the current lane."""
+
+import pytest
+
+from app import cli
+from app.core import db as core_db
+from app.core.config import get_settings
+from tests import dbsetup
+
+
+@pytest.fixture
+def fresh_database(monkeypatch):
+    with dbsetup.fresh_database() as url:
+        monkeypatch.setenv("BUENDNIS_DATABASE_URL", url)
+        get_settings.cache_clear()
+        core_db.get_engine.cache_clear()
+        yield url
+        core_db.get_engine().dispose()
+        core_db.get_engine.cache_clear()
+    get_settings.cache_clear()
+
+
+def test_migrate_seed_twice_and_retention(fresh_database, capsys):
+    assert cli.main(["migrate"]) == 0
+    assert cli.main(["seed-demo"]) == 0
+    first = capsys.readouterr().out
+    assert "alliances" in first and "servicebuero@demo.lokale-buendnisse.de" in first
+    assert cli.main(["seed-demo"]) == 0
+    assert "nothing new" in capsys.readouterr().out
+    assert cli.main(["retention", "--dry-run"]) == 0
+    assert "would anonymise" in capsys.readouterr().out
+    assert cli.main(["retention"]) == 0
+    assert "idempotency" in capsys.readouterr().out
+
+
+def test_create_admin_needs_a_long_password(fresh_database, monkeypatch, capsys):
+    assert cli.main(["migrate"]) == 0
+    monkeypatch.setenv("BUENDNIS_ADMIN_PASSWORD", "short")
+    assert cli.main(["create-admin", "--email", "chef@example.org"]) == 2
+    monkeypatch.setenv("BUENDNIS_ADMIN_PASSWORD", "a-long-enough-password")
+    assert cli.main(["create-admin", "--email", "Chef@Example.org"]) == 0
+    assert cli.main(["create-admin", "--email", "chef@example.org"]) == 1, "e-mail compared case-insensitively"
+
+
+def test_seed_demo_refused_in_production(fresh_database, monkeypatch):
+    monkeypatch.setenv("BUENDNIS_ENV", "production")
+    monkeypatch.setenv("BUENDNIS_JWT_SECRET", "x" * 40)
+    get_settings.cache_clear()
+    assert cli.main(["seed-demo"]) == 2
+
+
+def test_openapi_check_detects_drift(tmp_path, capsys):
+    target = tmp_path / "openapi.json"
+    assert cli.main(["openapi", "--output", str(target)]) == 0
+    assert cli.main(["openapi", "--check", "--output", str(target)]) == 0
+    target.write_text(target.read_text() + " ")
+    assert cli.main(["openapi", "--check", "--output", str(target)]) == 1
