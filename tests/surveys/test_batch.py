@@ -331,3 +331,31 @@ def test_same_key_at_the_same_moment_writes_once(engine, committed, racing_clien
         revisions = check.exec(select(ResponseRevision.action).where(
             ResponseRevision.response_id == committed.draft.id)).all()
         assert list(revisions) == ["import"]
+
+
+def test_batch_killed_halfway_leaves_nothing(app, session, cycle, alliance, other_alliance, pusher,
+                                             monkeypatch):
+    """A crash while writing (the process dies, the database drops the connection …) after the
+    first item was written: the batch is one transaction, so nothing of it stays."""
+    from fastapi.testclient import TestClient
+
+    from app.surveys import ingest
+
+    write_item = ingest._write_item
+    calls = {"n": 0}
+
+    def crash_on_second(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("process killed")
+        return write_item(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "_write_item", crash_on_second)
+    before = (response_count(session, cycle), revision_count(session))
+    with TestClient(app, raise_server_exceptions=False) as crashing:
+        r = crashing.post(batch_url(cycle), headers=pusher,
+                          json={"items": [item(alliance.id), item(other_alliance.id)]})
+    assert_problem(r, 500, "internal_error")
+    assert calls["n"] == 2, "the first item was written before the crash"
+    session.expire_all()
+    assert (response_count(session, cycle), revision_count(session)) == before
