@@ -139,9 +139,9 @@ def _walk(routes: list[Any]) -> Iterator[APIRoute]:
     for route in routes:
         if isinstance(route, APIRoute):
             yield route
-        elif hasattr(route, "effective_route_contexts"):  # FastAPI's included routers
-            for context in route.effective_route_contexts():
-                yield context  # carries path, methods, name like an APIRoute
+        elif hasattr(route, "effective_route_contexts"):
+            # FastAPI's included routers: each context carries path, methods and name.
+            yield from route.effective_route_contexts()
         elif hasattr(route, "routes"):
             yield from _walk(route.routes)
 

@@ -14,6 +14,7 @@ IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
+        max_length=512,
         description="ETag from an earlier GET; the write fails with 412 if the resource changed",
     ),
 ]

@@ -29,7 +29,7 @@ def _etag(response: Response, cycle: CycleRead) -> None:
 async def list_cycles(
     request: Request, response: Response, db: DbDep, _: CycleReader, page: PageDep,
     status_: Annotated[list[CycleStatus] | None, Query(
-        alias="status", description="Only cycles in these statuses (repeat for several)",
+        alias="status", max_length=6, description="Only cycles in these statuses (repeat for several)",
     )] = None,
     sort: CycleSort = "-key",
 ) -> Page[CycleRead]:

@@ -1,12 +1,13 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 
 from app.alliances.schemas import StateCode
 from app.auth.principal import Principal
 from app.core.deps import AdminUser, CurrentPrincipal, DbDep, admin_user
 from app.core.errors import problem_responses
 from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.cycles.deps import CyclePath
 from app.notices import queries, service
 from app.notices.exceptions import NotAllianceMember
 from app.notices.schemas import (
@@ -19,8 +20,6 @@ from app.notices.schemas import (
 
 router = APIRouter(prefix="/cycles", tags=["notices"], responses=problem_responses(401, 403))
 PageDep = Annotated[PageParams, Depends(page_params)]
-CycleRef = Annotated[str, Path(max_length=20, description="Cycle id, slug (2024-25) or key",
-                               examples=["2024-25"])]
 
 
 async def alliance_member(principal: CurrentPrincipal) -> Principal:
@@ -38,7 +37,7 @@ AllianceMember = Annotated[Principal, Depends(alliance_member)]
              responses=problem_responses(404, 409, 422),
              summary="Queue the survey notice for eligible alliances not yet reached")
 async def send_notices(
-    cycle: CycleRef, db: DbDep, principal: AdminUser,
+    cycle: CyclePath, db: DbDep, principal: AdminUser,
     body: Annotated[NoticeSendRequest | None, Body()] = None,
 ) -> NoticeSendReport:
     """Queues one e-mail per contact address and returns at once; delivery, with retries,
@@ -51,7 +50,7 @@ async def send_notices(
             dependencies=[Depends(admin_user)], responses=problem_responses(404, 422),
             summary="Alliances and their survey notices; status=missing: not reached yet")
 async def list_notices(
-    request: Request, response: Response, cycle: CycleRef, db: DbDep, page: PageDep,
+    request: Request, response: Response, cycle: CyclePath, db: DbDep, page: PageDep,
     status_: Annotated[NoticeFilter | None, Query(alias="status")] = None,
     state: StateCode | None = None,
 ) -> Page[AllianceNoticeRead]:
@@ -64,7 +63,7 @@ async def list_notices(
 
 @router.get("/{cycle}/notices/mine", name="notices-mine", response_model=MyNoticeStatus,
             responses=problem_responses(404), summary="Were we reached? The own alliance's notices")
-async def my_notices(cycle: CycleRef, db: DbDep, principal: AllianceMember) -> MyNoticeStatus:
+async def my_notices(cycle: CyclePath, db: DbDep, principal: AllianceMember) -> MyNoticeStatus:
     return await db.run(queries.my_notices, cycle, principal)
 
 
@@ -72,5 +71,5 @@ async def my_notices(cycle: CycleRef, db: DbDep, principal: AllianceMember) -> M
              response_model=MyNoticeStatus, status_code=status.HTTP_202_ACCEPTED,
              responses=problem_responses(404, 409, 422, 429),
              summary="Ask for the survey notice again (once per 24 hours)")
-async def resend_my_notice(cycle: CycleRef, db: DbDep, principal: AllianceMember) -> MyNoticeStatus:
+async def resend_my_notice(cycle: CyclePath, db: DbDep, principal: AllianceMember) -> MyNoticeStatus:
     return await db.run(service.resend_mine, cycle, principal)

@@ -20,10 +20,10 @@ def _strip(value: str) -> str:
     return value.strip()
 
 
-QuestionKey = Annotated[str, Field(pattern=QUESTION_KEY_PATTERN, examples=["partner_meetings"],
+QuestionKey = Annotated[str, Field(pattern=QUESTION_KEY_PATTERN, max_length=60, examples=["partner_meetings"],
                                    description="Stable key, unique per cycle; answers use it")]
 CriterionGroup = Annotated[str, Field(
-    pattern=QUESTION_KEY_PATTERN, examples=["networking"],
+    pattern=QUESTION_KEY_PATTERN, max_length=60, examples=["networking"],
     description="The seal criterion the question feeds (networking, visibility, offers, future …)",
 )]
 Points = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
@@ -38,7 +38,7 @@ class Strict(BaseModel):
 
 
 class OptionIn(Strict):
-    value: Annotated[str, Field(pattern=OPTION_VALUE_PATTERN, examples=["monthly"])]
+    value: Annotated[str, Field(pattern=OPTION_VALUE_PATTERN, max_length=60, examples=["monthly"])]
     label: Annotated[str, Field(min_length=1, max_length=300, examples=["monatlich"])]
     points: Points = 0
 
