@@ -5,14 +5,9 @@ importing the same file twice changes nothing the second time. An empty cell kee
 value. Errors name the file line (the spreadsheet row) and the field: ``["file", 3, "ags"]``.
 """
 
-import csv
-import io
 import re
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from typing import Any, Literal
 
-from openpyxl import load_workbook
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -20,7 +15,9 @@ from sqlmodel import Session, select
 from app.alliances import service
 from app.alliances.models import Alliance
 from app.alliances.schemas import STATE_MAY_BE_MISSING, AllianceCreate
+from app.core import tabular
 from app.core.errors import AppError, Conflict, RuleViolation, field_error
+from app.core.tabular import Table
 
 MAX_ROWS = 5000
 COLUMNS = (
@@ -32,10 +29,6 @@ _TRUE = {"1", "true", "ja", "yes", "j", "y", "x", "wahr"}
 _FALSE = {"0", "false", "nein", "no", "n", "falsch"}
 _GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 Action = Literal["create", "update", "unchanged"]
-
-
-class UnsupportedFile(AppError):
-    status, code, title = 415, "unsupported_file", "The file is neither CSV nor XLSX"
 
 
 class ImportRow(BaseModel):
@@ -56,141 +49,21 @@ class ImportReport(BaseModel):
     rows: list[ImportRow]
 
 
-@dataclass
-class SourceRow:
-    line: int
-    values: dict[str, str]
-    errors: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class Table:
-    header: list[str]
-    rows: list[SourceRow]
-
-
 # --- reading the file ------------------------------------------------------------------------
 
 
-def _too_many_rows() -> RuleViolation:
-    return RuleViolation(f"At most {MAX_ROWS} rows per file.",
-                         errors=[field_error(["file"], f"more than {MAX_ROWS} rows", "too_many_rows")])
-
-
-def _decode(content: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" in text:
-            break
-        return text
-    raise UnsupportedFile("The file is not CSV text in UTF-8 or Windows-1252 (nor XLSX).")
-
-
-def _header_name(value: object) -> str:
-    return "" if value is None else str(value).strip().lower()
-
-
-def _csv_table(content: bytes) -> Table:
-    text = _decode(content)
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[SourceRow] = []
-    try:
-        header = [_header_name(cell) for cell in next(reader, [])]
-        end = reader.line_num
-        for cells in reader:
-            # A quoted cell may span lines: a row starts on the line after the previous one.
-            start, end = end + 1, reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            row = SourceRow(start, {name: cell for name, cell in zip(header, cells, strict=False)
-                                    if name})
-            if len(cells) > len(header):
-                row.errors.append(field_error(
-                    ["file", start], f"{len(cells)} values but {len(header)} columns in the header",
-                    "too_many_values"))
-            rows.append(row)
-            if len(rows) > MAX_ROWS:
-                raise _too_many_rows()
-    except csv.Error as exc:
-        raise RuleViolation(f"Line {reader.line_num} is not valid CSV: {exc}",
-                            errors=[field_error(["file", reader.line_num], str(exc), "csv_invalid")]
-                            ) from exc
-    return Table(header, rows)
-
-
 def _cell_text(column: str, value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int) and column == "ags" and 0 <= value < 10**8:
-        # A number cell loses the AGS's leading zero (Länder 01-09): 9563000 is 09563000.
-        return f"{value:08d}"
-    return str(value)
-
-
-def _xlsx_table(content: bytes) -> Table:
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise UnsupportedFile("The XLSX file cannot be read.") from exc
-    try:
-        values = workbook.worksheets[0].iter_rows(values_only=True)
-        header = [_header_name(cell) for cell in next(values, ())]
-        rows: list[SourceRow] = []
-        for line, cells in enumerate(values, start=2):
-            if all(cell is None or str(cell).strip() == "" for cell in cells):
-                continue
-            rows.append(SourceRow(line, {
-                name: _cell_text(name, cell) for name, cell in zip(header, cells, strict=False)
-                if name
-            }))
-            if len(rows) > MAX_ROWS:
-                raise _too_many_rows()
-    except AppError:
-        raise
-    except Exception as exc:  # a sheet's XML is parsed lazily: damage shows up only here
-        raise UnsupportedFile("The XLSX file cannot be read.") from exc
-    finally:
-        workbook.close()
-    return Table(header, rows)
+    """An XLSX cell's text; a number cell loses the AGS's leading zero (Länder 01-09), so
+    9563000 in the ags column is 09563000."""
+    if column == "ags" and isinstance(value, int | float) and not isinstance(value, bool) \
+            and float(value).is_integer() and 0 <= value < 10**8:
+        return f"{int(value):08d}"
+    return tabular.cell_text(value)
 
 
 def read_table(content: bytes, filename: str) -> Table:
-    if not content.strip():
-        raise RuleViolation("The file is empty.", errors=[field_error(["file"], "empty file", "empty")])
-    is_zip = content[:4] == b"PK\x03\x04"
-    if filename.lower().endswith(".xlsx") or is_zip:
-        table = _xlsx_table(content)
-    else:
-        table = _csv_table(content)
-    names = [name for name in table.header if name]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise RuleViolation(
-            f"Columns appear twice: {', '.join(duplicates)}",
-            errors=[field_error(["file", "header", d], "column appears twice", "duplicate_column")
-                    for d in duplicates])
-    missing = [column for column in REQUIRED_COLUMNS if column not in names]
-    if missing:
-        raise RuleViolation(
-            f"Missing columns: {', '.join(missing)}",
-            errors=[field_error(["file", "header", m], "missing column", "missing_column")
-                    for m in missing])
-    if not table.rows:
-        raise RuleViolation("The file has a header but no rows.",
-                            errors=[field_error(["file"], "no rows", "no_rows")])
+    table = tabular.read_table(content, filename, max_rows=MAX_ROWS, xlsx_cell=_cell_text)
+    tabular.require_header_and_rows(table, tabular.header_errors(table, required=REQUIRED_COLUMNS))
     return table
 
 

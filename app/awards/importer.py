@@ -6,12 +6,9 @@ has that key (Berlin or Hamburg districts share one). Re-importing the same file
 nothing; every problem is reported with its line and column, and then nothing is written.
 """
 
-import csv
-import io
 from datetime import date, datetime
 from typing import Any
 
-from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from app.alliances.models import Alliance
@@ -19,74 +16,24 @@ from app.auth.principal import Principal
 from app.awards import service
 from app.awards.models import AwardStatus
 from app.awards.schemas import AwardImportReport, AwardImportRow
-from app.core.errors import AppError, RuleViolation, field_error
+from app.core import tabular
+from app.core.errors import RuleViolation, field_error
+from app.core.tabular import Table
 from app.cycles.service import get_cycle
 
 MAX_ROWS = 2000
 SLUG_COLUMNS = ("slug", "alliance", "alliance_slug")
 
 
-class UnsupportedFile(AppError):
-    status, code, title = 415, "unsupported_file", "The file is neither CSV nor XLSX"
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _csv_rows(content: bytes) -> list[dict[str, str]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("cp1252")
-    header = text.split("\n", 1)[0]
-    delimiter = ";" if header.count(";") > header.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    return [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader]
-
-
-def _xlsx_rows(content: bytes) -> list[dict[str, str]]:
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise UnsupportedFile("The XLSX file cannot be read.") from exc
-    rows = workbook.worksheets[0].iter_rows(values_only=True)
-    header = [_cell(h).lower() for h in next(rows, ())]
-    result = []
-    for values in rows:
-        if all(_cell(v) == "" for v in values):
-            continue
-        result.append({header[i]: _cell(v) for i, v in enumerate(values) if i < len(header) and header[i]})
-    workbook.close()
-    return result
-
-
-def read_rows(content: bytes, filename: str) -> list[dict[str, str]]:
-    if not content:
-        raise RuleViolation("The file is empty.", errors=[field_error(["file"], "empty file")])
-    is_xlsx = filename.lower().endswith(".xlsx") or content[:4] == b"PK\x03\x04"
-    rows = _xlsx_rows(content) if is_xlsx else _csv_rows(content)
-    if not rows:
-        raise RuleViolation("The file has no rows.", errors=[field_error(["file"], "no rows")])
-    if len(rows) > MAX_ROWS:
-        raise RuleViolation(f"At most {MAX_ROWS} rows per file.",
-                            errors=[field_error(["file"], f"{len(rows)} rows")])
-    columns = set(rows[0])
-    errors = []
-    if "awarded_on" not in columns:
-        errors.append(field_error(["file", "header", "awarded_on"], "missing column", "missing"))
-    if not columns & {*SLUG_COLUMNS, "ags"}:
-        errors.append(field_error(["file", "header", "slug"],
-                                  "missing column: give slug (or alliance) or ags", "missing"))
-    if errors:
-        raise RuleViolation("Columns are missing; nothing was imported.", errors=errors)
-    return rows
+def read_table(content: bytes, filename: str) -> Table:
+    table = tabular.read_table(content, filename, max_rows=MAX_ROWS)
+    problems = tabular.header_errors(table, required=("awarded_on",))
+    if not set(table.columns) & {*SLUG_COLUMNS, "ags"}:
+        problems.append(field_error(["file", "header", "slug"],
+                                    "missing column: give slug (or alliance) or ags",
+                                    "missing_column"))
+    tabular.require_header_and_rows(table, problems)
+    return table
 
 
 def parse_date(text: str) -> date:
@@ -98,8 +45,8 @@ def parse_date(text: str) -> date:
 
 
 def _find_alliance(session: Session, row: dict[str, str], line: int) -> tuple[Alliance | None, dict[str, Any] | None]:
-    slug = next((row[c] for c in SLUG_COLUMNS if row.get(c)), "")
-    ags = row.get("ags", "")
+    slug = next((row[c].strip() for c in SLUG_COLUMNS if row.get(c, "").strip()), "")
+    ags = row.get("ags", "").strip()
     if slug:
         alliance = session.exec(select(Alliance).where(Alliance.slug == slug.lower())).first()
         if alliance is None:
@@ -124,16 +71,17 @@ def import_awards(
     cycle = get_cycle(session, cycle_ref)
     assert cycle.id is not None
     service.require_status(cycle, service.IMPORT_STATUSES, "importing awards")
-    rows = read_rows(content, filename)
+    table = read_table(content, filename)
     existing = service.awards_by_alliance(session, cycle.id)
     errors: list[dict[str, Any]] = []
     planned: list[tuple[int, Alliance, date]] = []
     seen: dict[int, int] = {}
-    for index, row in enumerate(rows):
-        line = index + 2  # line 1 is the header
-        alliance, problem = _find_alliance(session, row, line)
+    for row in table.rows:
+        line = row.line
+        errors.extend(row.errors)
+        alliance, problem = _find_alliance(session, row.values, line)
         try:
-            awarded_on = parse_date(row.get("awarded_on", ""))
+            awarded_on = parse_date(row.values.get("awarded_on", ""))
         except ValueError:
             errors.append(field_error(["file", line, "awarded_on"],
                                       "must be a date like 2023-11-24 or 24.11.2023", "date_parsing"))

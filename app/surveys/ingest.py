@@ -21,8 +21,10 @@ from sqlmodel import Session, col, select
 
 from app.alliances.models import Alliance
 from app.auth.principal import Principal
+from app.core import tabular
 from app.core.errors import Forbidden, RuleViolation, field_error
 from app.core.idempotency import IdempotentRequest, fingerprint, remember, stored_reply
+from app.core.tabular import Table
 from app.cycles.models import AwardCycle
 from app.cycles.service import get_cycle
 from app.notices.eligibility import ineligibility_reason
@@ -30,9 +32,9 @@ from app.surveys.models import Question, ResponseMode, ResponseStatus, SurveyRes
 from app.surveys.response_files import (
     BASE_COLUMNS,
     BOOLEAN_COLUMNS,
+    MAX_FILE_ROWS,
     cell_answer,
     parse_boolean,
-    read_table,
 )
 from app.surveys.response_rules import (
     CONTENT_FIELDS,
@@ -305,31 +307,20 @@ def push_batch(session: Session, cycle_ref: str, batch: ResponseBatch, principal
 
 # --- the file upload ------------------------------------------------------------------------
 
-def rows_to_items(header: list[str], rows: list[tuple[int, list[str]]],
-                  questions: list[Question]) -> list[ItemInput]:
+def rows_to_items(table: Table, questions: list[Question]) -> list[ItemInput]:
     by_key = {q.key.lower(): q for q in questions}
-    names = [h.strip().lower() for h in header]
-    problems = []
-    for position, name in enumerate(names):
-        if name and name not in BASE_COLUMNS and name not in by_key:
-            problems.append(field_error(["file", "header", header[position].strip()],
-                                        "neither a known column nor a question of this cycle",
-                                        "unknown_column"))
-        elif name and names.index(name) != position:
-            problems.append(field_error(["file", "header", name], "column appears twice",
-                                        "duplicate_column"))
-    if "alliance" not in names:
-        problems.append(field_error(["file", "header", "alliance"], "missing column", "missing"))
-    if problems:
-        raise RuleViolation("The header row does not fit this cycle's questionnaire; nothing "
-                            "was imported.", code="import_rejected", errors=problems)
+    problems = tabular.header_errors(
+        table, required=("alliance",), known={*BASE_COLUMNS, *by_key},
+        unknown_msg="neither a known column nor a question of this cycle")
+    tabular.require_header_and_rows(
+        table, problems, code="import_rejected",
+        detail="The header row does not fit this cycle's questionnaire; nothing was imported.")
     items = []
-    for index, (line, cells) in enumerate(rows):
+    for index, row in enumerate(table.rows):
+        line = row.line
         item = ItemInput(index=index, payload={"answers": {}}, loc=("file", line),
-                         answers_loc=("file", line), line=line)
-        for name, raw in zip(names, cells, strict=False):
-            if not name:
-                continue
+                         answers_loc=("file", line), line=line, errors=list(row.errors))
+        for name, raw in row.values.items():
             try:
                 if name in by_key:
                     item.payload["answers"][by_key[name].key] = cell_answer(by_key[name], raw)
@@ -347,13 +338,13 @@ def rows_to_items(header: list[str], rows: list[tuple[int, list[str]]],
 def import_file(session: Session, cycle_ref: str, content: bytes, filename: str,
                 mode: ResponseMode, dry_run: bool, principal: Principal) -> BatchResult:
     """Admins: responses from a CSV/XLSX file, all or nothing; ``dry_run`` writes nothing."""
-    header, rows = read_table(content, filename)
+    table = tabular.read_table(content, filename, max_rows=MAX_FILE_ROWS)
 
     def attempt() -> BatchResult:
         cycle = get_cycle(session, cycle_ref)
         assert cycle.id is not None
         ensure_writable(cycle, principal)
-        items = rows_to_items(header, rows, questions_of(session, cycle.id))
+        items = rows_to_items(table, questions_of(session, cycle.id))
         result = apply_items(session, cycle, items, principal, mode, atomic=True,
                              dry_run=dry_run, source="file")
         if dry_run:

@@ -1,16 +1,10 @@
-"""Reading a response upload: CSV (UTF-8 or Windows-1252, comma or semicolon) or XLSX (first
-sheet) into a header and numbered rows, and a cell's text into the answer type of a question.
+"""What the cells of a response upload mean: its columns, and a cell's text as the answer type
+of a question. The file itself is read by ``app.core.tabular``.
 """
 
-import csv
-import io
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from openpyxl import load_workbook
-
-from app.core.config import get_settings
-from app.core.errors import AppError, PayloadTooLarge, RuleViolation, field_error
 from app.surveys.models import Question
 
 MAX_FILE_ROWS = 2000
@@ -19,87 +13,6 @@ BASE_COLUMNS = ("alliance", "wants_future_project", "wants_seal", "submit", "rep
 BOOLEAN_COLUMNS = frozenset({"wants_future_project", "wants_seal", "submit", "wants_finder_listing"})
 _TRUE = frozenset({"ja", "j", "true", "wahr", "yes", "y", "1", "x"})
 _FALSE = frozenset({"nein", "n", "false", "falsch", "no", "0"})
-
-Table = tuple[list[str], list[tuple[int, list[str]]]]
-
-
-class UnsupportedFile(AppError):
-    status, code, title = 415, "unsupported_file", "The file is neither CSV nor XLSX"
-
-
-def _decode(content: bytes) -> str:
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return content.decode("cp1252")
-        except UnicodeDecodeError as exc:
-            raise RuleViolation("The file is neither UTF-8 nor Windows-1252 text.",
-                                errors=[field_error(["file"], "unknown encoding", "encoding")]) from exc
-
-
-def _csv_table(content: bytes) -> Table:
-    text = _decode(content)
-    header_line = text.lstrip().split("\n", 1)[0]
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    for values in reader:
-        if not any(v.strip() for v in values):
-            continue
-        if header is None:
-            header = values
-        else:
-            rows.append((reader.line_num, values))
-    return header or [], rows
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime | date):
-        return value.isoformat()[:10]
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _xlsx_table(content: bytes) -> Table:
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise UnsupportedFile("The XLSX file cannot be read.") from exc
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    for number, values in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
-        cells = [_cell(v) for v in values]
-        if not any(c.strip() for c in cells):
-            continue
-        if header is None:
-            header = cells
-        else:
-            rows.append((number, cells))
-    workbook.close()
-    return header or [], rows
-
-
-def read_table(content: bytes, filename: str) -> Table:
-    """Header and (line, cells) rows of a CSV (UTF-8 or Windows-1252, comma or semicolon) or
-    XLSX file (first sheet)."""
-    if not content:
-        raise RuleViolation("The file is empty.", errors=[field_error(["file"], "empty file")])
-    if len(content) > get_settings().limits.max_body_bytes:
-        raise PayloadTooLarge("The file is too large.")
-    is_xlsx = filename.lower().endswith(".xlsx") or content[:4] == b"PK\x03\x04"
-    header, rows = _xlsx_table(content) if is_xlsx else _csv_table(content)
-    if not header or not rows:
-        raise RuleViolation("The file has no rows below the header.",
-                            errors=[field_error(["file"], "no rows", "empty")])
-    if len(rows) > MAX_FILE_ROWS:
-        raise RuleViolation(f"At most {MAX_FILE_ROWS} rows per file.",
-                            errors=[field_error(["file"], f"{len(rows)} rows", "too_long")])
-    return header, rows
 
 
 def parse_boolean(raw: str) -> bool | None:

@@ -196,9 +196,13 @@ def test_header_problems(client, cycle, alliance, admin, header, loc):
     assert loc in error_locs(body)
 
 
-@pytest.mark.parametrize("content", [b"", b"alliance,wants_seal\n", b"\xff\xfe\x00\x81\x8d"])
-def test_empty_or_unreadable_files(client, cycle, admin, content):
-    body = assert_problem(upload(client, cycle, admin, content), 422)
+@pytest.mark.parametrize(("content", "status"), [
+    (b"", 422),
+    (b"alliance,wants_seal\n", 422),
+    (b"\xff\xfe\x00\x81\x8d", 415),  # no text in any encoding: not CSV, as for every import
+])
+def test_empty_or_unreadable_files(client, cycle, admin, content, status):
+    body = assert_problem(upload(client, cycle, admin, content), status)
     assert ["file"] in error_locs(body)
 
 
