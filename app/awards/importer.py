@@ -1,8 +1,9 @@
 """Recording the seal alliances of past cycles from CSV or XLSX: all rows or none.
 
 Columns: ``slug`` (or ``alliance``) and/or ``ags`` to find the alliance, and ``awarded_on``
-(2023-11-24 or 24.11.2023). A row matches by slug first; by AGS only when exactly one alliance
-has that key (Berlin or Hamburg districts share one). Re-importing the same file changes
+(2023-11-24 or 24.11.2023). A row matches by slug first; by AGS (7 digits: a spreadsheet dropped
+the leading zero) only when exactly one alliance has that key (Berlin or Hamburg districts share
+one). Re-importing the same file changes
 nothing; every problem is reported with its line and column, and then nothing is written.
 """
 
@@ -47,6 +48,8 @@ def parse_date(text: str) -> date:
 def _find_alliance(session: Session, row: dict[str, str], line: int) -> tuple[Alliance | None, dict[str, Any] | None]:
     slug = next((row[c].strip() for c in SLUG_COLUMNS if row.get(c, "").strip()), "")
     ags = row.get("ags", "").strip()
+    if ags.isascii() and ags.isdigit() and len(ags) == 7:
+        ags = ags.zfill(8)  # a number cell (or Excel's CSV) drops the zero of Länder 01-09
     if slug:
         alliance = session.exec(select(Alliance).where(Alliance.slug == slug.lower())).first()
         if alliance is None:

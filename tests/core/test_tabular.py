@@ -446,3 +446,26 @@ def test_award_import_errors_name_the_real_line(client: TestClient, admin: dict[
     body = assert_problem(post(client, admin, f"/api/v1/cycles/{past.slug}/awards:import",
                                content), 422)
     assert [(e["loc"], e["type"]) for e in body["errors"]] == [(["file", 5, "slug"], "not_found")]
+
+
+@pytest.mark.parametrize("name", IMPORTS)
+def test_every_import_finds_an_ags_typed_as_a_number(client: TestClient, admin: dict[str, str],
+                                                     session: Session, name: str) -> None:
+    """A number cell drops the AGS's leading zero (Länder 01-09): 9563000 is 09563000."""
+    fuerth = factories.make_alliance(session, ags="09563000", state="DE-BY")
+    open_cycle = factories.make_cycle(session)
+    factories.make_questions(session, open_cycle)
+    past = factories.make_cycle(session, status=CycleStatus.archived)
+    url, rows = {
+        "alliances": ("/api/v1/alliances/import", [["name", "ags", "level"],
+                                                   [fuerth.name, 9563000, "city"]]),
+        "responses": (f"/api/v1/cycles/{open_cycle.slug}/responses:import",
+                      [["alliance", "wants_seal"], [9563000, True]]),
+        "awards": (f"/api/v1/cycles/{past.slug}/awards:import",
+                   [["ags", "awarded_on"], [9563000.0, datetime(2023, 11, 24)]]),
+    }[name]
+    r = post(client, admin, url, xlsx(rows), "liste.xlsx")
+    assert r.status_code == 200, r.text
+    report = r.json()
+    found = [row.get("id") or row.get("alliance_id") for row in report.get("rows") or report["items"]]
+    assert found == [fuerth.id]
