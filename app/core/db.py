@@ -112,15 +112,40 @@ async def run_in_db_thread(fn: Callable[[], T]) -> T:
     return await anyio.to_thread.run_sync(fn, limiter=_db_limiter())
 
 
+def _end_unit(session: Session) -> None:
+    """End the transaction a unit of work left open, so no connection (and no SQLite lock) is
+    held while the request awaits something else. Holding one across awaits deadlocks under
+    load: requests keep pool connections while the next one waits for a connection inside
+    the limiter. Reads are committed (nothing to write, objects stay loaded); changes a unit
+    neither committed nor flushed are discarded, as the one-commit-per-write rule implies."""
+    if not session.in_transaction():
+        return
+    if session.new or session.dirty or session.deleted:
+        session.rollback()
+    else:
+        session.commit()
+
+
+def _unit(session: Session, fn: Callable[..., T], args: Any, kwargs: Any) -> T:
+    try:
+        result = fn(session, *args, **kwargs)
+    except BaseException:
+        session.rollback()
+        raise
+    _end_unit(session)
+    return result
+
+
 class Db:
     """A request's database handle: ``await db.run(service.fn, *args)`` calls
-    ``service.fn(session, *args)`` in a worker thread."""
+    ``service.fn(session, *args)`` in a worker thread, as one unit: the connection goes back to
+    the pool when it returns."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await run_in_db_thread(partial(fn, self.session, *args, **kwargs))
+        return await run_in_db_thread(partial(_unit, self.session, fn, args, kwargs))
 
 
 def new_session() -> Session:
