@@ -69,3 +69,37 @@ def test_outage_gives_503_and_recovers_without_restart(live_client, database_url
 
     assert live_client.get("/readyz").status_code == 200
     assert live_client.get("/api/v1/public/alliances").status_code == 200
+
+
+def test_many_concurrent_requests_do_not_exhaust_the_pool(database_url, monkeypatch):
+    """More requests in flight than pool connections: each request may hold a connection only
+    while its database work runs, or the pool runs dry and requests wait for ever."""
+    import anyio
+    import httpx
+
+    from app.core.db import make_engine
+    from app.main import app
+
+    engine = make_engine(database_url, pool_size=2)
+    monkeypatch.setattr(core_db, "get_engine", lambda: engine)
+    app.dependency_overrides.clear()
+
+    async def burst() -> list[int]:
+        statuses: list[int] = []
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+
+            async def one() -> None:
+                statuses.append((await client.get("/api/v1/public/alliances")).status_code)
+
+            with anyio.fail_after(60):
+                async with anyio.create_task_group() as group:
+                    for _ in range(40):
+                        group.start_soon(one)
+        return statuses
+
+    try:
+        statuses = anyio.run(burst)
+    finally:
+        engine.dispose()
+    assert statuses == [200] * 40
