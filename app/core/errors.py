@@ -173,6 +173,12 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _is_unreadable_body(exc: StarletteHTTPException) -> bool:
+    """The framework's own 400 for a body it could not parse (bytes that are not UTF-8, broken
+    multipart): it always chains the parser's exception; the app raises AppError, never this."""
+    return exc.status_code == 400 and (exc.__cause__ or exc.__context__) is not None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
@@ -192,6 +198,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if _is_unreadable_body(exc):
+            # Invalid input like any other: 422 with errors[], as for a JSON syntax error.
+            return problem_response(
+                request, status=422, code="validation_error", title="Invalid input",
+                detail="The request body could not be read: send UTF-8 JSON, or well-formed "
+                       "form data where the operation takes a form.",
+                errors=[field_error(["body"], "unreadable body", "body_unreadable")],
+            )
         code, title = _STATUS_CODES.get(exc.status_code, ("http_error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
         return problem_response(
