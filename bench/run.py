@@ -1,0 +1,582 @@
+"""The whole benchmark in one command:
+
+    .venv/bin/python bench/run.py                    # both databases, default variants (~8-9 min)
+    .venv/bin/python bench/run.py --db sqlite --duration 5 --variants probe,app-limiter-1
+    .venv/bin/python bench/run.py --app-ref HEAD     # measure a commit, not the working tree
+
+For each database (a temporary SQLite file, a fresh PostgreSQL database dropped afterwards) it
+runs the real migrations, inserts ~650 alliances (bench/generate.py), then serves each variant
+with uvicorn (1 worker, httptools, uvloop, log level warning, no access log) on 127.0.0.1 and
+loads two endpoints with wrk (warm-up, then the measured run). Every figure is also given as a
+ratio to the probe (raw driver + orjson) of the same run. Writes bench/results/<timestamp>.json
+and prints a markdown table. Needs wrk (apt-get install wrk) and bench/requirements.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+RESULTS = BENCH / "results"
+PYTHON = sys.executable
+
+
+@dataclass(frozen=True)
+class Variant:
+    key: str
+    label: str
+    target: str
+    factory: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+    default: bool = True  # part of a run without --variants
+
+
+VARIANTS = [
+    Variant("probe", "d. probe: raw driver + orjson (no ORM, no pydantic, no JWT)",
+            "variants:probe_app", factory=True),
+    *[Variant(f"app-limiter-{n}",
+              f"a. real app as is: async def + sync Session in a thread, limiter {n}",
+              "app.main:app", env={"BUENDNIS_DB_CONCURRENCY": str(n)}) for n in (1, 4, 8)],
+    *[Variant(f"slots-limiter-{n}",
+              f"a'. real app, get_db taking a request slot (pool capacity), limiter {n}",
+              "variants:slots_app", factory=True, env={"BUENDNIS_DB_CONCURRENCY": str(n)},
+              default=False)
+      for n in (1, 4, 8)],
+    Variant("def-threadpool-40", "b. def endpoints + sync Session, FastAPI thread pool (40)",
+            "variants:def_app", factory=True),
+    Variant("async-session", "c. async def + AsyncSession (aiosqlite / asyncpg)",
+            "variants:async_app", factory=True),
+]
+ENDPOINTS = {
+    "get": ("GET /api/v1/alliances/{id}", "/api/v1/alliances/1"),
+    "list": ("GET /api/v1/alliances?limit=50", "/api/v1/alliances?limit=50"),
+}
+REFERENCE = "app-limiter-1"
+
+LUA = """
+local n_ids = {n_ids}
+local endpoint = "{endpoint}"
+function init(args)
+  math.randomseed(os.time() + tonumber(tostring({{}}):sub(8), 16) % 100000)
+end
+function request()
+  if endpoint == "get" then
+    return wrk.format("GET", "/api/v1/alliances/" .. math.random(1, n_ids))
+  end
+  return wrk.format("GET", "/api/v1/alliances?limit=50")
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'JSON:{{"requests":%d,"duration_us":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,' ..
+    '"status":%d,"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f}}\\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status,
+    e.timeout, latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency.max, latency.mean))
+end
+"""
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+NICE = 0
+
+
+def nice_prefix() -> list[str]:
+    """Run server and wrk at a higher priority than the rest of a shared machine."""
+    return ["nice", "-n", str(NICE)] if NICE else []
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    out: dict[str, int] = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmHWM", "VmRSS", "Threads"):
+                out[key] = int(value.split()[0])
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_totals() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / tick, sum(values) / tick
+
+
+def pg_backend_cpu(dbname: str | None) -> float:
+    """CPU seconds of the PostgreSQL backends serving the bench database."""
+    if not dbname:
+        return 0.0
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+            if title.startswith("postgres:") and f" {dbname} " in title:
+                total += cpu_seconds(int(entry.name))
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+    return total
+
+
+def machine_busy(seconds: float = 1.0) -> float:
+    busy1, total1 = cpu_totals()
+    time.sleep(seconds)
+    busy2, total2 = cpu_totals()
+    return (busy2 - busy1) / max(total2 - total1, 1e-9)
+
+
+def wait_until_quiet(limit: float, threshold: float = 0.2) -> dict[str, Any]:
+    """Other processes share the machine: wait (at most ``limit`` s) for a quiet second."""
+    started = time.monotonic()
+    busy = machine_busy()
+    while busy > threshold and time.monotonic() - started < limit:
+        busy = machine_busy()
+    return {"busy_before_pct": round(100 * busy, 1),
+            "waited_s": round(time.monotonic() - started - 1, 1),
+            "loadavg_1m": float(Path("/proc/loadavg").read_text().split()[0])}
+
+
+def http_get(url: str, token: str, timeout: float = 5.0) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
+                          check=False).stdout.strip()
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in ("fastapi", "starlette", "pydantic", "sqlalchemy", "sqlmodel", "uvicorn",
+                 "uvloop", "httptools", "anyio", "psycopg", "asyncpg", "aiosqlite", "orjson"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "missing"
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+    out["wrk"] = (wrk.stdout or wrk.stderr).split("[")[0].strip()
+    return out
+
+
+def first_difference(a: Any, b: Any, path: str = "") -> str | None:
+    if type(a) is not type(b):
+        return f"{path or '/'}: {type(a).__name__} vs {type(b).__name__}"
+    if isinstance(a, dict):
+        for key in sorted(set(a) | set(b)):
+            if key not in a or key not in b:
+                return f"{path}/{key}: missing on one side"
+            diff = first_difference(a[key], b[key], f"{path}/{key}")
+            if diff:
+                return diff
+        return None
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} vs {len(b)} items"
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            diff = first_difference(x, y, f"{path}/{i}")
+            if diff:
+                return diff
+        return None
+    return None if a == b else f"{path}: {a!r} vs {b!r}"
+
+
+# --- one server ------------------------------------------------------------------------------
+
+class Server:
+    def __init__(self, variant: Variant, app_root: Path, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        cmd = [*nice_prefix(), PYTHON, str(BENCH / "serve.py"), variant.target, "--host", "127.0.0.1",
+               "--port", str(self.port), "--workers", "1", "--http", "httptools",
+               "--loop", "uvloop", "--log-level", "warning", "--no-access-log"]
+        if variant.factory:
+            cmd.append("--factory")
+        full_env = {k: v for k, v in os.environ.items() if k != "BUENDNIS_DB_CONCURRENCY"}
+        full_env.update(env)
+        full_env.update(variant.env)
+        full_env["PYTHONPATH"] = f"{app_root}{os.pathsep}{BENCH}"
+        self.log = log
+        self._log_file = log.open("wb")
+        self.proc = subprocess.Popen(cmd, cwd=app_root, env=full_env, stdout=self._log_file,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, token: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited ({self.proc.returncode}); see {self.log}:\n"
+                                   + self.log.read_text()[-3000:])
+            try:
+                status, body = http_get(self.base + ENDPOINTS["get"][1], token, timeout=2)
+                if status == 200:
+                    return
+                raise RuntimeError(f"server answers {status}: {body[:500]!r}")
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server not ready after {timeout}s; see {self.log}")
+
+    def thread_dump(self) -> list[str]:
+        """Where the server's threads are, from faulthandler (bench/serve.py)."""
+        before = self.log.stat().st_size
+        self.proc.send_signal(signal.SIGUSR1)
+        time.sleep(0.5)
+        with self.log.open("rb") as f:
+            f.seek(before)
+            text = f.read().decode("utf-8", "replace")
+        blocks = text.split("Thread 0x")
+        in_pool = sum("pool/impl.py" in block for block in blocks)
+        keep = ("Thread 0x", "Current thread", "/app/", "pool/impl", "anyio/")
+        lines = [line.strip() for line in text.splitlines() if any(k in line for k in keep)]
+        return [f"{len(blocks) - 1} threads, {in_pool} waiting in the connection pool", *lines[:40]]
+
+    def stop(self, force: bool = False) -> None:
+        if self.proc.poll() is None:
+            if force:  # a stalled server would wait for its stuck requests
+                self.proc.kill()
+            else:
+                self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=8)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self._log_file.close()
+
+
+def run_wrk(url: str, token: str, script: Path, duration: int, args: argparse.Namespace) -> dict[str, Any]:
+    cmd = [*nice_prefix(), "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s",
+           "--timeout", "5s", "-s", str(script), "-H", f"Authorization: Bearer {token}", url]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60, check=False)
+    for line in done.stdout.splitlines():
+        if line.startswith("JSON:"):
+            raw = json.loads(line[5:])
+            seconds = raw["duration_us"] / 1e6
+            errors = raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]
+            return {
+                "rps": round(raw["requests"] / seconds, 1),
+                "requests": raw["requests"],
+                "p50_ms": round(raw["p50_us"] / 1000, 2),
+                "p90_ms": round(raw["p90_us"] / 1000, 2),
+                "p99_ms": round(raw["p99_us"] / 1000, 2),
+                "max_ms": round(raw["max_us"] / 1000, 2),
+                "mean_ms": round(raw["mean_us"] / 1000, 2),
+                "non_2xx": raw["status"],
+                "socket_errors": errors,
+                "bytes_per_request": round(raw["bytes"] / max(raw["requests"], 1)),
+                "seconds": round(seconds, 2),
+            }
+    raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+
+
+def measure(server: Server, url: str, token: str, script: Path, db: Any,
+            args: argparse.Namespace) -> dict[str, Any]:
+    """The measured run, with the machine's other CPU use (other processes on a shared host)."""
+    import resource
+
+    quiet = wait_until_quiet(args.quiet_wait)
+    dbname = db.url.rsplit("/", 1)[1] if db.kind == "postgresql" else None
+    wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before, pg_before = cpu_seconds(server.proc.pid), pg_backend_cpu(dbname)
+    busy_before, total_before = cpu_totals()
+    wall_before = time.monotonic()
+    measured = run_wrk(url, token, script, args.duration, args)
+    wall = time.monotonic() - wall_before
+    busy_after, total_after = cpu_totals()
+    server_cpu = cpu_seconds(server.proc.pid) - server_before
+    pg_cpu = pg_backend_cpu(dbname) - pg_before
+    wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_cpu = (wrk_after.ru_utime + wrk_after.ru_stime) - (wrk_before.ru_utime + wrk_before.ru_stime)
+    machine = total_after - total_before
+    foreign = (busy_after - busy_before) - server_cpu - pg_cpu - wrk_cpu
+    measured.update(
+        server_cpu_pct=round(100 * server_cpu / wall, 1),
+        # CPU time the server process spends per answered request: the work itself, which
+        # other load on a shared machine disturbs far less than req/s.
+        server_cpu_ms_per_request=round(1000 * server_cpu / measured["requests"], 3)
+        if measured["requests"] else None,
+        postgres_cpu_ms_per_request=round(1000 * pg_cpu / measured["requests"], 3)
+        if dbname and measured["requests"] else None,
+        postgres_cpu_pct=round(100 * pg_cpu / wall, 1) if dbname else None,
+        wrk_cpu_pct=round(100 * wrk_cpu / wall, 1),
+        # Share of the whole machine (all cores) used by processes outside the benchmark.
+        foreign_cpu_pct=round(100 * max(foreign, 0) / max(machine, 1e-9), 1),
+        **quiet,
+    )
+    return measured
+
+
+def bench_variant(variant: Variant, db: Any, token: str, secret: str, app_root: Path,
+                  scripts: dict[str, Path], workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """One fresh server per endpoint: warm-up, then the measured run."""
+    env = {
+        "BUENDNIS_DATABASE_URL": db.url,
+        "BUENDNIS_JWT_SECRET": secret,
+        "BUENDNIS_LOG_LEVEL": "WARNING",
+        "BUENDNIS_BENCH_ADMIN_ID": str(db.admin_id),
+        # Should the app gain a per-user rate limit, the load must not run into it.
+        "BUENDNIS_LIMIT_REQUESTS_PER_MINUTE_USER": "1000000000",
+    }
+    result: dict[str, Any] = {"label": variant.label, "target": variant.target,
+                              "env": variant.env, "endpoints": {}}
+    rss: list[float] = []
+    for key, script in scripts.items():
+        server = Server(variant, app_root, env, workdir / f"{db.kind}-{variant.key}-{key}.log")
+        try:
+            started = time.monotonic()
+            server.wait_ready(token)
+            result.setdefault("ready_seconds", round(time.monotonic() - started, 2))
+            if "_samples" not in result:
+                samples = {}
+                for path in ("/api/v1/alliances/1",
+                             f"/api/v1/alliances/{len(db.alliance_ids) // 2}",
+                             "/api/v1/alliances?limit=50"):
+                    status, body = http_get(server.base + path, token)
+                    if status != 200:
+                        raise RuntimeError(f"{variant.key} {path}: {status} {body[:300]!r}")
+                    samples[path] = json.loads(body)
+                result["_samples"] = samples
+            url = server.base + ENDPOINTS[key][1]
+            warm = run_wrk(url, token, script, args.warmup, args) if args.warmup else None
+            dump = server.thread_dump() if warm is not None and warm["requests"] == 0 else []
+            if any("pool/impl.py" in line for line in dump):
+                # Nothing came back and a thread waits for a pooled connection: the pool/limiter
+                # deadlock (docs/PERFORMANCE.md). Record where it hangs instead of measuring zeros.
+                measured = {**warm, "stalled": True, "server_cpu_pct": None,  # type: ignore[dict-item]
+                            "note": f"0 responses in the {args.warmup} s warm-up, a thread waits "
+                                    "in the connection pool; measured run skipped",
+                            "thread_dump": dump}
+            else:
+                measured = measure(server, url, token, script, db, args)
+                if measured["requests"] == 0:
+                    measured.update(stalled=True, thread_dump=server.thread_dump(),
+                                    note="0 responses in the measured run")
+            status_now = proc_status(server.proc.pid)
+            measured["peak_rss_mib"] = round(status_now.get("VmHWM", 0) / 1024, 1)
+            measured["threads_at_end"] = status_now.get("Threads")
+            rss.append(measured["peak_rss_mib"])
+            result["endpoints"][key] = measured
+            print(f"  {db.kind:10} {variant.key:18} {key:4} {measured['rps']:8.1f} req/s  "
+                  f"p99 {measured['p99_ms']:8.2f} ms  cpu {measured['server_cpu_pct']}%  "
+                  f"non-2xx {measured['non_2xx']}  errors {measured['socket_errors']}  "
+                  f"others {measured.get('foreign_cpu_pct')}%"
+                  + ("  STALLED" if measured.get("stalled") else ""), flush=True)
+        finally:
+            server.stop(force=bool(result["endpoints"].get(key, {}).get("stalled")))
+    result["peak_rss_mib"] = max(rss) if rss else None
+    return result
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+def export_app(ref: str) -> Path:
+    target = Path(tempfile.mkdtemp(prefix="buendnis-bench-app-"))
+    archive = subprocess.run(["git", "archive", ref], cwd=REPO, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
+
+
+def markdown(results: dict[str, Any]) -> str:
+    lines = []
+    for kind, db in results["databases"].items():
+        probe = db["variants"].get("probe", {}).get("endpoints", {})
+        lines.append(f"\n**{kind}** ({db['data']['alliance']} alliances, "
+                     f"{db['data']['alliance_partner']} partners, "
+                     f"{db['data']['alliance_contact']} contacts)\n")
+        lines.append("| variant | GET by id req/s | × probe | p99 ms | CPU ms/req "
+                     "| list 50 req/s | × probe | p99 ms | CPU ms/req | peak RSS MiB |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for key, v in db["variants"].items():
+            if "error" in v:
+                lines.append(f"| {key} | failed: {v['error'][:60]} | | | | | | | | |")
+                continue
+            cells = []
+            for ep in ("get", "list"):
+                m = v["endpoints"].get(ep)
+                if not m:
+                    cells += ["", "", "", ""]
+                    continue
+                base = probe.get(ep, {}).get("rps")
+                ratio = f"{m['rps'] / base:.2f}" if base else ""
+                if m.get("stalled"):
+                    cells += ["**0 (stalled)**", "0", "–", "–"]
+                    continue
+                flag = " ⚠" if m["non_2xx"] or m["socket_errors"] else ""
+                if (m.get("foreign_cpu_pct") or 0) > 10:
+                    flag += " †"
+                cpu = m.get("server_cpu_ms_per_request")
+                cells += [f"{m['rps']:,.0f}{flag}", ratio, f"{m['p99_ms']:.1f}",
+                          f"{cpu:.2f}" if cpu is not None else ""]
+            lines.append(f"| {key} | " + " | ".join(cells) + f" | {v.get('peak_rss_mib', '')} |")
+    lines.append("\n⚠ non-2xx answers or socket errors; † other processes used more than 10 % "
+                 "of the machine during the measured run; stalled: no response at all.")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Bündnisportal request benchmark")
+    parser.add_argument("--db", default="sqlite,postgresql", help="sqlite,postgresql")
+    parser.add_argument("--variants", default=",".join(v.key for v in VARIANTS if v.default),
+                        help="comma-separated keys, or 'all'; the slots-limiter-N variants "
+                        "(the request-slot alternative to the Db.run fix) run only when asked")
+    parser.add_argument("--duration", type=int, default=10, help="measured seconds per endpoint")
+    parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per endpoint")
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--alliances", type=int, default=650)
+    parser.add_argument("--nice", type=int, default=-10 if os.geteuid() == 0 else 0,
+                        help="niceness of server and wrk (default -10 as root: other processes "
+                        "on a shared machine then disturb the run less; 0 = off)")
+    parser.add_argument("--quiet-wait", type=float, default=3,
+                        help="seconds to wait for an idle machine before each measured run")
+    parser.add_argument("--app-ref", help="benchmark this git ref (exported with git archive) "
+                        "instead of the working tree")
+    parser.add_argument("--out", type=Path, help="results file (default bench/results/<ts>.json)")
+    args = parser.parse_args()
+
+    global NICE
+    NICE = args.nice
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get install -y wrk")
+    wanted = [v.key for v in VARIANTS] if args.variants == "all" else args.variants.split(",")
+    unknown = set(wanted) - {v.key for v in VARIANTS}
+    if unknown:
+        sys.exit(f"unknown variants: {sorted(unknown)}")
+    variants = [v for v in VARIANTS if v.key in wanted]
+
+    app_root = export_app(args.app_ref) if args.app_ref else REPO
+    os.environ["BUENDNIS_BENCH_APP_ROOT"] = str(app_root)
+    secret = secrets.token_urlsafe(48)
+    os.environ["BUENDNIS_JWT_SECRET"] = secret  # minting here, verifying in the servers
+    sys.path.insert(0, str(BENCH))
+    from generate import bench_database  # (puts app_root first on sys.path)
+
+    from app.core import security
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    workdir = Path(tempfile.mkdtemp(prefix="buendnis-bench-run-"))
+    results: dict[str, Any] = {
+        "started_at": stamp,
+        "app": {
+            "root": "working tree" if not args.app_ref else f"git archive {args.app_ref}",
+            "commit": git("rev-parse", args.app_ref or "HEAD"),
+            "working_tree_dirty": bool(git("status", "--porcelain", "--", "app", "migrations"))
+            if not args.app_ref else False,
+        },
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "cpu_model": next((line.split(":", 1)[1].strip() for line in
+                                       Path("/proc/cpuinfo").read_text().splitlines()
+                                       if line.startswith("model name")), "?")},
+        "versions": versions(),
+        "load": {"tool": "wrk", "nice": args.nice, "threads": args.threads, "connections": args.connections,
+                 "duration_s": args.duration, "warmup_s": args.warmup, "host": "127.0.0.1",
+                 "endpoints": {k: v[0] for k, v in ENDPOINTS.items()}},
+        "databases": {},
+    }
+    started = time.monotonic()
+    try:
+        for kind in args.db.split(","):
+            print(f"\n== {kind}: migrating and loading data …", flush=True)
+            with bench_database(kind, args.alliances) as db:
+                try:
+                    token, _ = security.create_access_token(
+                        "user", db.admin_id, lifetime=timedelta(hours=2))
+                except TypeError:  # an older/newer signature without lifetime
+                    token, _ = security.create_access_token("user", db.admin_id)
+                scripts = {}
+                for key in ENDPOINTS:
+                    script = workdir / f"{key}.lua"
+                    script.write_text(LUA.format(n_ids=len(db.alliance_ids), endpoint=key))
+                    scripts[key] = script
+                entry: dict[str, Any] = {"data": db.counts, "setup_seconds": db.seconds,
+                                         "variants": {}}
+                results["databases"][kind] = entry
+                for variant in variants:
+                    try:
+                        entry["variants"][variant.key] = bench_variant(
+                            variant, db, token, secret, app_root, scripts, workdir, args)
+                    except Exception as exc:  # keep going: one broken variant is a finding
+                        print(f"  {kind} {variant.key}: FAILED {exc}", flush=True)
+                        entry["variants"][variant.key] = {"label": variant.label,
+                                                          "error": str(exc)[:2000]}
+                _compare(entry)
+    finally:
+        results["total_seconds"] = round(time.monotonic() - started, 1)
+        if args.app_ref:
+            shutil.rmtree(app_root, ignore_errors=True)
+    for db_entry in results["databases"].values():
+        for v in db_entry["variants"].values():
+            v.pop("_samples", None)
+        probe = db_entry["variants"].get("probe", {}).get("endpoints", {})
+        for v in db_entry["variants"].values():
+            for ep, m in v.get("endpoints", {}).items():
+                base = probe.get(ep, {}).get("rps")
+                m["ratio_to_probe"] = round(m["rps"] / base, 3) if base else None
+    out = args.out or RESULTS / f"{stamp}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(markdown(results))
+    print(f"\nwrote {out.relative_to(REPO) if out.is_relative_to(REPO) else out} "
+          f"in {results['total_seconds']} s; server logs in {workdir}")
+
+
+def _compare(entry: dict[str, Any]) -> None:
+    """Every variant must answer with the same JSON as the real app (limiter 1)."""
+    variants = entry["variants"]
+    reference = variants.get(REFERENCE, {}).get("_samples")
+    if reference is None:
+        return
+    for key, v in variants.items():
+        samples = v.get("_samples")
+        if samples is None or key == REFERENCE:
+            continue
+        diffs = {path: d for path, body in samples.items()
+                 if (d := first_difference(reference[path], body))}
+        v["same_json_as_app"] = not diffs
+        if diffs:
+            v["json_differences"] = diffs
+            print(f"  note: {key} answers differently: {diffs}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
