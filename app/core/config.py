@@ -34,8 +34,8 @@ class Settings(BaseSettings):
     env: Literal["development", "production", "test"] = "development"
     database_url: str = "sqlite:///./buendnis.db"
     # Database work runs in worker threads behind a limiter; 1 serialises SQLite writes,
-    # PostgreSQL over a network profits from a few (see docs/PERFORMANCE.md).
-    db_concurrency: int = Field(default=0, ge=0, description="0 = 1 for SQLite, 8 otherwise")
+    # PostgreSQL over a network profits from a few; measured in docs/PERFORMANCE.md.
+    db_concurrency: int = Field(default=0, ge=0, description="0 = 1 for SQLite, 4 otherwise")
     db_pool_size: int = 10
 
     jwt_secret: str = DEFAULT_JWT_SECRET
@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     def effective_db_concurrency(self) -> int:
         if self.db_concurrency:
             return self.db_concurrency
-        return 1 if self.is_sqlite else 8
+        return 1 if self.is_sqlite else 4
 
 
 @lru_cache

@@ -13,6 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 import anyio
 from sqlalchemy import DateTime, Engine, event, inspect
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
@@ -117,13 +118,28 @@ def _end_unit(session: Session) -> None:
     held while the request awaits something else. Holding one across awaits deadlocks under
     load: requests keep pool connections while the next one waits for a connection inside
     the limiter. Reads are committed (nothing to write, objects stay loaded); changes a unit
-    neither committed nor flushed are discarded, as the one-commit-per-write rule implies."""
+    did not commit (pending or only flushed) are discarded, as the one-commit-per-write rule
+    implies: a unit never half-saves."""
     if not session.in_transaction():
         return
-    if session.new or session.dirty or session.deleted:
+    if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED):
         session.rollback()
     else:
         session.commit()
+
+
+_FLUSHED = "buendnis_unit_flushed"
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _mark_flushed(session: OrmSession, _context: Any) -> None:
+    session.info[_FLUSHED] = True
+
+
+@event.listens_for(OrmSession, "after_commit")
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _clear_flushed(session: OrmSession, *_args: Any) -> None:
+    session.info.pop(_FLUSHED, None)
 
 
 def _unit(session: Session, fn: Callable[..., T], args: Any, kwargs: Any) -> T:

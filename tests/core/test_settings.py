@@ -20,5 +20,20 @@ def test_limits_are_read_from_their_own_prefix(monkeypatch):
 
 def test_sqlite_serialises_database_work_and_postgres_does_not():
     assert Settings(database_url="sqlite:///x.db").effective_db_concurrency == 1
-    assert Settings(database_url="postgresql+psycopg://h/db").effective_db_concurrency == 8
+    assert Settings(database_url="postgresql+psycopg://h/db").effective_db_concurrency == 4
     assert Settings(database_url="sqlite:///x.db", db_concurrency=3).effective_db_concurrency == 3
+
+
+def test_a_unit_that_flushes_without_committing_saves_nothing(session):
+    """Db.run's end of a unit: flushed but uncommitted writes are rolled back, never half-saved."""
+    from sqlmodel import select
+
+    from app.alliances.models import Alliance
+    from app.core.db import _unit
+
+    def forgets_to_commit(s):
+        s.add(Alliance(name="Halb gespeichert", slug="halb-gespeichert", state="DE-BY", level="city"))
+        s.flush()
+
+    _unit(session, forgets_to_commit, (), {})
+    assert session.exec(select(Alliance).where(Alliance.slug == "halb-gespeichert")).first() is None
