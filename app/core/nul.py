@@ -1,0 +1,74 @@
+"""No text input carries NUL (U+0000).
+
+PostgreSQL cannot store it in a text column (the driver refuses the statement: a 500), SQLite
+would store it and pass it on to every list, export and e-mail. No field of this API needs it,
+so it is refused as invalid input on both databases, naming each field, like any other
+validation error. Mounted on the API router; it looks at what the operation reads: the path,
+its declared query parameters, and a JSON or form body it takes.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+
+NUL = "\x00"
+MESSAGE = "Text may not contain NUL characters (U+0000)"
+ERROR_TYPE = "string_nul"
+
+Loc = tuple[str | int, ...]
+
+
+def nul_locations(value: Any, loc: Loc) -> Iterator[Loc]:
+    """Where in a parsed JSON value a string (or an object key) holds NUL."""
+    if isinstance(value, str):
+        if NUL in value:
+            yield loc
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and NUL in key:
+                yield (*loc, key)
+            yield from nul_locations(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from nul_locations(item, (*loc, index))
+
+
+def declared_query(dependant: Dependant) -> frozenset[str]:
+    """The query parameters an operation reads: its own and its dependencies'."""
+    names = {field.alias for field in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= declared_query(sub)
+    return frozenset(names)
+
+
+async def _body_locations(request: Request, route: APIRoute) -> list[Loc]:
+    if route.body_field is None:
+        return []
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        form = await request.form()  # parsed already for the operation: cached
+        return [("body", name) for name, value in form.multi_items()
+                if isinstance(value, str) and NUL in value]
+    if "json" in content_type and await request.body():
+        return list(nul_locations(await request.json(), ("body",)))  # cached as well
+    return []
+
+
+async def refuse_nul_characters(request: Request) -> None:
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    locations: list[Loc] = [("path", name) for name, value in request.path_params.items()
+                            if isinstance(value, str) and NUL in value]
+    declared = declared_query(route.dependant)
+    locations += [("query", name) for name, value in request.query_params.multi_items()
+                  if name in declared and NUL in value]
+    locations += await _body_locations(request, route)
+    if locations:
+        raise RequestValidationError([
+            {"loc": loc, "msg": MESSAGE, "type": ERROR_TYPE} for loc in dict.fromkeys(locations)
+        ])

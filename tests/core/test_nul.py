@@ -1,0 +1,72 @@
+"""Text input never carries NUL (U+0000): PostgreSQL refuses it (a 500 before, found by
+tests/trust/test_fuzz.py), SQLite stored it. Refused as invalid input on both databases, naming
+every field at fault."""
+
+import pytest
+
+from app.core.nul import nul_locations
+from tests import factories
+from tests.core.test_platform import assert_problem
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("plain", []),
+    ("a\x00b", [("body",)]),
+    ({"name": "ok", "note": "\x00"}, [("body", "note")]),
+    ({"k\x00ey": "ok"}, [("body", "k\x00ey")]),
+    ({"items": [{"answers": {"q": ["x", "y\x00"]}}]}, [("body", "items", 0, "answers", "q", 1)]),
+    ([1, 2.5, None, True, {"a": []}], []),
+])
+def test_nul_locations(value, expected):
+    assert list(nul_locations(value, ("body",))) == expected
+
+
+def _locs(problem: dict) -> list[list]:
+    return [error["loc"] for error in problem["errors"]]
+
+
+def test_json_body_with_nul_is_invalid_and_nothing_is_stored(client, admin, session):
+    response = client.post("/api/v1/users", headers=admin, json={
+        "email": "nul@example.org", "full_name": "Erika\x00Muster", "role": "admin"})
+    problem = assert_problem(response, 422, "validation_error")
+    assert problem["errors"] == [{"loc": ["body", "full_name"], "type": "string_nul",
+                                  "msg": "Text may not contain NUL characters (U+0000)"}]
+    assert client.get("/api/v1/users", headers=admin, params={"q": "nul@example.org"}).json()["items"] == []
+
+
+def test_every_field_with_nul_is_named(client, admin, alliance):
+    response = client.patch(f"/api/v1/alliances/{alliance.id}", headers=admin, json={
+        "description": "\x00", "contacts": [{"name": "Paula", "email": "p@example.org",
+                                             "function": "Ko\x00ordination"}]})
+    problem = assert_problem(response, 422, "validation_error")
+    assert _locs(problem) == [["body", "description"], ["body", "contacts", 0, "function"]]
+
+
+@pytest.mark.parametrize(("url", "loc"), [
+    ("/api/v1/cycles/2024%0025", ["path", "cycle"]),
+    ("/api/v1/alliances?q=Hamm%00", ["query", "q"]),
+    ("/api/v1/public/seals?cycle=%00", ["query", "cycle"]),
+])
+def test_path_and_query_with_nul_are_invalid(client, admin, url, loc):
+    assert _locs(assert_problem(client.get(url, headers=admin), 422, "validation_error")) == [loc]
+
+
+def test_undeclared_query_parameters_are_ignored_as_ever(client, admin):
+    assert client.get("/api/v1/me", headers=admin, params={"unused": "\x00"}).status_code == 200
+
+
+def test_form_field_with_nul_is_invalid(client):
+    response = client.post("/api/v1/auth/token", data={
+        "grant_type": "password", "username": "erika\x00@example.org", "password": "x"})
+    assert _locs(assert_problem(response, 422, "validation_error")) == [["body", "username"]]
+
+
+def test_batch_with_nul_names_the_item_and_answer(client, session, alliance):
+    cycle = factories.make_cycle(session)
+    factories.make_questions(session, cycle)
+    pusher = factories.client_headers(factories.make_client(session, alliances=[alliance]))
+    response = client.post(f"/api/v1/cycles/{cycle.slug}/responses:batch", headers=pusher, json={
+        "items": [{"alliance": alliance.id, "answers": {"remarks": "ok"}},
+                  {"alliance": alliance.id, "answers": {"remarks": "Zeile\x00zwei"}}]})
+    problem = assert_problem(response, 422, "validation_error")
+    assert _locs(problem) == [["body", "items", 1, "answers", "remarks"]]
