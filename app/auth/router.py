@@ -27,6 +27,7 @@ from app.auth.schemas import (
 from app.core.deps import AdminUser, CurrentPrincipal, CurrentUser, DbDep, admin_user
 from app.core.errors import BadRequest, problem_responses
 from app.core.etags import IfMatch, set_etag
+from app.core.ids import RowId
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 
 router = APIRouter(tags=["auth"])
@@ -117,7 +118,7 @@ async def get_me(principal: CurrentPrincipal, db: DbDep) -> Me:
 @users_router.get("", name="users-list", response_model=Page[UserRead], responses=problem_responses(422))
 async def list_users(
     request: Request, response: Response, db: DbDep, page: PageDep,
-    role: Role | None = None, alliance_id: int | None = None, is_active: bool | None = None,
+    role: Role | None = None, alliance_id: RowId | None = None, is_active: bool | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Page[UserRead]:
     items, cursor, total = await db.run(
@@ -138,7 +139,7 @@ async def create_user(body: UserCreate, db: DbDep, response: Response) -> UserCr
 
 @users_router.get("/{user_id}", name="users-get", response_model=UserRead,
                   responses=problem_responses(404))
-async def get_user(user_id: int, db: DbDep, response: Response) -> UserRead:
+async def get_user(user_id: RowId, db: DbDep, response: Response) -> UserRead:
     user = await db.run(service.get_user, user_id)
     set_etag(response, "user", user.id, user.version)
     return user
@@ -147,7 +148,7 @@ async def get_user(user_id: int, db: DbDep, response: Response) -> UserRead:
 @users_router.patch("/{user_id}", name="users-update", response_model=UserRead,
                     responses=problem_responses(404, 409, 412, 422))
 async def update_user(
-    user_id: int, body: UserUpdate, db: DbDep, response: Response, actor: AdminUser,
+    user_id: RowId, body: UserUpdate, db: DbDep, response: Response, actor: AdminUser,
     if_match: IfMatch = None,
 ) -> UserRead:
     user = await db.run(service.update_user, user_id, body, if_match, actor)
@@ -157,7 +158,7 @@ async def update_user(
 
 @users_router.post("/{user_id}/invitation", name="users-reissue-invitation",
                    response_model=UserCreated, responses=problem_responses(404, 409))
-async def reissue_invitation(user_id: int, db: DbDep, response: Response) -> UserCreated:
+async def reissue_invitation(user_id: RowId, db: DbDep, response: Response) -> UserCreated:
     reissued = await db.run(service.reissue_invitation, user_id)
     set_etag(response, "user", reissued.id, reissued.version)
     return reissued
@@ -184,7 +185,7 @@ async def create_client(body: ClientCreate, db: DbDep, response: Response) -> Cl
 
 @clients_router.get("/{client_pk}", name="clients-get", response_model=ClientRead,
                     responses=problem_responses(404))
-async def get_client(client_pk: int, db: DbDep, response: Response) -> ClientRead:
+async def get_client(client_pk: RowId, db: DbDep, response: Response) -> ClientRead:
     client = await db.run(service.get_client, client_pk)
     set_etag(response, "client", client.id, client.version)
     return client
@@ -193,7 +194,7 @@ async def get_client(client_pk: int, db: DbDep, response: Response) -> ClientRea
 @clients_router.patch("/{client_pk}", name="clients-update", response_model=ClientRead,
                       responses=problem_responses(404, 412, 422))
 async def update_client(
-    client_pk: int, body: ClientUpdate, db: DbDep, response: Response, if_match: IfMatch = None
+    client_pk: RowId, body: ClientUpdate, db: DbDep, response: Response, if_match: IfMatch = None
 ) -> ClientRead:
     client = await db.run(service.update_client, client_pk, body, if_match)
     set_etag(response, "client", client.id, client.version)
@@ -202,7 +203,7 @@ async def update_client(
 
 @clients_router.post("/{client_pk}/secret", name="clients-rotate-secret",
                      response_model=ClientWithSecret, responses=problem_responses(404))
-async def rotate_secret(client_pk: int, db: DbDep, response: Response) -> ClientWithSecret:
+async def rotate_secret(client_pk: RowId, db: DbDep, response: Response) -> ClientWithSecret:
     rotated = await db.run(service.rotate_client_secret, client_pk)
     set_etag(response, "client", rotated.id, rotated.version)
     return rotated
@@ -210,7 +211,7 @@ async def rotate_secret(client_pk: int, db: DbDep, response: Response) -> Client
 
 @clients_router.delete("/{client_pk}", name="clients-revoke", status_code=status.HTTP_204_NO_CONTENT,
                        responses=problem_responses(404, 412))
-async def revoke_client(client_pk: int, db: DbDep, if_match: IfMatch = None) -> Response:
+async def revoke_client(client_pk: RowId, db: DbDep, if_match: IfMatch = None) -> Response:
     await db.run(service.revoke_client, client_pk, if_match)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -235,6 +236,6 @@ async def list_tokens(db: DbDep, owner: AdminUser) -> list[PatRead]:
 @router.delete("/me/tokens/{token_id}", name="me-tokens-revoke",
                status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(admin_user)],
                responses=problem_responses(401, 403, 404), summary="Revoke a personal access token")
-async def revoke_token(token_id: int, db: DbDep, owner: AdminUser) -> Response:
+async def revoke_token(token_id: RowId, db: DbDep, owner: AdminUser) -> Response:
     await db.run(pats.revoke_pat, owner, token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

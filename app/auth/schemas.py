@@ -5,6 +5,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, fie
 
 from app.auth.models import Role
 from app.auth.scopes import SCOPES
+from app.core.ids import RowId
 
 
 def _lower(value: str) -> str:
@@ -58,13 +59,13 @@ class UserCreate(Strict):
     email: Email
     full_name: str = Field(min_length=2, max_length=200)
     role: Role
-    alliance_id: int | None = Field(default=None, description="Required for alliance_user")
+    alliance_id: RowId | None = Field(default=None, description="Required for alliance_user")
 
 
 class UserUpdate(Strict):
     full_name: str | None = Field(default=None, min_length=2, max_length=200)
     role: Role | None = None
-    alliance_id: int | None = None
+    alliance_id: RowId | None = None
     is_active: bool | None = Field(default=None, description="false deactivates at once")
 
     @field_validator("full_name", "role", "is_active")
@@ -116,7 +117,7 @@ class ClientCreate(Strict):
 
     name: str = Field(min_length=2, max_length=200)
     scopes: ScopeList
-    allowed_alliance_ids: list[int] | None = Field(
+    allowed_alliance_ids: list[RowId] | None = Field(
         default=None, max_length=1000, description="null = every alliance"
     )
 
@@ -124,7 +125,7 @@ class ClientCreate(Strict):
 class ClientUpdate(Strict):
     name: str | None = Field(default=None, min_length=2, max_length=200)
     scopes: ScopeList | None = None
-    allowed_alliance_ids: list[int] | None = Field(default=None, max_length=1000)
+    allowed_alliance_ids: list[RowId] | None = Field(default=None, max_length=1000)
     unrestrict: bool = Field(default=False, description="true lifts the alliance restriction")
     is_active: bool | None = None
 

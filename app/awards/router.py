@@ -20,6 +20,7 @@ from app.awards.schemas import (
 from app.core.deps import AdminUser, CurrentUser, DbDep, admin_user
 from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
+from app.core.ids import RowId
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 
 router = APIRouter(tags=["awards"], responses=problem_responses(401, 403))
@@ -77,7 +78,7 @@ async def list_awards(
 
 @router.get("/awards/{award_id}", name="awards-get", response_model=AwardRead,
             responses=problem_responses(404))
-async def get_award(award_id: int, db: DbDep, principal: CurrentUser, response: Response) -> AwardRead:
+async def get_award(award_id: RowId, db: DbDep, principal: CurrentUser, response: Response) -> AwardRead:
     award = await db.run(service.read_award, award_id, principal)
     set_etag(response, "award", award.id, award.version)
     return award
@@ -87,7 +88,7 @@ async def get_award(award_id: int, db: DbDep, principal: CurrentUser, response: 
              dependencies=[Depends(admin_user)], responses=problem_responses(404, 409, 412, 422),
              summary="Withdraw an award (with a reason); its certificate stops being valid")
 async def withdraw_award(
-    award_id: int, body: AwardWithdraw, db: DbDep, response: Response, if_match: IfMatch = None,
+    award_id: RowId, body: AwardWithdraw, db: DbDep, response: Response, if_match: IfMatch = None,
 ) -> AwardRead:
     award = await db.run(service.withdraw_award, award_id, body, if_match)
     set_etag(response, "award", award.id, award.version)
@@ -98,7 +99,7 @@ async def withdraw_award(
             response_class=Response, responses={200: {"content": _PDF, "description": "The PDF"},
                                                 **problem_responses(404, 410)},
             summary="The certificate (Urkunde) as PDF, A4 landscape")
-async def get_certificate(award_id: int, db: DbDep, principal: CurrentUser) -> Response:
+async def get_certificate(award_id: RowId, db: DbDep, principal: CurrentUser) -> Response:
     data = await db.run(service.certificate_data, award_id, principal)
     # Drawing takes a few milliseconds of CPU: keep it off the event loop.
     pdf = await anyio.to_thread.run_sync(certificate.render_certificate, data)

@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.awards.models import AwardStatus
+from app.core.ids import RowId
 
 Reason = Annotated[str, Field(min_length=3, max_length=1000)]
 
@@ -42,7 +43,7 @@ class AwardsConfirm(_Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {}, {"alliance_ids": [12, 31], "awarded_on": "2024-11-22"}]})
 
-    alliance_ids: list[int] | None = Field(
+    alliance_ids: list[RowId] | None = Field(
         default=None, max_length=2000,
         description="Alliances from the shortlist; default: all meeting the criteria in the latest run",
     )
@@ -65,7 +66,7 @@ class AwardCreate(_Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"alliance_id": 12, "reason": "Nachträglich anerkannt nach Prüfung der Umfrage"}]})
 
-    alliance_id: int
+    alliance_id: RowId
     awarded_on: date | None = Field(default=None, description="Default: the cycle's ceremony date")
     reason: Reason
 

@@ -20,12 +20,11 @@ from jose import JWTError, jwt
 
 from app.core.config import get_settings
 from app.core.db import utcnow
+from app.core.ids import MAX_ROW_ID  # a larger subject id in a token names no row
 
 JWT_ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"
 SubjectKind = Literal["user", "client", "pat"]
-# Row ids are 32-bit integers; a larger one in a token would only make the database choke.
-MAX_ROW_ID = 2**31 - 1
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 _DUMMY_HASH = _hasher.hash("timing-equaliser-not-a-password")

@@ -15,6 +15,7 @@ from app.awards import models as award_models
 from app.core.db import columns_of, utcnow
 from app.core.errors import RuleViolation, field_error
 from app.core.etags import check_if_match
+from app.core.ids import is_row_id
 from app.core.pagination import PageParams, SortKey, paginate
 from app.cycles import transitions
 from app.cycles.exceptions import (
@@ -67,8 +68,9 @@ def get_cycle(session: Session, ref: str | int) -> AwardCycle:
     """Resolve a cycle by id ("3"), slug ("2024-25") or key ("2024/25")."""
     text = str(ref)
     cycle: AwardCycle | None
-    if text.isdigit():
-        cycle = session.get(AwardCycle, int(text))
+    if text.isascii() and text.isdigit():  # "²" is a digit to str.isdigit, not to int()
+        # An id beyond the 32-bit serial names no cycle (and would overflow the driver).
+        cycle = session.get(AwardCycle, int(text)) if is_row_id(int(text)) else None
     else:
         cycle = session.exec(
             select(AwardCycle).where((AwardCycle.slug == text) | (AwardCycle.key == text))

@@ -6,6 +6,7 @@ from app.alliances.schemas import StateCode
 from app.core.deps import AdminUser, CurrentUser, DbDep, admin_user
 from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
+from app.core.ids import RowId
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.evaluation import queries, service
 from app.evaluation.schemas import (
@@ -76,7 +77,7 @@ async def list_runs(
 @router.get("/{cycle}/evaluation/runs/{run_id}", name="evaluation-runs-get",
             response_model=EvaluationRunRead, dependencies=[Depends(admin_user)],
             responses=problem_responses(404))
-async def get_run(cycle: str, run_id: int, db: DbDep) -> EvaluationRunRead:
+async def get_run(cycle: str, run_id: RowId, db: DbDep) -> EvaluationRunRead:
     return await db.run(queries.get_run, cycle, run_id)
 
 
@@ -88,7 +89,7 @@ async def list_evaluations(
     meets_criteria: bool | None = None,
     invited: Annotated[bool | None, Query(description="Invited to Projekt Zukunft")] = None,
     state: StateCode | None = None,
-    run_id: Annotated[int | None, Query(description="An earlier run; default the latest")] = None,
+    run_id: Annotated[RowId | None, Query(description="An earlier run; default the latest")] = None,
     sort: queries.EvaluationSort = "-activity_score",
 ) -> Page[EvaluationRead]:
     items, cursor, total = await db.run(
@@ -109,6 +110,6 @@ async def read_mine(cycle: str, db: DbDep, principal: CurrentUser) -> Evaluation
             response_model=EvaluationRead, responses=problem_responses(404, 422),
             summary="One alliance's result (admins; alliance users for their own alliance)")
 async def read_for_alliance(
-    cycle: str, alliance_id: int, db: DbDep, principal: CurrentUser,
+    cycle: str, alliance_id: RowId, db: DbDep, principal: CurrentUser,
 ) -> EvaluationRead:
     return await db.run(queries.read_for_alliance, cycle, alliance_id, principal)

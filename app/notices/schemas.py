@@ -4,6 +4,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.alliances.models import AllianceStatus
+from app.core.ids import RowId
 from app.mail.models import OutboxStatus
 
 
@@ -31,7 +32,7 @@ class NoticeSendRequest(BaseModel):
                                         {"alliance_ids": [12], "resend": True}]},
     )
 
-    alliance_ids: list[int] | None = Field(
+    alliance_ids: list[RowId] | None = Field(
         default=None, min_length=1, max_length=1000,
         description="Only these alliances (each must be eligible); default: every eligible "
         "alliance not yet reached",

@@ -2,6 +2,7 @@ from fastapi import APIRouter, Depends
 
 from app.core.deps import AdminUser, CurrentUser, DbDep, admin_user
 from app.core.errors import problem_responses
+from app.core.ids import RowId
 from app.privacy import service
 from app.privacy.schemas import ErasureResult, PersonalDataExport, PersonKind
 
@@ -11,7 +12,7 @@ router = APIRouter(tags=["privacy"], responses=problem_responses(401, 403, 404, 
 @router.get("/alliances/{alliance_id}/personal-data", name="privacy-export-alliance",
             response_model=PersonalDataExport,
             summary="Every piece of personal data held about an alliance's people")
-async def export_personal_data(alliance_id: int, db: DbDep, principal: CurrentUser) -> PersonalDataExport:
+async def export_personal_data(alliance_id: RowId, db: DbDep, principal: CurrentUser) -> PersonalDataExport:
     return await db.run(service.export_personal_data, alliance_id, principal)
 
 
@@ -19,5 +20,5 @@ async def export_personal_data(alliance_id: int, db: DbDep, principal: CurrentUs
              response_model=ErasureResult, dependencies=[Depends(admin_user)],
              responses=problem_responses(409),
              summary="Anonymise a person everywhere, keeping counts and history")
-async def erase_person(kind: PersonKind, person_id: int, db: DbDep, actor: AdminUser) -> ErasureResult:
+async def erase_person(kind: PersonKind, person_id: RowId, db: DbDep, actor: AdminUser) -> ErasureResult:
     return await db.run(service.erase_person, kind, person_id, actor)

@@ -23,6 +23,7 @@ from app.core.deps import AdminUser, BulkSurveyWriter, CurrentUser, DbDep, Surve
 from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.idempotency import IdempotencyKey, mark_replayed
+from app.core.ids import RowId
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.cycles.deps import CyclePath
 from app.surveys import ingest, responses
@@ -41,7 +42,7 @@ from app.surveys.schemas import (
 router = APIRouter(prefix="/cycles/{cycle}", tags=["surveys"],
                    responses=problem_responses(401, 403, 404))
 PageDep = Annotated[PageParams, Depends(page_params)]
-AllianceId = Annotated[int, Path(ge=1, description="The alliance whose response it is")]
+AllianceId = Annotated[RowId, Path(description="The alliance whose response it is")]
 
 
 def _etag(response: Response, read: ResponseRead) -> None:

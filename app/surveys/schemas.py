@@ -13,6 +13,7 @@ from pydantic import (
 )
 
 from app.core.config import get_settings
+from app.core.ids import RowId
 from app.surveys.models import ResponseMode, ResponseStatus
 
 ReportedStatus = Literal["active", "dormant", "dissolved"]
@@ -134,7 +135,7 @@ class ResponseRevisionRead(BaseModel):
 class BatchItem(ResponseContent):
     """One alliance's response in a batch: the complete current state (like PUT)."""
 
-    alliance: int | Annotated[str, Field(min_length=1, max_length=120)] = Field(
+    alliance: RowId | Annotated[str, Field(min_length=1, max_length=120)] = Field(
         description="The alliance: its id, its slug, or its AGS (8 digits, when unambiguous)",
         examples=["buendnis-fuer-familie-fuerth"],
     )
