@@ -1,0 +1,253 @@
+"""Logs never contain personal data or secrets.
+
+One realistic working session drives the whole API (sign-ins and failed ones, token refresh,
+alliances with contact persons, an invitation accepted, a partner system pushing a batch, a
+personal access token, survey notices delivered through the log sender and refused by an SMTP
+server, a certificate, exports, erasure, a deliberate 500) while the root logger records
+everything at DEBUG. Every record is rendered the way the app's log handler writes it
+(``JsonFormatter``) and as its bare message and arguments; none may contain a name, an e-mail
+address, a phone number, a password or a token that went through the API.
+"""
+
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+from urllib.parse import quote_plus
+
+import anyio
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlmodel import Session
+
+from app.alliances import service as alliances_service
+from app.alliances.models import Alliance
+from app.auth.models import Role
+from app.core.config import get_settings
+from app.core.logging import JsonFormatter
+from app.cycles.models import CycleStatus
+from app.mail.dispatch import dispatch_due
+from app.mail.senders import LogSender
+from tests import factories
+from tests.mail.smtp import running_smtp_server
+
+ADMIN_EMAIL = "Gisela.Verwaltung@servicebuero-example.de"
+ADMIN_NAME = "Gisela Verwaltung"
+CONTACT_NAME = "Paula Privatmann"
+CONTACT_EMAIL = "paula.privatmann@familie-example.de"
+CONTACT_PHONE = "+49 911 7654321"
+SECOND_CONTACT = {"name": "Konrad Kontaktlos", "email": "konrad.k@familie-example.de",
+                  "phone": "0911 555 0199"}
+USER_NAME = "Ursula Einladung"
+USER_EMAIL = "ursula.einladung@familie-example.de"
+USER_PASSWORD = "Sommerfest im Familienzentrum 2025!"
+UNKNOWN_EMAIL = "niemand.bekannt@familie-example.de"
+WRONG_PASSWORD = "falsches Passwort fuer Gisela"
+FREE_TEXT = "Rückfragen bitte an Frau Privatmann persönlich"
+
+# The test's own infrastructure logs too: the TestClient (httpx) and the SMTP server the test
+# runs (aiosmtpd's "mail.log") see requests and envelopes by design. They are not the app.
+HARNESS_LOGGERS = ("httpx", "httpcore", "mail.log")
+
+
+@dataclass
+class Secrets:
+    """What must never reach a log line, by label (the label is what a failure reports)."""
+
+    values: dict[str, str] = field(default_factory=dict)
+
+    def add(self, label: str, value: str) -> None:
+        assert value, label
+        self.values[label] = value
+
+    def needles(self) -> dict[str, str]:
+        """Each value, lower-cased, plus fragments a careless log line would still carry: an
+        e-mail's local part, a phone number's digits, a 16-character piece of a token, the
+        URL-encoded form a logged query string would show."""
+        found: dict[str, str] = {}
+        for label, value in self.values.items():
+            found[label] = value.lower()
+            if quote_plus(value) != value:
+                found[f"{label} (URL-encoded)"] = quote_plus(value).lower()
+            if "@" in value:
+                found[f"{label} (local part)"] = value.split("@")[0].lower()
+            digits = re.sub(r"\D", "", value)
+            if label.startswith("phone"):
+                found[f"{label} (digits)"] = digits
+            if len(value) >= 40:  # tokens and secrets
+                middle = len(value) // 2
+                found[f"{label} (fragment)"] = value[middle - 8:middle + 8].lower()
+        return found
+
+
+@pytest.fixture
+def debug_logs(app: FastAPI, caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """The root logger at DEBUG, set after the app configured its logging (``app`` imports
+    app.main, which installs the JSON handler and its level)."""
+    assert any(isinstance(h.formatter, JsonFormatter) for h in logging.getLogger().handlers), \
+        "the app logs through JsonFormatter"
+    caplog.set_level(logging.DEBUG)
+    assert logging.getLogger().getEffectiveLevel() == logging.DEBUG
+    return caplog
+
+
+def rendered(record: logging.LogRecord) -> list[str]:
+    return [JsonFormatter().format(record), record.getMessage(), repr(record.msg), repr(record.args)]
+
+
+def ok(response: Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json() if response.content and "json" in response.headers["content-type"] else None
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def password_login(client: TestClient, username: str, password: str) -> Response:
+    return client.post("/api/v1/auth/token", data={
+        "grant_type": "password", "username": username, "password": password,
+    })
+
+
+def test_a_working_session_leaves_no_personal_data_in_the_logs(
+    debug_logs: pytest.LogCaptureFixture, client: TestClient, session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secrets = Secrets()
+    for label, value in {
+        "admin e-mail": ADMIN_EMAIL, "admin name": ADMIN_NAME, "admin password": factories.PASSWORD,
+        "contact name": CONTACT_NAME, "contact e-mail": CONTACT_EMAIL, "phone": CONTACT_PHONE,
+        "second contact name": SECOND_CONTACT["name"], "second contact e-mail": SECOND_CONTACT["email"],
+        "phone 2": SECOND_CONTACT["phone"], "user name": USER_NAME, "user e-mail": USER_EMAIL,
+        "user password": USER_PASSWORD, "unknown e-mail": UNKNOWN_EMAIL,
+        "wrong password": WRONG_PASSWORD, "free text": FREE_TEXT,
+    }.items():
+        secrets.add(label, value)
+    limits = get_settings().limits
+    monkeypatch.setattr(limits, "login_failures_per_account", 2)  # reach the lockout below
+
+    factories.make_user(session, Role.admin, email=ADMIN_EMAIL.lower(), full_name=ADMIN_NAME)
+    cycle = factories.make_cycle(session, status=CycleStatus.survey_open)
+    factories.make_questions(session, cycle)
+    awarded = factories.make_cycle(session, status=CycleStatus.awarded)
+
+    # Sign in, refresh, fail.
+    tokens = ok(password_login(client, ADMIN_EMAIL, factories.PASSWORD))
+    secrets.add("admin access token", tokens["access_token"])
+    secrets.add("admin refresh token", tokens["refresh_token"])
+    tokens = ok(client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}))
+    secrets.add("rotated access token", tokens["access_token"])
+    secrets.add("rotated refresh token", tokens["refresh_token"])
+    admin = bearer(tokens["access_token"])
+    assert password_login(client, UNKNOWN_EMAIL, WRONG_PASSWORD).status_code == 401
+    for expected in (401, 401, 429):
+        assert password_login(client, ADMIN_EMAIL, WRONG_PASSWORD).status_code == expected
+
+    # An alliance with its contact persons, then a second contact.
+    alliance = ok(client.post("/api/v1/alliances", headers=admin, json={
+        "name": "Lokales Bündnis für Familie Logstadt", "ags": "09563000", "level": "city",
+        "partners": [{"name": "Stadt Logstadt", "sector": "municipality"}],
+        "contacts": [{"name": CONTACT_NAME, "function": "Koordination", "email": CONTACT_EMAIL,
+                      "phone": CONTACT_PHONE}],
+    }), 201)
+    alliance_url = f"/api/v1/alliances/{alliance['id']}"
+    ok(client.patch(alliance_url, headers=admin, json={"contacts": [
+        {"name": CONTACT_NAME, "email": CONTACT_EMAIL, "phone": CONTACT_PHONE}, SECOND_CONTACT,
+    ]}))
+    ok(client.get("/api/v1/alliances", headers=admin, params={"q": CONTACT_NAME}))
+
+    # An invitation, accepted; the new coordinator signs in and edits the alliance.
+    invited = ok(client.post("/api/v1/users", headers=admin, json={
+        "email": USER_EMAIL, "full_name": USER_NAME, "role": "alliance_user",
+        "alliance_id": alliance["id"],
+    }), 201)
+    secrets.add("invitation token", invited["invitation_token"])
+    ok(client.post("/api/v1/auth/accept-invitation", json={
+        "token": invited["invitation_token"], "password": USER_PASSWORD}), 204)
+    assert client.post("/api/v1/auth/accept-invitation", json={
+        "token": invited["invitation_token"], "password": USER_PASSWORD}).status_code == 401
+    user_tokens = ok(password_login(client, USER_EMAIL, USER_PASSWORD))
+    secrets.add("user access token", user_tokens["access_token"])
+    secrets.add("user refresh token", user_tokens["refresh_token"])
+    coordinator = bearer(user_tokens["access_token"])
+    ok(client.get("/api/v1/me", headers=coordinator))
+    ok(client.patch(alliance_url, headers=coordinator, json={"description": FREE_TEXT}))
+    ok(client.get("/api/v1/users", headers=admin, params={"q": USER_EMAIL}))
+
+    # A partner system: its secret, two ways of using it, a wrong one, and a batch push.
+    partner = ok(client.post("/api/v1/clients", headers=admin, json={
+        "name": "Landesportal Logstadt", "scopes": ["alliances:read", "surveys:write"],
+        "allowed_alliance_ids": [alliance["id"]],
+    }), 201)
+    secrets.add("client secret", partner["client_secret"])
+    client_tokens = ok(client.post("/api/v1/auth/token", data={
+        "grant_type": "client_credentials", "client_id": partner["client_id"],
+        "client_secret": partner["client_secret"]}))
+    secrets.add("client access token", client_tokens["access_token"])
+    ok(client.post("/api/v1/auth/token", data={"grant_type": "client_credentials"},
+                   auth=(partner["client_id"], partner["client_secret"])))
+    assert client.post("/api/v1/auth/token", data={
+        "grant_type": "client_credentials", "client_id": partner["client_id"],
+        "client_secret": partner["client_secret"][::-1]}).status_code == 401
+    pushed = ok(client.post(
+        f"/api/v1/cycles/{cycle.slug}/responses:batch",
+        headers={**bearer(client_tokens["access_token"]), "Idempotency-Key": "push-logs-1"},
+        json={"items": [{"alliance": alliance["id"], "ref": "row-1",
+                         "answers": {**factories.GOOD_ANSWERS, "remarks": FREE_TEXT},
+                         "wants_future_project": True, "wants_seal": True}]},
+    ))
+    assert pushed["created"] == 1, pushed
+
+    # A personal access token for the Servicebüro's scripts.
+    pat = ok(client.post("/api/v1/me/tokens", headers=admin, json={
+        "name": "Monatsexport", "scopes": ["api:read"], "expires_in_days": 30}), 201)
+    secrets.add("personal access token", pat["token"])
+    ok(client.get("/api/v1/audit-events", headers=bearer(pat["token"])))
+
+    # Survey notices: delivered by the log sender, then resent and refused by an SMTP server.
+    queued = ok(client.post(f"/api/v1/cycles/{cycle.slug}/notices", headers=admin, json={}), 202)
+    assert queued["notices_queued"] == 2, queued
+    assert anyio.run(partial(dispatch_due, session, LogSender())).sent >= 2
+    with running_smtp_server() as smtp:
+        smtp.collector.reject = {CONTACT_EMAIL, SECOND_CONTACT["email"]}
+        ok(client.post(f"/api/v1/cycles/{cycle.slug}/notices/mine:resend", headers=coordinator), 202)
+        report = anyio.run(partial(dispatch_due, session, smtp.sender()))
+    assert report.failed >= 2, report
+
+    # The seal certificate, the exports, erasure.
+    award = factories.make_award(session, awarded, session.get(Alliance, alliance["id"]))
+    certificate = client.get(f"/api/v1/awards/{award.id}/certificate.pdf", headers=coordinator)
+    assert certificate.status_code == 200 and certificate.content.startswith(b"%PDF")
+    export = ok(client.get(f"{alliance_url}/personal-data", headers=admin))
+    assert CONTACT_EMAIL in str(export), "the export itself does carry the personal data"
+    assert client.get(f"/api/v1/cycles/{cycle.slug}/responses/export.csv", headers=admin).status_code == 200
+    assert client.get("/api/v1/audit-events/export.csv", headers=bearer(pat["token"])).status_code == 200
+    contact_id = next(c["id"] for c in export["contacts"] if c["email"] == CONTACT_EMAIL)
+    ok(client.post(f"/api/v1/people/contact/{contact_id}:erase", headers=admin))
+    ok(client.post(f"/api/v1/people/user/{invited['id']}:erase", headers=admin))
+    ok(client.post("/api/v1/auth/logout", headers=admin), 204)
+
+    # A bug: the exception's message quotes an e-mail address.
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError(f"lookup failed for {CONTACT_EMAIL} ({CONTACT_PHONE})")
+
+    monkeypatch.setattr(alliances_service, "get_alliance", broken)
+    failure = client.get(alliance_url, headers=bearer(pat["token"]))
+    assert failure.status_code == 500 and failure.json()["request_id"]
+    assert CONTACT_EMAIL not in failure.text
+
+    records = [r for r in debug_logs.records if not r.name.startswith(HARNESS_LOGGERS)]
+    names = {r.name for r in records}
+    assert {"buendnis.access", "buendnis.errors", "buendnis.mail"} <= names, names
+    assert any(r.name == "buendnis.errors" and r.exc_info for r in records), "the 500 was logged"
+    needles = secrets.needles()
+    leaks = sorted({
+        f"{record.name} ({record.levelname}) carries the {label}"
+        for record in records for line in rendered(record) for label, needle in needles.items()
+        if needle in line.lower()
+    })
+    assert not leaks, "\n".join(leaks)
