@@ -23,7 +23,7 @@ Email = Annotated[EmailStr, AfterValidator(_lower)]
 Password = Annotated[
     str, Field(min_length=12, max_length=256, description="At least 12 characters")
 ]
-ScopeList = Annotated[list[str], AfterValidator(_known_scopes), Field(max_length=20)]
+ScopeList = Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=20), AfterValidator(_known_scopes)]
 
 
 class Strict(BaseModel):

@@ -22,6 +22,7 @@ from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.ids import RowId
 from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.cycles.deps import CyclePath
 
 router = APIRouter(tags=["awards"], responses=problem_responses(401, 403))
 public_router = APIRouter(prefix="/public/seals", tags=["public"])
@@ -33,7 +34,7 @@ _PDF = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
              response_model=AwardsConfirmReport, responses=problem_responses(404, 409, 422),
              summary="Confirm the awards from the shortlist (idempotent)")
 async def confirm_awards(
-    cycle: str, body: AwardsConfirm, db: DbDep, principal: AdminUser,
+    cycle: CyclePath, body: AwardsConfirm, db: DbDep, principal: AdminUser,
 ) -> AwardsConfirmReport:
     return await db.run(service.confirm_awards, cycle, body, principal)
 
@@ -42,7 +43,7 @@ async def confirm_awards(
              status_code=status.HTTP_201_CREATED, responses=problem_responses(404, 409, 422),
              summary="Add one award by hand, or re-add a withdrawn one (with a reason)")
 async def add_award(
-    cycle: str, body: AwardCreate, db: DbDep, principal: AdminUser, response: Response,
+    cycle: CyclePath, body: AwardCreate, db: DbDep, principal: AdminUser, response: Response,
 ) -> AwardRead:
     award, _created = await db.run(service.add_award, cycle, body, principal)
     response.headers["Location"] = f"/api/v1/awards/{award.id}"
@@ -54,7 +55,7 @@ async def add_award(
              responses=problem_responses(404, 409, 413, 415, 422),
              summary="Record a past cycle's seal alliances from CSV or XLSX (all or nothing)")
 async def import_awards(
-    cycle: str, db: DbDep, principal: AdminUser,
+    cycle: CyclePath, db: DbDep, principal: AdminUser,
     file: Annotated[UploadFile, File(description="CSV (UTF-8 or Windows-1252, , or ;) or XLSX "
                                      "with columns slug or ags, and awarded_on")],
     dry_run: Annotated[bool, Query(description="Check and report, write nothing")] = False,
@@ -68,7 +69,7 @@ async def import_awards(
             responses=problem_responses(404, 422),
             summary="A cycle's awards (admins: all; alliance users: their own)")
 async def list_awards(
-    cycle: str, request: Request, response: Response, db: DbDep, principal: CurrentUser,
+    cycle: CyclePath, request: Request, response: Response, db: DbDep, principal: CurrentUser,
     page: PageDep, status_: Annotated[AwardStatus | None, Query(alias="status")] = None,
 ) -> Page[AwardRead]:
     items, cursor, total = await db.run(service.list_cycle_awards, cycle, page, principal, status_)

@@ -8,6 +8,7 @@ from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.ids import RowId
 from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.cycles.deps import CyclePath
 from app.evaluation import queries, service
 from app.evaluation.schemas import (
     CriteriaSetIn,
@@ -28,7 +29,7 @@ def _criteria_etag(response: Response, criteria: CriteriaSetRead) -> None:
 
 @router.get("/{cycle}/criteria", name="criteria-get", response_model=CriteriaSetRead,
             responses=problem_responses(404), summary="The cycle's seal criteria")
-async def get_criteria(cycle: str, db: DbDep, _: CurrentUser, response: Response) -> CriteriaSetRead:
+async def get_criteria(cycle: CyclePath, db: DbDep, _: CurrentUser, response: Response) -> CriteriaSetRead:
     criteria = await db.run(service.read_criteria, cycle)
     _criteria_etag(response, criteria)
     return criteria
@@ -38,7 +39,7 @@ async def get_criteria(cycle: str, db: DbDep, _: CurrentUser, response: Response
             dependencies=[Depends(admin_user)], responses=problem_responses(404, 409, 412, 422),
             summary="Replace the cycle's seal criteria (Servicebüro)")
 async def replace_criteria(
-    cycle: str, body: CriteriaSetIn, db: DbDep, response: Response, if_match: IfMatch = None,
+    cycle: CyclePath, body: CriteriaSetIn, db: DbDep, response: Response, if_match: IfMatch = None,
 ) -> CriteriaSetRead:
     criteria = await db.run(service.replace_criteria, cycle, body, if_match)
     _criteria_etag(response, criteria)
@@ -48,7 +49,7 @@ async def replace_criteria(
 @router.post("/{cycle}/criteria:preview", name="criteria-preview", response_model=PreviewRead,
              dependencies=[Depends(admin_user)], responses=problem_responses(404, 422),
              summary="What a draft criteria set would decide now (nothing is saved)")
-async def preview_criteria(cycle: str, body: CriteriaSetIn, db: DbDep) -> PreviewRead:
+async def preview_criteria(cycle: CyclePath, body: CriteriaSetIn, db: DbDep) -> PreviewRead:
     return await db.run(service.preview, cycle, body)
 
 
@@ -56,7 +57,7 @@ async def preview_criteria(cycle: str, body: CriteriaSetIn, db: DbDep) -> Previe
              status_code=status.HTTP_201_CREATED, responses=problem_responses(404, 409, 422),
              summary="Evaluate every submitted response with the current criteria (a new run)")
 async def start_run(
-    cycle: str, body: EvaluationRunCreate, db: DbDep, principal: AdminUser, response: Response,
+    cycle: CyclePath, body: EvaluationRunCreate, db: DbDep, principal: AdminUser, response: Response,
 ) -> EvaluationRunRead:
     run = await db.run(service.start_run, cycle, body, principal)
     response.headers["Location"] = f"/api/v1/cycles/{cycle}/evaluation/runs/{run.id}"
@@ -67,7 +68,7 @@ async def start_run(
             response_model=Page[EvaluationRunRead], dependencies=[Depends(admin_user)],
             responses=problem_responses(404, 422), summary="Every evaluation run, newest first")
 async def list_runs(
-    cycle: str, request: Request, response: Response, db: DbDep, page: PageDep,
+    cycle: CyclePath, request: Request, response: Response, db: DbDep, page: PageDep,
 ) -> Page[EvaluationRunRead]:
     items, cursor, total = await db.run(queries.list_runs, cycle, page)
     set_link_header(request, response, cursor)
@@ -77,7 +78,7 @@ async def list_runs(
 @router.get("/{cycle}/evaluation/runs/{run_id}", name="evaluation-runs-get",
             response_model=EvaluationRunRead, dependencies=[Depends(admin_user)],
             responses=problem_responses(404))
-async def get_run(cycle: str, run_id: RowId, db: DbDep) -> EvaluationRunRead:
+async def get_run(cycle: CyclePath, run_id: RowId, db: DbDep) -> EvaluationRunRead:
     return await db.run(queries.get_run, cycle, run_id)
 
 
@@ -85,7 +86,7 @@ async def get_run(cycle: str, run_id: RowId, db: DbDep) -> EvaluationRunRead:
             dependencies=[Depends(admin_user)], responses=problem_responses(404, 422),
             summary="The shortlist: results of the latest run (or of `run_id`)")
 async def list_evaluations(
-    cycle: str, request: Request, response: Response, db: DbDep, page: PageDep,
+    cycle: CyclePath, request: Request, response: Response, db: DbDep, page: PageDep,
     meets_criteria: bool | None = None,
     invited: Annotated[bool | None, Query(description="Invited to Projekt Zukunft")] = None,
     state: StateCode | None = None,
@@ -102,7 +103,7 @@ async def list_evaluations(
 
 @router.get("/{cycle}/evaluations/mine", name="evaluations-mine", response_model=EvaluationRead,
             responses=problem_responses(404), summary="My alliance's result, with the reasons")
-async def read_mine(cycle: str, db: DbDep, principal: CurrentUser) -> EvaluationRead:
+async def read_mine(cycle: CyclePath, db: DbDep, principal: CurrentUser) -> EvaluationRead:
     return await db.run(queries.read_mine, cycle, principal)
 
 
@@ -110,6 +111,6 @@ async def read_mine(cycle: str, db: DbDep, principal: CurrentUser) -> Evaluation
             response_model=EvaluationRead, responses=problem_responses(404, 422),
             summary="One alliance's result (admins; alliance users for their own alliance)")
 async def read_for_alliance(
-    cycle: str, alliance_id: RowId, db: DbDep, principal: CurrentUser,
+    cycle: CyclePath, alliance_id: RowId, db: DbDep, principal: CurrentUser,
 ) -> EvaluationRead:
     return await db.run(queries.read_for_alliance, cycle, alliance_id, principal)
