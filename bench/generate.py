@@ -147,8 +147,8 @@ def populate(url: str, n_alliances: int = 650, seed: int = 20261124) -> tuple[in
         for table, rows in ((Alliance.__table__, alliances), (AlliancePartner.__table__, partners),
                             (AllianceContact.__table__, contacts)):
             for start in range(0, len(rows), BATCH):
-                conn.execute(insert(table), rows[start:start + BATCH])  # type: ignore[arg-type]
-        conn.execute(insert(User.__table__), [{  # type: ignore[arg-type]
+                conn.execute(insert(table), rows[start:start + BATCH])
+        conn.execute(insert(User.__table__), [{
             "email": "admin@bench.example.org", "full_name": "Bench Admin", "role": "admin",
             "alliance_id": None, "is_active": True, "password_hash": None, "version": 1,
             "created_at": now, "updated_at": now,

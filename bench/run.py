@@ -382,7 +382,7 @@ def bench_variant(variant: Variant, db: Any, token: str, secret: str, app_root: 
             if any("pool/impl.py" in line for line in dump):
                 # Nothing came back and a thread waits for a pooled connection: the pool/limiter
                 # deadlock (docs/PERFORMANCE.md). Record where it hangs instead of measuring zeros.
-                measured = {**warm, "stalled": True, "server_cpu_pct": None,  # type: ignore[dict-item]
+                measured = {**warm, "stalled": True, "server_cpu_pct": None,
                             "note": f"0 responses in the {args.warmup} s warm-up, a thread waits "
                                     "in the connection pool; measured run skipped",
                             "thread_dump": dump}

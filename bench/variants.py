@@ -256,7 +256,7 @@ async def get_async_session() -> AsyncIterator[AsyncSession]:
 
 
 AsyncSessionDep = Annotated[AsyncSession, Depends(get_async_session)]
-EAGER = (selectinload(Alliance.partners), selectinload(Alliance.contacts))  # type: ignore[arg-type]
+EAGER = (selectinload(Alliance.partners), selectinload(Alliance.contacts))
 
 
 async def async_optional_principal(
@@ -287,7 +287,7 @@ async def async_list_alliances(
     key = service._sort_key(sort)
     query = select(Alliance).options(*EAGER)
     if principal.is_client and principal.allowed_alliance_ids is not None:
-        query = query.where(Alliance.id.in_(principal.allowed_alliance_ids))  # type: ignore[union-attr]
+        query = query.where(Alliance.id.in_(principal.allowed_alliance_ids))
     if page.cursor:
         query = query.where(key.after(page.cursor))
     rows = list((await session.scalars(query.order_by(*key.order_by()).limit(page.limit + 1))).all())

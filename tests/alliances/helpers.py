@@ -3,26 +3,16 @@
 from typing import Any
 
 from fastapi.testclient import TestClient
-from httpx import Response
 from sqlmodel import Session, col, func, select
 
 from app.alliances.models import Alliance, AllianceContact, AlliancePartner
+from tests.problems import assert_problem as assert_problem  # shared; re-exported
 
 API = "/api/v1/alliances"
 PUBLIC = "/api/v1/public/alliances"
 PROBLEM = "application/problem+json"
 
 
-def assert_problem(response: Response, status: int, code: str | None = None) -> dict[str, Any]:
-    """An RFC 9457 problem document with the given status (and code); returns the body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM), response.headers["content-type"]
-    body = response.json()
-    assert {"type", "title", "status", "detail", "code", "instance"} <= body.keys()
-    assert body["status"] == status
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 def error_locs(body: dict[str, Any]) -> list[list[str | int]]:

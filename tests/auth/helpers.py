@@ -12,6 +12,7 @@ from jose import jwt
 
 from app.core.config import get_settings
 from tests.factories import PASSWORD
+from tests.problems import assert_problem as assert_problem
 
 TOKEN_URL = "/api/v1/auth/token"
 REFRESH_URL = "/api/v1/auth/refresh"
@@ -21,18 +22,6 @@ ME_URL = "/api/v1/me"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
-def assert_problem(response: Response, status: int, code: str | None = None) -> dict[str, Any]:
-    """The response is an RFC 9457 problem document with this status (and code)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_MEDIA_TYPE)
-    body = response.json()
-    for field in ("type", "title", "status", "detail", "code"):
-        assert body.get(field) not in (None, ""), f"{field} missing in {body}"
-    assert body["status"] == status
-    assert body["type"].startswith("https://")
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 def assert_unauthorized(response: Response, code: str = "unauthorized") -> dict[str, Any]:

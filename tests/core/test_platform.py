@@ -10,19 +10,11 @@ from app.core.config import Settings
 from app.core.db import make_engine
 from app.health import router as health_router
 from app.main import create_app
+from tests.problems import assert_problem as assert_problem
 
 PROBLEM = "application/problem+json"
 
 
-def assert_problem(response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
-    assert {"type", "title", "status", "detail", "code", "instance"} <= body.keys()
-    assert body["status"] == status
-    if code:
-        assert body["code"] == code
-    return body
 
 
 def test_unknown_route_is_problem_json(client):

@@ -2,18 +2,12 @@
 
 from typing import Any
 
+from tests.problems import assert_problem as assert_problem  # shared; re-exported
+
 PROBLEM = "application/problem+json"
 CYCLES = "/api/v1/cycles"
 
 
-def assert_problem(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    if code:
-        assert body["code"] == code, body
-    return body
 
 
 def locs(body: dict[str, Any]) -> list[tuple[Any, ...]]:

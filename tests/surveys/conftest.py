@@ -19,20 +19,11 @@ from app.core.idempotency_models import IdempotencyRecord
 from app.cycles.models import AwardCycle
 from app.surveys.models import Question, ResponseRevision, SurveyResponse
 from tests import factories
+from tests.problems import assert_problem as assert_problem  # shared; re-exported
 
 PROBLEM = "application/problem+json"
 
 
-def assert_problem(response: Response, status: int, code: str | None = None) -> dict[str, Any]:
-    """An RFC 9457 problem document with the given status (and code); returns the body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM), response.headers["content-type"]
-    body = response.json()
-    assert {"type", "title", "status", "detail", "code", "instance"} <= body.keys()
-    assert body["status"] == status
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 def error_locs(body: dict[str, Any]) -> list[list[str | int]]:
