@@ -18,6 +18,8 @@ from app.awards.models import Award
 from app.core.idempotency_models import IdempotencyRecord
 from app.cycles.models import AwardCycle
 from app.evaluation.models import Evaluation, EvaluationRun, SealCriterion
+from app.events.models import Event, EventDelegate, EventInvitation, EventTopic, FutureTopic
+from app.inquiries.models import Inquiry, InquiryMessage
 from app.mail.models import OutboxMessage
 from app.notices.models import SurveyNotice
 from app.surveys.models import Question, ResponseRevision, SurveyResponse
@@ -34,7 +36,14 @@ __all__ = [
     "AwardCycle",
     "Evaluation",
     "EvaluationRun",
+    "Event",
+    "EventDelegate",
+    "EventInvitation",
+    "EventTopic",
+    "FutureTopic",
     "IdempotencyRecord",
+    "Inquiry",
+    "InquiryMessage",
     "OutboxMessage",
     "PersonalAccessToken",
     "Question",
