@@ -293,3 +293,87 @@ def make_pat(session: Session, owner: User, scopes: str = "api:read api:write") 
 
 if TYPE_CHECKING:
     from app.auth.models import PersonalAccessToken
+
+
+# --- events and inquiries ---------------------------------------------------------------------
+
+def make_event(session: Session, **overrides: Any) -> "Event":
+    """A published, invitation-only workshop two months ahead (pass overrides to change it).
+    ``topics`` takes topic numbers (1-4); ``invited`` takes alliances to invite manually."""
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from app.core.db import utcnow
+    from app.events.models import (
+        Event,
+        EventInvitation,
+        EventKind,
+        EventStatus,
+        EventTopic,
+        FutureTopic,
+    )
+
+    topics = overrides.pop("topics", (2,))
+    invited = overrides.pop("invited", ())
+    n = next(_seq)
+    starts = utcnow() + timedelta(days=60)
+    fields: dict[str, Any] = {
+        "kind": EventKind.workshop, "status": EventStatus.published,
+        "title": f"Zukunftswerkstatt {n}", "starts_at": starts, "ends_at": starts + timedelta(hours=6),
+        "venue": "Hamm", "state": "NW", "invitation_only": True,
+    }
+    fields.update(overrides)
+    event = Event(**fields)
+    session.add(event)
+    session.flush()
+    for number in topics:
+        topic = session.exec(select(FutureTopic).where(FutureTopic.number == number)).one()
+        session.add(EventTopic(event_id=event.id, topic_id=topic.id))
+    for alliance in invited:
+        session.add(EventInvitation(event_id=event.id, alliance_id=alliance.id, basis="manual",
+                                    invited_by="user:0"))
+    session.commit()
+    return event
+
+
+def make_delegate(session: Session, event: "Event", alliance: Alliance, **overrides: Any) -> "EventDelegate":
+    from app.events.models import EventDelegate
+
+    n = next(_seq)
+    fields: dict[str, Any] = {
+        "event_id": event.id, "alliance_id": alliance.id, "name": f"Delegierte Person {n}",
+        "function": "Sprecherin", "email": f"delegierte{n}@example.org", "phone": f"+49 30 55{n:05d}",
+        "registered_by": "user:0",
+    }
+    fields.update(overrides)
+    delegate = EventDelegate(**fields)
+    session.add(delegate)
+    session.commit()
+    return delegate
+
+
+def make_inquiry(session: Session, alliance: Alliance | None = None, **overrides: Any) -> "Inquiry":
+    """An open inquiry with one message from the requester."""
+    from app.inquiries.models import Inquiry, InquiryCategory, InquiryMessage, MessageAuthor
+
+    n = next(_seq)
+    body = overrides.pop("message", "Wir haben keine Nachricht zur Bündnisumfrage erhalten.")
+    fields: dict[str, Any] = {
+        "alliance_id": alliance.id if alliance is not None else None,
+        "category": InquiryCategory.missing_notice, "subject": f"Keine Umfrage erhalten {n}",
+        "requester_name": f"Anfragende Person {n}", "requester_email": f"anfrage{n}@example.org",
+        "requester_phone": f"+49 40 66{n:05d}",
+    }
+    fields.update(overrides)
+    inquiry = Inquiry(**fields)
+    session.add(inquiry)
+    session.flush()
+    session.add(InquiryMessage(inquiry_id=inquiry.id, author=MessageAuthor.requester, body=body))
+    session.commit()
+    return inquiry
+
+
+if TYPE_CHECKING:
+    from app.events.models import Event, EventDelegate
+    from app.inquiries.models import Inquiry
