@@ -84,19 +84,30 @@ def _create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _months(value: str) -> int:
+    # A zero or negative period would put the cutoff in the future and erase everything.
+    if not value.isdigit() or not 1 <= int(value) <= 120:
+        raise argparse.ArgumentTypeError("must be a whole number of months from 1 to 120")
+    return int(value)
+
+
 def _retention(args: argparse.Namespace) -> int:
     from app.core.config import get_settings
     from app.core.db import new_session
     from app.core.idempotency import purge_expired
-    from app.privacy.service import apply_retention
+    from app.privacy.retention import RetentionPolicy, apply_retention
 
-    months = args.months or get_settings().retention_months
+    policy = RetentionPolicy.from_settings(get_settings(), args.months)
     with new_session() as session:
-        report = apply_retention(session, months, dry_run=args.dry_run)
+        report = apply_retention(session, policy, dry_run=args.dry_run)
         purged = None if args.dry_run else purge_expired(session)
     verb = "would anonymise" if report.dry_run else "anonymised"
     print(f"{verb} {report.messages} e-mail(s) and {report.notices} notice recipient(s) "
           f"older than {report.cutoff:%Y-%m-%d}")
+    print(f"{verb} {report.delegates} delegate(s) of {report.events} event(s) "
+          f"that ended before {report.delegate_cutoff:%Y-%m-%d}")
+    print(f"{verb} the requesters of {report.inquiries} inquiry(ies) "
+          f"closed before {report.inquiry_cutoff:%Y-%m-%d}")
     if purged is not None:
         print(f"deleted {purged} expired idempotency record(s)")
     return 0
@@ -162,10 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     admin.set_defaults(func=_create_admin)
 
     retention = sub.add_parser(
-        "retention", help="anonymise personal data past retention; drop expired idempotency keys"
+        "retention", help="anonymise personal data past retention (e-mails, event delegates, "
+        "closed inquiries); drop expired idempotency keys",
     )
     retention.add_argument("--dry-run", action="store_true", help="only report what would change")
-    retention.add_argument("--months", type=int, default=None)
+    retention.add_argument("--months", type=_months, default=None,
+                           help="one period (1-120) for all three instead of the settings")
     retention.set_defaults(func=_retention)
 
     sub.add_parser("send-mail", help="deliver due e-mails from the outbox (one pass)") \

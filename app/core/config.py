@@ -72,6 +72,10 @@ class Settings(BaseSettings):
 
     # E-mail content (recipients, bodies) older than this many months is anonymised.
     retention_months: int = Field(default=24, ge=1, le=120)
+    # Delegates of events that ended more than this many months ago are anonymised.
+    delegate_retention_months: int = Field(default=12, ge=1, le=120)
+    # Requesters of inquiries closed more than this many months ago are anonymised.
+    inquiry_retention_months: int = Field(default=24, ge=1, le=120)
 
     limits: LimitSettings = Field(default_factory=LimitSettings)
 

@@ -3,7 +3,7 @@ from fastapi import APIRouter, Depends
 from app.core.deps import AdminUser, CurrentUser, DbDep, admin_user
 from app.core.errors import problem_responses
 from app.core.ids import RowId
-from app.privacy import service
+from app.privacy import erasure, export
 from app.privacy.schemas import ErasureResult, PersonalDataExport, PersonKind
 
 router = APIRouter(tags=["privacy"], responses=problem_responses(401, 403, 404, 422))
@@ -13,7 +13,7 @@ router = APIRouter(tags=["privacy"], responses=problem_responses(401, 403, 404, 
             response_model=PersonalDataExport,
             summary="Every piece of personal data held about an alliance's people")
 async def export_personal_data(alliance_id: RowId, db: DbDep, principal: CurrentUser) -> PersonalDataExport:
-    return await db.run(service.export_personal_data, alliance_id, principal)
+    return await db.run(export.export_personal_data, alliance_id, principal)
 
 
 @router.post("/people/{kind}/{person_id}:erase", name="privacy-erase-person",
@@ -21,4 +21,4 @@ async def export_personal_data(alliance_id: RowId, db: DbDep, principal: Current
              responses=problem_responses(409),
              summary="Anonymise a person everywhere, keeping counts and history")
 async def erase_person(kind: PersonKind, person_id: RowId, db: DbDep, actor: AdminUser) -> ErasureResult:
-    return await db.run(service.erase_person, kind, person_id, actor)
+    return await db.run(erasure.erase_person, kind, person_id, actor)

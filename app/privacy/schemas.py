@@ -3,7 +3,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-PersonKind = Literal["contact", "user"]
+# "requester" erases the person who filed an inquiry: its id is the inquiry's id.
+PersonKind = Literal["contact", "delegate", "user", "requester"]
 
 
 class ContactData(BaseModel):
@@ -34,6 +35,43 @@ class NoticeData(BaseModel):
     sent_at: datetime | None
 
 
+class DelegateData(BaseModel):
+    id: int
+    event_id: int
+    event_title: str
+    status: str
+    name: str
+    function: str | None
+    email: str | None
+    phone: str | None
+    dietary_needs: str | None
+    registered_by: str
+    created_at: datetime
+    erased_at: datetime | None
+
+
+class InquiryMessageData(BaseModel):
+    id: int
+    author: str
+    body: str
+    created_at: datetime
+
+
+class InquiryData(BaseModel):
+    id: int
+    category: str
+    status: str
+    subject: str
+    requester_name: str
+    requester_email: str | None
+    requester_phone: str | None
+    stated_alliance_name: str | None
+    created_at: datetime
+    closed_at: datetime | None
+    erased_at: datetime | None
+    messages: list[InquiryMessageData]
+
+
 class PersonalDataExport(BaseModel):
     """Everything held about the people of one alliance (GDPR Art. 15)."""
 
@@ -42,6 +80,8 @@ class PersonalDataExport(BaseModel):
     contacts: list[ContactData]
     users: list[UserData]
     notices: list[NoticeData] = Field(description="Survey notices sent to the alliance's people")
+    delegates: list[DelegateData] = Field(description="People the alliance registered for events")
+    inquiries: list[InquiryData] = Field(description="Inquiries filed for the alliance, with their messages")
 
 
 class ErasureResult(BaseModel):
@@ -50,6 +90,8 @@ class ErasureResult(BaseModel):
     erased_at: datetime
     notices_anonymised: int
     messages_anonymised: int
+    delegates_anonymised: int = Field(description="Event registrations of the person")
+    inquiries_anonymised: int = Field(description="Inquiries the person filed")
 
 
 class RetentionReport(BaseModel):
@@ -57,3 +99,8 @@ class RetentionReport(BaseModel):
     cutoff: datetime
     messages: int
     notices: int
+    delegate_cutoff: datetime
+    delegates: int = Field(description="Delegates of events that ended before delegate_cutoff")
+    events: int = Field(description="Events those delegates belong to")
+    inquiry_cutoff: datetime
+    inquiries: int = Field(description="Inquiries closed before inquiry_cutoff")

@@ -30,7 +30,16 @@ def test_migrate_seed_twice_and_retention(fresh_database, capsys):
     assert cli.main(["retention", "--dry-run"]) == 0
     assert "would anonymise" in capsys.readouterr().out
     assert cli.main(["retention"]) == 0
-    assert "idempotency" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "idempotency" in out and "delegate(s)" in out and "inquiry(ies)" in out
+
+
+@pytest.mark.parametrize("months", ["0", "-3", "121", "zwölf"])
+def test_retention_refuses_a_period_that_would_erase_everything(months, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["retention", "--dry-run", "--months", months])
+    assert exit_info.value.code == 2
+    assert "1 to 120" in capsys.readouterr().err
 
 
 def test_create_admin_needs_a_long_password(fresh_database, monkeypatch, capsys):

@@ -9,9 +9,11 @@ from app.audit.models import AuditEvent
 from app.core.db import utcnow
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.notices.models import SurveyNotice
-from app.privacy.service import apply_retention
+from app.privacy.retention import RetentionPolicy, apply_retention
 from tests import factories
 from tests.core.test_platform import assert_problem
+
+TWO_YEARS = RetentionPolicy(mail_months=24, delegate_months=24, inquiry_months=24)
 
 
 def _notice(session, cycle, alliance, recipient, **kw):
@@ -108,18 +110,18 @@ def test_retention_dry_run_changes_nothing_then_applies(session, alliance):
     session.commit()
     fresh_notice, _ = _notice(session, cycle, alliance, "neu@example.org")
 
-    report = apply_retention(session, 24, dry_run=True)
+    report = apply_retention(session, TWO_YEARS, dry_run=True)
     assert (report.messages, report.notices) == (1, 1)
     session.refresh(old_message)
     assert old_message.recipient == "alt@example.org"
 
-    apply_retention(session, 24, dry_run=False)
+    apply_retention(session, TWO_YEARS, dry_run=False)
     session.refresh(old_message)
     session.refresh(old_notice)
     session.refresh(fresh_notice)
     assert "alt@example.org" not in (old_message.recipient + old_notice.recipient + old_message.body)
     assert fresh_notice.recipient == "neu@example.org"
-    assert apply_retention(session, 24, dry_run=True).messages == 0, "idempotent"
+    assert apply_retention(session, TWO_YEARS, dry_run=True).messages == 0, "idempotent"
 
 
 def test_erasing_stops_queued_mail_and_the_notice_says_so(client, session, admin, alliance):
