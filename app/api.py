@@ -14,6 +14,7 @@ from app.core.nul import refuse_nul_characters
 from app.cycles.router import admin_router as cycles_admin_router
 from app.cycles.router import router as cycles_router
 from app.evaluation.router import router as evaluation_router
+from app.inquiries.router import router as inquiries_router
 from app.notices.router import router as notices_router
 from app.privacy.router import router as privacy_router
 from app.reports.router import router as reports_router
@@ -41,6 +42,7 @@ api_router.include_router(public_seals_router)
 api_router.include_router(notices_router)
 api_router.include_router(audit_router)
 api_router.include_router(privacy_router)
+api_router.include_router(inquiries_router)
 
 TAGS = [
     {"name": "auth", "description": "Tokens (password and client credentials grants), refresh, "
@@ -67,5 +69,9 @@ TAGS = [
     {"name": "reports", "description": "Servicebüro: a cycle's statistics (eligible, reached, "
      "answered, meeting the criteria, awarded; by Land and by mode) and the CSV/XLSX exports "
      "of its responses and evaluation results, streamed and audited."},
+    {"name": "inquiries", "description": "Anfragen an das Servicebüro: anyone (signed in or "
+     "not) files a ticket such as \"we got no survey notice\"; the Servicebüro answers in a "
+     "thread, links it to an alliance and a cycle and sees that alliance's notices; e-mail "
+     "confirmations and answers through the outbox."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]

@@ -24,6 +24,8 @@ class LimitSettings(BaseSettings):
     requests_per_minute_user: int = 600
     requests_per_minute_client: int = 1200
     requests_per_minute_anonymous: int = 300
+    # Inquiries filed without an account, per client address and hour (each queues an e-mail).
+    inquiries_per_hour: int = 10
 
 
 class Settings(BaseSettings):
