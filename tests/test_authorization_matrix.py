@@ -40,6 +40,7 @@ OWN = _policy(anonymous=UNAUTH, noscope=FORBID, client=FORBID, other=DENY)
 MINE = _policy(anonymous=UNAUTH, noscope=FORBID, client=FORBID, admin=FORBID)
 SCOPED_READ = _policy(anonymous=UNAUTH, noscope=FORBID)
 OWN_OR_PUSHING_CLIENT = _policy(anonymous=UNAUTH, noscope=FORBID, other=DENY)
+FILING = _policy(noscope=FORBID, client=FORBID)
 BATCH = _policy(anonymous=UNAUTH, noscope=FORBID, other=FORBID, own=FORBID)
 
 POLICY: dict[tuple[str, str], dict[str, str]] = {
@@ -129,6 +130,13 @@ POLICY: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/v1/audit-events"): ADMIN,
     ("GET", "/api/v1/audit-events/export.csv"): ADMIN,
     ("POST", "/api/v1/people/{kind}/{person_id}:erase"): ADMIN,
+    ("POST", "/api/v1/inquiries"): FILING,
+    ("GET", "/api/v1/inquiries"): PEOPLE,
+    ("GET", "/api/v1/inquiries/{inquiry_id}"): OWN,
+    ("PATCH", "/api/v1/inquiries/{inquiry_id}"): ADMIN,
+    ("POST", "/api/v1/inquiries/{inquiry_id}/messages"): OWN,
+    ("POST", "/api/v1/inquiries/{inquiry_id}/close"): OWN,
+    ("POST", "/api/v1/inquiries/{inquiry_id}/reopen"): ADMIN,
 }
 
 # Framework pages, not API operations.
@@ -196,6 +204,7 @@ def world(session) -> World:
     session.commit()
     award = factories.make_award(session, factories.make_cycle(session, status="awarded"), alliance)
     token = factories.make_pat(session, admin)
+    inquiry = factories.make_inquiry(session, alliance)
     return World(
         headers={
             "anonymous": {},
@@ -210,6 +219,7 @@ def world(session) -> World:
             "client_pk": str(client.id), "token_id": str(token.id), "key": "partner_meetings",
             "run_id": str(run.id), "award_id": str(award.id), "code": award.verification_code,
             "kind": "contact", "person_id": str(alliance.contacts[0].id),
+            "inquiry_id": str(inquiry.id),
         },
     )
 

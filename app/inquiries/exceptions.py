@@ -21,3 +21,7 @@ class InquiryErased(Conflict):
 
 class InvalidInquiry(RuleViolation):
     code, title = "invalid_inquiry", "The inquiry breaks a rule"
+
+
+class UnknownReference(RuleViolation):
+    code, title = "unknown_reference", "The input names an alliance or cycle that does not exist"

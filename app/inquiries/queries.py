@@ -13,11 +13,11 @@ from sqlmodel import Session, col, func, select
 from app.alliances.models import Alliance
 from app.auth.principal import Principal
 from app.core.db import columns_of
-from app.core.errors import RuleViolation, field_error
+from app.core.errors import field_error
 from app.core.pagination import PageParams, SortKey, paginate
 from app.cycles import service as cycles
 from app.cycles.models import AwardCycle
-from app.inquiries.exceptions import InquiryNotFound
+from app.inquiries.exceptions import InquiryNotFound, UnknownReference
 from app.inquiries.models import (
     Inquiry,
     InquiryCategory,
@@ -141,8 +141,8 @@ def cycle_id_of(session: Session, ref: str, loc: list[str | int]) -> int:
     try:
         cycle = cycles.get_cycle(session, ref)
     except cycles.CycleNotFound:
-        raise RuleViolation(f"No award cycle {ref!r}.",
-                            errors=[field_error(loc, f"no award cycle {ref!r}", "not_found")]) from None
+        raise UnknownReference(f"No award cycle {ref!r}.",
+                               errors=[field_error(loc, f"no award cycle {ref!r}", "not_found")]) from None
     assert cycle.id is not None
     return cycle.id
 

@@ -21,6 +21,7 @@ from app.inquiries.exceptions import (
     InquiryErased,
     InquiryNotClosed,
     InvalidInquiry,
+    UnknownReference,
 )
 from app.inquiries.models import Inquiry, InquiryMessage, InquiryStatus, MessageAuthor
 from app.inquiries.queries import (
@@ -129,7 +130,7 @@ def update_inquiry(
         changes["cycle_id"] = cycle_id_of(session, data.cycle, ["body", "cycle"]) if data.cycle else None
     if "alliance_id" in given:
         if data.alliance_id is not None and not _alliance_exists(session, data.alliance_id):
-            raise InvalidInquiry(f"No alliance {data.alliance_id}.", errors=[field_error(
+            raise UnknownReference(f"No alliance {data.alliance_id}.", errors=[field_error(
                 ["body", "alliance_id"], f"no alliance {data.alliance_id}", "not_found")])
         if inquiry.requester_user_id is not None and data.alliance_id != inquiry.alliance_id:
             # Filed by a person of an alliance: moving it would hide it from them and show

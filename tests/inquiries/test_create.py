@@ -108,7 +108,7 @@ def test_invalid_input_names_the_field(client, field, value):
 def test_an_unknown_cycle_is_invalid_input(client, session):
     r = client.post(url(), json=filing(cycle="1999-00"))
 
-    body = assert_problem(r, 422)
+    body = assert_problem(r, 422, "unknown_reference")
     assert error_locs(body) == [["body", "cycle"]]
     assert not session.exec(select(Inquiry)).all()
 

@@ -22,7 +22,7 @@ def unthrottled(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     limits = get_settings().limits
     for name in ("requests_per_minute_user", "requests_per_minute_client",
                  "requests_per_minute_anonymous", "login_failures_per_account",
-                 "login_failures_per_address"):
+                 "login_failures_per_address", "inquiries_per_hour"):
         monkeypatch.setattr(limits, name, UNTHROTTLED)
     yield
 
@@ -67,6 +67,7 @@ def world(session: Session) -> World:
     past = factories.make_cycle(session, status="awarded")
     award = factories.make_award(session, past, alliance)
     token = factories.make_pat(session, admin)
+    inquiry = factories.make_inquiry(session, alliance)
     assert alliance.id and coordinator.id and partner.id and run.id and award.id and token.id
     return World(
         headers={
@@ -80,5 +81,6 @@ def world(session: Session) -> World:
             "client_pk": partner.id, "token_id": token.id, "key": "partner_meetings",
             "run_id": run.id, "award_id": award.id, "code": award.verification_code,
             "kind": "contact", "person_id": alliance.contacts[0].id or 0,
+            "inquiry_id": inquiry.id or 0,
         },
     )
