@@ -47,6 +47,9 @@ USER_PASSWORD = "Sommerfest im Familienzentrum 2025!"
 UNKNOWN_EMAIL = "niemand.bekannt@familie-example.de"
 WRONG_PASSWORD = "falsches Passwort fuer Gisela"
 FREE_TEXT = "Rückfragen bitte an Frau Privatmann persönlich"
+REQUESTER = {"requester_name": "Rita Anfragend", "requester_email": "rita.anfragend@familie-example.de",
+             "requester_phone": "0341 998877", "stated_alliance_name": "Bündnis Rita Anfragend"}
+INQUIRY_TEXT = "Frau Anfragend erreicht man unter 0341 998877 am besten vormittags"
 
 # The test's own infrastructure logs too: the TestClient (httpx) and the SMTP server the test
 # runs (aiosmtpd's "mail.log") see requests and envelopes by design. They are not the app.
@@ -125,6 +128,9 @@ def test_a_working_session_leaves_no_personal_data_in_the_logs(
         "phone 2": SECOND_CONTACT["phone"], "user name": USER_NAME, "user e-mail": USER_EMAIL,
         "user password": USER_PASSWORD, "unknown e-mail": UNKNOWN_EMAIL,
         "wrong password": WRONG_PASSWORD, "free text": FREE_TEXT,
+        "requester name": REQUESTER["requester_name"],
+        "requester e-mail": REQUESTER["requester_email"],
+        "phone (requester)": REQUESTER["requester_phone"], "inquiry text": INQUIRY_TEXT,
     }.items():
         secrets.add(label, value)
     limits = get_settings().limits
@@ -218,6 +224,17 @@ def test_a_working_session_leaves_no_personal_data_in_the_logs(
         report = anyio.run(partial(dispatch_due, session, smtp.sender()))
     assert report.failed >= 2, report
 
+    # An inquiry from someone without an account, answered by the Servicebüro and delivered.
+    receipt = ok(client.post("/api/v1/inquiries", json={
+        "category": "missing_notice", "subject": "Keine Einladung erhalten",
+        "message": INQUIRY_TEXT, **REQUESTER}), 201)
+    inquiry_url = f"/api/v1/inquiries/{receipt['id']}"
+    ok(client.get("/api/v1/inquiries", headers=admin, params={"status": "open"}))
+    ok(client.patch(inquiry_url, headers=admin, json={"alliance_id": alliance["id"]}))
+    ok(client.post(f"{inquiry_url}/messages", headers=admin, json={"body": FREE_TEXT}), 201)
+    ok(client.post(f"{inquiry_url}/close", headers=admin))
+    assert anyio.run(partial(dispatch_due, session, LogSender())).sent >= 2
+
     # The seal certificate, the exports, erasure.
     award = factories.make_award(session, awarded, session.get(Alliance, alliance["id"]))
     certificate = client.get(f"/api/v1/awards/{award.id}/certificate.pdf", headers=coordinator)
@@ -229,6 +246,7 @@ def test_a_working_session_leaves_no_personal_data_in_the_logs(
     contact_id = next(c["id"] for c in export["contacts"] if c["email"] == CONTACT_EMAIL)
     ok(client.post(f"/api/v1/people/contact/{contact_id}:erase", headers=admin))
     ok(client.post(f"/api/v1/people/user/{invited['id']}:erase", headers=admin))
+    ok(client.post(f"/api/v1/people/requester/{receipt['id']}:erase", headers=admin))
     ok(client.post("/api/v1/auth/logout", headers=admin), 204)
 
     # A bug: the exception's message quotes an e-mail address.
