@@ -14,6 +14,8 @@ from app.core.nul import refuse_nul_characters
 from app.cycles.router import admin_router as cycles_admin_router
 from app.cycles.router import router as cycles_router
 from app.evaluation.router import router as evaluation_router
+from app.events.router import public_router as public_events_router
+from app.events.router import router as events_router
 from app.inquiries.router import router as inquiries_router
 from app.notices.router import router as notices_router
 from app.privacy.router import router as privacy_router
@@ -43,6 +45,8 @@ api_router.include_router(notices_router)
 api_router.include_router(audit_router)
 api_router.include_router(privacy_router)
 api_router.include_router(inquiries_router)
+api_router.include_router(events_router)
+api_router.include_router(public_events_router)
 
 TAGS = [
     {"name": "auth", "description": "Tokens (password and client credentials grants), refresh, "
@@ -50,7 +54,8 @@ TAGS = [
     {"name": "users", "description": "Servicebüro: people and their roles."},
     {"name": "clients", "description": "Servicebüro: partner systems (machine clients)."},
     {"name": "alliances", "description": "Lokale Bündnisse: records, partners, contact persons, import."},
-    {"name": "public", "description": "No login: the Bündnisfinder and the seal registry."},
+    {"name": "public", "description": "No login: the Bündnisfinder, the seal registry, the "
+     "Zukunftsthemen and the public events calendar."},
     {"name": "cycles", "description": "Award cycles (\"2024/25\") and their steps draft → "
      "survey_open → survey_closed → evaluated → awarded → archived; each cycle's questionnaire "
      "with scoring and weights (frozen once the survey opens) and a score preview."},
@@ -73,5 +78,10 @@ TAGS = [
      "not) files a ticket such as \"we got no survey notice\"; the Servicebüro answers in a "
      "thread, links it to an alliance and a cycle and sees that alliance's notices; e-mail "
      "confirmations and answers through the outbox."},
+    {"name": "events", "description": "Projekt Zukunft: the four Zukunftsthemen, events "
+     "(virtual exchanges, regional Zukunftswerkstätten, the Bündnisdialog, the seal ceremony) "
+     "from draft to published or cancelled, who is invited (by the rule of step 5 or by hand), "
+     "and the delegates alliances register, with e-mail confirmations and an audited CSV "
+     "export for the Servicebüro."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]

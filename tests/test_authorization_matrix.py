@@ -130,6 +130,25 @@ POLICY: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/v1/audit-events"): ADMIN,
     ("GET", "/api/v1/audit-events/export.csv"): ADMIN,
     ("POST", "/api/v1/people/{kind}/{person_id}:erase"): ADMIN,
+    ("GET", "/api/v1/public/future-topics"): PUBLIC,
+    ("GET", "/api/v1/public/events"): PUBLIC,
+    ("GET", "/api/v1/events"): PEOPLE,
+    ("POST", "/api/v1/events"): ADMIN,
+    ("GET", "/api/v1/events/{event_id}"): OWN,
+    ("PATCH", "/api/v1/events/{event_id}"): ADMIN,
+    ("DELETE", "/api/v1/events/{event_id}"): ADMIN,
+    ("POST", "/api/v1/events/{event_id}/publish"): ADMIN,
+    ("POST", "/api/v1/events/{event_id}/cancel"): ADMIN,
+    ("GET", "/api/v1/events/{event_id}/invitations"): ADMIN,
+    ("POST", "/api/v1/events/{event_id}/invitations"): ADMIN,
+    ("POST", "/api/v1/events/{event_id}/invitations:generate"): ADMIN,
+    ("DELETE", "/api/v1/events/{event_id}/invitations/{alliance_id}"): ADMIN,
+    ("POST", "/api/v1/events/{event_id}/delegates"): OWN,
+    ("GET", "/api/v1/events/{event_id}/delegates"): OWN,
+    ("GET", "/api/v1/events/{event_id}/delegates/export.csv"): ADMIN,
+    ("GET", "/api/v1/events/{event_id}/delegates/{delegate_id}"): OWN,
+    ("PATCH", "/api/v1/events/{event_id}/delegates/{delegate_id}"): OWN,
+    ("POST", "/api/v1/events/{event_id}/delegates/{delegate_id}/withdraw"): OWN,
     ("POST", "/api/v1/inquiries"): FILING,
     ("GET", "/api/v1/inquiries"): PEOPLE,
     ("GET", "/api/v1/inquiries/{inquiry_id}"): OWN,
@@ -205,6 +224,8 @@ def world(session) -> World:
     award = factories.make_award(session, factories.make_cycle(session, status="awarded"), alliance)
     token = factories.make_pat(session, admin)
     inquiry = factories.make_inquiry(session, alliance)
+    event = factories.make_event(session, invited=[alliance])
+    delegate = factories.make_delegate(session, event, alliance)
     return World(
         headers={
             "anonymous": {},
@@ -219,7 +240,7 @@ def world(session) -> World:
             "client_pk": str(client.id), "token_id": str(token.id), "key": "partner_meetings",
             "run_id": str(run.id), "award_id": str(award.id), "code": award.verification_code,
             "kind": "contact", "person_id": str(alliance.contacts[0].id),
-            "inquiry_id": str(inquiry.id),
+            "inquiry_id": str(inquiry.id), "event_id": str(event.id), "delegate_id": str(delegate.id),
         },
     )
 

@@ -18,6 +18,7 @@ from app.core import security
 from app.cycles.demo import seed_cycles
 from app.demo.alliances import DEMO_ALLIANCES
 from app.evaluation.demo import seed_criteria
+from app.events.demo import seed_events
 from app.inquiries.demo import seed_inquiries
 from app.notices.demo import seed_notices
 from app.surveys.demo import seed_responses
@@ -91,6 +92,8 @@ SEED_STEPS: list[Callable[[Session, SeedReport], None]] = [_seed_alliances, _see
 SEED_STEPS.extend([seed_criteria, seed_awards])
 # Inquiries refer to the alliances, logins, cycles and notices seeded before them.
 SEED_STEPS.append(seed_inquiries)
+# Events invite the demo seal alliances and logins seeded before them.
+SEED_STEPS.append(seed_events)
 
 
 def seed_demo(session: Session) -> SeedReport:

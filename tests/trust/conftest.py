@@ -68,6 +68,8 @@ def world(session: Session) -> World:
     award = factories.make_award(session, past, alliance)
     token = factories.make_pat(session, admin)
     inquiry = factories.make_inquiry(session, alliance)
+    event = factories.make_event(session, invited=[alliance])
+    delegate = factories.make_delegate(session, event, alliance)
     assert alliance.id and coordinator.id and partner.id and run.id and award.id and token.id
     return World(
         headers={
@@ -81,6 +83,7 @@ def world(session: Session) -> World:
             "client_pk": partner.id, "token_id": token.id, "key": "partner_meetings",
             "run_id": run.id, "award_id": award.id, "code": award.verification_code,
             "kind": "contact", "person_id": alliance.contacts[0].id or 0,
-            "inquiry_id": inquiry.id or 0,
+            "inquiry_id": inquiry.id or 0, "event_id": event.id or 0,
+            "delegate_id": delegate.id or 0,
         },
     )

@@ -3,7 +3,8 @@
 One realistic working session drives the whole API (sign-ins and failed ones, token refresh,
 alliances with contact persons, an invitation accepted, a partner system pushing a batch, a
 personal access token, survey notices delivered through the log sender and refused by an SMTP
-server, a certificate, exports, erasure, a deliberate 500) while the root logger records
+server, an anonymous inquiry answered, an event delegate registered, exported and told of the
+cancellation, a certificate, exports, erasure of every kind of person, a deliberate 500) while the root logger records
 everything at DEBUG. Every record is rendered the way the app's log handler writes it
 (``JsonFormatter``) and as its bare message and arguments; none may contain a name, an e-mail
 address, a phone number, a password or a token that went through the API.
@@ -12,6 +13,7 @@ address, a phone number, a password or a token that went through the API.
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 from urllib.parse import quote_plus
@@ -50,6 +52,9 @@ FREE_TEXT = "Rückfragen bitte an Frau Privatmann persönlich"
 REQUESTER = {"requester_name": "Rita Anfragend", "requester_email": "rita.anfragend@familie-example.de",
              "requester_phone": "0341 998877", "stated_alliance_name": "Bündnis Rita Anfragend"}
 INQUIRY_TEXT = "Frau Anfragend erreicht man unter 0341 998877 am besten vormittags"
+DELEGATE = {"name": "Dora Delegierte", "function": "Koordination Familienzentrum",
+            "email": "dora.delegierte@familie-example.de", "phone": "+49 761 2233445",
+            "dietary_needs": "glutenfrei wegen Zöliakie"}
 
 # The test's own infrastructure logs too: the TestClient (httpx) and the SMTP server the test
 # runs (aiosmtpd's "mail.log") see requests and envelopes by design. They are not the app.
@@ -131,6 +136,8 @@ def test_a_working_session_leaves_no_personal_data_in_the_logs(
         "requester name": REQUESTER["requester_name"],
         "requester e-mail": REQUESTER["requester_email"],
         "phone (requester)": REQUESTER["requester_phone"], "inquiry text": INQUIRY_TEXT,
+        "delegate name": DELEGATE["name"], "delegate e-mail": DELEGATE["email"],
+        "phone (delegate)": DELEGATE["phone"], "dietary needs": DELEGATE["dietary_needs"],
     }.items():
         secrets.add(label, value)
     limits = get_settings().limits
@@ -235,6 +242,27 @@ def test_a_working_session_leaves_no_personal_data_in_the_logs(
     ok(client.post(f"{inquiry_url}/close", headers=admin))
     assert anyio.run(partial(dispatch_due, session, LogSender())).sent >= 2
 
+    # A workshop: the alliance is invited, registers a delegate and changes her details; the
+    # participant list is exported; the workshop is cancelled and she is told by e-mail.
+    starts = datetime.now(UTC) + timedelta(days=30)
+    event = ok(client.post("/api/v1/events", headers=admin, json={
+        "kind": "workshop", "title": "Zukunftswerkstatt Logstadt", "topics": [2],
+        "starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=6)).isoformat(),
+        "venue": "Logstadt"}), 201)
+    event_url = f"/api/v1/events/{event['id']}"
+    ok(client.post(f"{event_url}/publish", headers=admin))
+    ok(client.post(f"{event_url}/invitations", headers=admin,
+                   json={"alliance_ids": [alliance["id"]]}))
+    delegate = ok(client.post(f"{event_url}/delegates", headers=coordinator, json=DELEGATE), 201)
+    ok(client.patch(f"{event_url}/delegates/{delegate['id']}", headers=coordinator,
+                    json={"phone": DELEGATE["phone"], "dietary_needs": DELEGATE["dietary_needs"]}))
+    duplicate = client.post(f"{event_url}/delegates", headers=coordinator, json=DELEGATE)
+    assert duplicate.status_code == 409, duplicate.text
+    listing = client.get(f"{event_url}/delegates/export.csv", headers=admin)
+    assert listing.status_code == 200 and DELEGATE["email"] in listing.text
+    ok(client.post(f"{event_url}/cancel", headers=admin))
+    assert anyio.run(partial(dispatch_due, session, LogSender())).sent >= 2
+
     # The seal certificate, the exports, erasure.
     award = factories.make_award(session, awarded, session.get(Alliance, alliance["id"]))
     certificate = client.get(f"/api/v1/awards/{award.id}/certificate.pdf", headers=coordinator)
@@ -247,6 +275,7 @@ def test_a_working_session_leaves_no_personal_data_in_the_logs(
     ok(client.post(f"/api/v1/people/contact/{contact_id}:erase", headers=admin))
     ok(client.post(f"/api/v1/people/user/{invited['id']}:erase", headers=admin))
     ok(client.post(f"/api/v1/people/requester/{receipt['id']}:erase", headers=admin))
+    ok(client.post(f"/api/v1/people/delegate/{delegate['id']}:erase", headers=admin))
     ok(client.post("/api/v1/auth/logout", headers=admin), 204)
 
     # A bug: the exception's message quotes an e-mail address.

@@ -1,0 +1,164 @@
+"""Demo events (seed step ``seed_events``), around the open cycle "2024/25".
+
+* The regional Zukunftswerkstätten of the public reports: Hamm (childcare; company policy) and
+  Fürth (care and work; low-income families), published and invitation-only. Invited: the
+  2023/24 seal alliances (basis ``previous_seal``, app/awards/demo.py) and, by hand, the three
+  alliances with a demo login; Hamm and Fürth have registered one delegate each.
+* A virtual Erfahrungsaustausch on childcare, open to every alliance.
+* The Bündnisdialog, a public draft the Servicebüro is still preparing.
+* The seal ceremony of 2024/25 in Berlin, published in the public calendar.
+
+Idempotent: a demo event is recognised by its title, a delegate by its e-mail; without the
+cycle nothing is seeded, and missing alliances are skipped. No e-mail is queued.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Protocol
+
+from sqlmodel import Session, col, select
+
+from app.alliances.models import Alliance
+from app.alliances.schemas import slugify
+from app.awards.demo import DEMO_SEAL_ALLIANCES
+from app.core.db import utcnow
+from app.cycles.models import AwardCycle
+from app.demo.alliances import DEMO_ALLIANCES
+from app.events.models import (
+    Event,
+    EventDelegate,
+    EventInvitation,
+    EventKind,
+    EventStatus,
+    EventTopic,
+    FutureTopic,
+    InvitationBasis,
+)
+from app.events.texts import GERMAN_TIME
+
+CYCLE_KEY = "2024/25"
+DEMO_ACTOR = "system:seed-demo"
+HAMM = "Zukunftswerkstatt Hamm: Kinderbetreuung und familienbewusste Unternehmenspolitik"
+FUERTH = "Zukunftswerkstatt Fürth: Pflege, Beruf und Familien mit geringen Einkommen"
+EXCHANGE = "Erfahrungsaustausch (virtuell): Kinderbetreuung in ländlichen Räumen"
+DIALOGUE = "Bündnisdialog 2025"
+CEREMONY = "Siegelverleihung „Ausgezeichnetes Bündnis 2024/25“"
+# The alliances with a demo login (app/demo/seed.py: the first three demo alliances).
+LOGIN_SLUGS = tuple(slugify(entry["name"]) for entry in DEMO_ALLIANCES[:3])
+
+
+class Report(Protocol):
+    def count(self, what: str, n: int = 1) -> None: ...
+
+
+@dataclass
+class _Demo:
+    title: str
+    kind: EventKind
+    days_ahead: int
+    hours: tuple[int, int]
+    venue: str
+    state: str | None = None
+    topics: tuple[int, ...] = ()
+    status: EventStatus = EventStatus.published
+    invitation_only: bool = True
+    is_public: bool = False
+    capacity: int | None = None
+    online_url: str | None = None
+    summary: str | None = None
+    invite: bool = False
+    # (alliance slug, delegate name, function, e-mail)
+    delegates: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+
+DEMO_EVENTS: list[_Demo] = [
+    _Demo(HAMM, EventKind.workshop, 45, (10, 16), "Hamm", "DE-NW", (2, 4), capacity=40,
+          invite=True, summary="Regionale Zukunftswerkstatt im Projekt Zukunft: gute Beispiele "
+          "aus Kitas und Betrieben, Arbeit in Kleingruppen.",
+          delegates=[("lokales-buendnis-fuer-familie-hamm", "Koordination Hamm",
+                      "Bündniskoordination", "delegierte@lokales-buendnis-fuer-familie-hamm.example.org")]),
+    _Demo(FUERTH, EventKind.workshop, 52, (10, 16), "Fürth", "DE-BY", (1, 3), capacity=40,
+          invite=True, summary="Regionale Zukunftswerkstatt im Projekt Zukunft.",
+          delegates=[("buendnis-fuer-familie-fuerth", "Koordination Fürth",
+                      "Bündnissprecherin", "delegierte@buendnis-fuer-familie-fuerth.example.org")]),
+    _Demo(EXCHANGE, EventKind.exchange, 20, (14, 16), "online", topics=(2,),
+          invitation_only=False, online_url="https://konferenz.example.org/zukunft-kita"),
+    _Demo(DIALOGUE, EventKind.dialogue, 120, (11, 15), "Berlin", "DE-BE", (1, 2, 3, 4),
+          status=EventStatus.draft, is_public=True),
+    _Demo(CEREMONY, EventKind.ceremony, 90, (11, 14), "Berlin", "DE-BE", is_public=True,
+          capacity=150, invite=True,
+          summary="Die Bundesfamilienministerin überreicht das Siegel an die ausgezeichneten "
+          "Bündnisse."),
+]
+
+
+def _at(days_ahead: int, hour: int, now: datetime) -> datetime:
+    day = (now + timedelta(days=days_ahead)).astimezone(GERMAN_TIME).date()
+    return datetime.combine(day, time(hour), tzinfo=GERMAN_TIME)
+
+
+def _alliances(session: Session, slugs: tuple[str, ...]) -> dict[str, int]:
+    return {slug: a_id for slug, a_id in session.exec(
+        select(Alliance.slug, Alliance.id).where(col(Alliance.slug).in_(slugs))).all()
+        if a_id is not None}
+
+
+def _add_event(session: Session, demo: _Demo, cycle: AwardCycle, now: datetime) -> Event:
+    starts = _at(demo.days_ahead, demo.hours[0], now)
+    event = Event(
+        cycle_id=cycle.id, kind=demo.kind, status=demo.status, title=demo.title,
+        summary=demo.summary, starts_at=starts, ends_at=_at(demo.days_ahead, demo.hours[1], now),
+        registration_closes_at=starts - timedelta(days=7), venue=demo.venue, state=demo.state,
+        online_url=demo.online_url, capacity=demo.capacity,
+        invitation_only=demo.invitation_only, is_public=demo.is_public,
+    )
+    session.add(event)
+    session.flush()
+    topic_ids = session.exec(select(FutureTopic.id).where(
+        col(FutureTopic.number).in_(demo.topics))).all() if demo.topics else []
+    assert event.id is not None
+    for topic_id in topic_ids:
+        if topic_id is not None:
+            session.add(EventTopic(event_id=event.id, topic_id=topic_id))
+    return event
+
+
+def _invite(session: Session, event_id: int, demo: _Demo) -> None:
+    # The ceremony is for this cycle's seal alliances, who are not confirmed yet in the demo:
+    # the demo logins stand in for them.
+    seal = () if demo.kind == EventKind.ceremony else DEMO_SEAL_ALLIANCES
+    ids = _alliances(session, (*seal, *LOGIN_SLUGS))
+    for slug in (*seal, *LOGIN_SLUGS):
+        if slug in ids:
+            basis = InvitationBasis.previous_seal if slug in seal else InvitationBasis.manual
+            session.add(EventInvitation(event_id=event_id, alliance_id=ids[slug], basis=basis,
+                                        invited_by=DEMO_ACTOR))
+
+
+def _add_delegates(session: Session, event_id: int, demo: _Demo, report: Report) -> None:
+    ids = _alliances(session, tuple(d[0] for d in demo.delegates))
+    for slug, name, function, email in demo.delegates:
+        if slug not in ids:
+            continue
+        session.add(EventDelegate(event_id=event_id, alliance_id=ids[slug], name=name,
+                                  function=function, email=email, registered_by=DEMO_ACTOR))
+        report.count("event_delegates")
+
+
+def seed_events(session: Session, report: Report) -> None:
+    cycle = session.exec(select(AwardCycle).where(AwardCycle.key == CYCLE_KEY)).first()
+    if cycle is None or cycle.id is None:
+        return
+    titles = [d.title for d in DEMO_EVENTS]
+    present = set(session.exec(select(Event.title).where(col(Event.title).in_(titles))).all())
+    now = utcnow()
+    for demo in DEMO_EVENTS:
+        if demo.title in present:
+            continue
+        event = _add_event(session, demo, cycle, now)
+        assert event.id is not None
+        if demo.invite:
+            _invite(session, event.id, demo)
+        _add_delegates(session, event.id, demo, report)
+        report.count("events")
+    session.flush()

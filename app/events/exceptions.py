@@ -1,0 +1,87 @@
+"""Errors of the events domain, each with its own stable ``code``."""
+
+from app.core.errors import Conflict, Forbidden, NotFound, RuleViolation
+
+__all__ = [
+    "AlreadyRegistered", "CapacityBelowRegistered", "DelegateErased", "DelegateNotFound",
+    "DelegateNotRegistered", "EventCancelled", "EventFull", "EventHasDelegates", "EventNotFound",
+    "EventNotPublished", "EventWithoutCycle", "InvalidEvent", "InvalidEventTransition",
+    "InvitationInUse", "InvitationNotFound", "NoEvaluationRun", "NotInvited",
+    "RegistrationClosed", "UnknownReference",
+]
+
+
+class EventNotFound(NotFound):
+    code, title = "event_not_found", "Event not found"
+
+
+class DelegateNotFound(NotFound):
+    code, title = "delegate_not_found", "Delegate not found"
+
+
+class InvitationNotFound(NotFound):
+    code, title = "invitation_not_found", "The alliance is not invited to this event"
+
+
+class InvalidEventTransition(Conflict):
+    code, title = "invalid_transition", "This step is not allowed from the event's status"
+
+
+class EventCancelled(Conflict):
+    code, title = "event_cancelled", "The event has been cancelled"
+
+
+class EventHasDelegates(Conflict):
+    code, title = "event_has_delegates", "Delegates have registered for the event"
+
+
+class EventNotPublished(Conflict):
+    code, title = "event_not_published", "The event is not open for registration"
+
+
+class RegistrationClosed(Conflict):
+    code, title = "registration_closed", "Registration for the event has closed"
+
+
+class EventFull(Conflict):
+    code, title = "event_full", "The event is fully booked"
+
+
+class AlreadyRegistered(Conflict):
+    code, title = "already_registered", "This person is registered for the event already"
+
+
+class DelegateNotRegistered(Conflict):
+    code, title = "delegate_not_registered", "The delegate is no longer registered"
+
+
+class NotInvited(Forbidden):
+    code, title = "not_invited", "The alliance is not invited to this event"
+
+
+class InvitationInUse(Conflict):
+    code, title = "invitation_in_use", "The alliance has registered delegates for the event"
+
+
+class EventWithoutCycle(Conflict):
+    code, title = "event_without_cycle", "The event belongs to no award cycle"
+
+
+class NoEvaluationRun(Conflict):
+    code, title = "no_evaluation_run", "The event's cycle has not been evaluated yet"
+
+
+class DelegateErased(Conflict):
+    code, title = "delegate_erased", "The delegate's personal data has been erased"
+
+
+class CapacityBelowRegistered(Conflict):
+    code, title = "capacity_below_registered", "More delegates are registered than the capacity"
+
+
+class InvalidEvent(RuleViolation):
+    code, title = "invalid_event", "The event's dates or topics do not fit together"
+
+
+class UnknownReference(RuleViolation):
+    code, title = "unknown_reference", "The input names an alliance or cycle that does not exist"

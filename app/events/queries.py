@@ -1,0 +1,265 @@
+"""The read side of events: who sees which event, the lists, one event, the public calendar.
+
+Admins see every event, drafts included. A person acting for an alliance sees the events that
+are published (or were published and then cancelled, so the alliance learns of it) and are
+either open to every alliance or list the alliance among the invited; any other event answers
+404 as if it did not exist. Partner systems see none (the router refuses them). The public
+calendar lists published events marked ``is_public``, with no delegate or invitation data.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlmodel import Session, col, func, or_, select
+
+from app.auth.principal import Principal
+from app.core.db import columns_of, utcnow
+from app.core.errors import field_error
+from app.core.pagination import PageParams, SortKey, paginate
+from app.cycles import service as cycles
+from app.cycles.models import AwardCycle
+from app.events import rules
+from app.events.exceptions import EventNotFound, UnknownReference
+from app.events.models import (
+    DelegateStatus,
+    Event,
+    EventDelegate,
+    EventInvitation,
+    EventKind,
+    EventStatus,
+    EventTopic,
+    FutureTopic,
+)
+from app.events.schemas import EventCycle, EventRead, FutureTopicRead, PublicEventRead
+
+ETAG_RESOURCE = "event"
+EventSort = Literal["starts_at", "-starts_at", "created_at", "-created_at"]
+# What alliance users may see of an event that is not a draft.
+MEMBER_STATUSES = (EventStatus.published, EventStatus.cancelled)
+
+
+# --- lookups ------------------------------------------------------------------------------------
+
+def get_event(session: Session, event_id: int, *, for_update: bool = False) -> Event:
+    query = select(Event).where(Event.id == event_id)
+    if for_update:
+        # Registrations and status steps of one event happen one after the other (row lock on
+        # PostgreSQL; SQLite serialises writers anyway), so capacity cannot be overbooked.
+        query = query.with_for_update()
+    event = session.exec(query).first()
+    if event is None:
+        raise EventNotFound(f"No event {event_id}.")
+    return event
+
+
+def is_invited(session: Session, event_id: int, alliance_id: int) -> bool:
+    return session.exec(select(EventInvitation.id).where(
+        EventInvitation.event_id == event_id, EventInvitation.alliance_id == alliance_id,
+    )).first() is not None
+
+
+def may_see(session: Session, event: Event, principal: Principal) -> bool:
+    if principal.is_admin:
+        return True
+    if principal.kind != "user" or principal.alliance_id is None:
+        return False
+    if event.status not in MEMBER_STATUSES:
+        return False
+    assert event.id is not None
+    return not event.invitation_only or is_invited(session, event.id, principal.alliance_id)
+
+
+def visible_event(session: Session, event_id: int, principal: Principal, *,
+                  for_update: bool = False) -> Event:
+    event = get_event(session, event_id, for_update=for_update)
+    if not may_see(session, event, principal):
+        raise EventNotFound(f"No event {event_id}.")  # not for this alliance: as if none
+    return event
+
+
+def cycle_id_of(session: Session, ref: str, loc: list[str | int]) -> int:
+    """A cycle named in the input; an unknown one is invalid input at ``loc``."""
+    try:
+        cycle = cycles.get_cycle(session, ref)
+    except cycles.CycleNotFound:
+        raise UnknownReference(f"No award cycle {ref!r}.", errors=[
+            field_error(loc, f"no award cycle {ref!r}", "not_found")]) from None
+    assert cycle.id is not None
+    return cycle.id
+
+
+def registered_count(session: Session, event_id: int, alliance_id: int | None = None) -> int:
+    query = select(func.count()).select_from(EventDelegate).where(
+        EventDelegate.event_id == event_id, EventDelegate.status == DelegateStatus.registered)
+    if alliance_id is not None:
+        query = query.where(EventDelegate.alliance_id == alliance_id)
+    return session.exec(query).one()
+
+
+def topic_ids(session: Session, numbers: Iterable[int]) -> list[int]:
+    wanted = list(numbers)
+    if not wanted:
+        return []
+    rows = session.exec(select(FutureTopic.id).where(col(FutureTopic.number).in_(wanted))).all()
+    return [topic_id for topic_id in rows if topic_id is not None]
+
+
+# --- shaping ------------------------------------------------------------------------------------
+
+def _topics(session: Session, event_ids: Sequence[int]) -> dict[int, list[FutureTopicRead]]:
+    out: dict[int, list[FutureTopicRead]] = {event_id: [] for event_id in event_ids}
+    if not event_ids:
+        return out
+    rows = session.exec(
+        select(EventTopic.event_id, FutureTopic)
+        .join(FutureTopic, col(FutureTopic.id) == col(EventTopic.topic_id))
+        .where(col(EventTopic.event_id).in_(event_ids)).order_by(col(FutureTopic.number))
+    ).all()
+    for event_id, topic in rows:
+        out[event_id].append(FutureTopicRead(number=topic.number, slug=topic.slug,
+                                             title=topic.title))
+    return out
+
+
+def _cycles(session: Session, events: Sequence[Event]) -> dict[int, AwardCycle]:
+    ids = {e.cycle_id for e in events if e.cycle_id is not None}
+    if not ids:
+        return {}
+    return {c.id: c for c in session.exec(select(AwardCycle).where(col(AwardCycle.id).in_(ids)))
+            if c.id is not None}
+
+
+def _counts(session: Session, event_ids: Sequence[int], alliance_id: int | None) -> dict[int, int]:
+    if not event_ids:
+        return {}
+    query = (select(EventDelegate.event_id, func.count())
+             .where(col(EventDelegate.event_id).in_(event_ids),
+                    EventDelegate.status == DelegateStatus.registered)
+             .group_by(col(EventDelegate.event_id)))
+    if alliance_id is not None:
+        query = query.where(EventDelegate.alliance_id == alliance_id)
+    return dict(session.exec(query).all())
+
+
+def _invited_to(session: Session, event_ids: Sequence[int], alliance_id: int) -> set[int]:
+    if not event_ids:
+        return set()
+    return set(session.exec(select(EventInvitation.event_id).where(
+        col(EventInvitation.event_id).in_(event_ids), EventInvitation.alliance_id == alliance_id,
+    )).all())
+
+
+def to_reads(session: Session, events: Sequence[Event], principal: Principal) -> list[EventRead]:
+    ids = [e.id for e in events if e.id is not None]
+    topics, cycle_rows, now = _topics(session, ids), _cycles(session, events), utcnow()
+    counts = _counts(session, ids, None if principal.is_admin else principal.alliance_id or -1)
+    invited = set() if principal.is_admin else _invited_to(session, ids, principal.alliance_id or -1)
+    reads = []
+    for event in events:
+        assert event.id is not None
+        cycle = cycle_rows.get(event.cycle_id) if event.cycle_id is not None else None
+        count = counts.get(event.id, 0)
+        extra: dict[str, Any] = (
+            {"registered_count": count,
+             "remaining_capacity": rules.remaining_capacity(event.capacity, count)}
+            if principal.is_admin else
+            {"invited": event.id in invited, "own_delegates": count}
+        )
+        reads.append(EventRead(
+            **{k: v for k, v in columns_of(event).items() if k != "cycle_id"},
+            cycle=EventCycle(id=cycle.id, key=cycle.key, slug=cycle.slug)
+            if cycle is not None and cycle.id is not None else None,
+            topics=topics[event.id],
+            registration_open=rules.registration_open(event.status, event.starts_at,
+                                                      event.registration_closes_at, now),
+            allowed_actions=rules.allowed_actions(event.status) if principal.is_admin else [],
+            **extra,
+        ))
+    return reads
+
+
+def to_read(session: Session, event: Event, principal: Principal) -> EventRead:
+    return to_reads(session, [event], principal)[0]
+
+
+def read_event(session: Session, event_id: int, principal: Principal) -> EventRead:
+    return to_read(session, visible_event(session, event_id, principal), principal)
+
+
+# --- lists --------------------------------------------------------------------------------------
+
+def _with_topic(topic: int) -> Any:
+    return col(Event.id).in_(
+        select(EventTopic.event_id).join(FutureTopic, col(FutureTopic.id) == col(EventTopic.topic_id))
+        .where(FutureTopic.number == topic))
+
+
+def _sort_key(sort: EventSort) -> SortKey:
+    column = Event.starts_at if sort.lstrip("-") == "starts_at" else Event.created_at
+    return SortKey(col(column), col(Event.id), descending=sort.startswith("-"))
+
+
+def list_events(
+    session: Session, params: PageParams, principal: Principal, *,
+    status: EventStatus | None = None, kind: EventKind | None = None, topic: int | None = None,
+    cycle: str | None = None, sort: EventSort = "starts_at",
+) -> tuple[list[EventRead], str | None, int | None]:
+    """Admins: every event; alliance users: the events they may see (filters narrow further)."""
+    query = select(Event)
+    if not principal.is_admin:
+        invited = select(EventInvitation.event_id).where(
+            EventInvitation.alliance_id == (principal.alliance_id or -1))
+        query = query.where(col(Event.status).in_(MEMBER_STATUSES),
+                            or_(col(Event.invitation_only).is_(False), col(Event.id).in_(invited)))
+    if status is not None:
+        query = query.where(Event.status == status)
+    if kind is not None:
+        query = query.where(Event.kind == kind)
+    if topic is not None:
+        query = query.where(_with_topic(topic))
+    if cycle is not None:
+        query = query.where(Event.cycle_id == cycle_id_of(session, cycle, ["query", "cycle"]))
+    field = sort.lstrip("-")
+    rows, cursor, total = paginate(session, query, _sort_key(sort), params,
+                                   value_of=lambda e: getattr(e, field), id_of=lambda e: e.id)
+    return to_reads(session, rows, principal), cursor, total
+
+
+def list_future_topics(session: Session) -> list[FutureTopicRead]:
+    return [FutureTopicRead(number=t.number, slug=t.slug, title=t.title)
+            for t in session.exec(select(FutureTopic).order_by(col(FutureTopic.number)))]
+
+
+def list_public_events(
+    session: Session, params: PageParams, *, topic: int | None = None,
+    kind: EventKind | None = None, state: str | None = None,
+    from_: datetime | None = None, to: datetime | None = None,
+) -> tuple[list[PublicEventRead], str | None, int | None]:
+    """Published public events, the next first. ``from_`` (default: now) keeps events that
+    end at or after it; ``to`` keeps events that start before it."""
+    query = select(Event).where(Event.status == EventStatus.published,
+                                col(Event.is_public).is_(True),
+                                col(Event.ends_at) >= (from_ or utcnow()))
+    if to is not None:
+        query = query.where(col(Event.starts_at) < to)
+    if topic is not None:
+        query = query.where(_with_topic(topic))
+    if kind is not None:
+        query = query.where(Event.kind == kind)
+    if state is not None:
+        query = query.where(Event.state == state)
+    rows, cursor, total = paginate(session, query, _sort_key("starts_at"), params,
+                                   value_of=lambda e: e.starts_at, id_of=lambda e: e.id)
+    ids = [e.id for e in rows if e.id is not None]
+    topics, cycle_rows = _topics(session, ids), _cycles(session, rows)
+    items = [
+        PublicEventRead(
+            id=e.id, kind=e.kind, status=e.status, title=e.title, summary=e.summary,
+            cycle_key=cycle_rows[e.cycle_id].key if e.cycle_id in cycle_rows else None,
+            starts_at=e.starts_at, ends_at=e.ends_at, venue=e.venue, state=e.state,
+            topics=topics[e.id],
+        )
+        for e in rows if e.id is not None
+    ]
+    return items, cursor, total

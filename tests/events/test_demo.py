@@ -1,0 +1,74 @@
+"""The demo seed records the Projekt Zukunft events of "2024/25" and fits the other demo data."""
+
+from sqlmodel import col, select
+
+from app.auth.models import User
+from app.demo.seed import seed_demo
+from app.events import demo
+from app.events.models import Event, EventDelegate, EventInvitation, EventTopic
+from app.mail.models import OutboxMessage
+from tests.factories import user_headers
+
+
+def _by_title(session):
+    return {e.title: e for e in session.exec(
+        select(Event).where(col(Event.title).in_([d.title for d in demo.DEMO_EVENTS])))}
+
+
+def test_demo_events_cover_workshops_exchange_dialogue_and_ceremony(session):
+    seed_demo(session)
+    events = _by_title(session)
+
+    assert len(events) == len(demo.DEMO_EVENTS) == 5
+    assert {e.kind for e in events.values()} == {"workshop", "exchange", "dialogue", "ceremony"}
+    hamm = events[demo.HAMM]
+    assert (hamm.venue, hamm.state, hamm.status) == ("Hamm", "DE-NW", "published")
+    assert hamm.starts_at < hamm.ends_at and hamm.registration_closes_at < hamm.starts_at
+    assert len(session.exec(select(EventTopic).where(EventTopic.event_id == hamm.id)).all()) == 2
+    bases = {i.basis for i in session.exec(
+        select(EventInvitation).where(EventInvitation.event_id == hamm.id))}
+    assert bases == {"previous_seal", "manual"}
+    assert len(session.exec(select(EventDelegate).where(EventDelegate.event_id == hamm.id)).all()) == 1
+    assert not [m for m in session.exec(select(OutboxMessage)) if m.recipient.startswith("delegierte@")]
+
+
+def test_a_demo_login_sees_its_invitation_and_its_delegate(client, session):
+    seed_demo(session)
+    hamm = _by_title(session)[demo.HAMM]
+    login = session.exec(select(User).where(
+        User.email == f"koordination@{demo.LOGIN_SLUGS[1]}.example.org")).one()
+
+    r = client.get(f"/api/v1/events/{hamm.id}", headers=user_headers(login))
+
+    assert r.status_code == 200, r.text
+    assert (r.json()["invited"], r.json()["own_delegates"]) == (True, 1)
+    public = client.get("/api/v1/public/events").json()["items"]
+    assert [e["title"] for e in public] == [demo.CEREMONY]
+
+
+def test_seeding_twice_changes_nothing(session):
+    first = seed_demo(session)
+    assert first.created["events"] == 5 and first.created["event_delegates"] == 2
+    counts = [len(session.exec(select(model)).all())
+              for model in (Event, EventTopic, EventInvitation, EventDelegate)]
+
+    report = seed_demo(session)
+
+    assert "events" not in report.created and "event_delegates" not in report.created
+    assert [len(session.exec(select(model)).all())
+            for model in (Event, EventTopic, EventInvitation, EventDelegate)] == counts
+
+
+def test_without_the_cycle_nothing_is_seeded(session):
+    class Counter:
+        def __init__(self) -> None:
+            self.created: dict[str, int] = {}
+
+        def count(self, what: str, n: int = 1) -> None:
+            self.created[what] = self.created.get(what, 0) + n
+
+    counter = Counter()
+    demo.seed_events(session, counter)
+
+    assert counter.created == {}
+    assert not session.exec(select(Event)).all()
