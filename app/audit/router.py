@@ -1,5 +1,4 @@
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -10,6 +9,7 @@ from app.audit.schemas import AuditEventRead
 from app.core.deps import DbDep, admin_user
 from app.core.errors import problem_responses
 from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.timestamps import Timestamp
 
 router = APIRouter(prefix="/audit-events", tags=["audit"], dependencies=[Depends(admin_user)],
                    responses=problem_responses(401, 403, 422))
@@ -20,8 +20,8 @@ def audit_filter(
     action: Annotated[str | None, Query(max_length=60, description="Prefix, e.g. alliance.")] = None,
     resource_type: Annotated[str | None, Query(max_length=60)] = None,
     resource_id: Annotated[str | None, Query(max_length=60)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Annotated[Timestamp | None, Query(description="At or after; with a time zone")] = None,
+    until: Annotated[Timestamp | None, Query(description="Before; with a time zone")] = None,
 ) -> service.AuditFilter:
     return service.AuditFilter(actor=actor, action=action, resource_type=resource_type,
                                resource_id=resource_id, since=since, until=until)

@@ -20,6 +20,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.config import get_settings
 from app.core.errors import RuleViolation, field_error
+from app.core.timestamps import in_utc_range
 
 ItemT = TypeVar("ItemT")
 RowT = TypeVar("RowT")
@@ -94,7 +95,7 @@ def _parse_datetime(value: Any) -> datetime:
     parsed = datetime.fromisoformat(_parse_str(value))
     if parsed.tzinfo is None:
         raise ValueError("expected a timezone-aware timestamp")
-    return parsed
+    return in_utc_range(parsed)
 
 
 def _parse_date(value: Any) -> date:

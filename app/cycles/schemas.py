@@ -4,8 +4,9 @@ through the action endpoints (open-survey, close-survey, …), never through PAT
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.core.timestamps import Timestamp
 from app.cycles.models import CycleStatus
 
 KEY_PATTERN = r"^\d{4}/\d{2}$"
@@ -60,8 +61,8 @@ class CycleCreate(Strict):
     seal_title: SealTitle | None = Field(
         default=None, description="Defaults to „Ausgezeichnetes Bündnis <key>“"
     )
-    opens_at: AwareDatetime | None = Field(default=None, description="Timezone-aware")
-    closes_at: AwareDatetime | None = Field(default=None, description="Timezone-aware, after opens_at")
+    opens_at: Timestamp | None = Field(default=None, description="Timezone-aware")
+    closes_at: Timestamp | None = Field(default=None, description="Timezone-aware, after opens_at")
     ceremony_on: date | None = None
     ceremony_place: Place | None = None
     status: Literal["draft", "awarded", "archived"] = Field(
@@ -81,8 +82,8 @@ class CycleUpdate(Strict):
 
     key: CycleKey | None = None
     seal_title: SealTitle | None = None
-    opens_at: AwareDatetime | None = None
-    closes_at: AwareDatetime | None = None
+    opens_at: Timestamp | None = None
+    closes_at: Timestamp | None = None
     ceremony_on: date | None = None
     ceremony_place: Place | None = None
 

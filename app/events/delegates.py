@@ -4,8 +4,8 @@ A person acting for an alliance registers, changes and withdraws the delegates o
 only; the Servicebüro acts for any alliance. Another alliance's delegate answers 404 as if it
 did not exist. Registration follows the rules in this order: the event is published (not
 cancelled), registration is still open, the alliance is invited (when the event is
-invitation-only), a place is free (withdrawn delegates free theirs), and the same e-mail is not
-registered for the event yet. The delegate gets a German confirmation through the outbox.
+invitation-only), a place is free (withdrawn delegates free theirs), and the alliance has not
+registered the same e-mail for the event yet. The delegate gets a German confirmation through the outbox.
 
 Delegates have no version column: their ETag carries ``updated_at`` in microseconds instead.
 """
@@ -31,6 +31,7 @@ from app.events.exceptions import (
     EventFull,
     EventNotFound,
     EventNotPublished,
+    EventStarted,
     InvalidEvent,
     NotInvited,
     RegistrationClosed,
@@ -106,8 +107,10 @@ def register_delegate(session: Session, event_id: int, data: DelegateCreate,
         raise NotInvited(f"Alliance {alliance_id} is not invited to event {event_id}.")
     if not rules.has_room(event.capacity, registered_count(session, event_id)):
         raise EventFull(f"All {event.capacity} places of event {event_id} are taken.")
+    # Within the alliance only: an alliance must not learn whom another one registered.
     if session.exec(select(EventDelegate.id).where(
-            EventDelegate.event_id == event_id, EventDelegate.status == DelegateStatus.registered,
+            EventDelegate.event_id == event_id, EventDelegate.alliance_id == alliance_id,
+            EventDelegate.status == DelegateStatus.registered,
             func.lower(EventDelegate.email) == data.email.lower())).first() is not None:
         raise AlreadyRegistered("This e-mail address is registered for the event already.",
                                 errors=[field_error(["body", "email"], "registered already",
@@ -166,11 +169,15 @@ def list_delegates(
     return [to_read(session, d, names) for d in rows], cursor, total
 
 
+def _ensure_registered(delegate: EventDelegate) -> None:
+    if delegate.status != DelegateStatus.registered:
+        raise DelegateNotRegistered(f"Delegate {delegate.id} has withdrawn.")
+
+
 def _ensure_changeable(delegate: EventDelegate) -> None:
     if delegate.erased_at is not None:
         raise DelegateErased(f"Delegate {delegate.id}'s personal data was erased.")
-    if delegate.status != DelegateStatus.registered:
-        raise DelegateNotRegistered(f"Delegate {delegate.id} has withdrawn.")
+    _ensure_registered(delegate)
 
 
 def update_delegate(session: Session, event_id: int, delegate_id: int, data: DelegateUpdate,
@@ -198,10 +205,15 @@ def update_delegate(session: Session, event_id: int, delegate_id: int, data: Del
 
 def withdraw_delegate(session: Session, event_id: int, delegate_id: int, if_match: str | None,
                       principal: Principal) -> DelegateRead:
-    """Withdraw a registration; the place is free again. The row stays (attendance history)."""
+    """Withdraw a registration; the place is free again. The row stays (attendance history),
+    so once the event has begun it no longer changes. An erased delegate can be withdrawn:
+    nobody is left to attend, and the place would otherwise stay taken for good."""
     delegate = visible_delegate(session, event_id, delegate_id, principal, for_update=True)
     check_if_match(if_match, ETAG_RESOURCE, delegate_id, etag_version(delegate))
-    _ensure_changeable(delegate)
+    _ensure_registered(delegate)
+    event = get_event(session, event_id)
+    if utcnow() >= event.starts_at:
+        raise EventStarted(f"Event {event_id} has begun; its attendance no longer changes.")
     delegate.status = DelegateStatus.withdrawn
     delegate.updated_at = utcnow()
     session.add(delegate)

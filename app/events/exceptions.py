@@ -1,13 +1,13 @@
 """Errors of the events domain, each with its own stable ``code``."""
 
-from app.core.errors import Conflict, Forbidden, NotFound, RuleViolation
+from app.core.errors import Conflict, NotFound, RuleViolation
 
 __all__ = [
     "AlreadyRegistered", "CapacityBelowRegistered", "DelegateErased", "DelegateNotFound",
     "DelegateNotRegistered", "EventCancelled", "EventFull", "EventHasDelegates", "EventNotFound",
-    "EventNotPublished", "EventWithoutCycle", "InvalidEvent", "InvalidEventTransition",
-    "InvitationInUse", "InvitationNotFound", "NoEvaluationRun", "NotInvited",
-    "RegistrationClosed", "UnknownReference",
+    "EventNotPublished", "EventOver", "EventStarted", "EventWithoutCycle", "InvalidEvent",
+    "InvalidEventTransition", "InvitationInUse", "InvitationNotFound", "NoEvaluationRun",
+    "NotInvited", "RegistrationClosed", "UninvitedDelegates", "UnknownReference",
 ]
 
 
@@ -55,8 +55,21 @@ class DelegateNotRegistered(Conflict):
     code, title = "delegate_not_registered", "The delegate is no longer registered"
 
 
-class NotInvited(Forbidden):
+class NotInvited(Conflict):
     code, title = "not_invited", "The alliance is not invited to this event"
+
+
+class UninvitedDelegates(Conflict):
+    code, title = ("uninvited_delegates",
+                   "Alliances without an invitation have delegates registered for the event")
+
+
+class EventStarted(Conflict):
+    code, title = "event_started", "The event has begun"
+
+
+class EventOver(Conflict):
+    code, title = "event_over", "The event has ended"
 
 
 class InvitationInUse(Conflict):

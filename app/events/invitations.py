@@ -9,7 +9,7 @@ alliances of the event's cycle. Generating twice adds nothing the second time.
 
 from sqlmodel import Session, col, func, select
 
-from app.alliances.models import Alliance
+from app.alliances.models import Alliance, AllianceStatus
 from app.auth.principal import Principal
 from app.awards.models import Award, AwardStatus
 from app.core.errors import field_error
@@ -112,8 +112,12 @@ def add_invitations(session: Session, event_id: int, data: InvitationsAdd,
 
 
 def _seal_holders(session: Session, cycle_id: int) -> list[int]:
-    return list(session.exec(select(Award.alliance_id).where(
-        Award.cycle_id == cycle_id, Award.status == AwardStatus.confirmed)).all())
+    """Alliances with a confirmed seal of the cycle that are still active (a dissolved or
+    dormant alliance sends nobody)."""
+    return list(session.exec(select(Award.alliance_id).join(
+        Alliance, col(Alliance.id) == col(Award.alliance_id)).where(
+        Award.cycle_id == cycle_id, Award.status == AwardStatus.confirmed,
+        Alliance.status == AllianceStatus.active)).all())
 
 
 def previous_cycle(session: Session, cycle: AwardCycle) -> AwardCycle | None:

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime
 
 from app.alliances.schemas import StateCode
 from app.core.deps import AdminUser, CurrentUser, DbDep, admin_user, current_user
@@ -14,6 +13,7 @@ from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.ids import RowId
 from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.timestamps import Timestamp
 from app.events import delegates, export, invitations, queries, service
 from app.events.models import DelegateStatus, EventKind, EventStatus, InvitationBasis
 from app.events.schemas import (
@@ -80,9 +80,9 @@ async def list_future_topics(db: DbDep) -> list[FutureTopicRead]:
 async def list_public_events(
     request: Request, response: Response, db: DbDep, page: PageDep, topic: TopicFilter = None,
     kind: EventKind | None = None, state: StateCode | None = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from", description="Events ending at or "
+    from_: Annotated[Timestamp | None, Query(alias="from", description="Events ending at or "
                                             "after this moment (default: now)")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="Events starting before this moment")] = None,
+    to: Annotated[Timestamp | None, Query(description="Events starting before this moment")] = None,
 ) -> Page[PublicEventRead]:
     items, cursor, total = await db.run(queries.list_public_events, page, topic=topic, kind=kind,
                                         state=state, from_=from_, to=to)
@@ -218,9 +218,9 @@ async def register_delegate(event_id: VisibleEventId, body: DelegateCreate, db: 
     """Refused in this order: an alliance user's alliance may not see the event (a draft, or
     invitation-only without an invitation: 404), the event is cancelled or not published
     (409), registration has closed (409 `registration_closed`), the Servicebüro registers for
-    an alliance not invited to an invitation-only event (403 `not_invited`), no place is left
-    (409 `event_full`), the e-mail is registered already (409 `already_registered`). The
-    delegate gets a confirmation by e-mail."""
+    an alliance not invited to an invitation-only event (409 `not_invited`), no place is left
+    (409 `event_full`), the alliance has registered this e-mail already (409
+    `already_registered`). The delegate gets a confirmation by e-mail."""
     delegate = await db.run(delegates.register_delegate, event_id, body, principal)
     response.headers["Location"] = f"/api/v1/events/{event_id}/delegates/{delegate.id}"
     _delegate_etag(response, delegate)

@@ -4,10 +4,11 @@ changes only through publish and cancel) nor, for alliance users, the alliance."
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 from app.alliances.schemas import Phone, StateCode, Website
 from app.core.ids import RowId
+from app.core.timestamps import Timestamp
 from app.events.models import DelegateStatus, EventKind, EventStatus, InvitationBasis
 
 
@@ -69,9 +70,9 @@ class EventCreate(Strict):
     summary: Summary | None = None
     cycle: CycleRef | None = Field(default=None, description="The award cycle the event "
                                    "belongs to (needed to generate invitations)")
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime = Field(description="After starts_at")
-    registration_closes_at: AwareDatetime | None = Field(
+    starts_at: Timestamp
+    ends_at: Timestamp = Field(description="After starts_at")
+    registration_closes_at: Timestamp | None = Field(
         default=None, description="Not after starts_at; default: registration closes when the "
         "event starts")
     venue: Venue | None = Field(default=None, description="A town, or \"online\"")
@@ -96,9 +97,9 @@ class EventUpdate(Strict):
     title: Title | None = None
     summary: Summary | None = None
     cycle: CycleRef | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    registration_closes_at: AwareDatetime | None = None
+    starts_at: Timestamp | None = None
+    ends_at: Timestamp | None = None
+    registration_closes_at: Timestamp | None = None
     venue: Venue | None = None
     state: StateCode | None = None
     online_url: Website | None = None

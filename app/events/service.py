@@ -18,8 +18,10 @@ from app.events.exceptions import (
     CapacityBelowRegistered,
     EventCancelled,
     EventHasDelegates,
+    EventOver,
     InvalidEvent,
     InvalidEventTransition,
+    UninvitedDelegates,
 )
 from app.events.models import (
     DelegateStatus,
@@ -120,11 +122,29 @@ def update_event(session: Session, event_id: int, data: EventUpdate, if_match: s
             raise CapacityBelowRegistered(
                 f"{registered} delegates are registered; the capacity cannot go below that.",
                 errors=[field_error(["body", "capacity"], f"at least {registered}", "too_small")])
+    if changed.get("invitation_only") is True:
+        _ensure_delegates_invited(session, event_id)
     _set_topics(session, event, new_topics)
     _touch(event)
     session.add(event)
     session.commit()
     return to_read(session, event, principal)
+
+
+def _ensure_delegates_invited(session: Session, event_id: int) -> None:
+    """An event becomes invitation-only: every alliance with registered delegates must be
+    invited first, or its delegates would hold places in an event it can no longer see."""
+    uninvited = sorted(set(session.exec(select(EventDelegate.alliance_id).where(
+        EventDelegate.event_id == event_id, EventDelegate.status == DelegateStatus.registered,
+        col(EventDelegate.alliance_id).not_in(
+            select(EventInvitation.alliance_id).where(EventInvitation.event_id == event_id)),
+    )).all()))
+    if uninvited:
+        raise UninvitedDelegates(
+            f"Alliances {uninvited} have delegates registered but no invitation; invite them "
+            "first (POST …/invitations) or withdraw their delegates.",
+            errors=[field_error(["body", "invitation_only"],
+                                f"alliances {uninvited} are not invited", "uninvited_delegates")])
 
 
 def delete_event(session: Session, event_id: int, if_match: str | None) -> None:
@@ -167,7 +187,10 @@ def publish_event(session: Session, event_id: int, if_match: str | None,
 
 def cancel_event(session: Session, event_id: int, if_match: str | None,
                  principal: Principal) -> EventRead:
-    """Cancel, and tell every registered delegate by e-mail (their registrations stay)."""
+    """Cancel, and tell every registered delegate by e-mail (their registrations stay). An
+    event that has ended took place: it is not cancelled afterwards."""
+    if utcnow() >= get_event(session, event_id).ends_at:
+        raise EventOver(f"Event {event_id} has ended; it cannot be cancelled any more.")
     event = _step(session, event_id, "cancel", if_match)
     recipients = session.exec(select(EventDelegate.email).where(
         EventDelegate.event_id == event_id, EventDelegate.status == DelegateStatus.registered,

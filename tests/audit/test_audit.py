@@ -74,8 +74,20 @@ def test_only_admins_read_the_trail(client, who, alliance, alliance_user, partne
     assert_problem(r, 401 if who == "anonymous" else 403)
 
 
-def test_bad_filter_is_422(client, admin):
-    assert_problem(client.get("/api/v1/audit-events", headers=admin, params={"since": "yesterday"}), 422)
+@pytest.mark.parametrize(("field", "value"), [
+    ("since", "yesterday"),
+    ("since", "2024-01-01T00:00:00"),  # no time zone: which midnight?
+    ("since", "9999-12-31T23:59:59-14:00"),  # past year 9999 in UTC
+    ("until", "0001-01-01T00:00:00+14:00"),  # before year 1 in UTC
+])
+def test_bad_time_filter_is_422_naming_it(client, admin, field, value):
+    body = assert_problem(client.get("/api/v1/audit-events", headers=admin, params={field: value}), 422)
+    assert [e["loc"] for e in body["errors"]] == [["query", field]]
+
+
+def test_time_filters_with_a_time_zone_select_by_instant(client, admin, alliance):
+    assert _events(client, admin, since="2000-01-01T01:00:00+01:00")
+    assert not _events(client, admin, until="2000-01-01T00:00:00Z")
 
 
 @pytest.mark.parametrize("statement", ["UPDATE audit_event SET action = 'x'", "DELETE FROM audit_event"])

@@ -98,7 +98,7 @@ def test_a_closed_registration_is_reported_before_the_missing_invitation(client,
 
 def test_the_servicebuero_cannot_register_an_alliance_that_is_not_invited(
         client, session, admin, other_alliance, event):
-    assert_problem(register(client, event, admin, alliance_id=other_alliance.id), 403,
+    assert_problem(register(client, event, admin, alliance_id=other_alliance.id), 409,
                    "not_invited")
     assert delegates_of(session, event) == []
 
@@ -136,6 +136,16 @@ def test_the_same_email_registers_once_per_event(client, session, event, member_
                                    name="Jemand Anderes"), 409, "already_registered")
     assert body["errors"][0]["loc"] == ["body", "email"]
     assert len(delegates_of(session, event)) == 1
+
+
+def test_another_alliance_learns_nothing_about_whom_an_alliance_registered(
+        client, session, event, alliance, other_alliance, member_headers, other_headers):
+    """The same address may be registered by two alliances: refusing the second would tell it
+    that the first registered that person."""
+    event = factories.make_event(session, invited=[alliance, other_alliance])
+    assert register(client, event, member_headers).status_code == 201
+
+    assert register(client, event, other_headers).status_code == 201
 
 
 def test_a_withdrawn_person_may_register_again(client, session, event, alliance, member_headers):
@@ -265,14 +275,22 @@ def test_another_alliance_cannot_change_a_delegate(client, both, other_headers):
                                 json={"dietary_needs": "x"}), 404, "delegate_not_found")
 
 
-def test_an_erased_delegate_cannot_change(client, session, event, delegate, admin):
+def test_an_erased_delegate_cannot_change_but_is_withdrawn_to_free_the_place(
+        client, session, alliance, member_headers, admin):
+    event = factories.make_event(session, capacity=1, invited=[alliance])
+    delegate = factories.make_delegate(session, event, alliance)
     anonymise_delegate(delegate)
     session.add(delegate)
     session.commit()
     assert_problem(client.patch(delegate_url(event.id, delegate.id), headers=admin,
                                 json={"dietary_needs": "x"}), 409, "delegate_erased")
-    assert_problem(client.post(delegate_url(event.id, delegate.id, "/withdraw"), headers=admin),
-                   409, "delegate_erased")
+    assert_problem(register(client, event, member_headers), 409, "event_full")
+
+    r = client.post(delegate_url(event.id, delegate.id, "/withdraw"), headers=admin)
+
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "withdrawn" and r.json()["email"] is None
+    assert register(client, event, member_headers).status_code == 201
 
 
 # --- withdrawing --------------------------------------------------------------------------------
@@ -289,6 +307,19 @@ def test_withdrawing_frees_the_place_and_twice_is_a_conflict(client, session, ad
                                headers=member_headers), 409, "delegate_not_registered")
     assert_problem(client.patch(delegate_url(event.id, delegate.id), headers=member_headers,
                                 json={"dietary_needs": "x"}), 409, "delegate_not_registered")
+
+
+def test_once_the_event_has_begun_nobody_withdraws(client, session, alliance, member_headers,
+                                                   admin):
+    started = utcnow() - timedelta(hours=1)
+    event = factories.make_event(session, starts_at=started, ends_at=started + timedelta(hours=6),
+                                 invited=[alliance])
+    delegate = factories.make_delegate(session, event, alliance)
+
+    for headers in (member_headers, admin):
+        assert_problem(client.post(delegate_url(event.id, delegate.id, "/withdraw"),
+                                   headers=headers), 409, "event_started")
+    assert reloaded(session, EventDelegate, delegate.id).status == "registered"
 
 
 def test_another_alliance_cannot_withdraw_a_delegate(client, both, other_headers):

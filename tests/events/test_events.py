@@ -201,6 +201,47 @@ def test_cancelling_tells_every_registered_delegate(client, admin, session, even
     assert mail_to(session, "c@example.org") == []
 
 
+def test_an_event_that_has_ended_is_not_cancelled_and_nobody_is_told(client, admin, session,
+                                                                     alliance):
+    ended = utcnow() - timedelta(days=2)
+    event = factories.make_event(session, starts_at=ended - timedelta(hours=6), ends_at=ended)
+    factories.make_delegate(session, event, alliance)
+
+    assert_problem(client.post(url(event.id, "/cancel"), headers=admin), 409, "event_over")
+    assert reloaded(session, Event, event.id).status == "published"
+    assert all_mail(session) == []
+
+
+def test_an_event_becomes_invitation_only_only_when_every_alliance_with_delegates_is_invited(
+        client, admin, session, alliance, other_alliance):
+    event = factories.make_event(session, invitation_only=False, invited=[alliance])
+    factories.make_delegate(session, event, alliance)
+    factories.make_delegate(session, event, other_alliance)
+
+    body = assert_problem(client.patch(url(event.id), headers=admin,
+                                       json={"invitation_only": True}), 409, "uninvited_delegates")
+    assert body["errors"][0]["loc"] == ["body", "invitation_only"]
+    assert str(other_alliance.id) in body["errors"][0]["msg"]
+    assert reloaded(session, Event, event.id).invitation_only is False
+
+    client.post(url(event.id, "/invitations"), headers=admin,
+                json={"alliance_ids": [other_alliance.id]})
+    r = client.patch(url(event.id), headers=admin, json={"invitation_only": True})
+    assert r.status_code == 200, r.text
+    assert r.json()["invitation_only"] is True
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("starts_at", "0001-01-01T00:30:00+01:00"),  # before year 1 in UTC
+    ("ends_at", "9999-12-31T23:59:59-14:00"),  # after year 9999 in UTC
+    ("starts_at", "9999-12-31T23:30:00Z"),  # a representable, implausible year
+])
+def test_timestamps_out_of_any_plausible_range_are_invalid(client, admin, session, field, value):
+    body = assert_problem(client.post(url(), headers=admin, json=new_event(**{field: value})), 422)
+    assert [e["loc"] for e in body["errors"]] == [["body", field]]
+    assert session.exec(select(Event)).all() == []
+
+
 def test_cancelling_twice_is_a_conflict_and_sends_nothing(client, admin, session, alliance):
     event = factories.make_event(session, status=EventStatus.cancelled)
     factories.make_delegate(session, event, alliance)

@@ -85,6 +85,22 @@ def test_generating_twice_adds_nothing(client, admin, session, cycles, people):
                                        (people["b"].id, "manual")}
 
 
+@pytest.mark.parametrize("status", ["dissolved", "dormant"])
+def test_seal_alliances_that_are_no_longer_active_are_not_invited(client, admin, session, cycles,
+                                                                  people, status):
+    make_run(session, cycles["current"], [(people["a"], True)])
+    factories.make_award(session, cycles["previous"], people["c"])
+    factories.make_award(session, cycles["previous"], people["d"])
+    people["d"].status = status
+    session.add(people["d"])
+    session.commit()
+    event = factories.make_event(session, cycle_id=cycles["current"].id)
+
+    body = client.post(url(event.id, "/invitations:generate"), headers=admin).json()
+
+    assert body["added"] == sorted([people["a"].id, people["c"].id])
+
+
 def test_a_ceremony_invites_the_cycles_seal_alliances(client, admin, session, cycles, people):
     factories.make_award(session, cycles["current"], people["b"])
     factories.make_award(session, cycles["previous"], people["c"])

@@ -1,5 +1,7 @@
 """No login: the four Zukunftsthemen and the public calendar (no delegate or invitation data)."""
 
+import base64
+import json
 from datetime import timedelta
 
 import pytest
@@ -10,6 +12,9 @@ from tests import factories
 from tests.problems import assert_problem
 
 PUBLIC = "/api/v1/public/events"
+# A well-formed cursor whose timestamp lies past year 9999 once converted to UTC.
+OVERFLOWING_CURSOR = base64.urlsafe_b64encode(
+    json.dumps(["9999-12-31T23:59:59-14:00", 1]).encode()).decode().rstrip("=")
 
 
 def ids(response):
@@ -79,7 +84,9 @@ def test_calendar_window(client, calendar):
 
 @pytest.mark.parametrize("params", [{"topic": 5}, {"kind": "party"}, {"state": "NW"},
                                     {"from": "2024-01-01T00:00:00"}, {"limit": 0},
-                                    {"cursor": "kaputt"}])
+                                    {"from": "9999-12-31T23:59:59-14:00"},
+                                    {"to": "0001-01-01T00:00:00+14:00"},
+                                    {"cursor": "kaputt"}, {"cursor": OVERFLOWING_CURSOR}])
 def test_bad_calendar_filters_are_invalid_input(client, calendar, params):
     assert_problem(client.get(PUBLIC, params=params), 422)
 
