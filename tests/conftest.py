@@ -21,6 +21,8 @@ from app.core.config import get_settings
 from app.core.db import Db, get_db, make_engine
 from tests import dbsetup, factories
 
+pytest_plugins = ["tests.racing"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("BUENDNIS_ENV", "test")

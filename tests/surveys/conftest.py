@@ -1,25 +1,21 @@
 """Fixtures and helpers for the survey response tests."""
 
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
-from httpx import Response
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, func, select
 
 from app.alliances.models import Alliance
 from app.auth.models import ApiClient, Role, User
-from app.core.db import Db, get_db
 from app.core.idempotency_models import IdempotencyRecord
 from app.cycles.models import AwardCycle
 from app.surveys.models import Question, ResponseRevision, SurveyResponse
 from tests import factories
 from tests.problems import assert_problem as assert_problem  # shared; re-exported
+from tests.racing import race as race  # shared; re-exported
 
 PROBLEM = "application/problem+json"
 
@@ -138,40 +134,3 @@ def committed(engine: Engine) -> Iterator[Committed]:
     with Session(engine) as check:
         assert check.get(Alliance, alliance.id) is None
         assert check.exec(select(Question).where(Question.cycle_id == cycle.id)).first() is None
-
-
-@pytest.fixture
-def racing_client(app: FastAPI, engine: Engine) -> Iterator[TestClient]:
-    """A client whose every request gets its own session and connection (instead of the
-    test's shared transaction), so that requests can really run at the same time."""
-    async def own_session_per_request() -> Any:
-        session = Session(engine, expire_on_commit=False)
-        try:
-            yield Db(session)
-        finally:
-            session.close()
-
-    app.dependency_overrides[get_db] = own_session_per_request
-    try:
-        with TestClient(app) as client:
-            yield client
-    finally:
-        app.dependency_overrides.pop(get_db, None)
-
-
-def race(n: int, call: Callable[[], Response]) -> list[Response]:
-    """Run ``call`` in ``n`` threads released at the same moment; returns the replies."""
-    barrier = threading.Barrier(n)
-    replies: list[Response] = []
-
-    def run() -> None:
-        barrier.wait()
-        replies.append(call())
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert len(replies) == n, "a request did not finish"
-    return replies
