@@ -10,7 +10,7 @@ registered the same e-mail for the event yet. The delegate gets a German confirm
 Delegates have no version column: their ETag carries ``updated_at`` in microseconds instead.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, func, select
@@ -43,6 +43,7 @@ from app.events.schemas import DelegateAlliance, DelegateCreate, DelegateRead, D
 from app.mail import outbox
 
 ETAG_RESOURCE = "delegate"
+CONFIRMATION_QUIET_PERIOD = timedelta(days=1)
 
 
 def etag_version(delegate: EventDelegate) -> int:
@@ -93,6 +94,15 @@ def _alliance_of(session: Session, data: DelegateCreate, principal: Principal) -
     return principal.alliance_id
 
 
+def _confirm(session: Session, email: str, event: Event, now: datetime) -> None:
+    """Queue the confirmation, unless the very same one went to this address within a day:
+    registering and withdrawing in a loop must not turn the Servicebüro into a mailer."""
+    subject = texts.confirmation_subject(event.title)
+    body = texts.confirmation_body(event.kind, event.title, event.starts_at, event.venue)
+    if not outbox.queued_since(session, email, subject, body, now - CONFIRMATION_QUIET_PERIOD):
+        outbox.enqueue(session, email, subject, body)
+
+
 def register_delegate(session: Session, event_id: int, data: DelegateCreate,
                       principal: Principal) -> DelegateRead:
     event = get_event(session, event_id, for_update=True)
@@ -122,8 +132,7 @@ def register_delegate(session: Session, event_id: int, data: DelegateCreate,
         created_at=now, updated_at=now,
     )
     session.add(delegate)
-    outbox.enqueue(session, delegate.email or data.email, texts.confirmation_subject(event.title),
-                   texts.confirmation_body(event.kind, event.title, event.starts_at, event.venue))
+    _confirm(session, delegate.email or data.email, event, now)
     session.commit()
     return to_read(session, delegate)
 

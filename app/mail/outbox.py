@@ -62,6 +62,14 @@ def enqueue(session: Session, recipient: str, subject: str, body: str) -> Outbox
     return message
 
 
+def queued_since(session: Session, recipient: str, subject: str, body: str,
+                 since: datetime) -> bool:
+    """The same e-mail to the same address was queued at or after ``since``."""
+    return session.exec(select(OutboxMessage.id).where(
+        OutboxMessage.recipient == recipient, OutboxMessage.subject == subject,
+        OutboxMessage.body == body, col(OutboxMessage.created_at) >= since).limit(1)).first() is not None
+
+
 def claim_due(session: Session, now: datetime, *, limit: int, claim_seconds: int) -> list[OutboxMessage]:
     """Take up to ``limit`` due messages for this dispatcher and commit the claim."""
     due = (

@@ -138,6 +138,24 @@ def test_the_same_email_registers_once_per_event(client, session, event, member_
     assert len(delegates_of(session, event)) == 1
 
 
+def test_registering_and_withdrawing_in_a_loop_sends_one_confirmation_a_day(
+        client, session, event, member_headers):
+    for _ in range(3):
+        r = register(client, event, member_headers)
+        assert r.status_code == 201, r.text
+        client.post(delegate_url(event.id, r.json()["id"], "/withdraw"), headers=member_headers)
+    [first] = mail_to(session, "erika.muster@example.org")
+    assert len(mail_to(session, "someone.else@example.org")) == 0
+    assert register(client, event, member_headers, email="someone.else@example.org").status_code == 201
+    assert len(mail_to(session, "someone.else@example.org")) == 1
+
+    first.created_at = utcnow() - timedelta(days=1, minutes=1)
+    session.add(first)
+    session.commit()
+    assert register(client, event, member_headers).status_code == 201
+    assert len(mail_to(session, "erika.muster@example.org")) == 2
+
+
 def test_another_alliance_learns_nothing_about_whom_an_alliance_registered(
         client, session, event, alliance, other_alliance, member_headers, other_headers):
     """The same address may be registered by two alliances: refusing the second would tell it
