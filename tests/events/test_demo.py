@@ -3,7 +3,7 @@
 from sqlmodel import col, select
 
 from app.auth.models import User
-from app.demo.seed import seed_demo
+from app.demo.seed import SeedReport, seed_demo
 from app.events import demo
 from app.events.models import Event, EventDelegate, EventInvitation, EventTopic
 from app.mail.models import OutboxMessage
@@ -60,14 +60,7 @@ def test_seeding_twice_changes_nothing(session):
 
 
 def test_without_the_cycle_nothing_is_seeded(session):
-    class Counter:
-        def __init__(self) -> None:
-            self.created: dict[str, int] = {}
-
-        def count(self, what: str, n: int = 1) -> None:
-            self.created[what] = self.created.get(what, 0) + n
-
-    counter = Counter()
+    counter = SeedReport()
     demo.seed_events(session, counter)
 
     assert counter.created == {}

@@ -4,7 +4,7 @@ from sqlmodel import col, select
 
 from app.alliances.models import Alliance
 from app.auth.models import User
-from app.demo.seed import DEMO_ADMIN_EMAIL, seed_demo
+from app.demo.seed import DEMO_ADMIN_EMAIL, SeedReport, seed_demo
 from app.inquiries import demo
 from app.inquiries.models import Inquiry, InquiryMessage
 from app.notices.models import SurveyNotice
@@ -85,14 +85,7 @@ def test_seeding_twice_changes_nothing(client, session):
 
 
 def test_without_the_cycle_nothing_is_seeded(session):
-    class Counter:
-        def __init__(self) -> None:
-            self.created: dict[str, int] = {}
-
-        def count(self, what: str, n: int = 1) -> None:
-            self.created[what] = self.created.get(what, 0) + n
-
-    counter = Counter()
+    counter = SeedReport()
     demo.seed_inquiries(session, counter)
 
     assert counter.created == {}

@@ -6,7 +6,7 @@ from app.alliances.models import Alliance, AllianceStatus
 from app.auth.models import User
 from app.awards.models import Award, AwardStatus
 from app.cycles.models import AwardCycle
-from app.demo.seed import seed_demo
+from app.demo.seed import SeedReport, seed_demo
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.notices import demo
 from app.notices.eligibility import eligible_alliances_query
@@ -70,14 +70,7 @@ def test_the_demo_admin_sees_who_is_missing_and_the_step_is_idempotent(client, s
 
 
 def test_without_the_cycle_nothing_is_seeded(session):
-    class Counter:
-        def __init__(self) -> None:
-            self.created: dict[str, int] = {}
-
-        def count(self, what: str, n: int = 1) -> None:
-            self.created[what] = self.created.get(what, 0) + n
-
-    counter = Counter()
+    counter = SeedReport()
     demo.seed_notices(session, counter)
 
     assert counter.created == {}
