@@ -8,7 +8,7 @@ only way a router reaches the session.
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from functools import lru_cache, partial
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio
 from sqlalchemy import DateTime, Engine, event, inspect
@@ -142,7 +142,8 @@ def _clear_flushed(session: OrmSession, *_args: Any) -> None:
     session.info.pop(_FLUSHED, None)
 
 
-def _unit(session: Session, fn: Callable[..., T], args: Any, kwargs: Any) -> T:
+def _unit(session: Session, fn: Callable[Concatenate[Session, P], T],
+          *args: P.args, **kwargs: P.kwargs) -> T:
     try:
         result = fn(session, *args, **kwargs)
     except BaseException:
@@ -160,8 +161,9 @@ class Db:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await run_in_db_thread(partial(_unit, self.session, fn, args, kwargs))
+    async def run(self, fn: Callable[Concatenate[Session, P], T],
+                  *args: P.args, **kwargs: P.kwargs) -> T:
+        return await run_in_db_thread(partial(_unit, self.session, fn, *args, **kwargs))
 
 
 def new_session() -> Session:
