@@ -5,11 +5,11 @@ from fastapi import APIRouter, Depends
 from app.alliances.router import public_router as public_alliances_router
 from app.alliances.router import router as alliances_router
 from app.audit.router import router as audit_router
+from app.auth.deps import rate_limited
 from app.auth.router import clients_router, users_router
 from app.auth.router import router as auth_router
 from app.awards.router import public_router as public_seals_router
 from app.awards.router import router as awards_router
-from app.core.deps import rate_limited
 from app.core.nul import refuse_nul_characters
 from app.cycles.router import admin_router as cycles_admin_router
 from app.cycles.router import router as cycles_router

@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from app.audit.recorder import set_actor
+    from app.core.logging import set_actor
 
     args = build_parser().parse_args(argv)
     set_actor("system")  # writes from the command line are audited as the system

@@ -50,13 +50,14 @@ from starlette.routing import Route
 
 from app import models  # noqa: F401  (every table on the metadata)
 from app.alliances import service
+from app.alliances.deps import AllianceReader as _AllianceReader
 from app.alliances.exceptions import AllianceNotFound
 from app.alliances.models import Alliance, AllianceLevel, AllianceStatus
 from app.alliances.schemas import AllianceRead, StateCode
-from app.auth import tokens
+from app.auth import deps, tokens
 from app.auth.models import AuthSession, User
 from app.auth.principal import Principal
-from app.core import deps, security
+from app.core import security
 from app.core.config import get_settings
 from app.core.db import get_engine
 from app.core.errors import Unauthorized
@@ -65,7 +66,7 @@ from app.core.pagination import Page, PageParams, page_params, set_link_header
 
 PageDep = Annotated[PageParams, Depends(page_params)]
 Search = Annotated[str | None, Query(max_length=100)]
-AllianceReader = deps.AllianceReader  # the real app's reader dependency (scope check and all)
+AllianceReader = _AllianceReader  # the real app's reader dependency (scope check and all)
 GET_ONE = "/api/v1/alliances/{alliance_id}"
 GET_LIST = "/api/v1/alliances"
 

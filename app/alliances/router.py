@@ -3,6 +3,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile, status
 
 from app.alliances import importer, service
+from app.alliances.deps import AllianceReader
 from app.alliances.importer import ImportReport
 from app.alliances.models import AllianceLevel, AllianceStatus
 from app.alliances.schemas import (
@@ -12,8 +13,9 @@ from app.alliances.schemas import (
     PublicAllianceRead,
     StateCode,
 )
+from app.auth.deps import CurrentUser, admin_user
 from app.core.config import get_settings
-from app.core.deps import AllianceReader, CurrentUser, DbDep, admin_user
+from app.core.deps import DbDep
 from app.core.errors import PayloadTooLarge, problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.pagination import Page, PageParams, page_params, set_link_header

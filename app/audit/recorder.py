@@ -8,7 +8,6 @@ failed logins, exports) are written with ``record``.
 """
 
 import re
-from contextvars import ContextVar
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -18,7 +17,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from app.audit.models import AuditEvent
 from app.core.db import utcnow
-from app.core.logging import current_request_id
+from app.core.logging import current_actor, current_request_id
 
 MASK = "***"
 # Tables whose rows are bookkeeping of other audited actions, or the trail itself.
@@ -31,17 +30,6 @@ _SENSITIVE_NAME = re.compile(
     r"answers|reason|text|description|note|comment|message|contact|person|delegate)(s)?($|_)"
 )
 _SAFE_NAMES = frozenset({"slug", "state", "status", "level", "role", "key", "mode", "sector"})
-
-_actor: ContextVar[str | None] = ContextVar("audit_actor", default=None)
-
-
-def set_actor(actor: str | None) -> None:
-    _actor.set(actor)
-
-
-def current_actor() -> str:
-    return _actor.get() or "anonymous"
-
 
 def is_sensitive(table: Table, column_name: str) -> bool:
     column = table.c.get(column_name)
@@ -67,8 +55,8 @@ def _actor_type(actor: str) -> str:
 
 
 def _event_row(action: str, resource_type: str, resource_id: Any, fields: dict[str, Any],
-               table: Table | None) -> dict[str, Any]:
-    actor = current_actor()
+               table: Table | None, actor: str | None = None) -> dict[str, Any]:
+    actor = actor or current_actor()
     changes = {
         name: (MASK if table is not None and is_sensitive(table, name) else value)
         for name, value in fields.items()
@@ -144,12 +132,7 @@ def _on_bulk_statement(state: ORMExecuteState) -> None:
 def record(session: Session, action: str, resource_type: str, resource_id: Any = None,
            fields: dict[str, Any] | None = None, *, actor: str | None = None) -> None:
     """Append an event explicitly (logins, exports, …). Flushes with the session's work."""
-    token = _actor.set(actor) if actor is not None else None
-    try:
-        row = _event_row(action, resource_type, resource_id, fields or {}, None)
-    finally:
-        if token is not None:
-            _actor.reset(token)
+    row = _event_row(action, resource_type, resource_id, fields or {}, None, actor)
     session.connection().execute(insert(AuditEvent), [row])
 
 

@@ -6,7 +6,8 @@ from fastapi.responses import StreamingResponse
 
 from app.audit import service
 from app.audit.schemas import AuditEventRead
-from app.core.deps import DbDep, admin_user
+from app.auth.deps import admin_user
+from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.core.timestamps import Timestamp

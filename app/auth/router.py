@@ -6,6 +6,7 @@ from urllib.parse import unquote_plus
 from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response, status
 
 from app.auth import pats, service, tokens
+from app.auth.deps import AdminUser, CurrentPrincipal, CurrentUser, admin_user
 from app.auth.models import Role
 from app.auth.schemas import (
     AcceptInvitation,
@@ -24,7 +25,7 @@ from app.auth.schemas import (
     UserRead,
     UserUpdate,
 )
-from app.core.deps import AdminUser, CurrentPrincipal, CurrentUser, DbDep, admin_user
+from app.core.deps import DbDep
 from app.core.errors import BadRequest, problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.ids import RowId

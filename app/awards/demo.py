@@ -19,7 +19,7 @@ from app.cycles.models import AwardCycle
 DEMO_CYCLE_KEY = "2023/24"
 DEMO_CEREMONY = date(2023, 11, 24)
 DEMO_ACTOR = "system:seed-demo"
-# Slugs of demo alliances (app/demo/alliances.py) that held the 2023/24 seal: none of them
+# Slugs of demo alliances (app/alliances/demo.py) that held the 2023/24 seal: none of them
 # answers the 2024/25 demo survey (app/surveys/demo.py), as seal holders may not take part.
 DEMO_SEAL_ALLIANCES = (
     "familienfreundliches-freiburg",

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFi
 from fastapi import Path as PathParam
 
 from app.alliances.schemas import StateCode
+from app.auth.deps import AdminUser, CurrentUser, admin_user
 from app.awards import certificate, importer, service
 from app.awards.models import AwardStatus
 from app.awards.schemas import (
@@ -17,7 +18,7 @@ from app.awards.schemas import (
     PublicSeal,
     SealVerification,
 )
-from app.core.deps import AdminUser, CurrentUser, DbDep, admin_user
+from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.ids import RowId

@@ -7,7 +7,6 @@ Redis when ``BUENDNIS_REDIS_URL`` is set, so several server processes enforce on
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.auth.principal import Principal
 from app.core.config import get_settings
 from app.core.errors import TooManyRequests, problem_response
 from app.core.ratelimit import get_counter_store
@@ -98,15 +97,16 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def enforce_rate_limit(request: Request, principal: Principal | None) -> None:
-    """Fixed one-minute window per caller: per user, per client, else per address."""
+def enforce_rate_limit(request: Request, actor: str | None, *, machine: bool = False) -> None:
+    """Fixed one-minute window per caller: per signed-in actor ("user:3", "client:1", with the
+    machine clients' own limit), else per address."""
     limits = get_settings().limits
-    if principal is None:
+    if actor is None:
         key, limit = f"rate:addr:{client_address(request)}", limits.requests_per_minute_anonymous
-    elif principal.is_client:
-        key, limit = f"rate:{principal.actor}", limits.requests_per_minute_client
+    elif machine:
+        key, limit = f"rate:{actor}", limits.requests_per_minute_client
     else:
-        key, limit = f"rate:{principal.actor}", limits.requests_per_minute_user
+        key, limit = f"rate:{actor}", limits.requests_per_minute_user
     count, retry_after = get_counter_store().hit(key, 60)
     if count > limit:
         raise TooManyRequests(retry_after, f"More than {limit} requests per minute; slow down.")

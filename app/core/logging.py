@@ -11,6 +11,10 @@ from contextvars import ContextVar, Token
 from typing import Any
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+# Who the current request (or command) acts as, e.g. "user:3", "client:1", "system"; read by
+# the audit trail. It lives here, beside the request id, so middleware sets it without
+# reaching up into a domain.
+_actor: ContextVar[str | None] = ContextVar("audit_actor", default=None)
 
 
 def current_request_id() -> str | None:
@@ -23,6 +27,14 @@ def bind_request_id(request_id: str) -> Token[str | None]:
 
 def unbind_request_id(token: Token[str | None]) -> None:
     _request_id.reset(token)
+
+
+def set_actor(actor: str | None) -> None:
+    _actor.set(actor)
+
+
+def current_actor() -> str:
+    return _actor.get() or "anonymous"
 
 
 class JsonFormatter(logging.Formatter):

@@ -7,9 +7,8 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.audit.recorder import set_actor
 from app.core.errors import problem_response
-from app.core.logging import bind_request_id, unbind_request_id
+from app.core.logging import bind_request_id, set_actor, unbind_request_id
 
 _REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_logger = logging.getLogger("buendnis.access")

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
+from app.auth.deps import CurrentPrincipal
 from app.auth.principal import Principal
-from app.core.deps import CurrentPrincipal
 from app.core.errors import Forbidden
 
 READ_SCOPES = frozenset({"surveys:read", "surveys:write"})

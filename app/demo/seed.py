@@ -9,6 +9,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from app.alliances.demo import DEMO_ALLIANCES
 from app.alliances.models import Alliance, AllianceContact, AlliancePartner
 from app.alliances.schemas import slugify
 from app.alliances.states import validate_ags
@@ -16,7 +17,6 @@ from app.auth.models import Role, User
 from app.awards.demo import seed_awards
 from app.core import security
 from app.cycles.demo import seed_cycles
-from app.demo.alliances import DEMO_ALLIANCES
 from app.evaluation.demo import seed_criteria
 from app.events.demo import seed_events
 from app.inquiries.demo import seed_inquiries

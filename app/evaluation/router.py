@@ -3,7 +3,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.alliances.schemas import StateCode
-from app.core.deps import AdminUser, CurrentUser, DbDep, admin_user
+from app.auth.deps import AdminUser, CurrentUser, admin_user
+from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.ids import RowId

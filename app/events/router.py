@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.alliances.schemas import StateCode
-from app.core.deps import AdminUser, CurrentUser, DbDep, admin_user, current_user
+from app.auth.deps import AdminUser, CurrentUser, admin_user, current_user
+from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.ids import RowId

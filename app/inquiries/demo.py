@@ -18,12 +18,12 @@ from typing import Protocol
 
 from sqlmodel import Session, col, select
 
+from app.alliances.demo import DEMO_ALLIANCES
 from app.alliances.models import Alliance
 from app.alliances.schemas import slugify
 from app.auth.models import User
 from app.core.db import utcnow
 from app.cycles.models import AwardCycle
-from app.demo.alliances import DEMO_ALLIANCES
 from app.inquiries.models import (
     Inquiry,
     InquiryCategory,

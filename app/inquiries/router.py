@@ -2,9 +2,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
+from app.auth.deps import AdminUser, CurrentUser, OptionalPrincipal, admin_user
 from app.auth.principal import Principal
 from app.core.config import get_settings
-from app.core.deps import AdminUser, CurrentUser, DbDep, OptionalPrincipal, admin_user
+from app.core.deps import DbDep
 from app.core.errors import Forbidden, TooManyRequests, problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.ids import RowId

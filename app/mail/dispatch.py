@@ -15,9 +15,9 @@ from functools import partial
 
 from sqlmodel import Session
 
-from app.audit.recorder import set_actor
 from app.core.config import Settings, get_settings
 from app.core.db import new_session, run_in_db_thread, utcnow
+from app.core.logging import set_actor
 from app.mail import outbox
 from app.mail.models import OutboxStatus
 from app.mail.senders import DeliveryError, MailSender, build_email, sender_from_settings

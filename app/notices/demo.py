@@ -12,11 +12,11 @@ from typing import Protocol
 
 from sqlmodel import Session, col, select
 
+from app.alliances.demo import DEMO_ALLIANCES
 from app.alliances.models import Alliance
 from app.alliances.schemas import slugify
 from app.core.db import utcnow
 from app.cycles.models import AwardCycle
-from app.demo.alliances import DEMO_ALLIANCES
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.notices import eligibility, queries, service
 from app.notices.models import SurveyNotice

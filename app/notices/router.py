@@ -3,8 +3,9 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 
 from app.alliances.schemas import StateCode
+from app.auth.deps import AdminUser, CurrentPrincipal, admin_user
 from app.auth.principal import Principal
-from app.core.deps import AdminUser, CurrentPrincipal, DbDep, admin_user
+from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.cycles.deps import CyclePath

@@ -1,6 +1,7 @@
 from fastapi import APIRouter, Depends
 
-from app.core.deps import AdminUser, CurrentUser, DbDep, admin_user
+from app.auth.deps import AdminUser, CurrentUser, admin_user
+from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.ids import RowId
 from app.privacy import erasure, export

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
+from app.auth.deps import admin_user
 from app.core.db import Db
-from app.core.deps import DbDep, admin_user
+from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.cycles.deps import CyclePath
 from app.reports import exports, statistics

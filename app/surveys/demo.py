@@ -13,12 +13,12 @@ from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
+from app.alliances.demo import DEMO_ALLIANCES
 from app.alliances.models import Alliance
 from app.alliances.schemas import slugify
 from app.auth.models import ApiClient, ApiClientAlliance, User
 from app.core import security
 from app.cycles.models import AwardCycle
-from app.demo.alliances import DEMO_ALLIANCES
 from app.notices.eligibility import ineligibility_reason
 from app.surveys.models import Question, ResponseMode
 from app.surveys.response_rules import normalised

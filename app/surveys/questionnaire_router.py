@@ -5,7 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from app.core.deps import DbDep, admin_user
+from app.auth.deps import admin_user
+from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.etags import IfMatch
 from app.cycles.deps import CyclePath, CycleReader

@@ -19,7 +19,8 @@ from fastapi import (
 )
 
 from app.alliances.schemas import StateCode
-from app.core.deps import AdminUser, BulkSurveyWriter, CurrentUser, DbDep, SurveyReader
+from app.auth.deps import AdminUser, CurrentUser
+from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.idempotency import IdempotencyKey, mark_replayed
@@ -27,6 +28,7 @@ from app.core.ids import RowId
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.cycles.deps import CyclePath
 from app.surveys import ingest, responses
+from app.surveys.deps import BulkSurveyWriter, SurveyReader
 from app.surveys.models import ResponseMode, ResponseStatus
 from app.surveys.schemas import (
     BatchResult,

@@ -35,5 +35,5 @@ def test_a_unit_that_flushes_without_committing_saves_nothing(session):
         s.add(Alliance(name="Halb gespeichert", slug="halb-gespeichert", state="DE-BY", level="city"))
         s.flush()
 
-    _unit(session, forgets_to_commit, (), {})
+    _unit(session, forgets_to_commit)
     assert session.exec(select(Alliance).where(Alliance.slug == "halb-gespeichert")).first() is None

@@ -15,9 +15,9 @@ from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, select
 
 from app import cli
-from app.audit.recorder import set_actor
 from app.core.config import Settings, get_settings
 from app.core.db import utcnow
+from app.core.logging import set_actor
 from app.mail import outbox
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.main import create_app

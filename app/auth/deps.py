@@ -1,0 +1,123 @@
+"""Who is calling: the principal dependencies every domain router uses."""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
+from fastapi.security import OAuth2
+
+from app.auth import pats, tokens
+from app.auth.principal import Principal
+from app.auth.scopes import SCOPES
+from app.core import security
+from app.core.deps import DbDep
+from app.core.errors import Forbidden, Unauthorized
+from app.core.limits import enforce_rate_limit
+from app.core.logging import set_actor
+
+TOKEN_URL = "/api/v1/auth/token"
+
+oauth2_scheme = OAuth2(
+    flows=OAuthFlows(
+        password=OAuthFlowPassword(tokenUrl=TOKEN_URL, scopes={}),
+        clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_URL, scopes=SCOPES),
+    ),
+    scheme_name="OAuth2",
+    description="People sign in with the password grant, partner systems with client "
+    "credentials. Send the access token as `Authorization: Bearer <token>`. Admins' scripts "
+    "may send a personal access token (`bpat_…`, see /api/v1/me/tokens) the same way.",
+    auto_error=False,
+)
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def optional_principal(
+    request: Request, db: DbDep, authorization: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal | None:
+    token = bearer_token(authorization)
+    if token is None:
+        return None
+    if pats.is_pat(token):
+        principal = await db.run(pats.principal_for_pat, token, request.method)
+    else:
+        try:
+            claims = security.decode_access_token(token)
+        except security.InvalidToken as exc:
+            raise Unauthorized("The access token is invalid or expired.") from exc
+        principal = await db.run(tokens.principal_for, claims)
+    request.state.principal = principal
+    set_actor(principal.actor)
+    return principal
+
+
+async def current_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise Unauthorized("Sign in and send the access token as a bearer token.")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+async def rate_limited(request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]) -> None:
+    """Mounted on the whole API router: every /api/v1 call counts against its caller."""
+    if principal is None:
+        enforce_rate_limit(request, None)
+    else:
+        enforce_rate_limit(request, principal.actor, machine=principal.is_client)
+
+
+async def current_user(principal: CurrentPrincipal) -> Principal:
+    if principal.kind != "user":
+        raise Forbidden("This endpoint is for people, not machine clients.")
+    return principal
+
+
+async def admin_user(principal: CurrentPrincipal) -> Principal:
+    if not principal.is_admin:
+        raise Forbidden("Only the Servicebüro (admin) may do this.")
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+AdminUser = Annotated[Principal, Depends(admin_user)]
+
+
+def user_or_client_with(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """People pass (the service decides what they see); clients need ``scope``."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.is_client and scope not in principal.scopes:
+            raise Forbidden(f"This client lacks the scope {scope!r}.", code="insufficient_scope")
+        return principal
+
+    return dependency
+
+
+def admin_or_client_with(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """The Servicebüro, or a machine client holding ``scope``; alliance users never (they
+    are refused before the body is even read)."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.is_admin:
+            return principal
+        if principal.is_client:
+            if scope not in principal.scopes:
+                raise Forbidden(f"This client lacks the scope {scope!r}.", code="insufficient_scope")
+            return principal
+        raise Forbidden("Only the Servicebüro and partner systems may call this.")
+
+    return dependency
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
