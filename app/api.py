@@ -19,8 +19,8 @@ from app.events.router import router as events_router
 from app.inquiries.router import router as inquiries_router
 from app.notices.router import router as notices_router
 from app.privacy.router import router as privacy_router
+from app.questionnaire import router as questionnaire_router
 from app.reports.router import router as reports_router
-from app.surveys import questionnaire_router
 from app.surveys.router import router as responses_router
 
 api_router = APIRouter(prefix="/api/v1",

@@ -22,7 +22,8 @@ from app.events.models import Event, EventDelegate, EventInvitation, EventTopic,
 from app.inquiries.models import Inquiry, InquiryMessage
 from app.mail.models import OutboxMessage
 from app.notices.models import SurveyNotice
-from app.surveys.models import Question, ResponseRevision, SurveyResponse
+from app.questionnaire.models import Question
+from app.surveys.models import ResponseRevision, SurveyResponse
 
 __all__ = [
     "Alliance",

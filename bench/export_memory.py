@@ -93,7 +93,8 @@ def populate(url: str, large: int, small: int) -> tuple[int, str, str]:
     from app.auth.models import User
     from app.core.db import make_engine
     from app.cycles.models import AwardCycle
-    from app.surveys.models import Question, SurveyResponse
+    from app.questionnaire.models import Question
+    from app.surveys.models import SurveyResponse
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "migrations"))
     config.attributes["database_url"] = url

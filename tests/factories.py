@@ -152,7 +152,7 @@ STANDARD_QUESTIONS: list[dict[str, Any]] = [
 
 
 def make_questions(session: Session, cycle: "AwardCycle", specs: list[dict[str, Any]] | None = None) -> list["Question"]:
-    from app.surveys.models import Question
+    from app.questionnaire.models import Question
 
     questions = []
     for position, spec in enumerate(specs if specs is not None else STANDARD_QUESTIONS):
@@ -193,7 +193,8 @@ def make_response(
 
 if TYPE_CHECKING:
     from app.cycles.models import AwardCycle
-    from app.surveys.models import Question, SurveyResponse
+    from app.questionnaire.models import Question
+    from app.surveys.models import SurveyResponse
 
 
 # --- evaluation and awards -------------------------------------------------------------------
@@ -206,8 +207,8 @@ def make_scored_response(
     questionnaire, as on submission."""
     from sqlmodel import col, select
 
-    from app.surveys.models import Question
-    from app.surveys.scoring import score
+    from app.questionnaire.models import Question
+    from app.questionnaire.rules import score
 
     questions = session.exec(
         select(Question).where(Question.cycle_id == cycle.id).order_by(col(Question.position))
@@ -268,6 +269,12 @@ def make_award(
     session.add(award)
     session.commit()
     return award
+
+
+def give_seal(session: Session, alliance: Alliance, status: str = "confirmed") -> "Award":
+    """The alliance holds the seal of an earlier, awarded cycle (or a withdrawn one)."""
+    earlier = make_cycle(session, status="awarded")
+    return make_award(session, earlier, alliance, status=status)
 
 
 if TYPE_CHECKING:

@@ -4,7 +4,6 @@ from app.core.errors import Conflict, NotFound
 
 __all__ = [
     "CycleKeyTaken", "CycleLocked", "CycleNotFound", "CycleNotReady", "InvalidTransition",
-    "QuestionnaireFrozen",
 ]
 
 

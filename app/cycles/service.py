@@ -17,7 +17,7 @@ from app.core.errors import RuleViolation, field_error
 from app.core.etags import check_if_match
 from app.core.ids import is_row_id
 from app.core.pagination import PageParams, SortKey, paginate
-from app.cycles import transitions
+from app.cycles import rules as cycle_rules
 from app.cycles.exceptions import (
     CycleKeyTaken,
     CycleLocked,
@@ -35,7 +35,7 @@ from app.cycles.schemas import (
     slug_for,
 )
 from app.evaluation import models as evaluation_models
-from app.surveys import models as survey_models
+from app.questionnaire.models import Question
 
 __all__ = [
     "CycleNotFound", "accepting_answers", "create_cycle", "delete_cycle", "get_cycle",
@@ -82,7 +82,7 @@ def get_cycle(session: Session, ref: str | int) -> AwardCycle:
 
 def accepting_answers(cycle: AwardCycle, now: datetime | None = None) -> bool:
     """The survey is open and ``now`` lies within its window."""
-    return transitions.accepts_answers(cycle.status, cycle.opens_at, cycle.closes_at,
+    return cycle_rules.accepts_answers(cycle.status, cycle.opens_at, cycle.closes_at,
                                        now or utcnow())
 
 
@@ -90,7 +90,7 @@ def _question_counts(session: Session, cycle_ids: Iterable[int]) -> dict[int, in
     ids = list(cycle_ids)
     if not ids:
         return {}
-    question = survey_models.Question
+    question = Question
     rows = session.exec(
         select(question.cycle_id, func.count())
         .where(col(question.cycle_id).in_(ids))
@@ -102,9 +102,9 @@ def _question_counts(session: Session, cycle_ids: Iterable[int]) -> dict[int, in
 def to_read(cycle: AwardCycle, question_count: int, now: datetime | None = None) -> CycleRead:
     return CycleRead(
         **columns_of(cycle),
-        allowed_actions=transitions.allowed_actions(cycle.status),
+        allowed_actions=cycle_rules.allowed_actions(cycle.status),
         accepting_answers=accepting_answers(cycle, now),
-        questionnaire_frozen=transitions.questionnaire_frozen(cycle.status),
+        questionnaire_frozen=cycle_rules.questionnaire_frozen(cycle.status),
         question_count=question_count,
     )
 
@@ -244,7 +244,7 @@ def delete_cycle(session: Session, ref: str, if_match: str | None) -> None:
 def _open_survey_problems(session: Session, cycle: AwardCycle, now: datetime) -> list[dict[str, Any]]:
     problems = []
     count = session.exec(
-        select(func.count()).where(survey_models.Question.cycle_id == cycle.id)
+        select(func.count()).where(Question.cycle_id == cycle.id)
     ).one()
     if count == 0:
         problems.append(field_error(["cycle", "questions"], "the questionnaire has no questions",
@@ -280,13 +280,13 @@ def _awarded_problems(session: Session, cycle: AwardCycle) -> list[dict[str, Any
 
 
 def run_action(session: Session, ref: str, action: str, if_match: str | None) -> CycleRead:
-    """Move the cycle one step (see ``transitions``), checking the step's preconditions."""
+    """Move the cycle one step (see ``rules``), checking the step's preconditions."""
     cycle = get_cycle(session, ref)
     assert cycle.id is not None
     check_if_match(if_match, ETAG_RESOURCE, cycle.id, cycle.version)
-    target = transitions.target_of(action, cycle.status)
+    target = cycle_rules.target_of(action, cycle.status)
     if target is None:
-        allowed = transitions.allowed_actions(cycle.status)
+        allowed = cycle_rules.allowed_actions(cycle.status)
         raise InvalidTransition(
             f"{action} is not possible while the cycle is {CycleStatus(cycle.status).value}; "
             f"possible now: {', '.join(allowed) or 'nothing (final status)'}.",

@@ -21,6 +21,7 @@ from app.evaluation.demo import seed_criteria
 from app.events.demo import seed_events
 from app.inquiries.demo import seed_inquiries
 from app.notices.demo import seed_notices
+from app.questionnaire.demo import seed_questionnaires
 from app.surveys.demo import seed_responses
 
 # The documented demo login; seed-demo refuses to run in production.
@@ -86,7 +87,8 @@ def _seed_users(session: Session, report: SeedReport) -> None:
 
 
 SEED_STEPS: list[Callable[[Session, SeedReport], None]] = [_seed_alliances, _seed_users,
-                                                          seed_cycles, seed_notices, seed_responses]
+                                                          seed_cycles, seed_questionnaires,
+                                                          seed_notices, seed_responses]
 
 # Evaluation and awards come last: they build on cycles, questionnaires and responses.
 SEED_STEPS.extend([seed_criteria, seed_awards])

@@ -15,7 +15,7 @@ from app.cycles.models import AwardCycle
 from app.evaluation import checks
 from app.evaluation.models import SealCriterion
 from app.evaluation.rules import parse_rule, rule_to_json
-from app.surveys.models import Question
+from app.questionnaire.models import Question
 
 DEMO_CYCLE_KEY = "2024/25"
 

@@ -41,8 +41,9 @@ from app.evaluation.schemas import (
     PreviewCriterionCount,
     PreviewRead,
 )
-from app.surveys import scoring
-from app.surveys.models import Question, ResponseStatus, SurveyResponse
+from app.questionnaire import rules as scoring
+from app.questionnaire.models import Question
+from app.surveys.models import ResponseStatus, SurveyResponse
 
 EVALUATION_STATUSES = (CycleStatus.survey_closed, CycleStatus.evaluated)
 LOCKED_STATUSES = (CycleStatus.awarded, CycleStatus.archived)

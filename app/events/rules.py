@@ -13,36 +13,16 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.core.transitions import StateMachine, Transition
 from app.events.models import EventKind, EventStatus, InvitationBasis
 
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: frozenset[EventStatus]
-    target: EventStatus
-
-
-TRANSITIONS: dict[str, Transition] = {
-    t.action: t for t in (
-        Transition("publish", frozenset({EventStatus.draft}), EventStatus.published),
-        Transition("cancel", frozenset({EventStatus.draft, EventStatus.published}),
-                   EventStatus.cancelled),
-    )
-}
-
-
-def allowed_actions(status: EventStatus | str) -> list[str]:
-    """The actions possible from ``status``."""
-    return [t.action for t in TRANSITIONS.values() if status in t.sources]
-
-
-def target_of(action: str, status: EventStatus | str) -> EventStatus | None:
-    """Where ``action`` leads from ``status``; None when it is not allowed from there."""
-    transition = TRANSITIONS.get(action)
-    if transition is None or status not in transition.sources:
-        return None
-    return transition.target
+EVENT_STEPS = StateMachine(
+    Transition("publish", frozenset({EventStatus.draft}), EventStatus.published),
+    Transition("cancel", frozenset({EventStatus.draft, EventStatus.published}),
+               EventStatus.cancelled),
+)
+allowed_actions = EVENT_STEPS.allowed_actions
+target_of = EVENT_STEPS.target_of
 
 
 def registration_deadline(starts_at: datetime, registration_closes_at: datetime | None) -> datetime:

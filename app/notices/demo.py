@@ -18,8 +18,9 @@ from app.alliances.schemas import slugify
 from app.core.db import utcnow
 from app.cycles.models import AwardCycle
 from app.mail.models import OutboxMessage, OutboxStatus
-from app.notices import eligibility, queries, service
+from app.notices import queries, service
 from app.notices.models import SurveyNotice
+from app.surveys import eligibility
 
 CYCLE_KEY = "2024/25"
 ACTOR = "system:seed-demo"

@@ -19,7 +19,6 @@ from app.core.pagination import PageParams, SortKey, paginate
 from app.cycles import service as cycles
 from app.cycles.models import AwardCycle
 from app.mail.models import OutboxMessage, OutboxStatus
-from app.notices import eligibility
 from app.notices.models import SurveyNotice
 from app.notices.rules import overall_state, retry_after_seconds, unique_addresses
 from app.notices.schemas import (
@@ -29,6 +28,7 @@ from app.notices.schemas import (
     NoticeState,
     SurveyNoticeRead,
 )
+from app.surveys import eligibility
 
 
 def contact_emails(alliance: Alliance) -> list[str]:

@@ -20,7 +20,7 @@ from app.cycles import service as cycles
 from app.cycles.models import AwardCycle
 from app.mail import outbox
 from app.mail.models import OutboxMessage, OutboxStatus
-from app.notices import eligibility, texts
+from app.notices import texts
 from app.notices.exceptions import (
     NoContactEmail,
     NotEligible,
@@ -37,6 +37,7 @@ from app.notices.schemas import (
     NoticeSendRequest,
     QueuedAlliance,
 )
+from app.surveys import eligibility
 
 CHANNEL_EMAIL = "email"
 

@@ -33,9 +33,10 @@ from app.cycles.models import AwardCycle
 from app.cycles.service import get_cycle
 from app.evaluation import queries as evaluation
 from app.evaluation.models import Evaluation
+from app.questionnaire.models import Question
 from app.reports import formats
 from app.reports.schemas import ExportFormat
-from app.surveys.models import Question, ResponseStatus, SurveyResponse
+from app.surveys.models import ResponseStatus, SurveyResponse
 
 BATCH = 1000
 # A real cycle's workbook (some hundred alliances) is far smaller and stays in memory; a huge

@@ -3,7 +3,7 @@ in total, by Land and by how the responses were entered.
 
 Four aggregate queries (GROUP BY Land, and mode where it applies), whatever the number of
 alliances: the eligible alliances with their notices, the responses, the latest evaluation
-run's results and the awards. Eligibility is the shared rule of ``app.notices.eligibility``
+run's results and the awards. Eligibility is the shared rule of ``app.surveys.eligibility``
 (the notices overview counts "missing" alliances the same way), with one addition for the
 cycle's own seal: an alliance awarded in this cycle was asked and answered, so it stays
 counted as eligible here instead of dropping out of the funnel once its award is confirmed.
@@ -28,7 +28,6 @@ from app.cycles.service import get_cycle
 from app.evaluation import queries as evaluation
 from app.evaluation.models import Evaluation, EvaluationRun
 from app.mail.models import OutboxStatus
-from app.notices import eligibility
 from app.notices.models import SurveyNotice
 from app.reports.schemas import (
     CycleStatistics,
@@ -37,6 +36,7 @@ from app.reports.schemas import (
     StatisticsCounts,
     StatisticsCycle,
 )
+from app.surveys import eligibility
 from app.surveys.models import ResponseMode, ResponseStatus, SurveyResponse
 
 Tally = Mapping[str, Counter[str]]

@@ -19,13 +19,14 @@ from app.alliances.schemas import slugify
 from app.auth.models import ApiClient, ApiClientAlliance, User
 from app.core import security
 from app.cycles.models import AwardCycle
-from app.notices.eligibility import ineligibility_reason
-from app.surveys.models import Question, ResponseMode
-from app.surveys.response_rules import normalised
-from app.surveys.response_store import (
+from app.questionnaire.models import Question
+from app.questionnaire.service import questions_of
+from app.surveys.eligibility import ineligibility_reason
+from app.surveys.models import ResponseMode
+from app.surveys.rules import normalised
+from app.surveys.store import (
     find_response,
     finish_submit,
-    questions_of,
     sealed_alliances,
     write_content,
 )

@@ -27,32 +27,33 @@ from app.core.idempotency import IdempotentRequest, fingerprint, remember, store
 from app.core.tabular import Table
 from app.cycles.models import AwardCycle
 from app.cycles.service import get_cycle
-from app.notices.eligibility import ineligibility_reason
-from app.surveys.models import Question, ResponseMode, ResponseStatus, SurveyResponse
-from app.surveys.response_files import (
+from app.questionnaire.models import Question
+from app.questionnaire.service import questions_of
+from app.surveys.eligibility import ineligibility_reason
+from app.surveys.files import (
     BASE_COLUMNS,
     BOOLEAN_COLUMNS,
     MAX_FILE_ROWS,
     cell_answer,
     parse_boolean,
 )
-from app.surveys.response_rules import (
+from app.surveys.models import ResponseMode, ResponseStatus, SurveyResponse
+from app.surveys.rules import (
     CONTENT_FIELDS,
     Loc,
     content_errors,
     normalised,
 )
-from app.surveys.response_store import (
+from app.surveys.schemas import BatchItem, BatchItemResult, BatchResult, ItemProblem, ResponseBatch
+from app.surveys.store import (
     claim,
     content_of,
     ensure_writable,
     finish_submit,
-    questions_of,
     retrying,
     sealed_alliances,
     write_content,
 )
-from app.surveys.schemas import BatchItem, BatchItemResult, BatchResult, ItemProblem, ResponseBatch
 
 
 @dataclass

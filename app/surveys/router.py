@@ -27,7 +27,8 @@ from app.core.idempotency import IdempotencyKey, mark_replayed
 from app.core.ids import RowId
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.cycles.deps import CyclePath
-from app.surveys import ingest, responses
+from app.surveys import ingest
+from app.surveys import service as responses
 from app.surveys.deps import BulkSurveyWriter, SurveyReader
 from app.surveys.models import ResponseMode, ResponseStatus
 from app.surveys.schemas import (

@@ -7,14 +7,16 @@ from sqlmodel import select
 from app.cycles import demo
 from app.cycles.models import AwardCycle
 from app.demo.seed import SEED_STEPS, SeedReport
-from app.surveys import scoring
-from app.surveys.models import Question
+from app.questionnaire import demo as questionnaire_demo
+from app.questionnaire import rules as scoring
+from app.questionnaire.models import Question
 from tests.cycles.helpers import CYCLES
 
 
 def _seeded(session):
     report = SeedReport()
     demo.seed_cycles(session, report)
+    questionnaire_demo.seed_questionnaires(session, report)
     session.commit()
     return report
 
@@ -32,8 +34,8 @@ def test_seed_creates_three_cycles_with_their_titles_and_statuses(client, sessio
     assert by_key["2025/26"]["status"] == "draft"
     assert by_key["2025/26"]["seal_title"] == "Ausgezeichnetes Bündnis 2025/2026"
     assert by_key["2023/24"]["question_count"] == 0
-    assert by_key["2024/25"]["question_count"] == len(demo.QUESTIONNAIRE_2024)
-    assert by_key["2025/26"]["question_count"] == len(demo.QUESTIONNAIRE_2025)
+    assert by_key["2024/25"]["question_count"] == len(questionnaire_demo.QUESTIONNAIRE_2024)
+    assert by_key["2025/26"]["question_count"] == len(questionnaire_demo.QUESTIONNAIRE_2025)
 
 
 def test_seed_is_idempotent(session):
@@ -46,10 +48,10 @@ def test_seed_is_idempotent(session):
 
 
 def test_demo_questionnaires_are_consistent_and_cover_the_four_criteria():
-    for questions in (demo.QUESTIONNAIRE_2024, demo.QUESTIONNAIRE_2025):
+    for questions in (questionnaire_demo.QUESTIONNAIRE_2024, questionnaire_demo.QUESTIONNAIRE_2025):
         assert scoring.check_questionnaire(questions) == []
         groups = Counter(q["criterion_group"] for q in questions if q["criterion_group"])
-        assert set(groups) == set(demo.CRITERION_GROUPS)
+        assert set(groups) == set(questionnaire_demo.CRITERION_GROUPS)
         assert min(groups.values()) >= 3
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from app.evaluation.checks import check_criteria, check_rule
 from app.evaluation.rules import parse_rule
-from app.surveys.models import Question
+from app.questionnaire.models import Question
 from tests.factories import STANDARD_CRITERIA, STANDARD_QUESTIONS
 
 QUESTIONS = [Question(cycle_id=1, position=i, **spec) for i, spec in enumerate(STANDARD_QUESTIONS)]

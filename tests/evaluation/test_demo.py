@@ -2,10 +2,10 @@
 
 from sqlmodel import select
 
-from app.cycles.demo import QUESTIONNAIRE_2024
 from app.evaluation.demo import DEMO_CRITERIA, seed_criteria
 from app.evaluation.models import SealCriterion
 from app.evaluation.rules import parse_rule
+from app.questionnaire.demo import QUESTIONNAIRE_2024
 from tests import factories
 
 

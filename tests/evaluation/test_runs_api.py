@@ -5,7 +5,7 @@ from sqlmodel import select
 
 from app.cycles.models import AwardCycle, CycleStatus
 from app.evaluation.models import Evaluation
-from app.surveys.models import Question
+from app.questionnaire.models import Question
 from tests import factories
 from tests.core.test_platform import assert_problem
 from tests.evaluation.conftest import WEAK_ANSWERS, cycle_url

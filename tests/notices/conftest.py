@@ -1,5 +1,4 @@
 from collections.abc import Callable, Iterator
-from datetime import date
 
 import pytest
 from sqlmodel import Session
@@ -27,14 +26,6 @@ def seal(session: Session) -> Callable[..., Award]:
     """seal(alliance, status=confirmed): the alliance holds the seal of an earlier cycle."""
 
     def give(alliance: Alliance, status: AwardStatus = AwardStatus.confirmed) -> Award:
-        earlier = factories.make_cycle(session, status="awarded")
-        award = Award(
-            cycle_id=earlier.id, alliance_id=alliance.id, title=earlier.seal_title,
-            awarded_on=date(2023, 11, 24), status=status,
-            verification_code=f"SIEGEL-{earlier.id}-{alliance.id}", confirmed_by="user:1",
-        )
-        session.add(award)
-        session.commit()
-        return award
+        return factories.give_seal(session, alliance, status)
 
     return give

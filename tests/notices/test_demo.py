@@ -9,8 +9,8 @@ from app.cycles.models import AwardCycle
 from app.demo.seed import SeedReport, seed_demo
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.notices import demo
-from app.notices.eligibility import eligible_alliances_query
 from app.notices.models import SurveyNotice
+from app.surveys.eligibility import eligible_alliances_query
 from tests.factories import user_headers
 
 

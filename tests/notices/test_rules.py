@@ -7,7 +7,6 @@ import pytest
 from app.alliances.models import AllianceStatus
 from app.cycles.models import CycleStatus
 from app.mail.models import OutboxStatus
-from app.notices.eligibility import is_eligible_alliance
 from app.notices.rules import (
     may_send_notices,
     overall_state,
@@ -15,6 +14,7 @@ from app.notices.rules import (
     unique_addresses,
 )
 from app.notices.schemas import NoticeState
+from app.surveys.eligibility import is_eligible_alliance
 
 NOW = datetime(2024, 10, 1, 12, 0, tzinfo=UTC)
 

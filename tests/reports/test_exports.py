@@ -10,8 +10,9 @@ from openpyxl import load_workbook
 from sqlmodel import Session, col, select
 
 from app.cycles.models import AwardCycle
+from app.questionnaire.models import Question
 from app.reports import exports
-from app.surveys.models import Question, ResponseMode
+from app.surveys.models import ResponseMode
 from tests import factories
 from tests.core.test_platform import assert_problem
 from tests.reports.conftest import WEAK_ANSWERS, cycle_url, evaluate

@@ -12,7 +12,8 @@ from app.alliances.models import Alliance
 from app.auth.models import ApiClient, Role, User
 from app.core.idempotency_models import IdempotencyRecord
 from app.cycles.models import AwardCycle
-from app.surveys.models import Question, ResponseRevision, SurveyResponse
+from app.questionnaire.models import Question
+from app.surveys.models import ResponseRevision, SurveyResponse
 from tests import factories
 from tests.problems import assert_problem as assert_problem  # shared; re-exported
 from tests.racing import race as race  # shared; re-exported

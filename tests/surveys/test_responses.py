@@ -13,11 +13,14 @@ from app.alliances.models import Alliance, AllianceStatus
 from app.awards.models import Award, AwardStatus
 from app.core.db import utcnow
 from app.cycles.models import AwardCycle, CycleStatus
-from app.notices.eligibility import ineligibility_reason
-from app.surveys import response_rules, response_store
+from app.questionnaire.models import Question
+from app.questionnaire.rules import check_answers
+from app.questionnaire.service import questions_of
+from app.surveys import rules as response_rules
+from app.surveys import store as response_store
 from app.surveys.demo import seed_responses
-from app.surveys.models import Question, ResponseRevision, ResponseStatus, SurveyResponse
-from app.surveys.scoring import check_answers
+from app.surveys.eligibility import ineligibility_reason
+from app.surveys.models import ResponseRevision, ResponseStatus, SurveyResponse
 from tests import factories
 from tests.surveys.conftest import (
     assert_problem,
@@ -598,7 +601,7 @@ def test_demo_seed_is_realistic_and_idempotent(session):
     assert {r.mode for r in rows} == {"online", "phone_interview", "partner_import"}
     assert [r.status for r in rows].count(ResponseStatus.draft) == 1
     assert [r.reported_status for r in rows].count("dormant") == 1
-    questions = response_store.questions_of(session, cycle.id)
+    questions = questions_of(session, cycle.id)
     for row in rows:
         assert row.entered_by.split(":")[0] in ("user", "client")
         if row.status == ResponseStatus.submitted:

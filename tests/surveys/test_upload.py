@@ -9,8 +9,9 @@ from openpyxl import Workbook
 
 from app.core.db import utcnow
 from app.cycles.models import CycleStatus
+from app.questionnaire.models import Question
 from app.surveys.ingest import cell_answer
-from app.surveys.models import Question, ResponseStatus
+from app.surveys.models import ResponseStatus
 from tests import factories
 from tests.surveys.conftest import (
     assert_problem,

@@ -15,14 +15,19 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.auth.principal import Principal
-from app.core.errors import Conflict, NotFound, PreconditionFailed, RuleViolation, field_error
+from app.core.errors import NotFound, PreconditionFailed, RuleViolation, field_error
+from app.cycles import rules as cycle_rules
 from app.cycles import service as cycles
-from app.cycles import transitions
-from app.cycles.exceptions import QuestionnaireFrozen
 from app.cycles.models import AwardCycle, CycleStatus
-from app.surveys import scoring
-from app.surveys.models import Question
-from app.surveys.questionnaire_schemas import (
+from app.questionnaire import rules as scoring
+from app.questionnaire.exceptions import (
+    QuestionKeyTaken,
+    QuestionnaireFrozen,
+    QuestionnaireNotEmpty,
+    QuestionNotFound,
+)
+from app.questionnaire.models import Question
+from app.questionnaire.schemas import (
     MAX_QUESTIONS,
     GroupSummary,
     OptionRead,
@@ -39,18 +44,6 @@ from app.surveys.questionnaire_schemas import (
 
 _CONTENT_FIELDS = ("key", "text", "help_text", "type", "required", "options", "scoring", "weight",
                    "criterion_group")
-
-
-class QuestionNotFound(NotFound):
-    code, title = "question_not_found", "Question not found"
-
-
-class QuestionKeyTaken(Conflict):
-    code, title = "question_key_taken", "The cycle has a question with this key"
-
-
-class QuestionnaireNotEmpty(Conflict):
-    code, title = "questionnaire_not_empty", "The cycle has questions already"
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -137,7 +130,7 @@ def _questionnaire_read(
     assert cycle.id is not None
     read = QuestionnaireRead(
         cycle_id=cycle.id, cycle_key=cycle.key, cycle_slug=cycle.slug,
-        frozen=transitions.questionnaire_frozen(cycle.status), scoring_visible=with_scoring,
+        frozen=cycle_rules.questionnaire_frozen(cycle.status), scoring_visible=with_scoring,
         question_count=len(questions),
         max_score=scoring.max_score(questions) if with_scoring else None,
         groups=_groups(questions, with_scoring),
@@ -175,7 +168,7 @@ def read_question(
 
 def _editable_cycle(session: Session, ref: str) -> AwardCycle:
     cycle = cycles.get_cycle(session, ref)
-    if transitions.questionnaire_frozen(cycle.status):
+    if cycle_rules.questionnaire_frozen(cycle.status):
         raise QuestionnaireFrozen(
             f"The cycle is {CycleStatus(cycle.status).value}: its questionnaire can change only "
             "while the cycle is a draft.",

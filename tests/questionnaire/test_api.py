@@ -5,7 +5,8 @@ import pytest
 from sqlmodel import select
 
 from app.cycles.models import CycleStatus
-from app.surveys.models import Question, SurveyResponse
+from app.questionnaire.models import Question
+from app.surveys.models import SurveyResponse
 from tests import factories
 from tests.cycles.helpers import CYCLES, assert_problem, choice_question, locs, question
 

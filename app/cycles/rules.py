@@ -1,4 +1,7 @@
-"""The cycle's life: which action leads from which status to which. Pure, no database.
+"""The cycle's pure rules: its life (which action leads from which status to which), when
+the questionnaire is frozen and when alliances can answer. No database.
+
+The life:
 
     draft ──open-survey──▶ survey_open ──close-survey──▶ survey_closed ──mark-evaluated──▶
     evaluated ──mark-awarded──▶ awarded ──archive──▶ archived
@@ -8,46 +11,25 @@ Servicebüro extends the deadline after closing; the evaluation is then simply r
 Every other step is refused with 409 and the actions allowed from the current status.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from app.core.transitions import StateMachine, Transition
 from app.cycles.models import CycleStatus
 
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: frozenset[CycleStatus]
-    target: CycleStatus
-
-
-TRANSITIONS: dict[str, Transition] = {
-    t.action: t for t in (
-        Transition("open-survey", frozenset({CycleStatus.draft, CycleStatus.survey_closed}),
-                   CycleStatus.survey_open),
-        Transition("close-survey", frozenset({CycleStatus.survey_open}), CycleStatus.survey_closed),
-        Transition("mark-evaluated", frozenset({CycleStatus.survey_closed}), CycleStatus.evaluated),
-        Transition("mark-awarded", frozenset({CycleStatus.evaluated}), CycleStatus.awarded),
-        Transition("archive", frozenset({CycleStatus.awarded}), CycleStatus.archived),
-    )
-}
+CYCLE_STEPS = StateMachine(
+    Transition("open-survey", frozenset({CycleStatus.draft, CycleStatus.survey_closed}),
+               CycleStatus.survey_open),
+    Transition("close-survey", frozenset({CycleStatus.survey_open}), CycleStatus.survey_closed),
+    Transition("mark-evaluated", frozenset({CycleStatus.survey_closed}), CycleStatus.evaluated),
+    Transition("mark-awarded", frozenset({CycleStatus.evaluated}), CycleStatus.awarded),
+    Transition("archive", frozenset({CycleStatus.awarded}), CycleStatus.archived),
+)
+allowed_actions = CYCLE_STEPS.allowed_actions
+target_of = CYCLE_STEPS.target_of
 
 # Statuses a cycle may be created in: a new round starts as a draft; past rounds (e.g. 2023
 # with its 56 seal alliances) are recorded as awarded or archived history.
 CREATABLE_STATUSES = frozenset({CycleStatus.draft, CycleStatus.awarded, CycleStatus.archived})
-
-
-def allowed_actions(status: CycleStatus | str) -> list[str]:
-    """The actions possible from ``status``, in the order of the cycle."""
-    return [t.action for t in TRANSITIONS.values() if status in t.sources]
-
-
-def target_of(action: str, status: CycleStatus | str) -> CycleStatus | None:
-    """Where ``action`` leads from ``status``; None when it is not allowed from there."""
-    transition = TRANSITIONS.get(action)
-    if transition is None or status not in transition.sources:
-        return None
-    return transition.target
 
 
 def questionnaire_frozen(status: CycleStatus | str) -> bool:

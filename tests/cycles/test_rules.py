@@ -5,7 +5,7 @@ from typing import get_args
 
 import pytest
 
-from app.cycles import transitions
+from app.cycles import rules as cycle_rules
 from app.cycles.models import CycleStatus as S
 from app.cycles.schemas import CycleCreate
 
@@ -24,7 +24,7 @@ ALLOWED = {
 @pytest.mark.parametrize("status", list(S))
 @pytest.mark.parametrize("action", ACTIONS)
 def test_target_of_every_action_from_every_status(status, action):
-    assert transitions.target_of(action, status) == ALLOWED.get((status, action))
+    assert cycle_rules.target_of(action, status) == ALLOWED.get((status, action))
 
 
 @pytest.mark.parametrize(("status", "allowed"), [
@@ -36,17 +36,17 @@ def test_target_of_every_action_from_every_status(status, action):
     (S.archived, []),
 ])
 def test_allowed_actions_follow_the_table(status, allowed):
-    assert transitions.allowed_actions(status) == allowed
-    assert transitions.allowed_actions(status.value) == allowed  # as read from the database
+    assert cycle_rules.allowed_actions(status) == allowed
+    assert cycle_rules.allowed_actions(status.value) == allowed  # as read from the database
 
 
 def test_unknown_action_leads_nowhere():
-    assert transitions.target_of("publish", S.draft) is None
+    assert cycle_rules.target_of("publish", S.draft) is None
 
 
 @pytest.mark.parametrize(("status", "frozen"), [(s, s != S.draft) for s in S])
 def test_questionnaire_is_frozen_outside_draft(status, frozen):
-    assert transitions.questionnaire_frozen(status) is frozen
+    assert cycle_rules.questionnaire_frozen(status) is frozen
 
 
 OPENS = datetime(2025, 5, 1, 8, tzinfo=UTC)
@@ -64,10 +64,10 @@ CLOSES = datetime(2025, 7, 31, 22, tzinfo=UTC)
     (S.survey_closed, OPENS, CLOSES, OPENS + timedelta(days=1), False),
 ])
 def test_answers_are_accepted_only_while_open_and_in_the_window(status, opens, closes, now, accepts):
-    assert transitions.accepts_answers(status, opens, closes, now) is accepts
+    assert cycle_rules.accepts_answers(status, opens, closes, now) is accepts
 
 
 def test_create_schema_offers_exactly_the_creatable_statuses():
     offered = set(get_args(CycleCreate.model_fields["status"].annotation))
-    assert offered == {s.value for s in transitions.CREATABLE_STATUSES}
+    assert offered == {s.value for s in cycle_rules.CREATABLE_STATUSES}
     assert offered == {"draft", "awarded", "archived"}

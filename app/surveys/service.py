@@ -31,20 +31,22 @@ from app.core.etags import check_if_match
 from app.core.pagination import PageParams, SortKey, paginate
 from app.cycles.models import AwardCycle
 from app.cycles.service import get_cycle
+from app.questionnaire.service import questions_of
+from app.surveys.exceptions import (
+    InvalidAnswers,
+    ResponseNotFound,
+    ResponseNotSubmitted,
+    ResponseSubmitted,
+)
 from app.surveys.models import (
     ResponseMode,
     ResponseRevision,
     ResponseStatus,
     SurveyResponse,
 )
-from app.surveys.response_errors import (
-    InvalidAnswers,
-    ResponseNotFound,
-    ResponseNotSubmitted,
-    ResponseSubmitted,
-)
-from app.surveys.response_rules import CONTENT_FIELDS, content_errors, normalised
-from app.surveys.response_store import (
+from app.surveys.rules import CONTENT_FIELDS, content_errors, normalised
+from app.surveys.schemas import ResponseDraft, ResponseRead, ResponseRevisionRead
+from app.surveys.store import (
     add_revision,
     claim,
     content_of,
@@ -52,12 +54,10 @@ from app.surveys.response_store import (
     ensure_writable,
     find_response,
     finish_submit,
-    questions_of,
     retrying,
     to_read,
     write_content,
 )
-from app.surveys.schemas import ResponseDraft, ResponseRead, ResponseRevisionRead
 
 SortField = Literal["id", "-id", "updated_at", "-updated_at"]
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from app.alliances.models import AllianceStatus
 from app.core.errors import field_error
-from app.cycles import transitions
+from app.cycles import rules as cycle_rules
 from app.cycles.models import CycleStatus
-from app.surveys.scoring import check_answers
+from app.questionnaire.rules import check_answers
 
 Loc = tuple[str | int, ...]
 # Admins may still enter and correct answers after the window, until the cycle is evaluated.
@@ -21,13 +21,13 @@ CONTENT_FIELDS = ("answers", "wants_future_project", "wants_seal", "reported_sta
 def closed_reason(status: str, opens_at: datetime | None, closes_at: datetime | None,
                   now: datetime, *, admin: bool) -> str | None:
     """Why answers may not be written now (None: they may). Alliance users and partner
-    systems need the survey window (``cycles.transitions.accepts_answers``); admins may write
+    systems need the survey window (``cycles.cycle_rules.accepts_answers``); admins may write
     outside it until the cycle is evaluated."""
     if admin:
         if status in ADMIN_WRITABLE:
             return None
         return f"The cycle is {status}; responses can no longer be changed."
-    if transitions.accepts_answers(status, opens_at, closes_at, now):
+    if cycle_rules.accepts_answers(status, opens_at, closes_at, now):
         return None
     if status != CycleStatus.survey_open:
         return f"The survey is not open (cycle status {status})."

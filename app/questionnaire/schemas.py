@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.surveys.models import QuestionType
+from app.questionnaire.models import QuestionType
 
 QUESTION_KEY_PATTERN = r"^[a-z][a-z0-9_]{1,59}$"
 OPTION_VALUE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,59}$"

@@ -5,7 +5,7 @@ of a question. The file itself is read by ``app.core.tabular``.
 from datetime import datetime
 from typing import Any
 
-from app.surveys.models import Question
+from app.questionnaire.models import Question
 
 MAX_FILE_ROWS = 2000
 BASE_COLUMNS = ("alliance", "wants_future_project", "wants_seal", "submit", "reported_status",

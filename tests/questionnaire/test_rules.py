@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.surveys import scoring
-from app.surveys.scoring import (
+from app.questionnaire import rules as scoring
+from app.questionnaire.rules import (
     check_answers,
     check_question,
     check_questionnaire,

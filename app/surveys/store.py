@@ -24,18 +24,18 @@ from app.awards.models import Award
 from app.awards.service import seal_holder_ids_query
 from app.core.db import columns_of, utcnow
 from app.cycles.models import AwardCycle
-from app.notices.eligibility import ineligibility_reason
+from app.questionnaire.models import Question
+from app.questionnaire.rules import score
+from app.surveys.eligibility import ineligibility_reason
+from app.surveys.exceptions import NotEligible, ResponseBusy, SurveyClosed
 from app.surveys.models import (
-    Question,
     ResponseMode,
     ResponseRevision,
     ResponseStatus,
     SurveyResponse,
 )
-from app.surveys.response_errors import NotEligible, ResponseBusy, SurveyClosed
-from app.surveys.response_rules import CONTENT_FIELDS, closed_reason, normalised
+from app.surveys.rules import CONTENT_FIELDS, closed_reason, normalised
 from app.surveys.schemas import ResponseRead
-from app.surveys.scoring import score
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 5
@@ -126,13 +126,6 @@ def finish_submit(session: Session, response: SurveyResponse, alliance: Alliance
     add_revision(session, response, "submit", actor)
     if response.wants_finder_listing is not None:
         alliances.apply_update(session, alliance, {"listed_in_finder": response.wants_finder_listing})
-
-
-def questions_of(session: Session, cycle_id: int) -> list[Question]:
-    return list(session.exec(
-        select(Question).where(Question.cycle_id == cycle_id)
-        .order_by(col(Question.position), col(Question.id))
-    ).all())
 
 
 def sealed_alliances(session: Session, alliance_ids: Iterable[int]) -> set[int]:

@@ -10,8 +10,8 @@ from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.etags import IfMatch
 from app.cycles.deps import CyclePath, CycleReader
-from app.surveys import questionnaire as service
-from app.surveys.questionnaire_schemas import (
+from app.questionnaire import service as service
+from app.questionnaire.schemas import (
     QUESTION_KEY_PATTERN,
     QuestionIn,
     QuestionnaireIn,
