@@ -116,14 +116,12 @@ def _retention(args: argparse.Namespace) -> int:
 def _send_mail(_: argparse.Namespace) -> int:
     """One delivery pass over the outbox (for cron when the app runs no dispatcher)."""
     import asyncio
-    import importlib
 
     from app.core.config import get_settings
     from app.core.db import new_session
     from app.mail.dispatch import dispatch_due
     from app.mail.senders import sender_from_settings
 
-    importlib.import_module("app.models")  # every table, and the notices' outbox listener
     settings = get_settings()
     with new_session() as session:
         report = asyncio.run(dispatch_due(session, sender_from_settings(settings), settings=settings))
@@ -191,10 +189,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that read or write rows. They load every table first: a command that imports only
+# some (create-admin once imported only User) fails on a fresh interpreter when a foreign key
+# names a table it never loaded, and the test process, which has loaded them all, hides it.
+_DATABASE_COMMANDS = frozenset({"seed-demo", "create-admin", "retention", "send-mail"})
+
+
 def main(argv: list[str] | None = None) -> int:
+    import importlib
+
     from app.core.logging import set_actor
 
     args = build_parser().parse_args(argv)
+    if args.command in _DATABASE_COMMANDS:
+        importlib.import_module("app.models")  # every table, the audit hook, outbox listeners
     set_actor("system")  # writes from the command line are audited as the system
     return int(args.func(args))
 

@@ -21,7 +21,7 @@ from app.core.config import get_settings
 from app.core.db import Db, get_db, make_engine
 from tests import dbsetup, factories
 
-pytest_plugins = ["tests.racing"]
+pytest_plugins = ["tests.utils.racing", "tests.utils.settings"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

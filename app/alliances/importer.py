@@ -16,7 +16,7 @@ from app.alliances import service
 from app.alliances.models import Alliance
 from app.alliances.schemas import STATE_MAY_BE_MISSING, AllianceCreate
 from app.core import tabular
-from app.core.errors import AppError, Conflict, RuleViolation, field_error
+from app.core.errors import AppError, Conflict, RuleViolation, error_loc, field_error
 from app.core.tabular import Table
 
 MAX_ROWS = 5000
@@ -25,8 +25,6 @@ COLUMNS = (
     "founded_on", "website", "description", "status", "listed_in_finder", "partners",
 )
 REQUIRED_COLUMNS = ("name", "level")
-_TRUE = {"1", "true", "ja", "yes", "j", "y", "x", "wahr"}
-_FALSE = {"0", "false", "nein", "no", "n", "falsch"}
 _GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 Action = Literal["create", "update", "unchanged"]
 
@@ -88,8 +86,10 @@ def _row_to_payload(values: dict[str, str]) -> dict[str, Any]:
         if value == "":
             continue  # an empty cell keeps the stored value
         if column == "listed_in_finder":
-            lowered = value.lower()
-            payload[column] = True if lowered in _TRUE else False if lowered in _FALSE else value
+            try:
+                payload[column] = tabular.cell_boolean(value)
+            except ValueError:
+                payload[column] = value  # the schema names the cell's fault
         elif column == "partners":
             payload[column] = _parse_partners(value)
         elif column == "founded_on" and (german := _GERMAN_DATE.fullmatch(value)):
@@ -152,8 +152,8 @@ def _validate_rows(table: Table) -> tuple[list[tuple[int, AllianceCreate, set[st
             data = AllianceCreate.model_validate(payload, context={STATE_MAY_BE_MISSING: True})
         except ValidationError as exc:
             for err in exc.errors():
-                loc = [part if isinstance(part, int) else str(part) for part in err["loc"]]
-                errors.append(field_error(["file", row.line, *loc], err["msg"], err["type"]))
+                errors.append(field_error(["file", row.line, *error_loc(err["loc"])], err["msg"],
+                                          err["type"]))
             continue
         key = _identity(data)
         if key in seen:

@@ -1,7 +1,7 @@
 """RFC 9457 problem details: the error classes services raise and the one renderer."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -162,14 +162,15 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
-def _clean_loc(loc: Sequence[Any]) -> list[str | int]:
+def error_loc(loc: Iterable[Any]) -> list[str | int]:
+    """A pydantic error location as a problem's ``loc``: indexes stay numbers, the rest text."""
     return [part if isinstance(part, int) else str(part) for part in loc]
 
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     # Pydantic's "input" and "ctx" may echo secrets (passwords) back: keep loc, msg and type only.
     return [
-        {"loc": _clean_loc(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+        {"loc": error_loc(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
         for err in exc.errors()
     ]
 

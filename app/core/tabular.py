@@ -71,6 +71,23 @@ class InvalidCsv(RuleViolation):
                          errors=[field_error(["file", line], reason, "csv_invalid")])
 
 
+# How spreadsheets say yes and no: German first, English and digits as Excel exports them.
+CELL_TRUE = frozenset({"ja", "j", "true", "wahr", "yes", "y", "1", "x"})
+CELL_FALSE = frozenset({"nein", "n", "false", "falsch", "no", "0"})
+
+
+def cell_boolean(raw: str) -> bool | None:
+    """A yes/no cell: True or False, None for an empty cell; ValueError for anything else."""
+    lowered = raw.strip().lower()
+    if lowered == "":
+        return None
+    if lowered in CELL_TRUE:
+        return True
+    if lowered in CELL_FALSE:
+        return False
+    raise ValueError("must be ja/nein (or true/false)")
+
+
 @dataclass
 class SourceRow:
     line: int

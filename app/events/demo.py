@@ -23,6 +23,7 @@ from app.alliances.models import Alliance
 from app.alliances.schemas import slugify
 from app.awards.demo import DEMO_SEAL_ALLIANCES
 from app.core.db import utcnow
+from app.core.german import GERMAN_TIME
 from app.cycles.models import AwardCycle
 from app.events.models import (
     Event,
@@ -34,7 +35,6 @@ from app.events.models import (
     FutureTopic,
     InvitationBasis,
 )
-from app.events.texts import GERMAN_TIME
 
 CYCLE_KEY = "2024/25"
 DEMO_ACTOR = "system:seed-demo"

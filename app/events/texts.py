@@ -7,16 +7,11 @@ own words from the Servicebüro's address to a stranger.
 """
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.core.german import BERLIN_KNOWN, german_datetime
 from app.events.models import EventKind
 
-try:
-    GERMAN_TIME = ZoneInfo("Europe/Berlin")
-    _TZ_LABEL = "deutsche Zeit"
-except ZoneInfoNotFoundError:  # an image without tzdata: UTC, and say so
-    GERMAN_TIME = ZoneInfo("UTC")
-    _TZ_LABEL = "UTC"
+_TZ_LABEL = "deutsche Zeit" if BERLIN_KNOWN else "UTC"
 
 SENDER_NAME = "Servicebüro Lokale Bündnisse für Familie"
 
@@ -26,10 +21,6 @@ KIND_LABELS: dict[EventKind, str] = {
     EventKind.dialogue: "Bündnisdialog",
     EventKind.ceremony: "Siegelverleihung",
 }
-
-
-def german_datetime(moment: datetime) -> str:
-    return moment.astimezone(GERMAN_TIME).strftime("%d.%m.%Y, %H:%M Uhr")
 
 
 def when_and_where(starts_at: datetime, venue: str | None) -> str:

@@ -5,28 +5,16 @@ data beyond the address it goes to.
 """
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-try:
-    GERMAN_TIME = ZoneInfo("Europe/Berlin")
-    _TZ_LABEL = "deutscher Zeit"
-except ZoneInfoNotFoundError:  # an image without tzdata: UTC, and say so
-    GERMAN_TIME = ZoneInfo("UTC")
-    _TZ_LABEL = "UTC"
+from app.core.german import BERLIN_KNOWN, german_date, german_datetime
+
+_TZ_LABEL = "deutscher Zeit" if BERLIN_KNOWN else "UTC"
 
 SENDER_NAME = "Servicebüro Lokale Bündnisse für Familie"
 
 
 def survey_link(public_base_url: str, cycle_slug: str) -> str:
     return f"{public_base_url.rstrip('/')}/umfrage/{cycle_slug}"
-
-
-def german_date(moment: datetime) -> str:
-    return moment.astimezone(GERMAN_TIME).strftime("%d.%m.%Y")
-
-
-def german_datetime(moment: datetime) -> str:
-    return moment.astimezone(GERMAN_TIME).strftime("%d.%m.%Y, %H:%M Uhr")
 
 
 def window_sentence(opens_at: datetime | None, closes_at: datetime | None) -> str:

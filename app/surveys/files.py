@@ -5,25 +5,13 @@ of a question. The file itself is read by ``app.core.tabular``.
 from datetime import datetime
 from typing import Any
 
+from app.core.tabular import cell_boolean
 from app.questionnaire.models import Question
 
 MAX_FILE_ROWS = 2000
 BASE_COLUMNS = ("alliance", "wants_future_project", "wants_seal", "submit", "reported_status",
                 "wants_finder_listing", "ref")
 BOOLEAN_COLUMNS = frozenset({"wants_future_project", "wants_seal", "submit", "wants_finder_listing"})
-_TRUE = frozenset({"ja", "j", "true", "wahr", "yes", "y", "1", "x"})
-_FALSE = frozenset({"nein", "n", "false", "falsch", "no", "0"})
-
-
-def parse_boolean(raw: str) -> bool | None:
-    lowered = raw.strip().lower()
-    if lowered == "":
-        return None
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ValueError("must be ja/nein (or true/false)")
 
 
 def _choice(question: Question, raw: str) -> str:
@@ -40,7 +28,7 @@ def cell_answer(question: Question, raw: str) -> Any:
     if text == "":
         return None
     if question.type == "boolean":
-        return parse_boolean(text)
+        return cell_boolean(text)
     if question.type == "integer":
         try:
             return int(text)

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from app.alliances.models import Alliance
 from app.auth.principal import Principal
 from app.core import tabular
-from app.core.errors import Forbidden, RuleViolation, field_error
+from app.core.errors import Forbidden, RuleViolation, error_loc, field_error
 from app.core.idempotency import IdempotentRequest, fingerprint, remember, stored_reply
 from app.core.tabular import Table
 from app.cycles.models import AwardCycle
@@ -35,7 +35,6 @@ from app.surveys.files import (
     BOOLEAN_COLUMNS,
     MAX_FILE_ROWS,
     cell_answer,
-    parse_boolean,
 )
 from app.surveys.models import ResponseMode, ResponseStatus, SurveyResponse
 from app.surveys.rules import (
@@ -124,7 +123,7 @@ def _check_items(
             data = BatchItem.model_validate(item.payload)
         except ValidationError as exc:
             errors = item.errors + [
-                field_error([*item.loc, *exc_loc(err["loc"])], err["msg"], err["type"])
+                field_error([*item.loc, *error_loc(err["loc"])], err["msg"], err["type"])
                 for err in exc.errors()
             ]
             ref = item.payload.get("ref")
@@ -180,10 +179,6 @@ def _check_items(
             continue
         accepted.append(_Accepted(item, data, alliance))
     return accepted, rejected
-
-
-def exc_loc(loc: Iterable[Any]) -> list[str | int]:
-    return [part if isinstance(part, int) else str(part) for part in loc]
 
 
 def _write_item(session: Session, cycle: AwardCycle, entry: _Accepted,
@@ -326,7 +321,7 @@ def rows_to_items(table: Table, questions: list[Question]) -> list[ItemInput]:
                 if name in by_key:
                     item.payload["answers"][by_key[name].key] = cell_answer(by_key[name], raw)
                 elif name in BOOLEAN_COLUMNS:
-                    value = parse_boolean(raw)
+                    value = tabular.cell_boolean(raw)
                     item.payload[name] = bool(value) if name == "submit" else value
                 elif raw.strip():
                     item.payload[name] = raw.strip().lower() if name == "reported_status" else raw.strip()

@@ -6,17 +6,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
 from app.alliances.models import Alliance, AllianceContact, AlliancePartner
-from tests.problems import assert_problem as assert_problem  # shared; re-exported
 
 API = "/api/v1/alliances"
 PUBLIC = "/api/v1/public/alliances"
-PROBLEM = "application/problem+json"
 
 
 
 
-def error_locs(body: dict[str, Any]) -> list[list[str | int]]:
-    return [error["loc"] for error in body.get("errors") or []]
 
 
 def new_alliance(**overrides: Any) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 from app.alliances.models import Alliance, AllianceContact, AlliancePartner
 from app.auth.models import Role, User
 from tests import factories
-from tests.alliances.helpers import API, assert_problem, count, error_locs, new_alliance
+from tests.alliances.helpers import API, count, new_alliance
+from tests.utils.problems import assert_problem, error_locs
 
 # --- create ----------------------------------------------------------------------------------
 

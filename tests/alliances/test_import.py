@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from openpyxl import Workbook
 from sqlmodel import Session, select
 
 from app.alliances.models import Alliance
-from tests.alliances.helpers import API, assert_problem, count, error_locs, snapshot
+from tests.alliances.helpers import API, count, snapshot
+from tests.utils.problems import assert_problem, error_locs
+from tests.utils.xlsx import xlsx
 
 IMPORT = f"{API}/import"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -45,15 +46,6 @@ def upload(client: TestClient, headers: dict[str, str], content: bytes,
                        files={"file": (filename, content, content_type)})
 
 
-def xlsx_bytes(rows: list[list[Any]]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def by_slug(session: Session, slug: str) -> Alliance:
@@ -118,7 +110,7 @@ def test_reimporting_the_same_file_changes_nothing(client: TestClient, admin: di
 
 def test_reimporting_an_xlsx_file_changes_nothing(client: TestClient, admin: dict[str, str],
                                                   session: Session) -> None:
-    content = xlsx_bytes([
+    content = xlsx([
         ["name", "ags", "level", "founded_on", "website", "listed_in_finder", "partners"],
         ["Bündnis Fürth", "09563000", "city", date(2005, 3, 1), "https://fuerth.example", True,
          "Stadt Fürth:municipality"],
@@ -216,7 +208,7 @@ def test_unknown_columns_are_reported_not_silently_dropped(client: TestClient,
 
 def test_xlsx_import_with_date_number_and_boolean_cells(client: TestClient, admin: dict[str, str],
                                                         session: Session) -> None:
-    content = xlsx_bytes([
+    content = xlsx([
         ["Name", "AGS", "Level", "Founded_on", "Listed_in_finder", "Partners", "Website"],
         ["Bündnis Fürth", 9563000, "city", datetime(2005, 3, 1), True,
          "Stadt Fürth:municipality|Kirche:church", "https://fuerth.example"],
@@ -242,7 +234,7 @@ def test_xlsx_import_with_date_number_and_boolean_cells(client: TestClient, admi
 
 def test_xlsx_recognised_by_content_whatever_the_name(client: TestClient,
                                                       admin: dict[str, str]) -> None:
-    content = xlsx_bytes([["name", "level", "state"], ["Bündnis X", "city", "DE-BY"]])
+    content = xlsx([["name", "level", "state"], ["Bündnis X", "city", "DE-BY"]])
     r = upload(client, admin, content, "export", content_type="application/octet-stream")
     assert (r.status_code, r.json()["created"]) == (200, 1)
 
@@ -439,7 +431,7 @@ def test_zip_that_is_no_workbook_is_415(client: TestClient, admin: dict[str, str
 
 
 def test_workbook_with_damaged_sheet_is_415(client: TestClient, admin: dict[str, str]) -> None:
-    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes([["name", "level"], ["A", "city"]])))
+    source = zipfile.ZipFile(io.BytesIO(xlsx([["name", "level"], ["A", "city"]])))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for item in source.infolist():
@@ -451,7 +443,7 @@ def test_workbook_with_damaged_sheet_is_415(client: TestClient, admin: dict[str,
 
 
 def test_empty_workbook_is_422(client: TestClient, admin: dict[str, str]) -> None:
-    body = assert_problem(upload(client, admin, xlsx_bytes([]), "a.xlsx"), 422)
+    body = assert_problem(upload(client, admin, xlsx([]), "a.xlsx"), 422)
     assert ["file", "header", "name"] in error_locs(body)
 
 
@@ -463,8 +455,8 @@ def test_too_many_rows_is_422(client: TestClient, admin: dict[str, str],
     rows = [f"Bündnis {n},,,,,DE-BY,,city,,,,,,," for n in range(4)]
     body = assert_problem(upload(client, admin, csv_bytes(*rows)), 422)
     assert error_locs(body) == [["file"]]
-    xlsx = xlsx_bytes([["name", "level", "state"], *[[f"B {n}", "city", "DE-BY"] for n in range(4)]])
-    assert_problem(upload(client, admin, xlsx, "a.xlsx"), 422)
+    workbook = xlsx([["name", "level", "state"], *[[f"B {n}", "city", "DE-BY"] for n in range(4)]])
+    assert_problem(upload(client, admin, workbook, "a.xlsx"), 422)
 
 
 def test_file_field_is_required(client: TestClient, admin: dict[str, str]) -> None:

@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from app.alliances.models import Alliance
-from tests.alliances.helpers import API, assert_problem, error_locs, walk
+from tests.alliances.helpers import API, walk
+from tests.utils.problems import assert_problem, error_locs
 
 
 def names(items: list[dict[str, Any]]) -> list[str]:

@@ -9,7 +9,8 @@ from sqlmodel import Session
 
 from app.alliances.models import Alliance
 from tests import factories
-from tests.alliances.helpers import API, assert_problem, count, error_locs, new_alliance
+from tests.alliances.helpers import API, count, new_alliance
+from tests.utils.problems import assert_problem, error_locs
 
 CSV = ("alliances.csv", b"name,level,state\nBuendnis Neu,city,DE-BY\n", "text/csv")
 

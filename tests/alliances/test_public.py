@@ -6,7 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.alliances.models import Alliance
-from tests.alliances.helpers import PUBLIC, assert_problem, error_locs, walk
+from tests.alliances.helpers import PUBLIC, walk
+from tests.utils.problems import assert_problem, error_locs
 
 PUBLIC_FIELDS = {"id", "name", "slug", "municipality", "district", "state", "region", "level",
                  "founded_on", "website", "description", "partner_count"}

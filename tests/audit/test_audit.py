@@ -6,7 +6,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import func, select
 
 from app.audit.models import AuditEvent
-from tests.core.test_platform import assert_problem
+from tests.utils.problems import assert_problem
 
 
 def _events(client, admin, **params):

@@ -12,7 +12,7 @@ from jose import jwt
 
 from app.core.config import get_settings
 from tests.factories import PASSWORD
-from tests.problems import assert_problem as assert_problem
+from tests.utils.problems import assert_problem, error_locs
 
 TOKEN_URL = "/api/v1/auth/token"
 REFRESH_URL = "/api/v1/auth/refresh"
@@ -30,8 +30,6 @@ def assert_unauthorized(response: Response, code: str = "unauthorized") -> dict[
     return body
 
 
-def error_locs(body: dict[str, Any]) -> list[list[str | int]]:
-    return [error["loc"] for error in body["errors"]]
 
 
 def assert_field_error(response: Response, *loc: str | int) -> dict[str, Any]:

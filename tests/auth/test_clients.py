@@ -12,12 +12,12 @@ from tests.auth.helpers import (
     ME_URL,
     TOKEN_URL,
     assert_field_error,
-    assert_problem,
     assert_unauthorized,
     basic_auth,
     bearer,
     client_login,
 )
+from tests.utils.problems import assert_problem
 
 CLIENTS_URL = "/api/v1/clients"
 ALL_SCOPES = ["alliances:read", "surveys:read", "surveys:write"]

@@ -7,7 +7,7 @@ import pytest
 from app.auth.models import PersonalAccessToken
 from app.core.db import utcnow
 from tests import factories
-from tests.core.test_platform import assert_problem
+from tests.utils.problems import assert_problem
 
 
 def _create(client, admin, **body):

@@ -4,15 +4,9 @@ import pytest
 
 from app.core import ratelimit
 from app.core.config import get_settings
-from tests.auth.helpers import (
-    assert_problem,
-    assert_unauthorized,
-    client_login,
-    comparable,
-    login,
-    password_login,
-)
+from tests.auth.helpers import assert_unauthorized, client_login, comparable, login, password_login
 from tests.factories import PASSWORD
+from tests.utils.problems import assert_problem
 
 WRONG = "definitely not the password"
 

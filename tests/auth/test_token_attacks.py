@@ -17,7 +17,6 @@ from tests.auth.helpers import (
     LOGOUT_URL,
     ME_URL,
     REFRESH_URL,
-    assert_problem,
     assert_unauthorized,
     b64url,
     b64url_decode,
@@ -27,6 +26,7 @@ from tests.auth.helpers import (
     login,
     unsigned,
 )
+from tests.utils.problems import assert_problem
 
 USERS_URL = "/api/v1/users"
 

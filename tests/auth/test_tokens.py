@@ -20,7 +20,6 @@ from tests.auth.helpers import (
     REFRESH_URL,
     TOKEN_URL,
     assert_field_error,
-    assert_problem,
     assert_unauthorized,
     basic_auth,
     bearer,
@@ -31,6 +30,7 @@ from tests.auth.helpers import (
     password_login,
 )
 from tests.factories import PASSWORD
+from tests.utils.problems import assert_problem
 
 CLIENT_SECRET = "client-secret-for-tests"
 

@@ -13,13 +13,12 @@ from tests.auth.helpers import (
     ACCEPT_URL,
     ME_URL,
     assert_field_error,
-    assert_problem,
     assert_unauthorized,
     bearer,
-    error_locs,
     login,
     password_login,
 )
+from tests.utils.problems import assert_problem, error_locs
 
 USERS_URL = "/api/v1/users"
 NEW_PASSWORD = "ein sehr geheimes Passwort"

@@ -4,15 +4,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from app.alliances.models import Alliance
 from app.cycles.models import AwardCycle, CycleStatus
 from tests import factories
-
-WEAK_ANSWERS = {"partner_meetings": 2, "press_coverage": False, "offer_frequency": "quarterly"}
-
-
-def cycle_url(cycle: AwardCycle, tail: str) -> str:
-    return f"/api/v1/cycles/{cycle.slug}/{tail}"
+from tests.awards.helpers import WEAK_ANSWERS, cycle_url
 
 
 @pytest.fixture
@@ -39,11 +33,5 @@ def shortlist(client, admin, session, cycle, alliance, other_alliance) -> dict[s
     return {"meets": [alliance, third], "fails": other_alliance, "third": third}
 
 
-def confirm(client, admin, cycle: AwardCycle, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    r = client.post(cycle_url(cycle, "awards:confirm"), headers=admin, json=body or {})
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
-def award_of(report: dict[str, Any], alliance: Alliance) -> dict[str, Any]:
-    return next(a for a in report["awards"] if a["alliance"]["id"] == alliance.id)

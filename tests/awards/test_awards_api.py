@@ -9,8 +9,8 @@ from sqlmodel import select
 from app.awards.models import Award
 from app.cycles.models import AwardCycle, CycleStatus
 from tests import factories
-from tests.awards.conftest import award_of, confirm, cycle_url
-from tests.core.test_platform import assert_problem
+from tests.awards.helpers import award_of, confirm, cycle_url
+from tests.utils.problems import assert_problem
 
 CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$")
 REASON = {"reason": "Nachträglich anerkannt nach Prüfung der Umfrage"}

@@ -10,7 +10,7 @@ from app.awards.certificate import german_date
 from app.core.db import utcnow
 from app.cycles.models import CycleStatus
 from tests import factories
-from tests.core.test_platform import assert_problem
+from tests.utils.problems import assert_problem
 
 
 @pytest.fixture

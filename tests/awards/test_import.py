@@ -10,8 +10,8 @@ from sqlmodel import select
 from app.awards.models import Award
 from app.cycles.models import CycleStatus
 from tests import factories
-from tests.awards.conftest import cycle_url
-from tests.core.test_platform import assert_problem
+from tests.awards.helpers import cycle_url
+from tests.utils.problems import assert_problem
 
 
 @pytest.fixture

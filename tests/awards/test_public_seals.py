@@ -9,7 +9,7 @@ from app.alliances.models import Alliance
 from app.awards.service import holds_seal, seal_holder_ids_query
 from app.cycles.models import CycleStatus
 from tests import factories
-from tests.core.test_platform import assert_problem
+from tests.utils.problems import assert_problem
 
 PUBLIC_FIELDS = {"alliance_name", "alliance_slug", "municipality", "state", "cycle_key", "title",
                  "awarded_on"}

@@ -4,8 +4,8 @@ a driver overflow (500). Found by tests/trust/test_fuzz.py."""
 import pytest
 
 from app.core.ids import MAX_ROW_ID
-from tests.awards.conftest import cycle_url
-from tests.core.test_platform import assert_problem
+from tests.awards.helpers import cycle_url
+from tests.utils.problems import assert_problem
 
 HUGE = 10**30
 

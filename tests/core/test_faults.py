@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.core import db as core_db
 from tests import dbsetup
-from tests.core.test_platform import assert_problem
+from tests.utils.problems import assert_problem
 
 
 @contextmanager

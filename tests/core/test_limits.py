@@ -2,21 +2,8 @@
 
 import uuid
 
-import pytest
-
-from app.core.config import get_settings
 from app.core.ratelimit import MemoryCounterStore, RedisCounterStore
-from tests.core.test_platform import assert_problem
-
-
-@pytest.fixture
-def limits(monkeypatch):
-    settings = get_settings().limits
-
-    def set_limit(name: str, value: int) -> None:
-        monkeypatch.setattr(settings, name, value)
-
-    return set_limit
+from tests.utils.problems import assert_problem
 
 
 def test_body_over_the_limit_is_413_by_content_length(client, admin, limits):

@@ -4,7 +4,7 @@ allow-header check)."""
 
 import pytest
 
-from tests.core.test_platform import assert_problem
+from tests.utils.problems import assert_problem
 
 
 @pytest.mark.parametrize(("method", "url", "allow"), [

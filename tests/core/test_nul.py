@@ -6,7 +6,7 @@ import pytest
 
 from app.core.nul import nul_locations
 from tests import factories
-from tests.core.test_platform import assert_problem
+from tests.utils.problems import assert_problem
 
 
 @pytest.mark.parametrize(("value", "expected"), [

@@ -10,11 +10,7 @@ from app.core.config import Settings
 from app.core.db import make_engine
 from app.health import router as health_router
 from app.main import create_app
-from tests.problems import assert_problem as assert_problem
-
-PROBLEM = "application/problem+json"
-
-
+from tests.utils.problems import assert_problem
 
 
 def test_unknown_route_is_problem_json(client):

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from openpyxl import Workbook
 from sqlmodel import Session
 
 from app.core import tabular
@@ -17,20 +16,12 @@ from app.core.config import get_settings
 from app.core.errors import AppError
 from app.cycles.models import AwardCycle, CycleStatus
 from tests import factories
-from tests.core.test_platform import assert_problem
+from tests.utils.problems import assert_problem
+from tests.utils.xlsx import xlsx
 
 PLAIN = "name,level\nBündnis Fürth – 100 €,city\n"
 
 
-def xlsx(rows: list[list[Any]]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def rewrite_zip(content: bytes, member: str, change: Any) -> bytes:

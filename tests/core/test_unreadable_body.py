@@ -3,7 +3,7 @@ errors[] naming the body, never an undocumented 400 (found by tests/trust/test_f
 
 import pytest
 
-from tests.core.test_platform import assert_problem
+from tests.utils.problems import assert_problem
 
 
 @pytest.mark.parametrize(("path", "content", "content_type"), [

@@ -2,9 +2,6 @@
 
 from typing import Any
 
-from tests.problems import assert_problem as assert_problem  # shared; re-exported
-
-PROBLEM = "application/problem+json"
 CYCLES = "/api/v1/cycles"
 
 

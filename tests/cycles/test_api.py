@@ -9,7 +9,8 @@ from app.core.db import utcnow
 from app.cycles.models import AwardCycle, CycleStatus
 from app.evaluation.models import EvaluationRun
 from tests import factories
-from tests.cycles.helpers import CYCLES, assert_problem, locs
+from tests.cycles.helpers import CYCLES, locs
+from tests.utils.problems import assert_problem
 
 NEW_CYCLE = {
     "key": "2031/32", "seal_title": "Ausgezeichnetes Bündnis 2031/2032",

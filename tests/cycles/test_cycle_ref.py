@@ -6,7 +6,7 @@ import pytest
 
 from app.core.ids import MAX_ROW_ID
 from tests import factories
-from tests.core.test_platform import assert_problem
+from tests.utils.problems import assert_problem
 
 
 @pytest.mark.parametrize("ref", ["99999999999999999999", str(MAX_ROW_ID + 1), "²", "٣", "0"])

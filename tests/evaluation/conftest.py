@@ -16,9 +16,6 @@ def cycle(session: Session) -> AwardCycle:
     return cycle
 
 
-def cycle_url(cycle: AwardCycle, tail: str) -> str:
-    return f"/api/v1/cycles/{cycle.slug}/{tail}"
 
 
 # Answers that score networking 2, visibility 0, offers 4, future 0: total 6.
-WEAK_ANSWERS = {"partner_meetings": 2, "press_coverage": False, "offer_frequency": "quarterly"}

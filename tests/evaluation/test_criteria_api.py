@@ -8,8 +8,8 @@ from sqlmodel import select
 from app.cycles.models import CycleStatus
 from app.evaluation.models import EvaluationRun, SealCriterion
 from tests import factories
-from tests.core.test_platform import assert_problem
-from tests.evaluation.conftest import WEAK_ANSWERS, cycle_url
+from tests.evaluation.helpers import WEAK_ANSWERS, cycle_url
+from tests.utils.problems import assert_problem
 
 BODY = {"criteria": factories.STANDARD_CRITERIA}
 

@@ -7,8 +7,8 @@ from app.cycles.models import AwardCycle, CycleStatus
 from app.evaluation.models import Evaluation
 from app.questionnaire.models import Question
 from tests import factories
-from tests.core.test_platform import assert_problem
-from tests.evaluation.conftest import WEAK_ANSWERS, cycle_url
+from tests.evaluation.helpers import WEAK_ANSWERS, cycle_url
+from tests.utils.problems import assert_problem
 
 REASON = {"reason": "Auswertung nach Ende der Umfrage"}
 

@@ -13,8 +13,9 @@ from app.core.db import utcnow
 from app.events.models import EventDelegate, EventStatus
 from app.privacy.erasure import anonymise_delegate
 from tests import factories
-from tests.events.conftest import all_mail, delegate_body, delegate_url, mail_to, reloaded
-from tests.problems import assert_problem
+from tests.events.helpers import delegate_body, delegate_url, reloaded
+from tests.utils.mail import all_mail, mail_to
+from tests.utils.problems import assert_problem
 
 
 def delegates_of(session, event):

@@ -9,8 +9,9 @@ from sqlmodel import select
 from app.core.db import utcnow
 from app.events.models import Event, EventStatus, EventTopic
 from tests import factories
-from tests.events.conftest import all_mail, mail_to, new_event, reloaded, url
-from tests.problems import assert_problem
+from tests.events.helpers import new_event, reloaded, url
+from tests.utils.mail import all_mail, mail_to
+from tests.utils.problems import assert_problem
 
 
 def ids(response):

@@ -7,8 +7,8 @@ from app.evaluation.models import Evaluation, EvaluationRun
 from app.events.models import EventInvitation, EventKind, EventStatus
 from app.surveys.models import SurveyResponse
 from tests import factories
-from tests.events.conftest import url
-from tests.problems import assert_problem
+from tests.events.helpers import url
+from tests.utils.problems import assert_problem
 
 
 def make_run(session, cycle, results):

@@ -9,7 +9,7 @@ import pytest
 from app.core.db import utcnow
 from app.events.models import EventKind, EventStatus
 from tests import factories
-from tests.problems import assert_problem
+from tests.utils.problems import assert_problem
 
 PUBLIC = "/api/v1/public/events"
 # A well-formed cursor whose timestamp lies past year 9999 once converted to UTC.

@@ -1,45 +1,15 @@
 from collections.abc import Callable
-from typing import Any
 
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.alliances.models import Alliance
 from app.auth.models import Role, User
 from app.core.db import utcnow
 from app.cycles.models import AwardCycle
-from app.mail.models import OutboxMessage, OutboxStatus
+from app.mail.models import OutboxStatus
 from app.notices.models import SurveyNotice
 from tests import factories
-
-URL = "/api/v1/inquiries"
-
-
-def url(inquiry_id: int | None = None, suffix: str = "") -> str:
-    return URL if inquiry_id is None else f"{URL}/{inquiry_id}{suffix}"
-
-
-def mail_to(session: Session, recipient: str) -> list[OutboxMessage]:
-    return list(session.exec(
-        select(OutboxMessage).where(OutboxMessage.recipient == recipient)
-        .order_by(col(OutboxMessage.id)).execution_options(populate_existing=True)
-    ).all())
-
-
-def filing(**overrides: Any) -> dict[str, Any]:
-    """A valid anonymous filing."""
-    body: dict[str, Any] = {
-        "category": "missing_notice", "subject": "Keine Einladung zur Umfrage",
-        "message": "Unser Bündnis hat keine Einladung zur Bündnisumfrage bekommen.",
-        "requester_name": "Erika Muster", "requester_email": "Erika.Muster@Example.ORG",
-    }
-    body.update(overrides)
-    return {k: v for k, v in body.items() if v is not None}
-
-
-def member_filing(**overrides: Any) -> dict[str, Any]:
-    """A valid filing by an alliance user (no requester name or e-mail)."""
-    return filing(**{"requester_name": None, "requester_email": None, **overrides})
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ from sqlmodel import select
 from app.core.config import get_settings
 from app.inquiries.models import Inquiry, InquiryMessage
 from tests import factories
-from tests.inquiries.conftest import filing, mail_to, member_filing, url
-from tests.problems import assert_problem
+from tests.inquiries.helpers import filing, member_filing, url
+from tests.utils.mail import mail_to
+from tests.utils.problems import assert_problem, error_locs
 
 
 def stored(session, inquiry_id):
@@ -20,18 +21,8 @@ def stored(session, inquiry_id):
     return inquiry, list(messages)
 
 
-def error_locs(body):
-    return [e["loc"] for e in body["errors"]]
 
 
-@pytest.fixture
-def limits(monkeypatch):
-    settings = get_settings().limits
-
-    def set_limit(name: str, value: int) -> None:
-        monkeypatch.setattr(settings, name, value)
-
-    return set_limit
 
 
 # --- anonymous callers -----------------------------------------------------------------------

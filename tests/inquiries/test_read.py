@@ -9,8 +9,8 @@ from app.core.db import utcnow
 from app.inquiries.models import InquiryCategory, InquiryStatus
 from app.mail.models import OutboxStatus
 from tests import factories
-from tests.inquiries.conftest import url
-from tests.problems import assert_problem
+from tests.inquiries.helpers import url
+from tests.utils.problems import assert_problem
 
 
 def ids(response):

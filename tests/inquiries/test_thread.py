@@ -8,8 +8,9 @@ from app.core.db import utcnow
 from app.inquiries.models import Inquiry, InquiryMessage, InquiryStatus
 from app.mail.models import OutboxMessage
 from tests import factories
-from tests.inquiries.conftest import filing, mail_to, member_filing, url
-from tests.problems import assert_problem
+from tests.inquiries.helpers import filing, member_filing, url
+from tests.utils.mail import mail_to
+from tests.utils.problems import assert_problem
 
 ANSWER = "Wir haben die Einladung heute erneut an Ihre Kontaktadresse geschickt."
 

@@ -17,8 +17,8 @@ from app.mail.dispatch import dispatch_due
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.notices.models import SurveyNotice
 from tests import factories
-from tests.core.test_platform import assert_problem
 from tests.mail.smtp import down_sender
+from tests.utils.problems import assert_problem
 
 
 def url(cycle, suffix=""):

@@ -2,7 +2,7 @@
 overflow (500). Found by tests/trust/test_fuzz.py."""
 
 from app.core.ids import MAX_ROW_ID
-from tests.core.test_platform import assert_problem
+from tests.utils.problems import assert_problem
 
 
 def test_out_of_range_alliance_ids_are_invalid_input(client, admin, cycle, alliance):

@@ -11,7 +11,7 @@ from app.inquiries.models import InquiryMessage, InquiryStatus
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.privacy.retention import RetentionPolicy, apply_retention
 from tests import factories
-from tests.problems import assert_problem
+from tests.utils.problems import assert_problem
 
 
 def _mail_to(session, recipient, status=OutboxStatus.sent):

@@ -11,7 +11,7 @@ from app.mail.models import OutboxMessage, OutboxStatus
 from app.notices.models import SurveyNotice
 from app.privacy.retention import RetentionPolicy, apply_retention
 from tests import factories
-from tests.core.test_platform import assert_problem
+from tests.utils.problems import assert_problem
 
 TWO_YEARS = RetentionPolicy(mail_months=24, delegate_months=24, inquiry_months=24)
 

@@ -4,7 +4,7 @@
 import pytest
 
 from app.core.ids import MAX_ROW_ID
-from tests.core.test_platform import assert_problem
+from tests.utils.problems import assert_problem
 
 HUGE = 10**30
 

@@ -8,7 +8,8 @@ from app.cycles.models import CycleStatus
 from app.questionnaire.models import Question
 from app.surveys.models import SurveyResponse
 from tests import factories
-from tests.cycles.helpers import CYCLES, assert_problem, choice_question, locs, question
+from tests.cycles.helpers import CYCLES, choice_question, locs, question
+from tests.utils.problems import assert_problem
 
 STANDARD_KEYS = [q["key"] for q in factories.STANDARD_QUESTIONS]
 

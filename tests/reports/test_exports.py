@@ -14,8 +14,8 @@ from app.questionnaire.models import Question
 from app.reports import exports
 from app.surveys.models import ResponseMode
 from tests import factories
-from tests.core.test_platform import assert_problem
-from tests.reports.conftest import WEAK_ANSWERS, cycle_url, evaluate
+from tests.reports.helpers import WEAK_ANSWERS, cycle_url, evaluate
+from tests.utils.problems import assert_problem
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BASE = ["alliance_id", "slug", "name", "state", "status", "mode", "entered_by", "submitted_at",

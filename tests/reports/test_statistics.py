@@ -14,8 +14,8 @@ from app.awards.models import AwardStatus
 from app.cycles.models import AwardCycle, CycleStatus
 from app.surveys.models import ResponseMode
 from tests import factories
-from tests.core.test_platform import assert_problem
-from tests.reports.conftest import WEAK_ANSWERS, cycle_url, evaluate, make_notice
+from tests.reports.helpers import WEAK_ANSWERS, cycle_url, evaluate, make_notice
+from tests.utils.problems import assert_problem
 
 ZERO = {"eligible": 0, "notified": 0, "not_reached": 0, "responded": 0, "submitted": 0,
         "wants_future_project": 0, "meeting_criteria": 0, "invited_to_future_project": 0,

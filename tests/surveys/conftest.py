@@ -1,12 +1,11 @@
 """Fixtures and helpers for the survey response tests."""
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, delete
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from app.alliances.models import Alliance
 from app.auth.models import ApiClient, Role, User
@@ -15,50 +14,9 @@ from app.cycles.models import AwardCycle
 from app.questionnaire.models import Question
 from app.surveys.models import ResponseRevision, SurveyResponse
 from tests import factories
-from tests.problems import assert_problem as assert_problem  # shared; re-exported
-from tests.racing import race as race  # shared; re-exported
-
-PROBLEM = "application/problem+json"
-
-
-
-
-def error_locs(body: dict[str, Any]) -> list[list[str | int]]:
-    return [error["loc"] for error in body.get("errors") or []]
-
-
-def responses_url(cycle: AwardCycle) -> str:
-    return f"/api/v1/cycles/{cycle.slug}/responses"
-
-
-def response_url(cycle: AwardCycle, alliance: Alliance) -> str:
-    return f"{responses_url(cycle)}/{alliance.id}"
-
-
-def stored(session: Session, cycle: AwardCycle, alliance: Alliance) -> SurveyResponse | None:
-    """The response as the database has it now (not a cached object)."""
-    session.expire_all()
-    return session.exec(select(SurveyResponse).where(SurveyResponse.cycle_id == cycle.id,
-                                                     SurveyResponse.alliance_id == alliance.id)).first()
-
-
-def revision_count(session: Session, response_id: int | None = None) -> int:
-    query = select(func.count()).select_from(ResponseRevision)
-    if response_id is not None:
-        query = query.where(ResponseRevision.response_id == response_id)
-    return session.exec(query).one()
-
-
-def response_count(session: Session, cycle: AwardCycle) -> int:
-    return session.exec(select(func.count()).select_from(SurveyResponse)
-                        .where(SurveyResponse.cycle_id == cycle.id)).one()
-
-
-def draft_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"answers": dict(factories.GOOD_ANSWERS), "wants_future_project": True,
-                            "wants_seal": True}
-    body.update(overrides)
-    return body
+from tests.surveys.helpers import (
+    Committed,
+)
 
 
 @pytest.fixture
@@ -98,13 +56,6 @@ def survey_reader(session: Session) -> Callable[..., dict[str, str]]:
 
 # --- committed data for tests that race requests on separate connections ---------------------
 
-@dataclass
-class Committed:
-    alliance: Alliance
-    headers: dict[str, str]
-    partner_headers: dict[str, str]
-    cycle: AwardCycle
-    draft: SurveyResponse
 
 
 @pytest.fixture

@@ -14,15 +14,9 @@ from app.cycles.models import CycleStatus
 from app.surveys.ingest import alliance_lookup
 from app.surveys.models import ResponseRevision, ResponseStatus
 from tests import factories
-from tests.surveys.conftest import (
-    assert_problem,
-    error_locs,
-    race,
-    response_count,
-    responses_url,
-    revision_count,
-    stored,
-)
+from tests.surveys.helpers import response_count, responses_url, revision_count, stored
+from tests.utils.problems import assert_problem, error_locs
+from tests.utils.racing import race
 
 
 def batch_url(cycle) -> str:

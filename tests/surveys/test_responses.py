@@ -22,16 +22,9 @@ from app.surveys.demo import seed_responses
 from app.surveys.eligibility import ineligibility_reason
 from app.surveys.models import ResponseRevision, ResponseStatus, SurveyResponse
 from tests import factories
-from tests.surveys.conftest import (
-    assert_problem,
-    draft_body,
-    error_locs,
-    race,
-    response_url,
-    responses_url,
-    revision_count,
-    stored,
-)
+from tests.surveys.helpers import draft_body, response_url, responses_url, revision_count, stored
+from tests.utils.problems import assert_problem, error_locs
+from tests.utils.racing import race
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 GOOD_SCORE = 19.0  # meetings 6 (capped) + press 3 + monthly 4×2 + two topics 2

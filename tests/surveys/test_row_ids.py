@@ -6,7 +6,8 @@ import pytest
 
 from app.core.ids import MAX_ROW_ID
 from tests import factories
-from tests.surveys.conftest import assert_problem, error_locs, response_count, responses_url
+from tests.surveys.helpers import response_count, responses_url
+from tests.utils.problems import assert_problem, error_locs
 
 HUGE = 10**30
 

@@ -1,11 +1,9 @@
 """The admin's CSV/XLSX upload of responses: formats, conversions, dry run, all or nothing."""
 
-import io
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from openpyxl import Workbook
 
 from app.core.db import utcnow
 from app.cycles.models import CycleStatus
@@ -13,14 +11,9 @@ from app.questionnaire.models import Question
 from app.surveys.ingest import cell_answer
 from app.surveys.models import ResponseStatus
 from tests import factories
-from tests.surveys.conftest import (
-    assert_problem,
-    error_locs,
-    response_count,
-    responses_url,
-    revision_count,
-    stored,
-)
+from tests.surveys.helpers import response_count, responses_url, revision_count, stored
+from tests.utils.problems import assert_problem, error_locs
+from tests.utils.xlsx import xlsx
 
 HEADER = ("alliance,wants_future_project,wants_seal,submit,partner_meetings,press_coverage,"
           "offer_frequency,future_topics,remarks,last_event_on")
@@ -36,14 +29,6 @@ def upload(client, cycle, headers, content: bytes, name: str = "antworten.csv",
                        files={"file": (name, content, "text/csv")})
 
 
-def xlsx(rows: list[list[Any]]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def _question(**spec: Any) -> Question:

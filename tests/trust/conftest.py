@@ -2,7 +2,6 @@
 limits raised so that neither the fuzzer nor the log walk is throttled."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from sqlmodel import Session
@@ -11,8 +10,7 @@ from app.auth.models import Role
 from app.core.config import get_settings
 from app.evaluation.models import Evaluation, EvaluationRun
 from tests import factories
-
-UNTHROTTLED = 10**9
+from tests.trust.helpers import UNTHROTTLED, World
 
 
 @pytest.fixture
@@ -27,12 +25,6 @@ def unthrottled(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-@dataclass(frozen=True)
-class World:
-    """Seeded rows and the callers that act on them."""
-
-    headers: dict[str, dict[str, str]]
-    params: dict[str, str | int]
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from schemathesis.generation.meta import TestPhase
 from sqlalchemy import Connection
 
 from app.main import app as application
-from tests.trust.conftest import World
+from tests.trust.helpers import World
 
 EXAMPLES = int(os.environ.get("BUENDNIS_FUZZ_EXAMPLES", "10"))
 SEED = os.environ.get("BUENDNIS_FUZZ_SEED", "20241122")

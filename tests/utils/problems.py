@@ -18,3 +18,8 @@ def assert_problem(response: Any, status: int, code: str | None = None) -> dict[
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+def error_locs(body: dict[str, Any]) -> list[list[str | int]]:
+    """The ``loc`` of every field error of a problem document."""
+    return [error["loc"] for error in body.get("errors") or []]
