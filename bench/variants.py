@@ -62,6 +62,7 @@ from app.core.config import get_settings
 from app.core.db import get_engine
 from app.core.errors import Unauthorized
 from app.core.etags import set_etag
+from app.core.logging import set_actor
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 
 PageDep = Annotated[PageParams, Depends(page_params)]
@@ -121,11 +122,7 @@ def _claims(token: str) -> security.AccessClaims:
 def _remember(request: Request, principal: Principal) -> Principal:
     """What the real optional_principal does besides the lookup."""
     request.state.principal = principal
-    try:
-        from app.audit import recorder as audit_recorder
-    except ImportError:
-        return principal
-    audit_recorder.set_actor(principal.actor)
+    set_actor(principal.actor)
     return principal
 
 
