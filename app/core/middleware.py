@@ -9,7 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.audit.recorder import set_actor
 from app.core.errors import problem_response
-from app.core.logging import bind_request_id, unbind_request_id
+from app.core.logging import bind_request_id, loggable_path, unbind_request_id
 
 _REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_logger = logging.getLogger("buendnis.access")
@@ -69,7 +69,7 @@ class RequestContextMiddleware:
                 "request",
                 extra={
                     "method": scope.get("method"),
-                    "path": scope.get("path"),
+                    "path": loggable_path(scope.get("path")),
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 },
