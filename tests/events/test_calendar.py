@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from ical.calendar_stream import IcsCalendarStream
 from icalendar import Calendar
+from sqlmodel import select
 
 from app.events.models import EventStatus
 from tests import factories
@@ -261,3 +262,14 @@ def test_the_feed_url_is_masked_in_the_access_log(client, alliance, member_heade
     logged = [getattr(r, "path", "") for r in caplog.records if r.name == "buendnis.access"]
     assert "/api/v1/public/calendar-feeds/bcal_***.ics" in logged
     assert all(secret not in line for line in logged)
+
+
+def test_the_demo_ceremony_is_in_the_public_calendar_as_ics(client, session):
+    from app.demo.seed import seed_demo
+    from app.events import demo
+    from app.events.models import Event
+
+    seed_demo(session)
+    ceremony = session.exec(select(Event).where(Event.title == demo.CEREMONY)).one()
+    vevent = only_event(parsed(client.get(f"{PUBLIC}/{ceremony.id}/calendar.ics")))
+    assert str(vevent["SUMMARY"]) == demo.CEREMONY
