@@ -16,7 +16,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from icalendar import Calendar, Timezone
@@ -56,6 +56,14 @@ def uid_for(event_id: int, base_url: str) -> str:
     return f"event-{event_id}@{host}"
 
 
+def _local(moment: datetime) -> datetime:
+    """German local time, except for the second pass through the hour the clocks go back
+    (fold 1): RFC 5545 reads an ambiguous local time as the first one, so that moment is
+    given in UTC instead."""
+    local = moment.astimezone(GERMAN_TIME)
+    return local if local.fold == 0 else moment.astimezone(UTC)
+
+
 def _description(entry: CalendarEntry) -> str:
     lines = [KIND_LABELS.get(entry.kind, str(entry.kind))]
     if entry.status == EventStatus.cancelled:
@@ -76,8 +84,8 @@ def _vevent(entry: CalendarEntry, base_url: str) -> VEvent:
     vevent.add("dtstamp", entry.updated_at)
     vevent.add("created", entry.created_at)
     vevent.add("last-modified", entry.updated_at)
-    vevent.add("dtstart", entry.starts_at.astimezone(GERMAN_TIME))
-    vevent.add("dtend", entry.ends_at.astimezone(GERMAN_TIME))
+    vevent.add("dtstart", _local(entry.starts_at))
+    vevent.add("dtend", _local(entry.ends_at))
     title = entry.title if entry.status != EventStatus.cancelled else f"Abgesagt: {entry.title}"
     vevent.add("summary", title)
     vevent.add("description", _description(entry))
