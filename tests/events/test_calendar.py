@@ -273,3 +273,20 @@ def test_the_demo_ceremony_is_in_the_public_calendar_as_ics(client, session):
     ceremony = session.exec(select(Event).where(Event.title == demo.CEREMONY)).one()
     vevent = only_event(parsed(client.get(f"{PUBLIC}/{ceremony.id}/calendar.ics")))
     assert str(vevent["SUMMARY"]) == demo.CEREMONY
+
+
+def test_feed_changes_are_audited_without_the_secret(client, session, alliance, member,
+                                                     member_headers):
+    from app.audit.models import AuditEvent
+    from app.core import security
+
+    path = client.post(feed_url(alliance.id), headers=member_headers).json()["path"]
+    assert client.delete(feed_url(alliance.id), headers=member_headers).status_code == 204
+    trail = session.exec(select(AuditEvent).where(AuditEvent.resource_type == "calendar_feed")
+                         .order_by(AuditEvent.id)).all()
+    assert [e.action for e in trail] == ["calendar_feed.create", "calendar_feed.update"]
+    assert {e.actor for e in trail} == {f"user:{member.id}"}
+    secret = path.rsplit("/", 1)[1].removesuffix(".ics")
+    for event in trail:
+        dumped = str(event.changes)
+        assert secret not in dumped and security.hash_token(secret) not in dumped
