@@ -14,8 +14,13 @@ from app.core.nul import refuse_nul_characters
 from app.cycles.router import admin_router as cycles_admin_router
 from app.cycles.router import router as cycles_router
 from app.evaluation.router import router as evaluation_router
+from app.events.calendar_router import events_router as calendar_events_router
+from app.events.calendar_router import feeds_router as calendar_feeds_router
+from app.events.calendar_router import public_router as public_calendar_router
 from app.events.router import public_router as public_events_router
 from app.events.router import router as events_router
+from app.faq.router import public_router as public_faq_router
+from app.faq.router import router as faq_router
 from app.inquiries.router import router as inquiries_router
 from app.notices.router import router as notices_router
 from app.privacy.router import router as privacy_router
@@ -47,6 +52,11 @@ api_router.include_router(privacy_router)
 api_router.include_router(inquiries_router)
 api_router.include_router(events_router)
 api_router.include_router(public_events_router)
+api_router.include_router(calendar_events_router)
+api_router.include_router(calendar_feeds_router)
+api_router.include_router(public_calendar_router)
+api_router.include_router(faq_router)
+api_router.include_router(public_faq_router)
 
 TAGS = [
     {"name": "auth", "description": "Tokens (password and client credentials grants), refresh, "
@@ -83,5 +93,8 @@ TAGS = [
      "from draft to published or cancelled, who is invited (by the rule of step 5 or by hand), "
      "and the delegates alliances register, with e-mail confirmations and an audited CSV "
      "export for the Servicebüro."},
+    {"name": "faq", "description": "Servicebüro: the FAQ on Projekt Zukunft, the survey, the "
+     "seal criteria and the events (German Markdown), drafts and publishing; everyone reads "
+     "the published entries under /public/faq."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]

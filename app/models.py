@@ -18,7 +18,9 @@ from app.awards.models import Award
 from app.core.idempotency_models import IdempotencyRecord
 from app.cycles.models import AwardCycle
 from app.evaluation.models import Evaluation, EvaluationRun, SealCriterion
+from app.events.calendar_models import CalendarFeed
 from app.events.models import Event, EventDelegate, EventInvitation, EventTopic, FutureTopic
+from app.faq.models import FaqEntry
 from app.inquiries.models import Inquiry, InquiryMessage
 from app.mail.models import OutboxMessage
 from app.notices.models import SurveyNotice
@@ -35,12 +37,14 @@ __all__ = [
     "AuthSession",
     "Award",
     "AwardCycle",
+    "CalendarFeed",
     "Evaluation",
     "EvaluationRun",
     "Event",
     "EventDelegate",
     "EventInvitation",
     "EventTopic",
+    "FaqEntry",
     "FutureTopic",
     "IdempotencyRecord",
     "Inquiry",

@@ -384,3 +384,44 @@ def make_inquiry(session: Session, alliance: Alliance | None = None, **overrides
 if TYPE_CHECKING:
     from app.events.models import Event, EventDelegate
     from app.inquiries.models import Inquiry
+
+
+# --- FAQ and calendar feeds -------------------------------------------------------------------
+
+def make_faq_entry(session: Session, **overrides: Any) -> "FaqEntry":
+    """A published FAQ entry on the survey (pass is_published=False for a draft)."""
+    from app.core.db import utcnow
+    from app.faq.models import FaqCategory, FaqEntry
+    from app.faq.search import fold
+
+    n = next(_seq)
+    fields: dict[str, Any] = {
+        "category": FaqCategory.survey, "position": n % 1000,
+        "question": f"Wer kann an der Bündnisumfrage teilnehmen? ({n})",
+        "answer": "Alle Lokalen Bündnisse, die bisher **kein Siegel** erhalten haben.",
+        "is_published": True, "published_at": utcnow(), "created_by": "user:0",
+    }
+    fields.update(overrides)
+    fields.setdefault("search_text", fold(f"{fields['question']}\n{fields['answer']}"))
+    faq_entry = FaqEntry(**fields)
+    session.add(faq_entry)
+    session.commit()
+    return faq_entry
+
+
+def make_calendar_feed(session: Session, alliance: Alliance) -> tuple["CalendarFeed", str]:
+    """An active calendar feed of ``alliance`` and its secret (the token in the URL)."""
+    from app.events.calendar_models import CalendarFeed
+    from app.events.calendar_service import FEED_PREFIX
+
+    token = security.new_opaque_token(FEED_PREFIX)
+    feed = CalendarFeed(alliance_id=alliance.id, token_hash=security.hash_token(token),
+                        created_by="user:0")
+    session.add(feed)
+    session.commit()
+    return feed, token
+
+
+if TYPE_CHECKING:
+    from app.events.calendar_models import CalendarFeed
+    from app.faq.models import FaqEntry

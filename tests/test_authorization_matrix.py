@@ -156,6 +156,21 @@ POLICY: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/v1/inquiries/{inquiry_id}/messages"): OWN,
     ("POST", "/api/v1/inquiries/{inquiry_id}/close"): OWN,
     ("POST", "/api/v1/inquiries/{inquiry_id}/reopen"): ADMIN,
+    ("GET", "/api/v1/public/events/{event_id}/calendar.ics"): PUBLIC,
+    ("GET", "/api/v1/public/calendar-feeds/{feed_token}.ics"): PUBLIC,
+    ("GET", "/api/v1/events/{event_id}/calendar.ics"): OWN,
+    ("GET", "/api/v1/alliances/{alliance_id}/calendar-feed"): OWN,
+    ("POST", "/api/v1/alliances/{alliance_id}/calendar-feed"): OWN,
+    ("DELETE", "/api/v1/alliances/{alliance_id}/calendar-feed"): OWN,
+    ("GET", "/api/v1/public/faq"): PUBLIC,
+    ("GET", "/api/v1/public/faq/{entry_id}"): PUBLIC,
+    ("GET", "/api/v1/faq"): ADMIN,
+    ("POST", "/api/v1/faq"): ADMIN,
+    ("GET", "/api/v1/faq/{entry_id}"): ADMIN,
+    ("PATCH", "/api/v1/faq/{entry_id}"): ADMIN,
+    ("DELETE", "/api/v1/faq/{entry_id}"): ADMIN,
+    ("POST", "/api/v1/faq/{entry_id}/publish"): ADMIN,
+    ("POST", "/api/v1/faq/{entry_id}/unpublish"): ADMIN,
 }
 
 # Framework pages, not API operations.
@@ -226,6 +241,8 @@ def world(session) -> World:
     inquiry = factories.make_inquiry(session, alliance)
     event = factories.make_event(session, invited=[alliance])
     delegate = factories.make_delegate(session, event, alliance)
+    faq_entry = factories.make_faq_entry(session)
+    _feed, feed_token = factories.make_calendar_feed(session, alliance)
     return World(
         headers={
             "anonymous": {},
@@ -241,6 +258,7 @@ def world(session) -> World:
             "run_id": str(run.id), "award_id": str(award.id), "code": award.verification_code,
             "kind": "contact", "person_id": str(alliance.contacts[0].id),
             "inquiry_id": str(inquiry.id), "event_id": str(event.id), "delegate_id": str(delegate.id),
+            "entry_id": str(faq_entry.id), "feed_token": feed_token,
         },
     )
 

@@ -6,6 +6,7 @@ headers, e-mail addresses, names or tokens (a test drives the API and scans the 
 
 import json
 import logging
+import re
 import sys
 from contextvars import ContextVar, Token
 from typing import Any
@@ -86,3 +87,12 @@ def configure_logging(level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+
+
+# Secrets that travel in a URL path (calendar feed URLs: calendar apps cannot send headers).
+_PATH_SECRETS = re.compile(r"\b(bcal)_[A-Za-z0-9_-]+")
+
+
+def loggable_path(path: str | None) -> str | None:
+    """``path`` with secret URL segments masked, for the access log."""
+    return _PATH_SECRETS.sub(r"\1_***", path) if path else path

@@ -19,6 +19,7 @@ from app.core import security
 from app.cycles.demo import seed_cycles
 from app.evaluation.demo import seed_criteria
 from app.events.demo import seed_events
+from app.faq.demo import seed_faq
 from app.inquiries.demo import seed_inquiries
 from app.notices.demo import seed_notices
 from app.questionnaire.demo import seed_questionnaires
@@ -96,6 +97,8 @@ SEED_STEPS.extend([seed_criteria, seed_awards])
 SEED_STEPS.append(seed_inquiries)
 # Events invite the demo seal alliances and logins seeded before them.
 SEED_STEPS.append(seed_events)
+# The FAQ stands on its own.
+SEED_STEPS.append(seed_faq)
 
 
 def seed_demo(session: Session) -> SeedReport:

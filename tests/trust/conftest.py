@@ -62,6 +62,8 @@ def world(session: Session) -> World:
     inquiry = factories.make_inquiry(session, alliance)
     event = factories.make_event(session, invited=[alliance])
     delegate = factories.make_delegate(session, event, alliance)
+    faq_entry = factories.make_faq_entry(session)
+    _feed, feed_token = factories.make_calendar_feed(session, alliance)
     assert alliance.id and coordinator.id and partner.id and run.id and award.id and token.id
     return World(
         headers={
@@ -76,6 +78,7 @@ def world(session: Session) -> World:
             "run_id": run.id, "award_id": award.id, "code": award.verification_code,
             "kind": "contact", "person_id": alliance.contacts[0].id or 0,
             "inquiry_id": inquiry.id or 0, "event_id": event.id or 0,
-            "delegate_id": delegate.id or 0,
+            "delegate_id": delegate.id or 0, "entry_id": faq_entry.id or 0,
+            "feed_token": feed_token,
         },
     )

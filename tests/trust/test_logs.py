@@ -260,6 +260,14 @@ def test_a_working_session_leaves_no_personal_data_in_the_logs(
     assert duplicate.status_code == 409, duplicate.text
     listing = client.get(f"{event_url}/delegates/export.csv", headers=admin)
     assert listing.status_code == 200 and DELEGATE["email"] in listing.text
+    # The alliance subscribes to its calendar feed: the secret URL is fetched without a token,
+    # replaced, and the old one tried again.
+    feed = ok(client.post(f"{alliance_url}/calendar-feed", headers=coordinator), 201)
+    secrets.add("calendar feed secret", feed["path"].rsplit("/", 1)[1].removesuffix(".ics"))
+    assert client.get(feed["path"]).status_code == 200
+    ok(client.post(f"{alliance_url}/calendar-feed", headers=admin), 201)
+    assert client.get(feed["path"]).status_code == 404
+
     ok(client.post(f"{event_url}/cancel", headers=admin))
     assert anyio.run(partial(dispatch_due, session, LogSender())).sent >= 2
 

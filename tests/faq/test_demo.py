@@ -1,0 +1,41 @@
+"""The demo seed answers the questions of the Servicebüro's page on the seal 2024/25."""
+
+from app.demo.seed import SeedReport, seed_demo
+from app.faq import demo
+
+PUBLIC = "/api/v1/public/faq"
+
+
+def _questions(response):
+    assert response.status_code == 200, response.text
+    return [item["question"] for item in response.json()["items"]]
+
+
+def test_demo_faq_answers_who_takes_part_the_criteria_and_the_missing_notice(client, session):
+    report = seed_demo(session)
+    assert report.created["faq_entries"] == len(demo.DEMO_FAQ)
+    published = [d for d in demo.DEMO_FAQ if d.published]
+
+    listed = client.get(PUBLIC, params={"limit": 100})
+    items = listed.json()["items"]
+    assert _questions(listed) == [d.question for d in published]  # already in category order
+    assert {i["category"] for i in items} == {"future_project", "survey", "seal_criteria",
+                                             "events", "general"}
+
+    assert "Wer kann an der Bündnisumfrage teilnehmen?" in _questions(
+        client.get(PUBLIC, params={"q": "TEILNEHMEN umfrage"}))
+    criteria = client.get(PUBLIC, params={"category": "seal_criteria", "q": "Siegelkriterien"})
+    assert "gute Sichtbarkeit" in criteria.json()["items"][0]["answer"]
+    no_notice = client.get(PUBLIC, params={"q": "keine nachricht"}).json()["items"]
+    assert no_notice[0]["question"] == demo.NO_NOTICE_QUESTION
+    assert "Anfrage an das Servicebüro" in no_notice[0]["answer"]
+    # The draft is not public.
+    drafts = [d.question for d in demo.DEMO_FAQ if not d.published]
+    assert drafts and not set(drafts) & set(_questions(listed))
+
+
+def test_seeding_twice_adds_no_second_faq(session):
+    seed_demo(session)
+    again = SeedReport()
+    demo.seed_faq(session, again)
+    assert again.created.get("faq_entries", 0) == 0
