@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 from icalendar import Calendar, Timezone
 from icalendar import Event as VEvent
 
-from app.events.models import EventKind, EventStatus
 from app.core.german import GERMAN_TIME
+from app.events.models import EventKind, EventStatus
 from app.events.texts import KIND_LABELS
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"
