@@ -14,6 +14,7 @@ from app.core.nul import refuse_nul_characters
 from app.cycles.router import admin_router as cycles_admin_router
 from app.cycles.router import router as cycles_router
 from app.evaluation.router import router as evaluation_router
+from app.events.participation_router import router as events_participation_router
 from app.events.router import public_router as public_events_router
 from app.events.router import router as events_router
 from app.inquiries.router import router as inquiries_router
@@ -47,6 +48,7 @@ api_router.include_router(privacy_router)
 api_router.include_router(inquiries_router)
 api_router.include_router(events_router)
 api_router.include_router(public_events_router)
+api_router.include_router(events_participation_router)
 
 TAGS = [
     {"name": "auth", "description": "Tokens (password and client credentials grants), refresh, "
