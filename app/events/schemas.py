@@ -280,8 +280,8 @@ class DelegatePromote(Strict):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"exceed_capacity": False}]})
 
-    exceed_capacity: bool = Field(default=False, description="Promote even when every place "
-                                  "is taken (an explicit override of the capacity)")
+    exceed_capacity: bool = Field(default=False, strict=True, description="Promote even when "
+                                  "every place is taken (an explicit override of the capacity)")
 
 
 class AttendanceSet(Strict):
