@@ -156,6 +156,12 @@ POLICY: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/v1/inquiries/{inquiry_id}/messages"): OWN,
     ("POST", "/api/v1/inquiries/{inquiry_id}/close"): OWN,
     ("POST", "/api/v1/inquiries/{inquiry_id}/reopen"): ADMIN,
+    # events: waiting list, attendance, counts (Servicebüro only)
+    ("POST", "/api/v1/events/{event_id}/delegates/{delegate_id}/promote"): ADMIN,
+    ("POST", "/api/v1/events/{event_id}/delegates/{delegate_id}/remove-from-waitlist"): ADMIN,
+    ("PUT", "/api/v1/events/{event_id}/delegates/{delegate_id}/attendance"): ADMIN,
+    ("POST", "/api/v1/events/{event_id}/attendance"): ADMIN,
+    ("GET", "/api/v1/events/{event_id}/counts"): ADMIN,
 }
 
 # Framework pages, not API operations.
