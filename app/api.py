@@ -17,6 +17,7 @@ from app.evaluation.router import router as evaluation_router
 from app.events.calendar_router import events_router as calendar_events_router
 from app.events.calendar_router import feeds_router as calendar_feeds_router
 from app.events.calendar_router import public_router as public_calendar_router
+from app.events.participation_router import router as events_participation_router
 from app.events.router import public_router as public_events_router
 from app.events.router import router as events_router
 from app.faq.router import public_router as public_faq_router
@@ -57,6 +58,7 @@ api_router.include_router(calendar_feeds_router)
 api_router.include_router(public_calendar_router)
 api_router.include_router(faq_router)
 api_router.include_router(public_faq_router)
+api_router.include_router(events_participation_router)
 
 TAGS = [
     {"name": "auth", "description": "Tokens (password and client credentials grants), refresh, "

@@ -171,6 +171,12 @@ POLICY: dict[tuple[str, str], dict[str, str]] = {
     ("DELETE", "/api/v1/faq/{entry_id}"): ADMIN,
     ("POST", "/api/v1/faq/{entry_id}/publish"): ADMIN,
     ("POST", "/api/v1/faq/{entry_id}/unpublish"): ADMIN,
+    # events: waiting list, attendance, counts (Servicebüro only)
+    ("POST", "/api/v1/events/{event_id}/delegates/{delegate_id}/promote"): ADMIN,
+    ("POST", "/api/v1/events/{event_id}/delegates/{delegate_id}/remove-from-waitlist"): ADMIN,
+    ("PUT", "/api/v1/events/{event_id}/delegates/{delegate_id}/attendance"): ADMIN,
+    ("POST", "/api/v1/events/{event_id}/attendance"): ADMIN,
+    ("GET", "/api/v1/events/{event_id}/counts"): ADMIN,
 }
 
 # Framework pages, not API operations.

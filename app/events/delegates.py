@@ -4,8 +4,9 @@ A person acting for an alliance registers, changes and withdraws the delegates o
 only; the Servicebüro acts for any alliance. Another alliance's delegate answers 404 as if it
 did not exist. Registration follows the rules in this order: the event is published (not
 cancelled), registration is still open, the alliance is invited (when the event is
-invitation-only), a place is free (withdrawn delegates free theirs), and the alliance has not
-registered the same e-mail for the event yet. The delegate gets a German confirmation through the outbox.
+invitation-only), and the alliance has not registered the same e-mail for the event yet. When
+no place is free (withdrawn delegates free theirs) the delegate joins the waiting list
+(waitlist.py). The delegate gets a German confirmation through the outbox.
 
 Delegates have no version column: their ETag carries ``updated_at`` in microseconds instead.
 """
@@ -21,14 +22,13 @@ from app.core.db import utcnow
 from app.core.errors import Forbidden, field_error
 from app.core.etags import check_if_match
 from app.core.pagination import PageParams, SortKey, paginate
-from app.events import rules, texts
+from app.events import letters, rules, texts, waitlist
 from app.events.exceptions import (
     AlreadyRegistered,
     DelegateErased,
     DelegateNotFound,
     DelegateNotRegistered,
     EventCancelled,
-    EventFull,
     EventNotFound,
     EventNotPublished,
     EventStarted,
@@ -38,7 +38,13 @@ from app.events.exceptions import (
     UnknownReference,
 )
 from app.events.models import DelegateStatus, Event, EventDelegate, EventStatus
-from app.events.queries import get_event, is_invited, registered_count, visible_event
+from app.events.queries import (
+    get_event,
+    is_invited,
+    may_see,
+    registered_count,
+    visible_event,
+)
 from app.events.schemas import DelegateAlliance, DelegateCreate, DelegateRead, DelegateUpdate
 from app.mail import outbox
 
@@ -50,12 +56,14 @@ def etag_version(delegate: EventDelegate) -> int:
     return int(delegate.updated_at.timestamp() * 1_000_000)
 
 
-def to_read(session: Session, delegate: EventDelegate,
-            names: dict[int, str] | None = None) -> DelegateRead:
+def to_read(session: Session, delegate: EventDelegate, names: dict[int, str] | None = None,
+            positions: dict[int, int] | None = None) -> DelegateRead:
     assert delegate.id is not None
     if names is None:
         alliance = session.get(Alliance, delegate.alliance_id)
         names = {delegate.alliance_id: alliance.name if alliance else ""}
+    if positions is None and delegate.status == DelegateStatus.waitlisted:
+        positions = waitlist.positions(session, delegate.event_id)
     return DelegateRead(
         id=delegate.id, event_id=delegate.event_id, name=delegate.name,
         alliance=DelegateAlliance(id=delegate.alliance_id, name=names[delegate.alliance_id]),
@@ -63,6 +71,9 @@ def to_read(session: Session, delegate: EventDelegate,
         dietary_needs=delegate.dietary_needs, status=delegate.status,
         registered_by=delegate.registered_by, created_at=delegate.created_at,
         updated_at=delegate.updated_at, erased_at=delegate.erased_at,
+        waiting_position=(positions or {}).get(delegate.id)
+        if delegate.status == DelegateStatus.waitlisted else None,
+        attendance=delegate.attendance, attendance_recorded_at=delegate.attendance_recorded_at,
     )
 
 
@@ -94,11 +105,14 @@ def _alliance_of(session: Session, data: DelegateCreate, principal: Principal) -
     return principal.alliance_id
 
 
-def _confirm(session: Session, email: str, event: Event, now: datetime) -> None:
+def _confirm(session: Session, email: str, event: Event, now: datetime, *,
+             waitlisted: bool = False) -> None:
     """Queue the confirmation, unless the very same one went to this address within a day:
     registering and withdrawing in a loop must not turn the Servicebüro into a mailer."""
-    subject = texts.confirmation_subject(event.title)
-    body = texts.confirmation_body(event.kind, event.title, event.starts_at, event.venue)
+    subject = (letters.waitlisted_subject if waitlisted else texts.confirmation_subject)(
+        event.title)
+    body = (letters.waitlisted_body if waitlisted else texts.confirmation_body)(
+        event.kind, event.title, event.starts_at, event.venue)
     if not outbox.queued_since(session, email, subject, body, now - CONFIRMATION_QUIET_PERIOD):
         outbox.enqueue(session, email, subject, body)
 
@@ -108,19 +122,25 @@ def register_delegate(session: Session, event_id: int, data: DelegateCreate,
     event = get_event(session, event_id, for_update=True)
     alliance_id = _alliance_of(session, data, principal)
     invited = not event.invitation_only or is_invited(session, event_id, alliance_id)
-    if not principal.is_admin and (event.status == EventStatus.draft or not invited):
-        # Drafts, and invitation-only events without an invitation, do not exist for them.
+    if not principal.is_admin and not may_see(session, event, principal):
+        # Drafts, and invitation-only events neither public nor invited to, do not exist for them.
         raise EventNotFound(f"No event {event_id}.")
     now = utcnow()
     _ensure_open(event, now)
     if not invited:
-        raise NotInvited(f"Alliance {alliance_id} is not invited to event {event_id}.")
-    if not rules.has_room(event.capacity, registered_count(session, event_id)):
-        raise EventFull(f"All {event.capacity} places of event {event_id} are taken.")
+        # A public event the alliance sees but is not invited to: say so plainly.
+        raise NotInvited(f"Your alliance is not invited to event {event_id}; registration "
+                         "is for invited alliances only." if not principal.is_admin else
+                         f"Alliance {alliance_id} is not invited to event {event_id}.")
+    # Full: the delegate joins the waiting list (an event without a capacity never waitlists).
+    status = (DelegateStatus.registered
+              if rules.has_room(event.capacity, registered_count(session, event_id))
+              else DelegateStatus.waitlisted)
     # Within the alliance only: an alliance must not learn whom another one registered.
     if session.exec(select(EventDelegate.id).where(
             EventDelegate.event_id == event_id, EventDelegate.alliance_id == alliance_id,
-            EventDelegate.status == DelegateStatus.registered,
+            col(EventDelegate.status).in_([DelegateStatus.registered,
+                                           DelegateStatus.waitlisted]),
             func.lower(EventDelegate.email) == data.email.lower())).first() is not None:
         raise AlreadyRegistered("This e-mail address is registered for the event already.",
                                 errors=[field_error(["body", "email"], "registered already",
@@ -128,11 +148,12 @@ def register_delegate(session: Session, event_id: int, data: DelegateCreate,
     delegate = EventDelegate(
         event_id=event_id, alliance_id=alliance_id, name=data.name, function=data.function,
         email=data.email.lower(), phone=data.phone, dietary_needs=data.dietary_needs,
-        status=DelegateStatus.registered, registered_by=principal.actor,
+        status=status, registered_by=principal.actor,
         created_at=now, updated_at=now,
     )
     session.add(delegate)
-    _confirm(session, delegate.email or data.email, event, now)
+    _confirm(session, delegate.email or data.email, event, now,
+             waitlisted=status == DelegateStatus.waitlisted)
     session.commit()
     return to_read(session, delegate)
 
@@ -175,11 +196,13 @@ def list_delegates(
     names: dict[int, str] = {a_id: name for a_id, name in session.exec(
         select(Alliance.id, Alliance.name).where(col(Alliance.id).in_(ids))).all()
         if a_id is not None} if ids else {}
-    return [to_read(session, d, names) for d in rows], cursor, total
+    positions = waitlist.positions(session, event_id)
+    return [to_read(session, d, names, positions) for d in rows], cursor, total
 
 
 def _ensure_registered(delegate: EventDelegate) -> None:
-    if delegate.status != DelegateStatus.registered:
+    """Registered or on the waiting list: not withdrawn."""
+    if delegate.status == DelegateStatus.withdrawn:
         raise DelegateNotRegistered(f"Delegate {delegate.id} has withdrawn.")
 
 
@@ -216,15 +239,22 @@ def withdraw_delegate(session: Session, event_id: int, delegate_id: int, if_matc
                       principal: Principal) -> DelegateRead:
     """Withdraw a registration; the place is free again. The row stays (attendance history),
     so once the event has begun it no longer changes. An erased delegate can be withdrawn:
-    nobody is left to attend, and the place would otherwise stay taken for good."""
+    nobody is left to attend, and the place would otherwise stay taken for good. A freed place
+    goes to the first in line on the waiting list (while registration is open), in this
+    transaction. Locks: the event row first, then the delegate (the order registrations and
+    promotions use, so concurrent withdrawals cannot deadlock)."""
+    event = get_event(session, event_id, for_update=True)
     delegate = visible_delegate(session, event_id, delegate_id, principal, for_update=True)
     check_if_match(if_match, ETAG_RESOURCE, delegate_id, etag_version(delegate))
     _ensure_registered(delegate)
-    event = get_event(session, event_id)
     if utcnow() >= event.starts_at:
         raise EventStarted(f"Event {event_id} has begun; its attendance no longer changes.")
+    freed = delegate.status == DelegateStatus.registered
     delegate.status = DelegateStatus.withdrawn
     delegate.updated_at = utcnow()
     session.add(delegate)
+    session.flush()
+    if freed:
+        waitlist.promote_waiting(session, event)
     session.commit()
     return to_read(session, delegate)

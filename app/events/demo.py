@@ -7,6 +7,10 @@
 * A virtual Erfahrungsaustausch on childcare, open to every alliance.
 * The Bündnisdialog, a public draft the Servicebüro is still preparing.
 * The seal ceremony of 2024/25 in Berlin, published in the public calendar.
+* A full virtual exchange on low-income families (two places, both taken by demo logins) with
+  two delegates on the waiting list, in order of arrival.
+* A Zukunftswerkstatt in the Metropolregion Nürnberg six weeks ago, with the attendance the
+  Servicebüro recorded after it (two attended, one no-show).
 
 Idempotent: a demo event is recognised by its title, a delegate by its e-mail; without the
 cycle nothing is seeded, and missing alliances are skipped. No e-mail is queued.
@@ -26,6 +30,8 @@ from app.core.db import utcnow
 from app.core.german import GERMAN_TIME
 from app.cycles.models import AwardCycle
 from app.events.models import (
+    Attendance,
+    DelegateStatus,
     Event,
     EventDelegate,
     EventInvitation,
@@ -43,6 +49,8 @@ FUERTH = "Zukunftswerkstatt Fürth: Pflege, Beruf und Familien mit geringen Eink
 EXCHANGE = "Erfahrungsaustausch (virtuell): Kinderbetreuung in ländlichen Räumen"
 DIALOGUE = "Bündnisdialog 2025"
 CEREMONY = "Siegelverleihung „Ausgezeichnetes Bündnis 2024/25“"
+FULL_EXCHANGE = "Erfahrungsaustausch (virtuell): Familien mit geringen Einkommen erreichen"
+PAST_WORKSHOP = "Zukunftswerkstatt Metropolregion Nürnberg: Vereinbarkeit von Pflege und Beruf"
 # The alliances with a demo login (app/demo/seed.py: the first three demo alliances).
 LOGIN_SLUGS = tuple(slugify(entry["name"]) for entry in DEMO_ALLIANCES[:3])
 
@@ -69,6 +77,15 @@ class _Demo:
     invite: bool = False
     # (alliance slug, delegate name, function, e-mail)
     delegates: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # Registered after ``delegates`` found the event full: the waiting list, in this order.
+    waiting: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # For a past event: the attendance recorded for ``delegates``, in their order.
+    attendance: tuple[Attendance, ...] = ()
+
+
+def _demo_person(n: int, slug: str) -> tuple[str, str, str, str]:
+    return (slug, f"Delegierte Person {n}", "Projektkoordination",
+            f"delegierte{n}@{slug}.example.org")
 
 
 DEMO_EVENTS: list[_Demo] = [
@@ -89,6 +106,16 @@ DEMO_EVENTS: list[_Demo] = [
           capacity=150, invite=True,
           summary="Die Bundesfamilienministerin überreicht das Siegel an die ausgezeichneten "
           "Bündnisse."),
+    _Demo(FULL_EXCHANGE, EventKind.exchange, 30, (15, 17), "online", topics=(3,), capacity=2,
+          invitation_only=False, online_url="https://konferenz.example.org/zukunft-einkommen",
+          summary="Virtueller Austausch im Projekt Zukunft; die Plätze sind begrenzt.",
+          delegates=[_demo_person(1, LOGIN_SLUGS[0]), _demo_person(2, LOGIN_SLUGS[1])],
+          waiting=[_demo_person(3, LOGIN_SLUGS[2]), _demo_person(4, LOGIN_SLUGS[0])]),
+    _Demo(PAST_WORKSHOP, EventKind.workshop, -42, (10, 16), "Nürnberg", "DE-BY", (1,),
+          capacity=30, invite=True, summary="Regionale Zukunftswerkstatt im Projekt Zukunft.",
+          delegates=[_demo_person(5, LOGIN_SLUGS[0]), _demo_person(6, LOGIN_SLUGS[1]),
+                     _demo_person(7, LOGIN_SLUGS[2])],
+          attendance=(Attendance.attended, Attendance.attended, Attendance.no_show)),
 ]
 
 
@@ -135,13 +162,28 @@ def _invite(session: Session, event_id: int, demo: _Demo) -> None:
                                         invited_by=DEMO_ACTOR))
 
 
-def _add_delegates(session: Session, event_id: int, demo: _Demo, report: Report) -> None:
-    ids = _alliances(session, tuple(d[0] for d in demo.delegates))
-    for slug, name, function, email in demo.delegates:
+def _add_delegates(session: Session, event: Event, demo: _Demo, report: Report) -> None:
+    """Registered two weeks before the deadline, one a minute after the other (the waiting
+    list's order); attendance recorded the evening after a past event."""
+    assert event.id is not None
+    people = [*demo.delegates, *demo.waiting]
+    ids = _alliances(session, tuple(d[0] for d in people))
+    deadline = event.registration_closes_at or event.starts_at
+    for n, (slug, name, function, email) in enumerate(people):
         if slug not in ids:
             continue
-        session.add(EventDelegate(event_id=event_id, alliance_id=ids[slug], name=name,
-                                  function=function, email=email, registered_by=DEMO_ACTOR))
+        at = deadline - timedelta(days=14) + timedelta(minutes=n)
+        delegate = EventDelegate(
+            event_id=event.id, alliance_id=ids[slug], name=name, function=function, email=email,
+            registered_by=DEMO_ACTOR, created_at=at, updated_at=at,
+            status=DelegateStatus.waitlisted if n >= len(demo.delegates)
+            else DelegateStatus.registered)
+        if n < len(demo.attendance):
+            delegate.attendance = demo.attendance[n]
+            delegate.attendance_recorded_at = delegate.updated_at = event.ends_at + timedelta(
+                hours=2)
+            delegate.attendance_recorded_by = DEMO_ACTOR
+        session.add(delegate)
         report.count("event_delegates")
 
 
@@ -159,6 +201,6 @@ def seed_events(session: Session, report: Report) -> None:
         assert event.id is not None
         if demo.invite:
             _invite(session, event.id, demo)
-        _add_delegates(session, event.id, demo, report)
+        _add_delegates(session, event, demo, report)
         report.count("events")
     session.flush()

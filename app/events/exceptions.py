@@ -98,3 +98,20 @@ class InvalidEvent(RuleViolation):
 
 class UnknownReference(RuleViolation):
     code, title = "unknown_reference", "The input names an alliance or cycle that does not exist"
+
+
+# --- waiting list and attendance ----------------------------------------------------------------
+
+class DelegateNotWaitlisted(Conflict):
+    code, title = "delegate_not_waitlisted", "The delegate is not on the waiting list"
+
+
+class EventNotStarted(Conflict):
+    code, title = "event_not_started", "The event has not begun yet"
+
+
+class InvalidAttendance(RuleViolation):
+    code, title = "invalid_attendance", "Attendance cannot be recorded for these delegates"
+
+
+__all__ += ["DelegateNotWaitlisted", "EventNotStarted", "InvalidAttendance"]

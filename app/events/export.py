@@ -1,4 +1,4 @@
-"""The Servicebüro's list of an event's registered delegates as CSV (name tags, catering),
+"""The Servicebüro's list of an event's registered and waitlisted delegates as CSV (name tags, catering),
 streamed batch by batch with the reports' CSV writer (formula guard, UTF-8 with BOM).
 
 The list is personal data: each export is recorded in the audit trail (action
@@ -12,11 +12,13 @@ from sqlmodel import Session, col
 
 from app.alliances.models import Alliance
 from app.audit import recorder
+from app.events import waitlist
 from app.events.models import DelegateStatus, EventDelegate
 from app.events.queries import get_event
 from app.reports.exports import BATCH, ExportTable, Row
 
-COLUMNS = ["name", "function", "email", "phone", "dietary_needs", "alliance"]
+COLUMNS = ["name", "function", "email", "phone", "dietary_needs", "alliance", "status",
+           "waiting_position", "attendance"]
 AUDIT_ACTION = "event.delegates_export"
 
 
@@ -24,17 +26,21 @@ def _batch(session: Session, after: int | None, *, event_id: int) -> tuple[list[
     query = (
         sa_select(col(EventDelegate.id), col(EventDelegate.name), col(EventDelegate.function),
                   col(EventDelegate.email), col(EventDelegate.phone),
-                  col(EventDelegate.dietary_needs), col(Alliance.name))
+                  col(EventDelegate.dietary_needs), col(Alliance.name),
+                  col(EventDelegate.status), col(EventDelegate.attendance))
         .join(Alliance, col(Alliance.id) == col(EventDelegate.alliance_id))
         .where(col(EventDelegate.event_id) == event_id,
-               col(EventDelegate.status) == DelegateStatus.registered,
+               col(EventDelegate.status).in_([DelegateStatus.registered,
+                                              DelegateStatus.waitlisted]),
                col(EventDelegate.erased_at).is_(None))
         .order_by(col(EventDelegate.id)).limit(BATCH)
     )
     if after is not None:
         query = query.where(col(EventDelegate.id) > after)
     rows = session.execute(query).all()
-    return [list(row[1:]) for row in rows], (rows[-1][0] if len(rows) == BATCH else None)
+    positions = waitlist.positions(session, event_id)
+    out: list[Row] = [[*row[1:8], positions.get(row[0]), row[8]] for row in rows]
+    return out, (rows[-1][0] if len(rows) == BATCH else None)
 
 
 def delegates_table(session: Session, event_id: int, separator: str) -> ExportTable:

@@ -17,7 +17,7 @@ from app.core.pagination import PageParams, SortKey, paginate
 from app.cycles.models import AwardCycle
 from app.evaluation import queries as evaluation
 from app.evaluation.models import Evaluation
-from app.events import rules
+from app.events import invitation_mail, rules
 from app.events.exceptions import (
     EventCancelled,
     EventWithoutCycle,
@@ -93,7 +93,7 @@ def list_invitations(
 def add_invitations(session: Session, event_id: int, data: InvitationsAdd,
                     principal: Principal) -> InvitationsAddReport:
     """Invite alliances by hand (basis ``manual``); already invited ones are kept as they are."""
-    _open_event(session, event_id)
+    event = _open_event(session, event_id)
     wanted = list(dict.fromkeys(data.alliance_ids))
     known = set(session.exec(select(Alliance.id).where(col(Alliance.id).in_(wanted))).all())
     unknown = [(i, a) for i, a in enumerate(data.alliance_ids) if a not in known]
@@ -106,6 +106,7 @@ def add_invitations(session: Session, event_id: int, data: InvitationsAdd,
     for alliance_id in added:
         session.add(EventInvitation(event_id=event_id, alliance_id=alliance_id,
                                     basis=InvitationBasis.manual, invited_by=principal.actor))
+    invitation_mail.mail_pending(session, event)
     session.commit()
     return InvitationsAddReport(added=sorted(added),
                                 already_invited=sorted(a for a in wanted if a in already))
@@ -155,6 +156,7 @@ def generate_invitations(session: Session, event_id: int,
         session.add(EventInvitation(event_id=event_id, alliance_id=choice.alliance_id,
                                     basis=choice.basis, invited_by=principal.actor))
         setattr(counts, choice.basis.value, getattr(counts, choice.basis.value) + 1)
+    invitation_mail.mail_pending(session, event)
     session.commit()
     return InvitationsGenerateReport(
         added=[c.alliance_id for c in chosen], counts=counts, already_invited=len(already),

@@ -86,11 +86,19 @@ class EventInvitation(SQLModel, table=True):
     basis: InvitationBasis = enum_column(length=20)
     invited_by: str = Field(max_length=40)
     created_at: datetime = now_column()
+    # When the invitation e-mail was queued (once per invitation; see app/events/invitation_mail.py).
+    mailed_at: datetime | None = optional_timestamp()
 
 
 class DelegateStatus(StrEnum):
     registered = "registered"
     withdrawn = "withdrawn"
+    waitlisted = "waitlisted"  # the event was full: in line by order of arrival
+
+
+class Attendance(StrEnum):
+    attended = "attended"
+    no_show = "no_show"
 
 
 class EventDelegate(SQLModel, table=True):
@@ -114,3 +122,7 @@ class EventDelegate(SQLModel, table=True):
     created_at: datetime = now_column()
     updated_at: datetime = now_column()
     erased_at: datetime | None = optional_timestamp()
+    # Recorded by the Servicebüro from the event's start on (registered delegates only).
+    attendance: Attendance | None = enum_column(length=20, nullable=True)
+    attendance_recorded_at: datetime | None = optional_timestamp()
+    attendance_recorded_by: str | None = Field(default=None, max_length=40)

@@ -2,8 +2,8 @@
 
 Admins see every event, drafts included. A person acting for an alliance sees the events that
 are published (or were published and then cancelled, so the alliance learns of it) and are
-either open to every alliance or list the alliance among the invited; any other event answers
-404 as if it did not exist. Partner systems see none (the router refuses them). The public
+either open to every alliance, public, or list the alliance among the invited; any other
+event answers 404 as if it did not exist. Partner systems see none (the router refuses them). The public
 calendar lists published events marked ``is_public``, with no delegate or invitation data.
 """
 
@@ -67,7 +67,9 @@ def may_see(session: Session, event: Event, principal: Principal) -> bool:
     if event.status not in MEMBER_STATUSES:
         return False
     assert event.id is not None
-    return not event.invitation_only or is_invited(session, event.id, principal.alliance_id)
+    # A public event (in the public calendar) is no secret to a signed-in alliance either.
+    return (not event.invitation_only or event.is_public
+            or is_invited(session, event.id, principal.alliance_id))
 
 
 def visible_event(session: Session, event_id: int, principal: Principal, *,
@@ -211,7 +213,8 @@ def list_events(
         invited = select(EventInvitation.event_id).where(
             EventInvitation.alliance_id == (principal.alliance_id or -1))
         query = query.where(col(Event.status).in_(MEMBER_STATUSES),
-                            or_(col(Event.invitation_only).is_(False), col(Event.id).in_(invited)))
+                            or_(col(Event.invitation_only).is_(False), col(Event.is_public).is_(True),
+                                col(Event.id).in_(invited)))
     if status is not None:
         query = query.where(Event.status == status)
     if kind is not None:

@@ -217,11 +217,12 @@ async def delete_invitation(event_id: EventId, alliance_id: AllianceId, db: DbDe
 async def register_delegate(event_id: VisibleEventId, body: DelegateCreate, db: DbDep,
                             principal: CurrentUser, response: Response) -> DelegateRead:
     """Refused in this order: an alliance user's alliance may not see the event (a draft, or
-    invitation-only without an invitation: 404), the event is cancelled or not published
-    (409), registration has closed (409 `registration_closed`), the Servicebüro registers for
-    an alliance not invited to an invitation-only event (409 `not_invited`), no place is left
-    (409 `event_full`), the alliance has registered this e-mail already (409
-    `already_registered`). The delegate gets a confirmation by e-mail."""
+    invitation-only, not public and without an invitation: 404), the event is cancelled or not
+    published (409), registration has closed (409 `registration_closed`), the alliance is not
+    invited to an invitation-only event (409 `not_invited`), the alliance has registered or
+    waitlisted this e-mail already (409 `already_registered`). When no place is left the
+    delegate joins the waiting list (`status: waitlisted`, `waiting_position`). The delegate
+    gets a confirmation by e-mail."""
     delegate = await db.run(delegates.register_delegate, event_id, body, principal)
     response.headers["Location"] = f"/api/v1/events/{event_id}/delegates/{delegate.id}"
     _delegate_etag(response, delegate)

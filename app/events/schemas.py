@@ -9,7 +9,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 from app.alliances.schemas import Phone, StateCode, Website
 from app.core.ids import RowId
 from app.core.timestamps import Timestamp
-from app.events.models import DelegateStatus, EventKind, EventStatus, InvitationBasis
+from app.events.models import (
+    Attendance,
+    DelegateStatus,
+    EventKind,
+    EventStatus,
+    InvitationBasis,
+)
 
 
 def _strip(value: str) -> str:
@@ -260,3 +266,58 @@ class DelegateRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     erased_at: datetime | None
+    waiting_position: int | None = Field(
+        description="1 for the first in line; null unless the delegate is waitlisted")
+    attendance: Attendance | None = Field(description="Recorded by the Servicebüro from the "
+                                          "event's start on; null while not recorded")
+    attendance_recorded_at: datetime | None
+
+
+# --- waiting list and attendance ----------------------------------------------------------------
+
+class DelegatePromote(Strict):
+    """The Servicebüro moves a waitlisted delegate up by hand."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"exceed_capacity": False}]})
+
+    exceed_capacity: bool = Field(default=False, strict=True, description="Promote even when "
+                                  "every place is taken (an explicit override of the capacity)")
+
+
+class AttendanceSet(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"attendance": "attended"}]})
+
+    attendance: Attendance | None = Field(description="attended, no_show, or null to clear")
+
+
+class AttendanceItem(Strict):
+    delegate_id: RowId
+    attendance: Attendance | None
+
+
+class AttendanceBulk(Strict):
+    """All or nothing: one bad item refuses the whole call, each problem at its index."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [
+        {"delegate_id": 17, "attendance": "attended"},
+        {"delegate_id": 18, "attendance": "no_show"}]}]})
+
+    items: list[AttendanceItem] = Field(min_length=1, max_length=1000)
+
+
+class EventCounts(BaseModel):
+    event_id: int
+    capacity: int | None
+    registered: int = Field(description="Delegates holding a place")
+    waitlisted: int
+    withdrawn: int
+    attended: int
+    no_show: int
+    not_recorded: int = Field(description="Registered delegates without attendance yet")
+    attendance_open: bool = Field(description="Attendance can be recorded now (the event has "
+                                  "begun and is not cancelled)")
+
+
+class AttendanceReport(BaseModel):
+    updated: int = Field(description="Delegates whose attendance changed")
+    counts: EventCounts

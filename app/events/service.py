@@ -13,7 +13,7 @@ from app.auth.principal import Principal
 from app.core.db import utcnow
 from app.core.errors import field_error
 from app.core.etags import check_if_match
-from app.events import rules, texts
+from app.events import invitation_mail, rules, texts, waitlist
 from app.events.exceptions import (
     CapacityBelowRegistered,
     EventCancelled,
@@ -127,6 +127,8 @@ def update_event(session: Session, event_id: int, data: EventUpdate, if_match: s
     _set_topics(session, event, new_topics)
     _touch(event)
     session.add(event)
+    if "capacity" in changed:  # more places (or no limit): the waiting list moves up
+        waitlist.promote_waiting(session, event)
     session.commit()
     return to_read(session, event, principal)
 
@@ -181,6 +183,7 @@ def _step(session: Session, event_id: int, action: str, if_match: str | None) ->
 def publish_event(session: Session, event_id: int, if_match: str | None,
                   principal: Principal) -> EventRead:
     event = _step(session, event_id, "publish", if_match)
+    invitation_mail.mail_pending(session, event)  # invitations made while it was a draft
     session.commit()
     return to_read(session, event, principal)
 
@@ -193,7 +196,8 @@ def cancel_event(session: Session, event_id: int, if_match: str | None,
         raise EventOver(f"Event {event_id} has ended; it cannot be cancelled any more.")
     event = _step(session, event_id, "cancel", if_match)
     recipients = session.exec(select(EventDelegate.email).where(
-        EventDelegate.event_id == event_id, EventDelegate.status == DelegateStatus.registered,
+        EventDelegate.event_id == event_id,
+        col(EventDelegate.status).in_([DelegateStatus.registered, DelegateStatus.waitlisted]),
         col(EventDelegate.email).is_not(None))).all()
     subject = texts.cancellation_subject(event.title)
     body = texts.cancellation_body(event.kind, event.title, event.starts_at, event.venue)

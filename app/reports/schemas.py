@@ -65,6 +65,17 @@ class ModeStatistics(_ResponseCounts, _Mode):
     in no mode."""
 
 
+class FutureProjectEvents(BaseModel):
+    """Taking part in the cycle's Projekt Zukunft events (exchanges, workshops, dialogues that
+    were not cancelled; the ceremony is not one of them)."""
+
+    events: int = Field(description="Such events of the cycle")
+    alliances_registered: int = Field(description="Alliances with a delegate registered (not "
+                                      "withdrawn, not only waiting) for at least one of them")
+    alliances_attended: int = Field(description="Alliances with a delegate recorded as "
+                                    "attended at at least one of them")
+
+
 class CycleStatistics(BaseModel):
     """The numbers the Servicebüro reports for one cycle, as of ``generated_at``."""
 
@@ -77,3 +88,5 @@ class CycleStatistics(BaseModel):
     by_state: list[StateStatistics] = Field(description="The 16 Länder in their official order")
     by_mode: list[ModeStatistics] = Field(
         description="online, phone_interview, partner_import, admin_entry")
+    future_project_events: FutureProjectEvents = Field(
+        description="How many alliances took part in the cycle's Projekt Zukunft events")

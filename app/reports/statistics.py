@@ -27,10 +27,19 @@ from app.cycles.models import AwardCycle
 from app.cycles.service import get_cycle
 from app.evaluation import queries as evaluation
 from app.evaluation.models import Evaluation, EvaluationRun
+from app.events.models import (
+    Attendance,
+    DelegateStatus,
+    Event,
+    EventDelegate,
+    EventKind,
+    EventStatus,
+)
 from app.mail.models import OutboxStatus
 from app.notices.models import SurveyNotice
 from app.reports.schemas import (
     CycleStatistics,
+    FutureProjectEvents,
     ModeStatistics,
     StateStatistics,
     StatisticsCounts,
@@ -142,9 +151,29 @@ def _count_awards(
             modes[mode]["awarded"] += n
 
 
+FUTURE_PROJECT_KINDS = (EventKind.exchange, EventKind.workshop, EventKind.dialogue)
+
+
+def _count_event_participation(session: Session, cycle_id: int) -> FutureProjectEvents:
+    """Distinct alliances over the cycle's Projekt Zukunft events (not cancelled): one query."""
+    registered = col(EventDelegate.status) == DelegateStatus.registered
+    attended = and_(registered, col(EventDelegate.attendance) == Attendance.attended)
+    row = session.exec(
+        select(func.count(func.distinct(col(Event.id))),
+               func.count(func.distinct(case((registered, col(EventDelegate.alliance_id))))),
+               func.count(func.distinct(case((attended, col(EventDelegate.alliance_id))))))
+        .select_from(Event)
+        .outerjoin(EventDelegate, col(EventDelegate.event_id) == col(Event.id))
+        .where(col(Event.cycle_id) == cycle_id, col(Event.kind).in_(FUTURE_PROJECT_KINDS),
+               col(Event.status) != EventStatus.cancelled)).one()
+    return FutureProjectEvents(events=int(row[0]), alliances_registered=int(row[1]),
+                               alliances_attended=int(row[2]))
+
+
 # --- shaping ------------------------------------------------------------------------------------
 
-def assemble(cycle: AwardCycle, run: EvaluationRun | None, states: Tally, modes: Tally) -> CycleStatistics:
+def assemble(cycle: AwardCycle, run: EvaluationRun | None, states: Tally, modes: Tally,
+             events: FutureProjectEvents | None = None) -> CycleStatistics:
     """The report from the tallies: totals over every state seen (also one outside the 16, so
     the totals never lose a row), all 16 Länder in official order, and the four modes."""
     assert cycle.id is not None
@@ -168,6 +197,8 @@ def assemble(cycle: AwardCycle, run: EvaluationRun | None, states: Tally, modes:
                                          for field in MODE_FIELDS})
             for mode in ResponseMode
         ],
+        future_project_events=events or FutureProjectEvents(
+            events=0, alliances_registered=0, alliances_attended=0),
     )
 
 
@@ -182,4 +213,4 @@ def cycle_statistics(session: Session, cycle_ref: str) -> CycleStatistics:
     if run is not None and run.id is not None:
         _count_evaluations(session, run.id, states, modes)
     _count_awards(session, cycle.id, states, modes)
-    return assemble(cycle, run, states, modes)
+    return assemble(cycle, run, states, modes, _count_event_participation(session, cycle.id))

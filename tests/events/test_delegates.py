@@ -124,10 +124,14 @@ def test_a_full_event_takes_no_more_and_a_withdrawal_frees_a_place(client, sessi
     factories.make_delegate(session, event, alliance, status="withdrawn")
     last = factories.make_delegate(session, event, alliance)
 
-    assert_problem(register(client, event, member_headers), 409, "event_full")
+    r = register(client, event, member_headers)
+    assert (r.status_code, r.json()["status"], r.json()["waiting_position"]) == (
+        201, "waitlisted", 1)
 
     client.post(delegate_url(event.id, last.id, "/withdraw"), headers=member_headers)
-    assert register(client, event, member_headers).status_code == 201
+    assert reloaded(session, EventDelegate, r.json()["id"]).status == "registered"
+    r = register(client, event, member_headers, email="noch.jemand@example.org")
+    assert r.json()["status"] == "waitlisted"
 
 
 def test_the_same_email_registers_once_per_event(client, session, event, member_headers):
@@ -303,13 +307,14 @@ def test_an_erased_delegate_cannot_change_but_is_withdrawn_to_free_the_place(
     session.commit()
     assert_problem(client.patch(delegate_url(event.id, delegate.id), headers=admin,
                                 json={"dietary_needs": "x"}), 409, "delegate_erased")
-    assert_problem(register(client, event, member_headers), 409, "event_full")
+    waiting = register(client, event, member_headers).json()
+    assert waiting["status"] == "waitlisted"
 
     r = client.post(delegate_url(event.id, delegate.id, "/withdraw"), headers=admin)
 
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "withdrawn" and r.json()["email"] is None
-    assert register(client, event, member_headers).status_code == 201
+    assert reloaded(session, EventDelegate, waiting["id"]).status == "registered"
 
 
 # --- withdrawing --------------------------------------------------------------------------------
@@ -362,9 +367,10 @@ def test_the_servicebuero_exports_the_registered_delegates_and_it_is_audited(
     assert r.headers["content-type"].startswith("text/csv")
     assert f"veranstaltung-{event.id}-delegierte.csv" in r.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == ["name", "function", "email", "phone", "dietary_needs", "alliance"]
+    assert rows[0] == ["name", "function", "email", "phone", "dietary_needs", "alliance",
+                       "status", "waiting_position", "attendance"]
     assert rows[1:] == [["Erika Muster", "'=HYPERLINK()", "e@example.org", rows[1][3], "vegan",
-                         alliance.name]]
+                         alliance.name, "registered", "", ""]]
     audit = session.exec(select(AuditEvent).where(
         AuditEvent.action == "event.delegates_export")).one()
     assert (audit.resource_type, audit.resource_id, audit.actor) == (

@@ -3,6 +3,7 @@
 from sqlmodel import col, select
 
 from app.auth.models import User
+from app.core.db import utcnow
 from app.demo.seed import SeedReport, seed_demo
 from app.events import demo
 from app.events.models import Event, EventDelegate, EventInvitation, EventTopic
@@ -19,7 +20,7 @@ def test_demo_events_cover_workshops_exchange_dialogue_and_ceremony(session):
     seed_demo(session)
     events = _by_title(session)
 
-    assert len(events) == len(demo.DEMO_EVENTS) == 5
+    assert len(events) == len(demo.DEMO_EVENTS) == 7
     assert {e.kind for e in events.values()} == {"workshop", "exchange", "dialogue", "ceremony"}
     hamm = events[demo.HAMM]
     assert (hamm.venue, hamm.state, hamm.status) == ("Hamm", "DE-NW", "published")
@@ -48,7 +49,7 @@ def test_a_demo_login_sees_its_invitation_and_its_delegate(client, session):
 
 def test_seeding_twice_changes_nothing(session):
     first = seed_demo(session)
-    assert first.created["events"] == 5 and first.created["event_delegates"] == 2
+    assert first.created["events"] == 7 and first.created["event_delegates"] == 9
     counts = [len(session.exec(select(model)).all())
               for model in (Event, EventTopic, EventInvitation, EventDelegate)]
 
@@ -65,3 +66,25 @@ def test_without_the_cycle_nothing_is_seeded(session):
 
     assert counter.created == {}
     assert not session.exec(select(Event)).all()
+
+
+def test_the_demo_has_a_full_event_with_a_waiting_list_and_a_past_one_with_attendance(
+        client, session):
+    seed_demo(session)
+    events = _by_title(session)
+    full, past = events[demo.FULL_EXCHANGE], events[demo.PAST_WORKSHOP]
+    admin = session.exec(select(User).where(User.role == "admin")).first()
+    headers = user_headers(admin)
+
+    counts = client.get(f"/api/v1/events/{full.id}/counts", headers=headers).json()
+    assert (counts["capacity"], counts["registered"], counts["waitlisted"]) == (2, 2, 2)
+    waiting = client.get(f"/api/v1/events/{full.id}/delegates", headers=headers,
+                         params={"status": "waitlisted"}).json()["items"]
+    assert [d["waiting_position"] for d in waiting] == [1, 2]
+
+    assert past.ends_at < utcnow() and past.status == "published"
+    counts = client.get(f"/api/v1/events/{past.id}/counts", headers=headers).json()
+    assert (counts["attended"], counts["no_show"], counts["attendance_open"]) == (2, 1, True)
+    for d in session.exec(select(EventDelegate).where(EventDelegate.event_id == past.id)):
+        assert d.created_at < past.registration_closes_at < past.starts_at
+        assert d.attendance_recorded_at is not None and d.attendance_recorded_at > past.ends_at

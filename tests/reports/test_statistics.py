@@ -1,7 +1,7 @@
 """GET /cycles/{cycle}/statistics against a hand-built world whose every number is known."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +11,7 @@ from sqlmodel import Session
 from app.alliances.models import Alliance
 from app.alliances.states import STATE_NAMES
 from app.awards.models import AwardStatus
+from app.core.db import utcnow
 from app.cycles.models import AwardCycle, CycleStatus
 from app.surveys.models import ResponseMode
 from tests import factories
@@ -210,8 +211,9 @@ def test_a_handful_of_queries_whatever_the_number_of_alliances(client, admin, se
         event.remove(engine, "before_cursor_execute", count)
     assert body["totals"]["submitted"] == 12
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    # principal + cycle + latest run + the four aggregates (+ a little slack for auth lookups)
-    assert 4 <= len(selects) <= 9, selects
+    # principal + cycle + latest run + the four aggregates + event participation (+ a little
+    # slack for auth lookups)
+    assert 4 <= len(selects) <= 10, selects
 
 
 # --- wrong callers and bad input ----------------------------------------------------------------
@@ -261,3 +263,36 @@ def test_an_alliance_with_a_state_outside_the_sixteen_still_counts_in_the_totals
     assert body["totals"]["eligible"] == 1
     assert [r["state"] for r in body["by_state"]] == list(STATE_NAMES)
     assert sum(r["eligible"] for r in body["by_state"]) == 0
+
+
+# --- Projekt Zukunft events ---------------------------------------------------------------------
+
+def test_alliances_taking_part_in_projekt_zukunft_events_are_counted(client, admin, session,
+                                                                      cycle):
+    a, b, c, d = (factories.make_alliance(session) for _ in range(4))
+    past = utcnow() - timedelta(days=3)
+    workshop = factories.make_event(session, cycle_id=cycle.id, starts_at=past,
+                                    ends_at=past + timedelta(hours=5))
+    exchange = factories.make_event(session, cycle_id=cycle.id, kind="exchange", venue="online")
+    ceremony = factories.make_event(session, cycle_id=cycle.id, kind="ceremony")
+    cancelled = factories.make_event(session, cycle_id=cycle.id, status="cancelled")
+    elsewhere = factories.make_event(session, cycle_id=factories.make_cycle(session).id)
+    factories.make_delegate(session, workshop, a, attendance="attended")
+    factories.make_delegate(session, workshop, a, attendance="attended")
+    factories.make_delegate(session, workshop, b, attendance="no_show")
+    factories.make_delegate(session, exchange, b)
+    factories.make_delegate(session, exchange, c, status="waitlisted")
+    factories.make_delegate(session, exchange, d, status="withdrawn")
+    for other in (ceremony, cancelled, elsewhere):
+        factories.make_delegate(session, other, c, attendance="attended")
+
+    body = get_stats(client, admin, cycle)
+
+    assert body["future_project_events"] == {"events": 2, "alliances_registered": 2,
+                                             "alliances_attended": 1}
+
+
+def test_a_cycle_without_events_counts_none(client, admin, session):
+    body = get_stats(client, admin, factories.make_cycle(session))
+    assert body["future_project_events"] == {"events": 0, "alliances_registered": 0,
+                                             "alliances_attended": 0}

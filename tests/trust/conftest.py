@@ -60,8 +60,10 @@ def world(session: Session) -> World:
     award = factories.make_award(session, past, alliance)
     token = factories.make_pat(session, admin)
     inquiry = factories.make_inquiry(session, alliance)
-    event = factories.make_event(session, invited=[alliance])
-    delegate = factories.make_delegate(session, event, alliance)
+    event = factories.make_event(session, invited=[alliance], capacity=1)
+    factories.make_delegate(session, event, alliance)  # holds the only place
+    # The seeded delegate waits in line, so the waiting-list routes reach a real row.
+    delegate = factories.make_delegate(session, event, alliance, status="waitlisted")
     faq_entry = factories.make_faq_entry(session)
     _feed, feed_token = factories.make_calendar_feed(session, alliance)
     assert alliance.id and coordinator.id and partner.id and run.id and award.id and token.id

@@ -55,6 +55,8 @@ INQUIRY_TEXT = "Frau Anfragend erreicht man unter 0341 998877 am besten vormitta
 DELEGATE = {"name": "Dora Delegierte", "function": "Koordination Familienzentrum",
             "email": "dora.delegierte@familie-example.de", "phone": "+49 761 2233445",
             "dietary_needs": "glutenfrei wegen Zöliakie"}
+WAITING = {"name": "Wanda Wartend", "email": "wanda.wartend@familie-logstadt.de",
+           "phone": "+49 171 5550199"}
 
 # The test's own infrastructure logs too: the TestClient (httpx) and the SMTP server the test
 # runs (aiosmtpd's "mail.log") see requests and envelopes by design. They are not the app.
@@ -138,6 +140,8 @@ def test_a_working_session_leaves_no_personal_data_in_the_logs(
         "phone (requester)": REQUESTER["requester_phone"], "inquiry text": INQUIRY_TEXT,
         "delegate name": DELEGATE["name"], "delegate e-mail": DELEGATE["email"],
         "phone (delegate)": DELEGATE["phone"], "dietary needs": DELEGATE["dietary_needs"],
+        "waiting delegate name": WAITING["name"], "waiting delegate e-mail": WAITING["email"],
+        "phone (waiting delegate)": WAITING["phone"],
     }.items():
         secrets.add(label, value)
     limits = get_settings().limits
@@ -268,6 +272,13 @@ def test_a_working_session_leaves_no_personal_data_in_the_logs(
     ok(client.post(f"{alliance_url}/calendar-feed", headers=admin), 201)
     assert client.get(feed["path"]).status_code == 404
 
+    # The waiting list: one place, a second delegate waits, is promoted by hand and told.
+    ok(client.patch(event_url, headers=admin, json={"capacity": 1}))
+    waiting = ok(client.post(f"{event_url}/delegates", headers=coordinator, json=WAITING), 201)
+    assert waiting["status"] == "waitlisted"
+    ok(client.post(f"{event_url}/delegates/{waiting['id']}/promote", headers=admin,
+                   json={"exceed_capacity": True}))
+    ok(client.post(f"{event_url}/delegates/{waiting['id']}/withdraw", headers=coordinator))
     ok(client.post(f"{event_url}/cancel", headers=admin))
     assert anyio.run(partial(dispatch_due, session, LogSender())).sent >= 2
 
