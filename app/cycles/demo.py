@@ -8,8 +8,9 @@
 Idempotent: an existing cycle (matched by key) and an existing questionnaire are left alone.
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, select
 
@@ -136,6 +137,23 @@ QUESTIONNAIRE_2025: list[dict[str, Any]] = [
 ]
 
 
+# The open demo survey runs from 14 days ago to 42 days ahead; its seal ceremony follows the
+# close (the demo ceremony event of app/events/demo.py is held that day, too). So nothing in
+# the demo is dated before the survey it rests on.
+SURVEY_OPENED_DAYS_AGO = 14
+SURVEY_CLOSES_DAYS_AHEAD = 42
+CEREMONY_DAYS_AHEAD = 90
+try:
+    _GERMAN_TIME: tzinfo = ZoneInfo("Europe/Berlin")
+except ZoneInfoNotFoundError:  # an image without tzdata
+    _GERMAN_TIME = UTC
+
+
+def ceremony_day(now: datetime) -> date:
+    """The open demo cycle's ceremony day (German calendar day), well after the survey closes."""
+    return (now + timedelta(days=CEREMONY_DAYS_AHEAD)).astimezone(_GERMAN_TIME).date()
+
+
 def demo_cycles() -> list[dict[str, Any]]:
     now = utcnow().replace(microsecond=0)
     return [
@@ -146,8 +164,9 @@ def demo_cycles() -> list[dict[str, Any]]:
          "ceremony_on": date(2023, 11, 24), "ceremony_place": "Berlin", "questions": []},
         {"key": "2024/25", "seal_title": "Ausgezeichnetes Bündnis 2024/25",
          "status": CycleStatus.survey_open,
-         "opens_at": now - timedelta(days=14), "closes_at": now + timedelta(days=42),
-         "ceremony_on": date(2024, 11, 22), "ceremony_place": "Berlin",
+         "opens_at": now - timedelta(days=SURVEY_OPENED_DAYS_AGO),
+         "closes_at": now + timedelta(days=SURVEY_CLOSES_DAYS_AHEAD),
+         "ceremony_on": ceremony_day(now), "ceremony_place": "Berlin",
          "questions": QUESTIONNAIRE_2024},
         {"key": "2025/26", "seal_title": "Ausgezeichnetes Bündnis 2025/2026",
          "status": CycleStatus.draft, "opens_at": None, "closes_at": None,
