@@ -156,6 +156,10 @@ POLICY: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/v1/inquiries/{inquiry_id}/messages"): OWN,
     ("POST", "/api/v1/inquiries/{inquiry_id}/close"): OWN,
     ("POST", "/api/v1/inquiries/{inquiry_id}/reopen"): ADMIN,
+    # survey follow-up: reminders, the notice lists as CSV, criteria copy
+    ("POST", "/api/v1/cycles/{cycle}/notices:remind"): ADMIN,
+    ("GET", "/api/v1/cycles/{cycle}/notices/export.csv"): ADMIN,
+    ("POST", "/api/v1/cycles/{cycle}/criteria:copy"): ADMIN,
 }
 
 # Framework pages, not API operations.
