@@ -106,3 +106,22 @@ def test_the_demo_networking_criterion_reads_the_reported_partner_count():
     assert result.parts[1].source == "answer" and result.parts[1].actual == 12
     assert evaluate(rule, Facts(total_score=30, group_scores={"networking": 10}, partner_count=12,
                                 answers={"partner_count": 2})).passed is False
+
+
+@pytest.mark.parametrize(("reported", "passed", "actual"), [
+    (12, True, 12), (3, True, 3), (2, False, 2), (3.0, True, 3.0), (0, False, 0),
+    (None, False, None), (True, False, None), ("12", False, None), ([12], False, None),
+])
+def test_the_reported_count_as_a_pure_rule(reported, passed, actual):
+    rule = parse_rule(FROM_ANSWER)
+    answers = {} if reported is None else {"partner_count": reported}
+    result = evaluate(rule, Facts(total_score=0, answers=answers, partner_count=40))
+    assert (result.passed, result.actual, result.source) == (passed, actual, "answer")
+    assert result.explanation.startswith("Partnerorganisationen laut Umfrageantwort („partner_count“)")
+
+
+def test_a_stored_registry_rule_keeps_its_old_shape_and_meaning():
+    rule = parse_rule(FROM_REGISTRY)
+    assert rule.source == "registry" and rule.question is None
+    result = evaluate(rule, Facts(total_score=0, partner_count=4, answers={"partner_count": 1}))
+    assert (result.passed, result.actual, result.source) == (True, 4, "registry")
