@@ -177,6 +177,10 @@ POLICY: dict[tuple[str, str], dict[str, str]] = {
     ("PUT", "/api/v1/events/{event_id}/delegates/{delegate_id}/attendance"): ADMIN,
     ("POST", "/api/v1/events/{event_id}/attendance"): ADMIN,
     ("GET", "/api/v1/events/{event_id}/counts"): ADMIN,
+    # survey follow-up: reminders, the notice lists as CSV, criteria copy
+    ("POST", "/api/v1/cycles/{cycle}/notices:remind"): ADMIN,
+    ("GET", "/api/v1/cycles/{cycle}/notices/export.csv"): ADMIN,
+    ("POST", "/api/v1/cycles/{cycle}/criteria:copy"): ADMIN,
 }
 
 # Framework pages, not API operations.

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     # Requesters of inquiries closed more than this many months ago are anonymised.
     inquiry_retention_months: int = Field(default=24, ge=1, le=120)
 
+    # Survey reminders (POST …/notices:remind): at least this many days after an alliance's
+    # last notice or reminder, and at most this many reminders per alliance and cycle.
+    reminder_min_interval_days: int = Field(default=7, ge=1, le=365)
+    reminder_max_count: int = Field(default=3, ge=0, le=20)
+
     limits: LimitSettings = Field(default_factory=LimitSettings)
 
     @model_validator(mode="after")

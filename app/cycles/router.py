@@ -104,7 +104,8 @@ _action_route(
 )
 _action_route(
     "mark-evaluated", "Mark the cycle evaluated (survey_closed → evaluated)",
-    "Needs at least one evaluation run of the cycle.",
+    "Needs at least one evaluation run of the cycle. Evaluation runs never change the status "
+    "themselves: this is the explicit step after them (runs may be repeated before and after).",
 )
 _action_route(
     "mark-awarded", "Mark the seal awarded (evaluated → awarded)",

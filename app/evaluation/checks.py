@@ -14,6 +14,7 @@ from app.evaluation.rules import (
     RuleAnswer,
     RuleAnyOf,
     RuleGroupScoreAtLeast,
+    RulePartnersAtLeast,
     is_iso_date,
     is_number,
 )
@@ -111,6 +112,27 @@ def _check_answer(rule: RuleAnswer, questions: dict[str, QuestionShape], loc: Lo
     return errors
 
 
+# Question types whose answer is a number a count can be read from.
+NUMERIC_TYPES = ("integer",)
+
+
+def _check_partners(rule: RulePartnersAtLeast, questions: dict[str, QuestionShape],
+                    loc: Loc) -> list[dict[str, Any]]:
+    if rule.question is None:
+        return []
+    question = questions.get(rule.question)
+    if question is None:
+        return [_error((*loc, "question"),
+                       f"no question {rule.question!r} in this cycle's questionnaire; known: "
+                       f"{sorted(questions)}", "unknown_question")]
+    if question.type not in NUMERIC_TYPES:
+        numeric = sorted(k for k, q in questions.items() if q.type in NUMERIC_TYPES)
+        return [_error((*loc, "question"),
+                       f"question {rule.question!r} is a {question.type} question; a partner count "
+                       f"is read only from a number question: {numeric}", "not_numeric")]
+    return []
+
+
 def check_rule(rule: Any, questions: Sequence[QuestionShape], loc: Loc = ("rule",)) -> list[dict[str, Any]]:
     by_key = {q.key: q for q in questions}
     groups = sorted({q.criterion_group for q in questions if q.criterion_group})
@@ -120,6 +142,8 @@ def check_rule(rule: Any, questions: Sequence[QuestionShape], loc: Loc = ("rule"
 def _check(rule: Any, questions: dict[str, QuestionShape], groups: list[str], loc: Loc) -> list[dict[str, Any]]:
     if isinstance(rule, RuleAnswer):
         return _check_answer(rule, questions, loc)
+    if isinstance(rule, RulePartnersAtLeast):
+        return _check_partners(rule, questions, loc)
     if isinstance(rule, RuleGroupScoreAtLeast) and rule.group not in groups:
         return [_error((*loc, "group"),
                        f"no question of this cycle belongs to group {rule.group!r}; known groups: "

@@ -28,11 +28,13 @@ DEMO_CRITERIA: list[dict[str, Any]] = [
     {"key": "networking",
      "label": "Gute Vernetzung mit der Bundesinitiative und regionalen Akteuren",
      "explanation": "Das Bündnis trifft sich regelmäßig, nutzt Angebote der Bundesinitiative und "
-                    "hat mindestens drei Partnerorganisationen aus Kommune, Wirtschaft und "
-                    "Zivilgesellschaft.",
+                    "hat nach eigener Angabe in der Umfrage mindestens drei Partnerorganisationen aus "
+                    "Kommune, Wirtschaft und Zivilgesellschaft.",
+     # The survey measures the partners (question partner_count); the registry may be behind.
      "rule": {"kind": "all_of", "rules": [
          {"kind": "group_score_at_least", "group": "networking", "min": 8},
-         {"kind": "partners_at_least", "min": 3}]}},
+         {"kind": "partners_at_least", "min": 3, "source": "answer",
+          "question": "partner_count"}]}},
     {"key": "visibility", "label": "Gute Sichtbarkeit",
      "explanation": "Presseberichte, eigene Kanäle und öffentliche Veranstaltungen machen das "
                     "Bündnis vor Ort bekannt.",

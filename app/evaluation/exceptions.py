@@ -31,3 +31,7 @@ class EvaluationNotFound(NotFound):
 
 class RunNotFound(NotFound):
     code, title = "evaluation_run_not_found", "Evaluation run not found"
+
+
+class CriteriaNotEmpty(Conflict):
+    code, title = "criteria_not_empty", "The cycle has seal criteria already"

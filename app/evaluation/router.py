@@ -47,6 +47,21 @@ async def replace_criteria(
     return criteria
 
 
+@router.post("/{cycle}/criteria:copy", name="criteria-copy", response_model=CriteriaSetRead,
+             dependencies=[Depends(admin_user)], responses=problem_responses(404, 409, 412, 422),
+             summary="Copy the seal criteria of another cycle into this one (until it is evaluated)")
+async def copy_criteria(
+    cycle: CyclePath, db: DbDep, response: Response,
+    from_: Annotated[str, Query(alias="from", max_length=20, examples=["2024-25"],
+                                description="The cycle to copy from (id, slug or key)")],
+    replace: Annotated[bool, Query(description="Overwrite the criteria this cycle has")] = False,
+    if_match: IfMatch = None,
+) -> CriteriaSetRead:
+    criteria = await db.run(service.copy_criteria, cycle, from_, replace, if_match)
+    _criteria_etag(response, criteria)
+    return criteria
+
+
 @router.post("/{cycle}/criteria:preview", name="criteria-preview", response_model=PreviewRead,
              dependencies=[Depends(admin_user)], responses=problem_responses(404, 422),
              summary="What a draft criteria set would decide now (nothing is saved)")

@@ -5,7 +5,8 @@ A criterion's ``rule`` is JSON the Servicebüro writes, never code::
     {"kind": "group_score_at_least", "group": "networking", "min": 4}
     {"kind": "total_score_at_least", "min": 12}
     {"kind": "answer", "question": "press_coverage", "op": "eq", "value": true}
-    {"kind": "partners_at_least", "min": 5}
+    {"kind": "partners_at_least", "min": 5}                       (the alliance registry)
+    {"kind": "partners_at_least", "min": 5, "source": "answer", "question": "partner_count"}
     {"kind": "wants_seal"}
     {"kind": "all_of", "rules": [...]}      {"kind": "any_of", "rules": [...]}
 
@@ -21,6 +22,10 @@ explanation, so every decision can be explained to the alliance. Semantics worth
   any chosen option is listed, ``gte``/``lte`` compare the number of chosen options, and
   ``eq``/``ne`` compare the chosen set. Text ``contains`` ignores case; dates compare as
   ISO dates (YYYY-MM-DD). Booleans never equal numbers.
+* ``partners_at_least`` reads the partner count from the alliance registry (``source``
+  "registry", the default) or, with ``source`` "answer", the number the alliance reported in
+  this cycle's response to ``question`` (an integer question). The explanation names the
+  source; an unanswered question fails, because no answer is no evidence.
 * Nesting is limited to ``MAX_DEPTH`` levels: the criterion's rule is level 1, the parts of
   a combination one level deeper, so ``depth(rule) <= MAX_DEPTH``.
 """
@@ -57,6 +62,8 @@ COMBINATORS = ("all_of", "any_of")
 
 Scalar = StrictBool | StrictInt | StrictFloat | Annotated[str, Field(max_length=500)]
 AnswerOp = Literal["eq", "ne", "gte", "lte", "in", "contains"]
+PartnerSource = Literal["registry", "answer"]
+SOURCE_REGISTRY, SOURCE_ANSWER = "registry", "answer"
 
 
 def _depth_fault(raw: Any, path: tuple[str | int, ...] = (), level: int = 1) -> tuple[str | int, ...] | None:
@@ -147,11 +154,33 @@ class RuleAnswer(_RuleBase):
 
 
 class RulePartnersAtLeast(_RuleBase):
-    """The alliance has at least ``min`` partner organisations on record."""
+    """The alliance has at least ``min`` partner organisations: on record in the registry
+    (``source`` "registry", the default), or as reported in this cycle's response to the
+    integer question ``question`` (``source`` "answer")."""
 
 
     kind: Literal["partners_at_least"]
     min: int = Field(ge=0, le=10_000, examples=[5])
+    source: PartnerSource = Field(
+        default="registry",
+        description="registry: the partners on record; answer: the number reported in the "
+        "survey response to `question`",
+    )
+    question: str | None = Field(
+        default=None, min_length=1, max_length=60, examples=["partner_count"],
+        validate_default=True,
+        description="With source=answer: the key of an integer question of this cycle",
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _question_fits_source(cls, value: str | None, info: ValidationInfo) -> str | None:
+        source = info.data.get("source", "registry")
+        if source == "answer" and value is None:
+            raise ValueError("source 'answer' needs the key of the question to read")
+        if source == "registry" and value is not None:
+            raise ValueError("a question is read only with source 'answer'")
+        return value
 
 
 class RuleWantsSeal(_RuleBase):
@@ -194,7 +223,9 @@ def parse_rule(data: Any) -> Any:
 
 
 def rule_to_json(rule: Any) -> dict[str, Any]:
-    dumped: dict[str, Any] = rule.model_dump(mode="json")
+    """The rule as stored and shown: defaults left out, so a rule reads back as it was written
+    (a ``partners_at_least`` without ``source`` stays without it)."""
+    dumped: dict[str, Any] = rule.model_dump(mode="json", exclude_defaults=True)
     return dumped
 
 
@@ -210,6 +241,8 @@ def references(rule: Any) -> tuple[set[str], set[str]]:
     groups: set[str] = set()
     if isinstance(rule, RuleAnswer):
         questions.add(rule.question)
+    elif isinstance(rule, RulePartnersAtLeast):
+        questions.update(q for q in (rule.question,) if q is not None)
     elif isinstance(rule, RuleGroupScoreAtLeast):
         groups.add(rule.group)
     elif isinstance(rule, RuleAllOf | RuleAnyOf):
@@ -242,12 +275,15 @@ class RuleResult:
     threshold: Any
     explanation: str
     parts: tuple["RuleResult", ...] = ()
+    source: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "kind": self.kind, "passed": self.passed, "actual": self.actual, "op": self.op,
             "threshold": self.threshold, "explanation": self.explanation,
         }
+        if self.source is not None:
+            data["source"] = self.source
         if self.kind in COMBINATORS:
             data["parts"] = [part.as_dict() for part in self.parts]
         return data
@@ -362,8 +398,7 @@ def evaluate(rule: Any, facts: Facts) -> RuleResult:
         return _at_least(rule.kind, "Aktivitätsgrad insgesamt", round(float(facts.total_score), 2),
                          rule.min, "Punkte")
     if isinstance(rule, RulePartnersAtLeast):
-        return _at_least(rule.kind, "Partnerorganisationen", facts.partner_count, rule.min,
-                         "eingetragen")
+        return _evaluate_partners(rule, facts)
     if isinstance(rule, RuleWantsSeal):
         passed = facts.wants_seal is True
         text = "Interesse am Siegel bekundet" if passed else "Kein Interesse am Siegel bekundet"
@@ -374,6 +409,25 @@ def evaluate(rule: Any, facts: Facts) -> RuleResult:
     if isinstance(rule, RuleAllOf | RuleAnyOf):
         return _evaluate_combination(rule, facts)
     raise TypeError(f"not a rule: {rule!r}")
+
+
+def _evaluate_partners(rule: RulePartnersAtLeast, facts: Facts) -> RuleResult:
+    if rule.source == SOURCE_REGISTRY:
+        result = _at_least(rule.kind, "Partnerorganisationen laut Bündnisregister (nicht aus der "
+                           "Umfrage)", facts.partner_count, rule.min, "eingetragen")
+        return RuleResult(**{**result.__dict__, "source": SOURCE_REGISTRY})
+    reported = facts.answers.get(rule.question or "")
+    if not isinstance(reported, int | float) or isinstance(reported, bool):
+        return RuleResult(
+            kind=rule.kind, passed=False, actual=None, op="gte", threshold=rule.min,
+            source=SOURCE_ANSWER,
+            explanation=f"Partnerorganisationen laut Umfrageantwort („{rule.question}“): keine "
+            f"Angabe; mindestens {german_number(rule.min)} nötig – nicht erfüllt (ohne Angabe "
+            "in der Antwort gilt die Bedingung als nicht erfüllt).",
+        )
+    result = _at_least(rule.kind, f"Partnerorganisationen laut Umfrageantwort („{rule.question}“)",
+                       float(reported), rule.min, "angegeben")
+    return RuleResult(**{**result.__dict__, "source": SOURCE_ANSWER})
 
 
 def _evaluate_answer(rule: RuleAnswer, facts: Facts) -> RuleResult:

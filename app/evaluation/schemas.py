@@ -71,6 +71,10 @@ class CriterionResult(BaseModel):
     op: str = Field(description="gte, lte, eq, ne, in or contains")
     threshold: Any = Field(description="What the criterion asks for")
     explanation: str = Field(description="German, for the alliance")
+    source: str | None = Field(
+        default=None, description="For partners_at_least: where the count came from, "
+        "`answer` (the survey response) or `registry` (the alliance record)",
+    )
     parts: list[dict[str, Any]] | None = Field(
         default=None, description="For all_of/any_of: each part's result, same shape"
     )

@@ -3,7 +3,8 @@
 Criteria are data (see rules.py). A run evaluates every submitted response of the cycle with
 the criteria as they are now, stores a snapshot of them with the run and one Evaluation per
 alliance, and is never changed afterwards: re-running is a new, recorded run, and readers use
-the latest. The facts a rule sees come from the response (activity score, per-group scores
+the latest. A run does not change the cycle's status (``POST …/mark-evaluated`` does, as
+its own documented step). The facts a rule sees come from the response (activity score, per-group scores
 from its score breakdown, answers, interest in the seal) and the alliance (partner count).
 """
 
@@ -17,7 +18,7 @@ from sqlmodel import Session, col, func, select
 
 from app.alliances.models import Alliance, AlliancePartner
 from app.auth.principal import Principal
-from app.core.db import utcnow
+from app.core.errors import NotFound, RuleViolation, field_error
 from app.core.etags import check_if_match
 from app.cycles.models import AwardCycle, CycleStatus
 from app.cycles.service import get_cycle
@@ -25,6 +26,7 @@ from app.evaluation import checks, queries
 from app.evaluation.exceptions import (
     CriteriaLocked,
     CriteriaMissing,
+    CriteriaNotEmpty,
     CriteriaOutdated,
     EvaluationNotAllowed,
     InvalidCriteria,
@@ -108,6 +110,67 @@ def replace_criteria(
         SealCriterion(cycle_id=cycle.id, key=c.key, label=c.label, explanation=c.explanation,
                       rule=rule_to_json(c.rule), position=position)
         for position, c in enumerate(data.criteria)
+    ]
+    session.add_all(rows)
+    session.commit()
+    return _to_set(cycle, rows)
+
+
+COPY_REFUSED_STATUSES = (CycleStatus.evaluated, *LOCKED_STATUSES)
+
+
+@dataclass(frozen=True)
+class _Copied:
+    key: str
+    rule: Any
+
+
+def copy_criteria(
+    session: Session, cycle_ref: str, source_ref: str, replace: bool, if_match: str | None,
+) -> CriteriaSetRead:
+    """Copy another cycle's seal criteria into this cycle, as the questionnaire copy does:
+    refused once the cycle is evaluated (or later), onto itself, from an unknown or empty
+    source, over existing criteria without ``replace``, or when a copied rule does not fit
+    this cycle's questionnaire (422 naming each fault)."""
+    cycle = get_cycle(session, cycle_ref)
+    assert cycle.id is not None
+    if cycle.status in COPY_REFUSED_STATUSES:
+        raise CriteriaLocked(
+            f"The cycle is {cycle.status}: its criteria have been evaluated; change them one by "
+            "one with PUT …/criteria if you must, never by a wholesale copy.",
+            status_now=cycle.status,
+        )
+    current = _criteria_rows(session, cycle.id)
+    check_if_match(if_match, "criteria", cycle.id, criteria_version(_to_set(cycle, current).criteria))
+    try:
+        source = get_cycle(session, source_ref)
+    except NotFound as exc:
+        raise RuleViolation(f"No award cycle {source_ref!r} to copy from.", errors=[
+            field_error(["query", "from"], "no such cycle", "not_found")]) from exc
+    assert source.id is not None
+    if source.id == cycle.id:
+        raise RuleViolation("Criteria cannot be copied onto their own cycle.", errors=[
+            field_error(["query", "from"], "is the target cycle itself", "same_cycle")])
+    source_rows = _criteria_rows(session, source.id)
+    if not source_rows:
+        raise RuleViolation(f"Cycle {source.key} has no seal criteria to copy.", errors=[
+            field_error(["query", "from"], "has no criteria", "criteria_empty")])
+    if current and not replace:
+        raise CriteriaNotEmpty(
+            f"Cycle {cycle.key} has {len(current)} criteria; pass replace=true to overwrite them.")
+    drafts = [_Copied(r.key, parse_rule(r.rule)) for r in source_rows]
+    errors = checks.check_criteria(drafts, _questions(session, cycle.id), loc=("source", "criteria"))
+    if errors:
+        raise InvalidCriteria(
+            f"{len(errors)} of the criteria of {source.key} do not fit this cycle's "
+            "questionnaire; nothing was copied.", errors=errors)
+    for row in current:
+        session.delete(row)
+    session.flush()
+    rows = [
+        SealCriterion(cycle_id=cycle.id, key=r.key, label=r.label, explanation=r.explanation,
+                      rule=rule_to_json(d.rule), position=position)
+        for position, (r, d) in enumerate(zip(source_rows, drafts, strict=True))
     ]
     session.add_all(rows)
     session.commit()
@@ -285,9 +348,7 @@ def start_run(
         )
         for d in decisions
     ])
-    if cycle.status == CycleStatus.survey_closed:
-        cycle.status = CycleStatus.evaluated
-        cycle.version += 1
-        cycle.updated_at = utcnow()
+    # A run never moves the cycle: ``mark-evaluated`` is the Servicebüro's explicit next step,
+    # so a script following the documented path finds the status it expects.
     session.commit()
     return queries.run_read(run, invited=sum(d.invited for d in decisions), is_latest=True)

@@ -28,6 +28,7 @@ from app.alliances.schemas import slugify
 from app.awards.demo import DEMO_SEAL_ALLIANCES
 from app.core.db import utcnow
 from app.core.german import GERMAN_TIME
+from app.cycles.demo import CEREMONY_DAYS_AHEAD
 from app.cycles.models import AwardCycle
 from app.events.models import (
     Attendance,
@@ -102,7 +103,7 @@ DEMO_EVENTS: list[_Demo] = [
           invitation_only=False, online_url="https://konferenz.example.org/zukunft-kita"),
     _Demo(DIALOGUE, EventKind.dialogue, 120, (11, 15), "Berlin", "DE-BE", (1, 2, 3, 4),
           status=EventStatus.draft, is_public=True),
-    _Demo(CEREMONY, EventKind.ceremony, 90, (11, 14), "Berlin", "DE-BE", is_public=True,
+    _Demo(CEREMONY, EventKind.ceremony, CEREMONY_DAYS_AHEAD, (11, 14), "Berlin", "DE-BE", is_public=True,
           capacity=150, invite=True,
           summary="Die Bundesfamilienministerin überreicht das Siegel an die ausgezeichneten "
           "Bündnisse."),

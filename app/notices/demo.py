@@ -3,11 +3,12 @@
 The Servicebüro sent the notice the day after the survey opened: most eligible demo alliances
 got it (one only at the second attempt, after greylisting), Saarbrücken's address bounced
 (failed), and Potsdam got none, so "who is missing?" and the alliance's own "were we
-reached?" have something to show. Seal holders and dissolved alliances get nothing.
+reached?" have something to show. Hamm, reached but only with a draft, got one reminder eight
+days after the notice (kind ``reminder``). Seal holders and dissolved alliances get nothing.
 Idempotent: once the cycle has any notice the step does nothing; without the cycle, nothing.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlmodel import Session, col, select
@@ -19,7 +20,8 @@ from app.core.db import utcnow
 from app.cycles.models import AwardCycle
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.notices import queries, service
-from app.notices.models import SurveyNotice
+from app.notices.models import NoticeKind, SurveyNotice
+from app.notices.reminders import render_reminder
 from app.surveys import eligibility
 
 CYCLE_KEY = "2024/25"
@@ -27,6 +29,8 @@ ACTOR = "system:seed-demo"
 MISSING = "Potsdam"
 FAILED = "Saarbrücker"
 RETRIED = "Salzgitter"
+REMINDED = "Hamm"  # a draft, not submitted (app/surveys/demo.py): reminded once
+REMINDED_AFTER = timedelta(days=8)
 # The 2023/24 seal holders of the demo (app/awards/demo.py): the awards step runs after this
 # one, yet seal holders were never asked in 2024/25. tests/notices/test_demo.py checks both
 # lists agree after a full seed.
@@ -86,4 +90,25 @@ def seed_notices(session: Session, report: Report) -> None:
                 created_at=queued_at, updated_at=message.sent_at or message.next_attempt_at,
             ))
             report.count("survey notices")
+            reminded_at = queued_at + REMINDED_AFTER
+            if alliance.slug == _slug(REMINDED) and reminded_at < now:
+                _add_reminder(session, cycle, alliance, recipient, reminded_at)
+                report.count("survey reminders")
     session.flush()
+
+
+def _add_reminder(session: Session, cycle: AwardCycle, alliance: Alliance, recipient: str,
+                  at: datetime) -> None:
+    subject, body = render_reminder(cycle, alliance)
+    message = OutboxMessage(recipient=recipient, subject=subject, body=body,
+                            status=OutboxStatus.sent, attempts=1, next_attempt_at=at,
+                            sent_at=at + timedelta(seconds=15), created_at=at)
+    session.add(message)
+    session.flush()
+    assert cycle.id is not None and alliance.id is not None
+    session.add(SurveyNotice(
+        cycle_id=cycle.id, alliance_id=alliance.id, recipient=recipient,
+        channel=service.CHANNEL_EMAIL, kind=NoticeKind.reminder, status=message.status,
+        attempts=1, outbox_message_id=message.id, requested_by=ACTOR, sent_at=message.sent_at,
+        created_at=at, updated_at=message.sent_at or at,
+    ))

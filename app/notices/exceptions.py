@@ -19,3 +19,7 @@ class NoticeInProgress(Conflict):
 
 class NotAllianceMember(Forbidden):
     code, title = "alliance_user_only", "Only for people acting for an alliance"
+
+
+class RemindersClosed(Conflict):
+    code, title = "reminders_closed", "Reminders are sent only while the survey is open"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, or_
+from sqlalchemy import and_, exists, func, or_
 from sqlalchemy.orm import raiseload
 from sqlmodel import Session, col, select
 
@@ -19,7 +19,7 @@ from app.core.pagination import PageParams, SortKey, paginate
 from app.cycles import service as cycles
 from app.cycles.models import AwardCycle
 from app.mail.models import OutboxMessage, OutboxStatus
-from app.notices.models import SurveyNotice
+from app.notices.models import NoticeKind, SurveyNotice
 from app.notices.rules import overall_state, retry_after_seconds, unique_addresses
 from app.notices.schemas import (
     AllianceNoticeRead,
@@ -29,6 +29,7 @@ from app.notices.schemas import (
     SurveyNoticeRead,
 )
 from app.surveys import eligibility
+from app.surveys.models import ResponseStatus, SurveyResponse
 
 
 def contact_emails(alliance: Alliance) -> list[str]:
@@ -54,7 +55,7 @@ def _to_read(notice: SurveyNotice, message: OutboxMessage | None) -> SurveyNotic
     assert notice.id is not None
     queued = notice.status == OutboxStatus.queued
     return SurveyNoticeRead(
-        id=notice.id, recipient=notice.recipient, channel=notice.channel, status=notice.status,
+        id=notice.id, kind=NoticeKind(notice.kind), recipient=notice.recipient, channel=notice.channel, status=notice.status,
         attempts=notice.attempts, last_error=message.last_error if message else None,
         next_attempt_at=message.next_attempt_at if message and queued else None,
         requested_by=notice.requested_by, sent_at=notice.sent_at,
@@ -74,6 +75,20 @@ class _Summary:
     def last_sent_at(self) -> datetime | None:
         return max((n.sent_at for n in self.notices if n.sent_at), default=None)
 
+    @property
+    def reminder_count(self) -> int:
+        return reminder_count(n.created_at for n in self.notices if n.kind == NoticeKind.reminder)
+
+    @property
+    def last_notice_at(self) -> datetime | None:
+        return max((n.created_at for n in self.notices), default=None)
+
+
+def reminder_count(created: Iterable[datetime]) -> int:
+    """One reminder call queues one notice per contact address, all with the same time: the
+    number of reminders an alliance got is the number of distinct times."""
+    return len(set(created))
+
 
 def _summaries(session: Session, cycle_id: int, alliance_ids: Sequence[int]) -> dict[int, _Summary]:
     grouped: dict[int, list[SurveyNoticeRead]] = defaultdict(list)
@@ -91,32 +106,42 @@ def _has_notice(cycle_id: int, *statuses: OutboxStatus) -> Any:
     return condition
 
 
-def list_notices(
-    session: Session, cycle_ref: str, params: PageParams, *, status: NoticeFilter | None = None,
-    state: str | None = None,
-) -> tuple[list[AllianceNoticeRead], str | None, int | None]:
-    """Alliances and their notices. ``missing``: eligible, and no notice delivered yet;
-    ``queued``/``sent``/``failed``: alliances with at least one notice in that status;
-    no filter: every eligible alliance plus any other that got a notice in this cycle."""
-    cycle = cycles.get_cycle(session, cycle_ref)
-    assert cycle.id is not None
+def submitted_condition(cycle_id: int) -> Any:
+    """True for an ``Alliance`` row with a submitted response in the cycle."""
+    return exists().where(
+        col(SurveyResponse.cycle_id) == cycle_id,
+        col(SurveyResponse.alliance_id) == col(Alliance.id),
+        col(SurveyResponse.status) == ResponseStatus.submitted,
+    )
+
+
+def not_answered_condition(cycle_id: int) -> Any:
+    """Eligible, reached (a notice was delivered) and no submitted response."""
+    return and_(eligibility.eligible_condition(), _has_notice(cycle_id, OutboxStatus.sent),
+                ~submitted_condition(cycle_id))
+
+
+def filtered_alliances(cycle_id: int, status: NoticeFilter | None, state: str | None) -> Any:
+    """``select(Alliance)`` for the overview, its CSV export and the reminders alike."""
     # Partners and contacts are not shown here: skip the eager loads.
     query = select(Alliance).options(raiseload("*"))
     if status == NoticeFilter.missing:
-        query = query.where(eligibility.eligible_condition(), ~_has_notice(cycle.id, OutboxStatus.sent))
+        query = query.where(eligibility.eligible_condition(), ~_has_notice(cycle_id, OutboxStatus.sent))
+    elif status == NoticeFilter.not_answered:
+        query = query.where(not_answered_condition(cycle_id))
     elif status is not None:
-        query = query.where(_has_notice(cycle.id, OutboxStatus(status.value)))
+        query = query.where(_has_notice(cycle_id, OutboxStatus(status.value)))
     else:
-        query = query.where(or_(eligibility.eligible_condition(), _has_notice(cycle.id)))
+        query = query.where(or_(eligibility.eligible_condition(), _has_notice(cycle_id)))
     if state:
         query = query.where(Alliance.state == state)
-    rows, cursor, total = paginate(
-        session, query, SortKey(col(Alliance.name), col(Alliance.id)), params,
-        value_of=lambda a: a.name, id_of=lambda a: a.id,
-    )
+    return query
+
+
+def overview_items(session: Session, cycle_id: int, rows: Sequence[Alliance]) -> list[AllianceNoticeRead]:
     ids = [a.id for a in rows if a.id is not None]
     eligible = eligibility.eligible_among(session, set(ids))
-    summaries = _summaries(session, cycle.id, ids)
+    summaries = _summaries(session, cycle_id, ids)
     items = []
     for alliance in rows:
         assert alliance.id is not None
@@ -125,9 +150,28 @@ def list_notices(
             alliance_id=alliance.id, alliance_name=alliance.name, state=alliance.state,
             alliance_status=alliance.status, eligible=alliance.id in eligible,
             reached=summary.status == NoticeState.sent, status=summary.status,
-            last_sent_at=summary.last_sent_at, notices=summary.notices,
+            last_sent_at=summary.last_sent_at, reminder_count=summary.reminder_count,
+            notices=summary.notices,
         ))
-    return items, cursor, total
+    return items
+
+
+def list_notices(
+    session: Session, cycle_ref: str, params: PageParams, *, status: NoticeFilter | None = None,
+    state: str | None = None,
+) -> tuple[list[AllianceNoticeRead], str | None, int | None]:
+    """Alliances and their notices. ``missing``: eligible, and no notice delivered yet;
+    ``not_answered``: reached, and no submitted response;
+    ``queued``/``sent``/``failed``: alliances with at least one notice in that status;
+    no filter: every eligible alliance plus any other that got a notice in this cycle."""
+    cycle = cycles.get_cycle(session, cycle_ref)
+    assert cycle.id is not None
+    rows, cursor, total = paginate(
+        session, filtered_alliances(cycle.id, status, state),
+        SortKey(col(Alliance.name), col(Alliance.id)), params,
+        value_of=lambda a: a.name, id_of=lambda a: a.id,
+    )
+    return overview_items(session, cycle.id, rows), cursor, total
 
 
 def last_self_request(session: Session, cycle_id: int, alliance_id: int) -> datetime | None:

@@ -9,7 +9,7 @@ from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.cycles.deps import CyclePath
-from app.notices import queries, service
+from app.notices import export, queries, reminders, service
 from app.notices.exceptions import NotAllianceMember
 from app.notices.schemas import (
     AllianceNoticeRead,
@@ -17,6 +17,7 @@ from app.notices.schemas import (
     NoticeFilter,
     NoticeSendReport,
     NoticeSendRequest,
+    ReminderReport,
 )
 
 router = APIRouter(prefix="/cycles", tags=["notices"], responses=problem_responses(401, 403))
@@ -74,3 +75,36 @@ async def my_notices(cycle: CyclePath, db: DbDep, principal: AllianceMember) -> 
              summary="Ask for the survey notice again (once per 24 hours)")
 async def resend_my_notice(cycle: CyclePath, db: DbDep, principal: AllianceMember) -> MyNoticeStatus:
     return await db.run(service.resend_mine, cycle, principal)
+
+
+@router.post("/{cycle}/notices:remind", name="notices-remind", response_model=ReminderReport,
+             status_code=status.HTTP_202_ACCEPTED, dependencies=[Depends(admin_user)],
+             responses=problem_responses(404, 409, 422),
+             summary="Remind reached alliances that have not submitted (interval and cap apply)")
+async def send_reminders(
+    cycle: CyclePath, db: DbDep, principal: AdminUser,
+    dry_run: Annotated[bool, Query(description="Only report who would be reminded")] = False,
+) -> ReminderReport:
+    """Only while the survey accepts answers. Alliances reminded (or notified) less than
+    `BUENDNIS_REMINDER_MIN_INTERVAL_DAYS` ago, or reminded `BUENDNIS_REMINDER_MAX_COUNT` times
+    already, are skipped and counted per reason. Reminders are notices of kind `reminder` in the
+    same history; a retry right after finds everyone too soon, so nothing is sent twice."""
+    return await db.run(reminders.send_reminders, cycle, dry_run, principal)
+
+
+@router.get("/{cycle}/notices/export.csv", name="notices-export-csv",
+            response_class=Response, dependencies=[Depends(admin_user)],
+            responses={200: {"description": "CSV for German Excel: `;`, UTF-8 with BOM, German "
+                             "headers, dates TT.MM.JJJJ HH:MM (German time), ja/nein",
+                             "content": {"text/csv": {"schema": {"type": "string"}}}},
+                       **problem_responses(404, 422)},
+            summary="The notice overview as CSV (status=missing: not reached; "
+            "status=not_answered: reached, not submitted); audited")
+async def export_notices(
+    cycle: CyclePath, db: DbDep,
+    status_: Annotated[NoticeFilter | None, Query(alias="status")] = None,
+    state: StateCode | None = None,
+) -> Response:
+    filename, content = await db.run(export.notices_csv, cycle, status_, state)
+    return Response(content, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})

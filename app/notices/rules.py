@@ -48,3 +48,24 @@ def retry_after_seconds(last_request: datetime | None, now: datetime,
         return 0
     remaining = (last_request + cooldown - now).total_seconds()
     return max(0, math.ceil(remaining))
+
+
+# --- reminders --------------------------------------------------------------------------------
+
+SKIP_TOO_SOON = "too_soon"
+SKIP_MAX_REMINDERS = "max_reminders"
+
+
+def reminder_skip_reason(
+    last_notice_at: datetime | None, reminders_so_far: int, now: datetime, *,
+    min_interval: timedelta, max_count: int,
+) -> str | None:
+    """Why a reached, not-yet-answering alliance gets no reminder now (None: it gets one).
+
+    The cap comes first (it never lifts); the interval counts from the alliance's latest notice
+    of any kind, so a reminder never follows the invitation or another reminder too closely."""
+    if reminders_so_far >= max_count:
+        return SKIP_MAX_REMINDERS
+    if last_notice_at is not None and now - last_notice_at < min_interval:
+        return SKIP_TOO_SOON
+    return None

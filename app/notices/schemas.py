@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.alliances.models import AllianceStatus
 from app.core.ids import RowId
 from app.mail.models import OutboxStatus
+from app.notices.models import NoticeKind
 
 
 class NoticeState(StrEnum):
@@ -19,10 +20,14 @@ class NoticeState(StrEnum):
 
 
 class NoticeFilter(StrEnum):
+    """``missing``: eligible and not reached (no notice delivered); ``not_answered``: reached
+    but no submitted response; the others: at least one notice in that delivery status."""
+
     missing = "missing"
     queued = "queued"
     sent = "sent"
     failed = "failed"
+    not_answered = "not_answered"
 
 
 class NoticeSendRequest(BaseModel):
@@ -72,6 +77,7 @@ class NoticeSendReport(BaseModel):
 
 class SurveyNoticeRead(BaseModel):
     id: int
+    kind: NoticeKind = Field(description="notice: the invitation; reminder: a reminder")
     recipient: str
     channel: str
     status: OutboxStatus
@@ -95,6 +101,8 @@ class AllianceNoticeRead(BaseModel):
     reached: bool = Field(description="A notice was delivered to at least one contact")
     status: NoticeState
     last_sent_at: datetime | None
+    reminder_count: int = Field(description="Reminders sent to the alliance in this cycle "
+                                "(one per reminder call, whatever the number of contacts)")
     notices: list[SurveyNoticeRead]
 
 
@@ -113,3 +121,32 @@ class MyNoticeStatus(BaseModel):
     resend_available_at: datetime | None = Field(
         description="When the alliance may ask for a resend again; null: now"
     )
+
+
+class ReminderSkipReason(StrEnum):
+    too_soon = "too_soon"
+    max_reminders = "max_reminders"
+    no_contact_email = "no_contact_email"
+    in_progress = "in_progress"
+
+
+class SkippedAlliance(NoticeAllianceRef):
+    reason: ReminderSkipReason
+    next_possible_at: datetime | None = Field(
+        description="too_soon: when a reminder becomes possible; otherwise null")
+
+
+class ReminderReport(BaseModel):
+    """What a reminder call queued (or, with dry_run, would queue), and who was skipped why.
+    Only alliances that were reached and have not submitted are considered."""
+
+    cycle_key: str
+    dry_run: bool
+    considered: int = Field(description="Reached alliances without a submitted response")
+    reminders_queued: int = Field(description="E-mails queued (one per contact address)")
+    reminded: list[QueuedAlliance]
+    skipped_counts: dict[ReminderSkipReason, int] = Field(
+        description="How many alliances were skipped, per reason (every reason listed)")
+    skipped: list[SkippedAlliance]
+    min_interval_days: int
+    max_reminders: int

@@ -6,6 +6,7 @@ with its message.
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -27,7 +28,7 @@ from app.notices.exceptions import (
     NoticeInProgress,
     NoticesClosed,
 )
-from app.notices.models import SurveyNotice
+from app.notices.models import NoticeKind, SurveyNotice
 from app.notices.queries import contact_emails, last_self_request, my_status, notice_rows
 from app.notices.rules import may_send_notices, retry_after_seconds
 from app.notices.schemas import (
@@ -65,13 +66,18 @@ def render_notice(cycle: AwardCycle, alliance: Alliance) -> tuple[str, str]:
     return texts.notice_subject(cycle.key, cycle.seal_title), body
 
 
-def _queue(session: Session, cycle: AwardCycle, plan: list[tuple[Alliance, list[str]]],
-           actor: str) -> dict[int, list[SurveyNotice]]:
-    """Outbox messages and notices for every (alliance, recipients) pair; flushes only."""
+Renderer = Callable[[AwardCycle, Alliance], tuple[str, str]]
+
+
+def queue_messages(session: Session, cycle: AwardCycle, plan: list[tuple[Alliance, list[str]]],
+                   actor: str, kind: NoticeKind = NoticeKind.notice,
+                   render: Renderer = render_notice) -> dict[int, list[SurveyNotice]]:
+    """Outbox messages and notices (of ``kind``) for every (alliance, recipients) pair; all
+    share one creation time; flushes only."""
     now = utcnow()
     messages: list[tuple[Alliance, OutboxMessage]] = []
     for alliance, recipients in plan:
-        subject, body = render_notice(cycle, alliance)
+        subject, body = render(cycle, alliance)
         messages += [(alliance, outbox.new_message(r, subject, body, now=now)) for r in recipients]
     session.add_all([m for _, m in messages])
     session.flush()
@@ -80,13 +86,16 @@ def _queue(session: Session, cycle: AwardCycle, plan: list[tuple[Alliance, list[
         assert alliance.id is not None and cycle.id is not None
         notice = SurveyNotice(
             cycle_id=cycle.id, alliance_id=alliance.id, recipient=message.recipient,
-            channel=CHANNEL_EMAIL, status=OutboxStatus.queued, attempts=0,
+            channel=CHANNEL_EMAIL, kind=kind, status=OutboxStatus.queued, attempts=0,
             outbox_message_id=message.id, requested_by=actor, created_at=now, updated_at=now,
         )
         session.add(notice)
         queued[alliance.id].append(notice)
     session.flush()
     return queued
+
+
+_queue = queue_messages
 
 
 def _ref(alliance: Alliance) -> NoticeAllianceRef:

@@ -56,3 +56,32 @@ Sie uns kurz.
 Mit freundlichen Grüßen
 Ihr {SENDER_NAME}
 """
+
+
+def reminder_subject(cycle_key: str, seal_title: str) -> str:
+    return f"Erinnerung: Bündnisumfrage {cycle_key} – Siegel „{seal_title}“"
+
+
+def reminder_body(
+    *, alliance_name: str, cycle_key: str, seal_title: str, closes_at: datetime | None, link: str,
+) -> str:
+    deadline = (f"Die Umfrage ist noch bis zum {german_datetime(closes_at)} ({_TZ_LABEL}) "
+                "geöffnet." if closes_at else "Die Umfrage ist noch geöffnet.")
+    return f"""Guten Tag,
+
+vor einiger Zeit haben wir Ihr Bündnis „{alliance_name}“ zur Bündnisumfrage {cycle_key} \
+eingeladen. Bisher haben wir von Ihnen noch keine abgeschickte Antwort erhalten.
+
+{deadline} Ein bereits gespeicherter Zwischenstand bleibt erhalten; bitte schicken Sie Ihre \
+Antwort zum Schluss ab. Nur abgeschickte Antworten können für das Siegel „{seal_title}“ \
+berücksichtigt werden.
+
+Zur Umfrage: {link}
+
+Haben Sie Ihre Antwort inzwischen abgeschickt, betrachten Sie diese Erinnerung bitte als \
+gegenstandslos. Sie erhalten diese Nachricht, weil Sie als Ansprechperson des Bündnisses \
+hinterlegt sind.
+
+Mit freundlichen Grüßen
+Ihr {SENDER_NAME}
+"""

@@ -30,6 +30,9 @@ def shortlist(client, admin, session, cycle, alliance, other_alliance) -> dict[s
     r = client.post(cycle_url(cycle, "evaluation"), headers=admin,
                     json={"reason": "Auswertung nach Ende der Umfrage"})
     assert r.status_code == 201, r.text
+    # The run does not move the cycle; marking it evaluated is the documented next step.
+    r = client.post(cycle_url(cycle, "mark-evaluated"), headers=admin)
+    assert r.status_code == 200, r.text
     return {"meets": [alliance, third], "fails": other_alliance, "third": third}
 
 

@@ -41,8 +41,9 @@ def test_a_run_evaluates_every_submitted_response(client, admin, admin_account, 
     assert run["is_latest"] is True
     assert client.get(cycle_url(cycle, f"evaluation/runs/{run['id']}"), headers=admin).json() == run
 
+    # The run leaves the status alone: mark-evaluated is the documented, explicit next step.
     session.expire_all()
-    assert session.get(AwardCycle, cycle.id).status == CycleStatus.evaluated
+    assert session.get(AwardCycle, cycle.id).status == CycleStatus.survey_closed
 
     weak = session.exec(select(Evaluation).where(Evaluation.run_id == run["id"],
                                                  Evaluation.alliance_id == responses["weak"].id)).one()

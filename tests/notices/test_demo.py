@@ -1,5 +1,7 @@
 """The demo seed records realistic notices for "2024/25" and fits the other demo data."""
 
+from datetime import timedelta
+
 from sqlmodel import col, select
 
 from app.alliances.models import Alliance, AllianceStatus
@@ -9,15 +11,15 @@ from app.cycles.models import AwardCycle
 from app.demo.seed import SeedReport, seed_demo
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.notices import demo
-from app.notices.models import SurveyNotice
+from app.notices.models import NoticeKind, SurveyNotice
 from app.surveys.eligibility import eligible_alliances_query
 from tests.factories import user_headers
 
 
-def _notices(session, cycle):
+def _notices(session, cycle, kind=NoticeKind.notice):
     rows = session.exec(
         select(SurveyNotice, Alliance).join(Alliance, col(Alliance.id) == SurveyNotice.alliance_id)
-        .where(SurveyNotice.cycle_id == cycle.id)
+        .where(SurveyNotice.cycle_id == cycle.id, SurveyNotice.kind == kind)
     ).all()
     return {alliance.slug: notice for notice, alliance in rows}
 
@@ -74,3 +76,24 @@ def test_without_the_cycle_nothing_is_seeded(session):
     demo.seed_notices(session, counter)
 
     assert counter.created == {}
+
+
+def test_the_demo_reminds_the_alliance_with_a_draft_once(client, session):
+    seed_demo(session)
+    cycle = session.exec(select(AwardCycle).where(AwardCycle.key == "2024/25")).one()
+    reminders = _notices(session, cycle, NoticeKind.reminder)
+    assert set(reminders) == {demo._slug(demo.REMINDED)}
+    reminder = reminders[demo._slug(demo.REMINDED)]
+    notice = _notices(session, cycle)[demo._slug(demo.REMINDED)]
+    assert reminder.created_at - notice.created_at >= timedelta(days=7)
+    assert reminder.status == OutboxStatus.sent
+    message = session.get(OutboxMessage, reminder.outbox_message_id)
+    assert message.subject.startswith("Erinnerung: Bündnisumfrage 2024/25")
+    admin = client.post("/api/v1/auth/token", data={
+        "grant_type": "password", "username": "servicebuero@demo.lokale-buendnisse.de",
+        "password": "Familie-Demo-2024!"}).json()["access_token"]
+    r = client.get(f"/api/v1/cycles/{cycle.slug}/notices", params={"status": "not_answered"},
+                   headers={"Authorization": f"Bearer {admin}"})
+    assert r.status_code == 200, r.text
+    by_id = {i["alliance_id"]: i for i in r.json()["items"]}
+    assert by_id[reminder.alliance_id]["reminder_count"] == 1

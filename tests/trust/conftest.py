@@ -2,13 +2,16 @@
 limits raised so that neither the fuzzer nor the log walk is throttled."""
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session
 
 from app.auth.models import Role
 from app.core.config import get_settings
+from app.core.db import utcnow
 from app.evaluation.models import Evaluation, EvaluationRun
+from app.notices.models import SurveyNotice
 from tests import factories
 from tests.trust.helpers import UNTHROTTLED, World
 
@@ -34,7 +37,7 @@ def world(session: Session) -> World:
     restricted to the alliance, an open cycle with questionnaire, a scored response, criteria,
     an evaluation run, and a confirmed seal of an awarded cycle."""
     alliance = factories.make_alliance(session)
-    factories.make_alliance(session, state="DE-NW", municipality="Hamm")
+    hamm = factories.make_alliance(session, state="DE-NW", municipality="Hamm")
     coordinator = factories.make_user(session, Role.alliance_user, alliance)
     admin = factories.make_user(session, Role.admin)
     partner = factories.make_client(
@@ -56,8 +59,16 @@ def world(session: Session) -> World:
         wants_future_project=True, invited_to_future_project=True,
     ))
     session.commit()
+    # Survey follow-up: Hamm was reached ten days ago and has not answered, so reminders and the
+    # not-answered list have someone to show; the awarded cycle has criteria to copy.
+    reached_at = utcnow() - timedelta(days=10)
+    session.add(SurveyNotice(cycle_id=cycle.id, alliance_id=hamm.id, recipient=hamm.contacts[0].email,
+                             status="sent", requested_by=f"user:{admin.id}", sent_at=reached_at,
+                             created_at=reached_at, updated_at=reached_at))
+    session.commit()
     past = factories.make_cycle(session, status="awarded")
     award = factories.make_award(session, past, alliance)
+    factories.make_criteria(session, past)
     token = factories.make_pat(session, admin)
     inquiry = factories.make_inquiry(session, alliance)
     event = factories.make_event(session, invited=[alliance], capacity=1)

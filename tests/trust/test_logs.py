@@ -23,7 +23,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.alliances import service as alliances_service
 from app.alliances.models import Alliance
@@ -33,6 +33,7 @@ from app.core.logging import JsonFormatter
 from app.cycles.models import CycleStatus
 from app.mail.dispatch import dispatch_due
 from app.mail.senders import LogSender
+from app.notices.models import SurveyNotice
 from tests import factories
 from tests.mail.smtp import running_smtp_server
 
@@ -234,6 +235,17 @@ def test_a_working_session_leaves_no_personal_data_in_the_logs(
         ok(client.post(f"/api/v1/cycles/{cycle.slug}/notices/mine:resend", headers=coordinator), 202)
         report = anyio.run(partial(dispatch_due, session, smtp.sender()))
     assert report.failed >= 2, report
+
+    # Reminders once the notices are older than the interval, and the notice lists as CSV.
+    for notice in session.exec(select(SurveyNotice).where(SurveyNotice.cycle_id == cycle.id)).all():
+        notice.created_at -= timedelta(days=8)
+        session.add(notice)
+    session.commit()
+    ok(client.post(f"/api/v1/cycles/{cycle.slug}/notices:remind", headers=admin), 202)
+    anyio.run(partial(dispatch_due, session, LogSender()))
+    for status in ("not_answered", "missing"):
+        ok(client.get(f"/api/v1/cycles/{cycle.slug}/notices/export.csv", headers=admin,
+                      params={"status": status}))
 
     # An inquiry from someone without an account, answered by the Servicebüro and delivered.
     receipt = ok(client.post("/api/v1/inquiries", json={
