@@ -1,7 +1,7 @@
 """calendar feeds and faq
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-04 15:23:33.590837
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import app.core.db
 
 
 revision: str = '0011'
-down_revision: str | Sequence[str] | None = '0008'
+down_revision: str | Sequence[str] | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
