@@ -6,7 +6,7 @@ from sqlmodel import col, select
 from app.cycles.models import CycleStatus
 from app.evaluation.models import SealCriterion
 from tests import factories
-from tests.evaluation.conftest import cycle_url
+from tests.evaluation.helpers import cycle_url
 from tests.utils.problems import assert_problem
 
 

@@ -7,7 +7,7 @@ from app.cycles.models import CycleStatus
 from app.evaluation.demo import DEMO_CRITERIA
 from app.evaluation.rules import Facts, evaluate, parse_rule
 from tests import factories
-from tests.evaluation.conftest import cycle_url
+from tests.evaluation.helpers import cycle_url
 from tests.utils.problems import assert_problem
 
 PARTNER_QUESTION = {

@@ -10,7 +10,7 @@ import pytest
 from app.core.db import utcnow
 from app.events.models import EventDelegate, EventStatus
 from tests import factories
-from tests.events.conftest import delegate_url, reloaded, url
+from tests.events.helpers import delegate_url, reloaded, url
 from tests.utils.problems import assert_problem
 
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from app.events.models import EventStatus
 from tests import factories
-from tests.events.conftest import delegate_body, url
+from tests.events.helpers import delegate_body, url
 from tests.utils.problems import assert_problem
 
 PUBLIC = "/api/v1/public/events"

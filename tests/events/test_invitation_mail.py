@@ -9,7 +9,7 @@ from sqlmodel import select
 from app.core.db import utcnow
 from app.events.models import EventInvitation, EventKind, EventStatus
 from tests import factories
-from tests.events.conftest import url
+from tests.events.helpers import url
 from tests.events.test_invitations import cycles, make_run  # noqa: F401 (fixture)
 from tests.utils.mail import all_mail, mail_to
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from app.core.db import utcnow
 from app.events.models import EventStatus
 from tests import factories
-from tests.events.conftest import delegate_body, delegate_url, url
+from tests.events.helpers import delegate_body, delegate_url, url
 from tests.utils.problems import assert_problem
 
 

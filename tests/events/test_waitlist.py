@@ -9,7 +9,7 @@ import pytest
 from app.core.db import utcnow
 from app.events.models import EventDelegate
 from tests import factories
-from tests.events.conftest import delegate_body, delegate_url, reloaded, url
+from tests.events.helpers import delegate_body, delegate_url, reloaded, url
 from tests.utils.mail import mail_to
 from tests.utils.problems import assert_problem
 

@@ -14,7 +14,7 @@ from app.auth.models import Role, User
 from app.events.models import Event, EventDelegate, EventInvitation, EventTopic
 from app.mail.models import OutboxMessage
 from tests import factories
-from tests.events.conftest import delegate_body, delegate_url
+from tests.events.helpers import delegate_body, delegate_url
 from tests.utils.racing import race
 
 CAPACITY = 3
