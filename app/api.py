@@ -22,6 +22,8 @@ from app.privacy.router import router as privacy_router
 from app.reports.router import router as reports_router
 from app.surveys import questionnaire_router
 from app.surveys.router import router as responses_router
+from app.workgroups.router import public_router as public_workgroups_router
+from app.workgroups.router import router as workgroups_router
 
 api_router = APIRouter(prefix="/api/v1",
                        dependencies=[Depends(rate_limited), Depends(refuse_nul_characters)])
@@ -47,6 +49,8 @@ api_router.include_router(privacy_router)
 api_router.include_router(inquiries_router)
 api_router.include_router(events_router)
 api_router.include_router(public_events_router)
+api_router.include_router(workgroups_router)
+api_router.include_router(public_workgroups_router)
 
 TAGS = [
     {"name": "auth", "description": "Tokens (password and client credentials grants), refresh, "
@@ -83,5 +87,9 @@ TAGS = [
      "from draft to published or cancelled, who is invited (by the rule of step 5 or by hand), "
      "and the delegates alliances register, with e-mail confirmations and an audited CSV "
      "export for the Servicebüro."},
+    {"name": "workgroups", "description": "Arbeitsrunden of Projekt Zukunft: one per "
+     "Zukunftsthema and cycle; who may join (the rule of step 5, or the Servicebüro with a "
+     "reason), requests, invitations by e-mail, members and their shared contacts, and the "
+     "results, drafted by members and published by the Servicebüro."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]

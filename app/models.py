@@ -23,6 +23,12 @@ from app.inquiries.models import Inquiry, InquiryMessage
 from app.mail.models import OutboxMessage
 from app.notices.models import SurveyNotice
 from app.surveys.models import Question, ResponseRevision, SurveyResponse
+from app.workgroups.models import (
+    Workgroup,
+    WorkgroupMember,
+    WorkgroupResult,
+    WorkgroupResultAuthor,
+)
 
 __all__ = [
     "Alliance",
@@ -53,6 +59,10 @@ __all__ = [
     "SurveyNotice",
     "SurveyResponse",
     "User",
+    "Workgroup",
+    "WorkgroupMember",
+    "WorkgroupResult",
+    "WorkgroupResultAuthor",
 ]
 
 install_audit_trail()
