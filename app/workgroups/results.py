@@ -126,7 +126,7 @@ def read_result(session: Session, workgroup_id: int, result_id: int,
     return _read(session, visible_result(session, workgroup_id, result_id, principal))
 
 
-def _require_writer(session: Session, workgroup_id: int, principal: Principal) -> None:
+def require_writer(session: Session, workgroup_id: int, principal: Principal) -> None:
     get_workgroup(session, workgroup_id)
     if not sees_inside(session, workgroup_id, principal):
         raise MembersOnly(f"Only the members of workgroup {workgroup_id} write its results.")
@@ -155,7 +155,7 @@ def _set_authors(session: Session, result: WorkgroupResult, wanted: list[int]) -
 
 def create_result(session: Session, workgroup_id: int, data: ResultCreate,
                   principal: Principal) -> ResultRead:
-    _require_writer(session, workgroup_id, principal)
+    require_writer(session, workgroup_id, principal)
     authors = data.authors if data.authors is not None else (
         [] if principal.is_admin or principal.alliance_id is None else [principal.alliance_id])
     now = utcnow()
@@ -173,7 +173,7 @@ def create_result(session: Session, workgroup_id: int, data: ResultCreate,
 def update_result(session: Session, workgroup_id: int, result_id: int, data: ResultUpdate,
                   if_match: str | None, principal: Principal) -> ResultRead:
     result = visible_result(session, workgroup_id, result_id, principal, for_update=True)
-    _require_writer(session, workgroup_id, principal)
+    require_writer(session, workgroup_id, principal)
     check_if_match(if_match, ETAG_RESOURCE, result_id, result.version)
     if result.status == ResultStatus.published and not principal.is_admin:
         raise ResultPublished(f"Result {result_id} is published; ask the Servicebüro.")

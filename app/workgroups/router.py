@@ -56,9 +56,19 @@ async def existing_workgroup(workgroup_id: WorkgroupPath, db: DbDep) -> int:
 WorkgroupId = Annotated[int, Depends(existing_workgroup)]
 
 
-async def visible_result_id(workgroup_id: WorkgroupId, result_id: ResultId, db: DbDep,
+async def writable_workgroup(workgroup_id: WorkgroupPath, db: DbDep,
+                             principal: CurrentUser) -> int:
+    """Members and the Servicebüro write results: others get 403 before the body is read."""
+    await db.run(results.require_writer, workgroup_id, principal)
+    return workgroup_id
+
+
+WritableWorkgroupId = Annotated[int, Depends(writable_workgroup)]
+
+
+async def visible_result_id(workgroup_id: WritableWorkgroupId, result_id: ResultId, db: DbDep,
                             principal: CurrentUser) -> int:
-    """A draft answers 404 to non-members before the body is read."""
+    """A draft answers 404 to non-members, before the body is read."""
     await db.run(results.visible_result, workgroup_id, result_id, principal)
     return result_id
 
@@ -270,8 +280,10 @@ async def list_results(
 @router.post("/{workgroup_id}/results", name="workgroup-results-create",
              response_model=ResultRead, status_code=status.HTTP_201_CREATED,
              responses=problem_responses(404, 422),
+             description="Alliances that are no active member get 403 "
+             "`workgroup_members_only`.",
              summary="Members and Servicebüro: write a result (a draft)")
-async def create_result(workgroup_id: WorkgroupId, body: ResultCreate, db: DbDep,
+async def create_result(workgroup_id: WritableWorkgroupId, body: ResultCreate, db: DbDep,
                         principal: CurrentUser, response: Response) -> ResultRead:
     result = await db.run(results.create_result, workgroup_id, body, principal)
     response.headers["Location"] = f"/api/v1/workgroups/{workgroup_id}/results/{result.id}"
@@ -291,7 +303,7 @@ async def get_result(workgroup_id: WorkgroupPath, result_id: ResultId, db: DbDep
 @router.patch("/{workgroup_id}/results/{result_id}", name="workgroup-results-update",
               response_model=ResultRead, responses=problem_responses(404, 409, 412, 422),
               summary="Members: change a draft; Servicebüro: any result")
-async def update_result(workgroup_id: WorkgroupId, result_id: VisibleResultId, body: ResultUpdate,
+async def update_result(workgroup_id: WritableWorkgroupId, result_id: VisibleResultId, body: ResultUpdate,
                         db: DbDep, principal: CurrentUser, response: Response,
                         if_match: IfMatch = None) -> ResultRead:
     result = await db.run(results.update_result, workgroup_id, result_id, body, if_match,

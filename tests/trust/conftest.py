@@ -70,6 +70,8 @@ def world(session: Session) -> World:
     inquiry = factories.make_inquiry(session, alliance)
     event = factories.make_event(session, invited=[alliance])
     delegate = factories.make_delegate(session, event, alliance)
+    workgroup = factories.make_workgroup(session, cycle, members=[alliance])
+    result = factories.make_workgroup_result(session, workgroup, status="published")
     assert alliance.id and coordinator.id and partner.id and run.id and award.id and token.id
     return World(
         headers={
@@ -85,5 +87,6 @@ def world(session: Session) -> World:
             "kind": "contact", "person_id": alliance.contacts[0].id or 0,
             "inquiry_id": inquiry.id or 0, "event_id": event.id or 0,
             "delegate_id": delegate.id or 0,
+            "workgroup_id": workgroup.id or 0, "result_id": result.id or 0,
         },
     )
