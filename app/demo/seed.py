@@ -22,6 +22,7 @@ from app.events.demo import seed_events
 from app.inquiries.demo import seed_inquiries
 from app.notices.demo import seed_notices
 from app.surveys.demo import seed_responses
+from app.workgroups.demo import seed_workgroups
 
 # The documented demo login; seed-demo refuses to run in production.
 DEMO_PASSWORD = "Familie-Demo-2024!"
@@ -94,6 +95,8 @@ SEED_STEPS.extend([seed_criteria, seed_awards])
 SEED_STEPS.append(seed_inquiries)
 # Events invite the demo seal alliances and logins seeded before them.
 SEED_STEPS.append(seed_events)
+# Workgroups take the 2023/24 seal alliances and the demo logins as members.
+SEED_STEPS.append(seed_workgroups)
 
 
 def seed_demo(session: Session) -> SeedReport:
