@@ -65,14 +65,14 @@ def seed_workgroups(session: Session, report: Report) -> None:
         return
     titles = [entry[0] for entry in DEMO_WORKGROUPS.values()]
     present = set(session.exec(select(Workgroup.title).where(col(Workgroup.title).in_(titles))))
-    topics = {t.number: t.id for t in session.exec(select(FutureTopic))}
+    topics = {t.number: t.id for t in session.exec(select(FutureTopic)) if t.id is not None}
     slugs = (*DEMO_SEAL_ALLIANCES, *LOGIN_SLUGS)
     alliances = {slug: a_id for slug, a_id in session.exec(
         select(Alliance.slug, Alliance.id).where(col(Alliance.slug).in_(slugs))) if a_id}
     now = utcnow()
     joined, published = now - timedelta(days=40), now - timedelta(days=14)
     for number, (title, region, result_title, summary) in DEMO_WORKGROUPS.items():
-        if title in present or topics.get(number) is None:
+        if title in present or number not in topics:
             continue
         workgroup = Workgroup(cycle_id=cycle.id, topic_id=topics[number], title=title,
                               region=region, status=WorkgroupStatus.active,
@@ -82,6 +82,7 @@ def seed_workgroups(session: Session, report: Report) -> None:
                               updated_at=joined - timedelta(days=5))
         session.add(workgroup)
         session.flush()
+        assert workgroup.id is not None
         members = []
         for slug in slugs:
             if slug not in alliances:
