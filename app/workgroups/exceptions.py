@@ -5,8 +5,8 @@ from typing import Any
 from app.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 
 __all__ = [
-    "AllianceNotActive", "InvalidAuthors", "InvalidMembershipTransition", "MemberNotFound",
-    "MembersOnly", "NotEligible", "ReasonRequired", "ResultNotFound", "ResultPublished",
+    "AllianceNotActive", "InvalidAuthors", "InvalidMembershipTransition",
+    "InvalidResultTransition", "MemberNotFound", "MembersOnly", "NotEligible", "ReasonRequired", "ResultNotFound", "ResultPublished",
     "UnknownContact", "UnknownReference", "WorkgroupClosed", "WorkgroupNotFound",
 ]
 
@@ -41,6 +41,13 @@ class AllianceNotActive(Conflict):
 
 class InvalidMembershipTransition(Conflict):
     code, title = "invalid_transition", "This step is not allowed from the membership's status"
+
+    def __init__(self, detail: str, *, allowed: list[str], **kw: Any) -> None:
+        super().__init__(detail, allowed=allowed, **kw)
+
+
+class InvalidResultTransition(Conflict):
+    code, title = "invalid_transition", "The result is in that state already"
 
     def __init__(self, detail: str, *, allowed: list[str], **kw: Any) -> None:
         super().__init__(detail, allowed=allowed, **kw)

@@ -20,7 +20,7 @@ from app.events import queries as events
 from app.events.models import FutureTopic
 from app.workgroups.exceptions import (
     InvalidAuthors,
-    InvalidMembershipTransition,
+    InvalidResultTransition,
     MembersOnly,
     ResultNotFound,
     ResultPublished,
@@ -211,9 +211,8 @@ def set_published(session: Session, workgroup_id: int, result_id: int, publish: 
     check_if_match(if_match, ETAG_RESOURCE, result_id, result.version)
     target = ResultStatus.published if publish else ResultStatus.draft
     if result.status == target:
-        raise InvalidMembershipTransition(
-            f"Result {result_id} is {result.status} already.",
-            allowed=["unpublish"] if publish else ["publish"], code="invalid_transition")
+        raise InvalidResultTransition(f"Result {result_id} is {result.status} already.",
+                                      allowed=["unpublish"] if publish else ["publish"])
     result.status = target
     result.published_at = utcnow() if publish else None
     result.version += 1

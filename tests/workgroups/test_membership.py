@@ -222,3 +222,25 @@ def test_unknown_workgroup_is_404_before_the_body(client, users, admin):
                    404, "workgroup_not_found")
     assert_problem(client.post(url(999999, "/members"), json={"bad": 1}, headers=admin), 404,
                    "workgroup_not_found")
+
+
+def test_erased_or_replaced_contact_is_shared_no_more(client, admin, session, cycles, people,
+                                                      users):
+    workgroup = factories.make_workgroup(session, cycles["current"],
+                                         members=[people["a"], people["c"]])
+    contact = people["a"].contacts[0]
+    client.patch(url(workgroup.id, "/membership"), json={"shared_contact_id": contact.id},
+                 headers=users["a"])
+    erased = client.post(f"/api/v1/people/contact/{contact.id}:erase", headers=admin)
+    assert erased.status_code == 200, erased.text
+    items = client.get(url(workgroup.id, "/members"), headers=users["c"]).json()["items"]
+    assert all(m["shared_contact"] is None for m in items)
+    assert_problem(client.patch(url(workgroup.id, "/membership"),
+                                json={"shared_contact_id": contact.id}, headers=users["a"]),
+                   422, "unknown_contact")
+    # the alliance replaces its contacts: the shared one is gone, nothing breaks
+    replaced = client.patch(f"/api/v1/alliances/{people['a'].id}", headers=admin, json={
+        "contacts": [{"name": "Neue Koordination", "email": "neu@example.org"}]})
+    assert replaced.status_code == 200, replaced.text
+    mine = client.get(url(workgroup.id, "/membership"), headers=users["a"])
+    assert mine.status_code == 200 and mine.json()["shared_contact"] is None
