@@ -244,3 +244,24 @@ def test_erased_or_replaced_contact_is_shared_no_more(client, admin, session, cy
     assert replaced.status_code == 200, replaced.text
     mine = client.get(url(workgroup.id, "/membership"), headers=users["a"])
     assert mine.status_code == 200 and mine.json()["shared_contact"] is None
+
+
+def test_invitation_is_delivered_in_german_over_smtp(client, admin, session, workgroup, people):
+    from functools import partial
+
+    import anyio
+
+    from app.mail.dispatch import dispatch_due
+    from tests.mail.smtp import running_smtp_server
+
+    client.post(url(workgroup.id, "/members:invite"), headers=admin)
+    with running_smtp_server() as smtp:
+        report = anyio.run(partial(dispatch_due, session, smtp.sender()))
+    assert report.sent == 2  # a (Projekt Zukunft) and c (previous seal)
+    assert sorted(r.rcpt_tos[0] for r in smtp.received) == sorted(
+        [people["a"].contacts[0].email, people["c"].contacts[0].email])
+    received = smtp.received[0]
+    assert received.message["Subject"] == "Einladung in die Arbeitsrunde „Arbeitsrunde Pflege“"
+    text = received.message.get_content()
+    assert "Projekt Zukunft" in text and "Kinderbetreuung" not in text
+    assert "Vereinbarkeit" in text  # topic 1, by its German title
