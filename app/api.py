@@ -28,6 +28,8 @@ from app.privacy.router import router as privacy_router
 from app.questionnaire import router as questionnaire_router
 from app.reports.router import router as reports_router
 from app.surveys.router import router as responses_router
+from app.workgroups.router import public_router as public_workgroups_router
+from app.workgroups.router import router as workgroups_router
 
 api_router = APIRouter(prefix="/api/v1",
                        dependencies=[Depends(rate_limited), Depends(refuse_nul_characters)])
@@ -59,6 +61,8 @@ api_router.include_router(public_calendar_router)
 api_router.include_router(faq_router)
 api_router.include_router(public_faq_router)
 api_router.include_router(events_participation_router)
+api_router.include_router(workgroups_router)
+api_router.include_router(public_workgroups_router)
 
 TAGS = [
     {"name": "auth", "description": "Tokens (password and client credentials grants), refresh, "
@@ -98,5 +102,9 @@ TAGS = [
     {"name": "faq", "description": "Servicebüro: the FAQ on Projekt Zukunft, the survey, the "
      "seal criteria and the events (German Markdown), drafts and publishing; everyone reads "
      "the published entries under /public/faq."},
+    {"name": "workgroups", "description": "Arbeitsrunden of Projekt Zukunft: one per "
+     "Zukunftsthema and cycle; who may join (the rule of step 5, or the Servicebüro with a "
+     "reason), requests, invitations by e-mail, members and their shared contacts, and the "
+     "results, drafted by members and published by the Servicebüro."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]

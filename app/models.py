@@ -26,6 +26,12 @@ from app.mail.models import OutboxMessage
 from app.notices.models import SurveyNotice
 from app.questionnaire.models import Question
 from app.surveys.models import ResponseRevision, SurveyResponse
+from app.workgroups.models import (
+    Workgroup,
+    WorkgroupMember,
+    WorkgroupResult,
+    WorkgroupResultAuthor,
+)
 
 __all__ = [
     "Alliance",
@@ -58,6 +64,10 @@ __all__ = [
     "SurveyNotice",
     "SurveyResponse",
     "User",
+    "Workgroup",
+    "WorkgroupMember",
+    "WorkgroupResult",
+    "WorkgroupResultAuthor",
 ]
 
 install_audit_trail()

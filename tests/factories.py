@@ -422,6 +422,50 @@ def make_calendar_feed(session: Session, alliance: Alliance) -> tuple["CalendarF
     return feed, token
 
 
+# --- workgroups -----------------------------------------------------------------------------
+
+def make_workgroup(session: Session, cycle: "AwardCycle", **overrides: Any) -> "Workgroup":
+    """An active workgroup of ``cycle`` on topic 1 (``topic`` takes a number 1-4);
+    ``members`` takes alliances to make active members (basis manual)."""
+    from sqlmodel import select
+
+    from app.events.models import FutureTopic
+    from app.workgroups.models import MemberStatus, Workgroup, WorkgroupMember
+
+    number = overrides.pop("topic", 1)
+    members = overrides.pop("members", ())
+    topic = session.exec(select(FutureTopic).where(FutureTopic.number == number)).one()
+    fields: dict[str, Any] = {"cycle_id": cycle.id, "topic_id": topic.id,
+                              "title": f"Arbeitsrunde {next(_seq)}", "status": "active"}
+    fields.update(overrides)
+    workgroup = Workgroup(**fields)
+    session.add(workgroup)
+    session.flush()
+    for alliance in members:
+        session.add(WorkgroupMember(workgroup_id=workgroup.id, alliance_id=alliance.id,
+                                    status=MemberStatus.active, basis="manual",
+                                    reason="Testmitglied"))
+    session.commit()
+    return workgroup
+
+
+def make_workgroup_result(session: Session, workgroup: "Workgroup", **overrides: Any) -> "WorkgroupResult":
+    from app.core.db import utcnow
+    from app.workgroups.models import WorkgroupResult
+
+    fields: dict[str, Any] = {"workgroup_id": workgroup.id, "title": f"Ergebnis {next(_seq)}",
+                              "summary": "Kurzfassung", "body": "## Text", "status": "draft",
+                              "created_by": "user:0"}
+    fields.update(overrides)
+    if fields["status"] == "published" and "published_at" not in fields:
+        fields["published_at"] = utcnow()
+    result = WorkgroupResult(**fields)
+    session.add(result)
+    session.commit()
+    return result
+
+
 if TYPE_CHECKING:
     from app.events.calendar_models import CalendarFeed
     from app.faq.models import FaqEntry
+    from app.workgroups.models import Workgroup, WorkgroupResult

@@ -181,6 +181,29 @@ POLICY: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/v1/cycles/{cycle}/notices:remind"): ADMIN,
     ("GET", "/api/v1/cycles/{cycle}/notices/export.csv"): ADMIN,
     ("POST", "/api/v1/cycles/{cycle}/criteria:copy"): ADMIN,
+    # Workgroups: "own" is an active member; "other" an alliance outside the workgroup.
+    ("GET", "/api/v1/public/workgroup-results"): PUBLIC,
+    ("GET", "/api/v1/workgroups"): PEOPLE,
+    ("POST", "/api/v1/workgroups"): ADMIN,
+    ("GET", "/api/v1/workgroups/{workgroup_id}"): PEOPLE,
+    ("PATCH", "/api/v1/workgroups/{workgroup_id}"): ADMIN,
+    ("GET", "/api/v1/workgroups/{workgroup_id}/members"): OWN,
+    ("POST", "/api/v1/workgroups/{workgroup_id}/members"): ADMIN,
+    ("POST", "/api/v1/workgroups/{workgroup_id}/members:invite"): ADMIN,
+    ("GET", "/api/v1/workgroups/{workgroup_id}/members/{alliance_id}"): OWN,
+    ("POST", "/api/v1/workgroups/{workgroup_id}/members/{alliance_id}/accept"): ADMIN,
+    ("POST", "/api/v1/workgroups/{workgroup_id}/members/{alliance_id}/decline"): ADMIN,
+    ("POST", "/api/v1/workgroups/{workgroup_id}/members/{alliance_id}/remove"): ADMIN,
+    ("GET", "/api/v1/workgroups/{workgroup_id}/membership"): MINE,
+    ("POST", "/api/v1/workgroups/{workgroup_id}/membership"): MINE,
+    ("PATCH", "/api/v1/workgroups/{workgroup_id}/membership"): MINE,
+    ("POST", "/api/v1/workgroups/{workgroup_id}/membership/leave"): MINE,
+    ("GET", "/api/v1/workgroups/{workgroup_id}/results"): PEOPLE,
+    ("POST", "/api/v1/workgroups/{workgroup_id}/results"): OWN,
+    ("GET", "/api/v1/workgroups/{workgroup_id}/results/{result_id}"): OWN,
+    ("PATCH", "/api/v1/workgroups/{workgroup_id}/results/{result_id}"): OWN,
+    ("POST", "/api/v1/workgroups/{workgroup_id}/results/{result_id}/publish"): ADMIN,
+    ("POST", "/api/v1/workgroups/{workgroup_id}/results/{result_id}/unpublish"): ADMIN,
 }
 
 # Framework pages, not API operations.
@@ -253,6 +276,8 @@ def world(session) -> World:
     delegate = factories.make_delegate(session, event, alliance)
     faq_entry = factories.make_faq_entry(session)
     _feed, feed_token = factories.make_calendar_feed(session, alliance)
+    workgroup = factories.make_workgroup(session, cycle, members=[alliance])
+    result = factories.make_workgroup_result(session, workgroup)  # a draft: members only
     return World(
         headers={
             "anonymous": {},
@@ -269,6 +294,7 @@ def world(session) -> World:
             "kind": "contact", "person_id": str(alliance.contacts[0].id),
             "inquiry_id": str(inquiry.id), "event_id": str(event.id), "delegate_id": str(delegate.id),
             "entry_id": str(faq_entry.id), "feed_token": feed_token,
+            "workgroup_id": str(workgroup.id), "result_id": str(result.id),
         },
     )
 

@@ -24,6 +24,7 @@ from app.inquiries.demo import seed_inquiries
 from app.notices.demo import seed_notices
 from app.questionnaire.demo import seed_questionnaires
 from app.surveys.demo import seed_responses
+from app.workgroups.demo import seed_workgroups
 
 # The documented demo login; seed-demo refuses to run in production.
 DEMO_PASSWORD = "Familie-Demo-2024!"
@@ -99,6 +100,8 @@ SEED_STEPS.append(seed_inquiries)
 SEED_STEPS.append(seed_events)
 # The FAQ stands on its own.
 SEED_STEPS.append(seed_faq)
+# Workgroups take the 2023/24 seal alliances and the demo logins as members.
+SEED_STEPS.append(seed_workgroups)
 
 
 def seed_demo(session: Session) -> SeedReport:

@@ -4,8 +4,14 @@
 Exchanges, workshops and dialogues: the alliances the latest evaluation run of the event's
 cycle invited to Projekt Zukunft, and the seal alliances of the previous cycle (the cycle whose
 key sorts right before the event's: "2023/24" before "2024/25"). A ceremony: the seal
-alliances of the event's cycle. Generating twice adds nothing the second time.
+alliances of the event's cycle. An event held for a workgroup (``workgroup_id``): exactly the
+workgroup's active members. Generating twice adds nothing the second time.
+
+``project_invitees`` is the one place the rule of Projekt Zukunft lives; app/workgroups uses
+it for who may join a workgroup.
 """
+
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
 
@@ -44,6 +50,7 @@ from app.events.schemas import (
     InvitationsAddReport,
     InvitationsGenerateReport,
 )
+from app.workgroups.models import MemberStatus, WorkgroupMember
 
 
 def _open_event(session: Session, event_id: int) -> Event:
@@ -127,30 +134,75 @@ def previous_cycle(session: Session, cycle: AwardCycle) -> AwardCycle | None:
                         .order_by(col(AwardCycle.key).desc()).limit(1)).first()
 
 
+@dataclass(frozen=True)
+class ProjectInvitees:
+    """Who Projekt Zukunft invites in a cycle (DOMAIN step 5): the alliances the cycle's latest
+    evaluation run invited (criteria met and interest declared), and the previous cycle's seal
+    alliances that are still active. Events and workgroups share this one rule."""
+
+    evaluation_run_id: int | None
+    previous_cycle_key: str | None
+    future_project: frozenset[int]
+    previous_seal: frozenset[int]
+
+    def basis_of(self, alliance_id: int) -> InvitationBasis | None:
+        """Why the alliance is invited (Projekt Zukunft first); None: it is not."""
+        if alliance_id in self.future_project:
+            return InvitationBasis.future_project
+        if alliance_id in self.previous_seal:
+            return InvitationBasis.previous_seal
+        return None
+
+
+def project_invitees(session: Session, cycle: AwardCycle) -> ProjectInvitees:
+    """The rule for ``cycle``; without an evaluation run only the previous seal alliances."""
+    assert cycle.id is not None
+    run = evaluation.latest_run(session, cycle.id)
+    future_project = session.exec(select(Evaluation.alliance_id).where(
+        Evaluation.run_id == run.id, col(Evaluation.invited_to_future_project).is_(True),
+    )).all() if run is not None else []
+    previous = previous_cycle(session, cycle)
+    previous_seal = _seal_holders(session, previous.id) if previous and previous.id else []
+    return ProjectInvitees(evaluation_run_id=run.id if run else None,
+                           previous_cycle_key=previous.key if previous else None,
+                           future_project=frozenset(future_project),
+                           previous_seal=frozenset(previous_seal))
+
+
+def _workgroup_members(session: Session, workgroup_id: int) -> list[int]:
+    return list(session.exec(select(WorkgroupMember.alliance_id).where(
+        WorkgroupMember.workgroup_id == workgroup_id,
+        WorkgroupMember.status == MemberStatus.active)).all())
+
+
 def generate_invitations(session: Session, event_id: int,
                          principal: Principal) -> InvitationsGenerateReport:
+    """An event held for a workgroup invites exactly the workgroup's active members (basis
+    ``workgroup``), whatever its kind and cycle; otherwise the rule of Projekt Zukunft (or,
+    for a ceremony, the cycle's seal alliances)."""
     event = _open_event(session, event_id)
-    cycle = session.get(AwardCycle, event.cycle_id) if event.cycle_id is not None else None
-    if cycle is None or cycle.id is None:
-        raise EventWithoutCycle(f"Event {event_id} belongs to no award cycle; set its cycle "
-                                "or invite alliances by hand.")
     already = _invited_ids(session, event_id)
     run_id: int | None = None
-    previous: AwardCycle | None = None
-    if event.kind == EventKind.ceremony:
-        chosen = rules.choose_invitations(event.kind, seal=_seal_holders(session, cycle.id),
-                                          already=already)
+    previous_key: str | None = None
+    if event.workgroup_id is not None:
+        chosen = rules.choose_invitations(
+            event.kind, workgroup=_workgroup_members(session, event.workgroup_id), already=already)
     else:
-        run = evaluation.latest_run(session, cycle.id)
-        if run is None:
-            raise NoEvaluationRun(f"Cycle {cycle.key} has no evaluation run yet.")
-        run_id = run.id
-        future_project = session.exec(select(Evaluation.alliance_id).where(
-            Evaluation.run_id == run.id, col(Evaluation.invited_to_future_project).is_(True))).all()
-        previous = previous_cycle(session, cycle)
-        previous_seal = _seal_holders(session, previous.id) if previous and previous.id else []
-        chosen = rules.choose_invitations(event.kind, future_project=future_project,
-                                          previous_seal=previous_seal, already=already)
+        cycle = session.get(AwardCycle, event.cycle_id) if event.cycle_id is not None else None
+        if cycle is None or cycle.id is None:
+            raise EventWithoutCycle(f"Event {event_id} belongs to no award cycle; set its cycle "
+                                    "or invite alliances by hand.")
+        if event.kind == EventKind.ceremony:
+            chosen = rules.choose_invitations(event.kind, seal=_seal_holders(session, cycle.id),
+                                              already=already)
+        else:
+            invitees = project_invitees(session, cycle)
+            if invitees.evaluation_run_id is None:
+                raise NoEvaluationRun(f"Cycle {cycle.key} has no evaluation run yet.")
+            run_id, previous_key = invitees.evaluation_run_id, invitees.previous_cycle_key
+            chosen = rules.choose_invitations(event.kind, future_project=invitees.future_project,
+                                              previous_seal=invitees.previous_seal,
+                                              already=already)
     counts = BasisCounts()
     for choice in chosen:
         session.add(EventInvitation(event_id=event_id, alliance_id=choice.alliance_id,
@@ -160,7 +212,7 @@ def generate_invitations(session: Session, event_id: int,
     session.commit()
     return InvitationsGenerateReport(
         added=[c.alliance_id for c in chosen], counts=counts, already_invited=len(already),
-        evaluation_run_id=run_id, previous_cycle_key=previous.key if previous else None)
+        evaluation_run_id=run_id, previous_cycle_key=previous_key)
 
 
 def remove_invitation(session: Session, event_id: int, alliance_id: int) -> None:

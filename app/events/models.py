@@ -55,6 +55,8 @@ class Event(SQLModel, table=True):
     invitation_only: bool = True
     # Listed in the public calendar (the ceremony, a Bündnisdialog).
     is_public: bool = False
+    # Held for an Arbeitsrunde: invitations by the rule invite exactly its active members.
+    workgroup_id: int | None = fk("workgroup.id", nullable=True)
     version: int = 1
     created_at: datetime = now_column()
     updated_at: datetime = now_column()
@@ -74,6 +76,7 @@ class InvitationBasis(StrEnum):
     previous_seal = "previous_seal"  # seal alliance of the previous cycle
     seal = "seal"  # seal alliance of the event's cycle (ceremony)
     manual = "manual"  # added by the Servicebüro
+    workgroup = "workgroup"  # active member of the event's workgroup
 
 
 class EventInvitation(SQLModel, table=True):

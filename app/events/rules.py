@@ -81,6 +81,7 @@ class InvitationChoice:
 def choose_invitations(
     kind: EventKind | str, *, future_project: Iterable[int] = (),
     previous_seal: Iterable[int] = (), seal: Iterable[int] = (), already: Collection[int] = (),
+    workgroup: Iterable[int] | None = None,
 ) -> list[InvitationChoice]:
     """Whom the DOMAIN rule invites that is not invited yet, with the basis, by alliance id.
 
@@ -88,10 +89,13 @@ def choose_invitations(
     cycle's latest evaluation run (``future_project``), then the seal alliances of the previous
     cycle (``previous_seal``); an alliance on both lists is invited as ``future_project``.
     A ceremony: the seal alliances of the event's cycle (``seal``). Existing invitations
-    (``already``) are left as they are.
+    (``already``) are left as they are. An event held for a workgroup: exactly its active
+    members (``workgroup``, not None), whatever the kind.
     """
     sources: Sequence[tuple[InvitationBasis, Iterable[int]]]
-    if kind == EventKind.ceremony:
+    if workgroup is not None:
+        sources = ((InvitationBasis.workgroup, workgroup),)
+    elif kind == EventKind.ceremony:
         sources = ((InvitationBasis.seal, seal),)
     else:
         sources = ((InvitationBasis.future_project, future_project),

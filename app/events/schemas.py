@@ -91,6 +91,9 @@ class EventCreate(Strict):
                                   "event and register")
     is_public: bool = Field(default=False, description="Listed in the public calendar once "
                             "published")
+    workgroup_id: RowId | None = Field(default=None, description="The Arbeitsrunde the event is "
+                                       "held for: generating invitations then invites exactly "
+                                       "its active members")
 
 
 class EventUpdate(Strict):
@@ -113,6 +116,8 @@ class EventUpdate(Strict):
     topics: Topics | None = None
     invitation_only: bool | None = None
     is_public: bool | None = None
+    workgroup_id: RowId | None = Field(default=None, description="null detaches the event "
+                                       "from its workgroup")
 
 
 class EventCycle(BaseModel):
@@ -139,6 +144,7 @@ class EventRead(BaseModel):
     topics: list[FutureTopicRead]
     invitation_only: bool
     is_public: bool
+    workgroup_id: int | None = Field(description="The Arbeitsrunde the event is held for")
     allowed_actions: list[str] = Field(description="Status steps possible now (publish, cancel)")
     invited: bool | None = Field(
         default=None, description="Alliance users: whether their alliance is invited; "
@@ -207,6 +213,7 @@ class BasisCounts(BaseModel):
     future_project: int = 0
     previous_seal: int = 0
     seal: int = 0
+    workgroup: int = 0
 
 
 class InvitationsGenerateReport(BaseModel):

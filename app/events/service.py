@@ -22,6 +22,7 @@ from app.events.exceptions import (
     InvalidEvent,
     InvalidEventTransition,
     UninvitedDelegates,
+    UnknownReference,
 )
 from app.events.models import (
     DelegateStatus,
@@ -42,11 +43,12 @@ from app.events.queries import (
 )
 from app.events.schemas import EventCreate, EventRead, EventUpdate
 from app.mail import outbox
+from app.workgroups.models import Workgroup
 
 # Fields an update may not set to null: the event cannot do without them.
 _NOT_NULL = ("kind", "title", "starts_at", "ends_at", "topics", "invitation_only", "is_public")
 _PLAIN = ("kind", "title", "summary", "starts_at", "ends_at", "registration_closes_at", "venue",
-          "state", "online_url", "capacity", "invitation_only", "is_public")
+          "state", "online_url", "capacity", "invitation_only", "is_public", "workgroup_id")
 
 
 def _check_schedule(event: Event, topics: list[int]) -> None:
@@ -75,6 +77,12 @@ def _current_topics(session: Session, event_id: int) -> list[int]:
         .where(EventTopic.event_id == event_id)).all())
 
 
+def _check_workgroup(session: Session, workgroup_id: int | None) -> None:
+    if workgroup_id is not None and session.get(Workgroup, workgroup_id) is None:
+        raise UnknownReference(f"No workgroup {workgroup_id}.", errors=[
+            field_error(["body", "workgroup_id"], f"no workgroup {workgroup_id}", "not_found")])
+
+
 def _touch(event: Event) -> None:
     event.version += 1
     event.updated_at = utcnow()
@@ -83,6 +91,7 @@ def _touch(event: Event) -> None:
 def create_event(session: Session, data: EventCreate, principal: Principal) -> EventRead:
     """A new event, always a draft."""
     cycle_id = cycle_id_of(session, data.cycle, ["body", "cycle"]) if data.cycle else None
+    _check_workgroup(session, data.workgroup_id)
     now = utcnow()
     event = Event(**data.model_dump(include=set(_PLAIN)), cycle_id=cycle_id,
                   status=EventStatus.draft, created_at=now, updated_at=now)
@@ -108,6 +117,8 @@ def update_event(session: Session, event_id: int, data: EventUpdate, if_match: s
     changes: dict[str, Any] = {name: getattr(data, name) for name in _PLAIN if name in given}
     if "cycle" in given:
         changes["cycle_id"] = cycle_id_of(session, data.cycle, ["body", "cycle"]) if data.cycle else None
+    if "workgroup_id" in given:
+        _check_workgroup(session, data.workgroup_id)
     changed = {k: v for k, v in changes.items() if getattr(event, k) != v}
     topics = _current_topics(session, event_id)
     new_topics = sorted(data.topics) if data.topics is not None else sorted(topics)

@@ -1,7 +1,7 @@
 """events: waiting list, attendance, invitation mails
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-04 15:30:00
 
 The waiting list needs no column: ``event_delegate.status`` (a plain string) gains the value
@@ -17,7 +17,7 @@ import app.core.db
 
 
 revision: str = '0010'
-down_revision: str | Sequence[str] | None = '0008'
+down_revision: str | Sequence[str] | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -64,7 +64,7 @@ def test_a_workshop_invites_future_project_and_last_cycles_seal_alliances(client
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["added"] == sorted([people["a"].id, people["c"].id])
-    assert body["counts"] == {"future_project": 1, "previous_seal": 1, "seal": 0}
+    assert body["counts"] == {"future_project": 1, "previous_seal": 1, "seal": 0, "workgroup": 0}
     assert (body["already_invited"], body["evaluation_run_id"]) == (0, run.id)
     assert body["previous_cycle_key"] == "2023/24"
     assert invited(session, event) == {(people["a"].id, "future_project"),
@@ -80,7 +80,7 @@ def test_generating_twice_adds_nothing(client, admin, session, cycles, people):
 
     assert (first["added"], first["already_invited"]) == ([people["a"].id], 1)
     assert (second["added"], second["already_invited"]) == ([], 2)
-    assert second["counts"] == {"future_project": 0, "previous_seal": 0, "seal": 0}
+    assert second["counts"] == {"future_project": 0, "previous_seal": 0, "seal": 0, "workgroup": 0}
     assert invited(session, event) == {(people["a"].id, "future_project"),
                                        (people["b"].id, "manual")}
 
@@ -110,7 +110,7 @@ def test_a_ceremony_invites_the_cycles_seal_alliances(client, admin, session, cy
     body = client.post(url(event.id, "/invitations:generate"), headers=admin).json()
 
     assert body["added"] == [people["b"].id]
-    assert body["counts"] == {"future_project": 0, "previous_seal": 0, "seal": 1}
+    assert body["counts"] == {"future_project": 0, "previous_seal": 0, "seal": 1, "workgroup": 0}
     assert body["evaluation_run_id"] is None and body["previous_cycle_key"] is None
 
 

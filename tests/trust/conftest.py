@@ -77,6 +77,8 @@ def world(session: Session) -> World:
     delegate = factories.make_delegate(session, event, alliance, status="waitlisted")
     faq_entry = factories.make_faq_entry(session)
     _feed, feed_token = factories.make_calendar_feed(session, alliance)
+    workgroup = factories.make_workgroup(session, cycle, members=[alliance])
+    result = factories.make_workgroup_result(session, workgroup, status="published")
     assert alliance.id and coordinator.id and partner.id and run.id and award.id and token.id
     return World(
         headers={
@@ -93,5 +95,6 @@ def world(session: Session) -> World:
             "inquiry_id": inquiry.id or 0, "event_id": event.id or 0,
             "delegate_id": delegate.id or 0, "entry_id": faq_entry.id or 0,
             "feed_token": feed_token,
+            "workgroup_id": workgroup.id or 0, "result_id": result.id or 0,
         },
     )

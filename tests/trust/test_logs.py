@@ -294,6 +294,21 @@ def test_a_working_session_leaves_no_personal_data_in_the_logs(
     ok(client.post(f"{event_url}/cancel", headers=admin))
     assert anyio.run(partial(dispatch_due, session, LogSender())).sent >= 2
 
+    # A workgroup: the alliance is admitted with a reason, shares its contact person with the
+    # members, who list it, and drafts a result.
+    group = ok(client.post("/api/v1/workgroups", headers=admin, json={
+        "cycle": cycle.slug, "topic": 2, "title": "Arbeitsrunde Logstadt"}), 201)
+    group_url = f"/api/v1/workgroups/{group['id']}"
+    ok(client.post(f"{group_url}/members:invite", headers=admin))
+    ok(client.post(f"{group_url}/members", headers=admin,
+                   json={"alliance_id": alliance["id"], "reason": FREE_TEXT}))
+    shared = ok(client.get(alliance_url, headers=admin))["contacts"][0]
+    ok(client.patch(f"{group_url}/membership", headers=coordinator,
+                    json={"shared_contact_id": shared["id"]}))
+    assert shared["email"] in str(ok(client.get(f"{group_url}/members", headers=coordinator)))
+    ok(client.post(f"{group_url}/results", headers=coordinator,
+                   json={"title": "Ergebnis Logstadt", "summary": FREE_TEXT}), 201)
+
     # The seal certificate, the exports, erasure.
     award = factories.make_award(session, awarded, session.get(Alliance, alliance["id"]))
     certificate = client.get(f"/api/v1/awards/{award.id}/certificate.pdf", headers=coordinator)

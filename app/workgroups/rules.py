@@ -1,0 +1,86 @@
+"""The workgroups' pure rules: who may join, and the membership's steps. No database;
+unit-tested directly.
+
+Membership (one row per workgroup and alliance, kept for its history)::
+
+    (none) ──request──▶ requested ──accept──▶ active ──leave/remove──▶ left
+    (none) ──invite───▶ invited ──request (accepts)──▶ active
+    requested ──decline──▶ declined;  declined/left ──request──▶ requested (ask again)
+    any but active ──add (Servicebüro)──▶ active
+"""
+
+from dataclasses import dataclass
+
+from app.alliances.models import AllianceStatus
+from app.workgroups.models import MemberStatus, WorkgroupStatus
+
+NONE = "none"  # no membership row yet
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str
+    sources: frozenset[str]
+    target: MemberStatus
+
+
+STEPS: dict[str, Step] = {s.action: s for s in (
+    # The alliance asks to join; an invited alliance accepting its invitation joins at once.
+    Step("request", frozenset({NONE, MemberStatus.declined, MemberStatus.left}),
+         MemberStatus.requested),
+    Step("accept_invitation", frozenset({MemberStatus.invited}), MemberStatus.active),
+    Step("accept", frozenset({MemberStatus.requested}), MemberStatus.active),
+    Step("decline", frozenset({MemberStatus.requested}), MemberStatus.declined),
+    Step("leave", frozenset({MemberStatus.requested, MemberStatus.invited, MemberStatus.active}),
+         MemberStatus.left),
+    Step("remove", frozenset({MemberStatus.requested, MemberStatus.invited,
+                              MemberStatus.active}), MemberStatus.left),
+    Step("add", frozenset({NONE, MemberStatus.requested, MemberStatus.invited,
+                           MemberStatus.declined, MemberStatus.left}), MemberStatus.active),
+    Step("invite", frozenset({NONE}), MemberStatus.invited),
+)}
+
+ALLIANCE_ACTIONS = ("request", "accept_invitation", "leave")
+ADMIN_ACTIONS = ("accept", "decline", "remove", "add")
+
+
+def target_of(action: str, status: MemberStatus | str | None) -> MemberStatus | None:
+    """Where ``action`` leads from ``status`` (None: no membership yet); None if not allowed."""
+    step = STEPS.get(action)
+    current = NONE if status is None else str(status)
+    if step is None or current not in step.sources:
+        return None
+    return step.target
+
+
+def allowed(status: MemberStatus | str | None, actions: tuple[str, ...]) -> list[str]:
+    return [a for a in actions if target_of(a, status) is not None]
+
+
+def join_refusal(workgroup_status: WorkgroupStatus | str, alliance_status: AllianceStatus | str,
+                 eligible: bool) -> str | None:
+    """Why an alliance may not ask to join (None: it may). German readers get the detail
+    through the frontend; the text here is for the problem's ``detail``."""
+    if WorkgroupStatus(workgroup_status) == WorkgroupStatus.closed:
+        return "The workgroup is closed and takes no new members."
+    if AllianceStatus(alliance_status) != AllianceStatus.active:
+        return "Only active alliances take part in workgroups."
+    if not eligible:
+        return ("Your alliance was neither invited to Projekt Zukunft by the cycle's latest "
+                "evaluation run (criteria met and interest declared) nor received the previous "
+                "cycle's seal; ask the Servicebüro, which may admit alliances with a reason.")
+    return None
+
+
+def admission_problem(workgroup_status: WorkgroupStatus | str,
+                      alliance_status: AllianceStatus | str, eligible: bool,
+                      reason: str | None) -> str | None:
+    """What keeps the Servicebüro from admitting an alliance (None: nothing). Outside the rule
+    it needs a reason; a closed workgroup and an inactive alliance are refused either way."""
+    if WorkgroupStatus(workgroup_status) == WorkgroupStatus.closed:
+        return "closed"
+    if AllianceStatus(alliance_status) != AllianceStatus.active:
+        return "inactive"
+    if not eligible and not (reason and reason.strip()):
+        return "reason"
+    return None
