@@ -92,6 +92,7 @@ def replace_criteria(
 ) -> CriteriaSetRead:
     cycle = get_cycle(session, cycle_ref)
     assert cycle.id is not None
+    _lock_cycle(session, cycle.id)
     if cycle.status in LOCKED_STATUSES:
         raise CriteriaLocked(
             f"The cycle is {cycle.status}: its awards rest on the criteria, which stay as they are.",
@@ -119,6 +120,12 @@ def replace_criteria(
 COPY_REFUSED_STATUSES = (CycleStatus.evaluated, *LOCKED_STATUSES)
 
 
+def _lock_cycle(session: Session, cycle_id: int) -> None:
+    """Writers of a cycle's criteria take turns (two copies at once would both find the set
+    empty and collide on the unique key)."""
+    session.exec(select(AwardCycle.id).where(AwardCycle.id == cycle_id).with_for_update()).one()
+
+
 @dataclass(frozen=True)
 class _Copied:
     key: str
@@ -134,6 +141,7 @@ def copy_criteria(
     this cycle's questionnaire (422 naming each fault)."""
     cycle = get_cycle(session, cycle_ref)
     assert cycle.id is not None
+    _lock_cycle(session, cycle.id)
     if cycle.status in COPY_REFUSED_STATUSES:
         raise CriteriaLocked(
             f"The cycle is {cycle.status}: its criteria have been evaluated; change them one by "

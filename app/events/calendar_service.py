@@ -20,6 +20,7 @@ from sqlmodel import Session, col, or_, select
 
 from app.alliances import service as alliances
 from app.alliances.exceptions import AllianceNotFound
+from app.alliances.models import Alliance
 from app.auth.principal import Principal
 from app.core import security
 from app.core.config import get_settings
@@ -140,6 +141,8 @@ def get_feed(session: Session, alliance_id: int, principal: Principal) -> Calend
 def create_feed(session: Session, alliance_id: int, principal: Principal) -> CalendarFeedCreated:
     """A new secret URL; the alliance's previous one (if any) stops working at once."""
     _check_access(session, alliance_id, principal)
+    # One creation at a time per alliance: two at once would leave two live URLs.
+    session.exec(select(Alliance.id).where(Alliance.id == alliance_id).with_for_update()).one()
     now = utcnow()
     for old in _active(session, alliance_id):
         old.revoked_at = now

@@ -133,8 +133,11 @@ def register_delegate(session: Session, event_id: int, data: DelegateCreate,
                          "is for invited alliances only." if not principal.is_admin else
                          f"Alliance {alliance_id} is not invited to event {event_id}.")
     # Full: the delegate joins the waiting list (an event without a capacity never waitlists).
+    # Nobody jumps the line: while anyone waits, a newcomer waits too (places freed after the
+    # deadline go to the line once the Servicebüro reopens registration or promotes).
     status = (DelegateStatus.registered
               if rules.has_room(event.capacity, registered_count(session, event_id))
+              and not waitlist.someone_waiting(session, event_id)
               else DelegateStatus.waitlisted)
     # Within the alliance only: an alliance must not learn whom another one registered.
     if session.exec(select(EventDelegate.id).where(

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from app.alliances.models import AllianceContact
 from app.core.db import utcnow
 from app.events import letters, rules
-from app.events.models import Event, EventInvitation, EventStatus
+from app.events.models import Event, EventInvitation
 from app.mail import outbox
 
 
@@ -32,7 +32,11 @@ def _addresses(emails: Iterable[str | None]) -> list[str]:
 def mail_pending(session: Session, event: Event) -> int:
     """Queue the mail of every unmailed invitation of ``event`` (published only); flushes.
     Returns the number of invitations mailed."""
-    if event.status != EventStatus.published:
+    if not rules.registration_open(event.status, event.starts_at, event.registration_closes_at,
+                                   utcnow()):
+        # Published, but the deadline has passed (or the event began): an invitation to
+        # register "by" a past date helps nobody. It stays unmailed, so it goes out if the
+        # Servicebüro extends the deadline and invites again.
         return 0
     session.flush()
     pending = session.exec(select(EventInvitation).where(

@@ -223,8 +223,9 @@ def remove_invitation(session: Session, event_id: int, alliance_id: int) -> None
         raise InvitationNotFound(f"Alliance {alliance_id} is not invited to event {event_id}.")
     if session.exec(select(EventDelegate.id).where(
             EventDelegate.event_id == event_id, EventDelegate.alliance_id == alliance_id,
-            EventDelegate.status == DelegateStatus.registered)).first() is not None:
-        raise InvitationInUse(f"Alliance {alliance_id} has registered delegates for event "
-                              f"{event_id}; withdraw them first.")
+            col(EventDelegate.status).in_([DelegateStatus.registered,
+                                           DelegateStatus.waitlisted]))).first() is not None:
+        raise InvitationInUse(f"Alliance {alliance_id} has registered or waiting delegates for "
+                              f"event {event_id}; withdraw them first.")
     session.delete(invitation)
     session.commit()

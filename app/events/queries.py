@@ -168,8 +168,13 @@ def to_reads(session: Session, events: Sequence[Event], principal: Principal) ->
             if principal.is_admin else
             {"invited": event.id in invited, "own_delegates": count}
         )
+        columns = {k: v for k, v in columns_of(event).items() if k != "cycle_id"}
+        if not principal.is_admin and count == 0:
+            # The meeting link is for alliances sending someone, as in the calendar files: a
+            # public event is visible to every alliance, its online room is not.
+            columns["online_url"] = None
         reads.append(EventRead(
-            **{k: v for k, v in columns_of(event).items() if k != "cycle_id"},
+            **columns,
             cycle=EventCycle(id=cycle.id, key=cycle.key, slug=cycle.slug)
             if cycle is not None and cycle.id is not None else None,
             topics=topics[event.id],

@@ -138,7 +138,9 @@ def update_event(session: Session, event_id: int, data: EventUpdate, if_match: s
     _set_topics(session, event, new_topics)
     _touch(event)
     session.add(event)
-    if "capacity" in changed:  # more places (or no limit): the waiting list moves up
+    # More places, no limit, or registration open again (a later deadline or start): the
+    # waiting list moves up.
+    if changed.keys() & {"capacity", "registration_closes_at", "starts_at"}:
         waitlist.promote_waiting(session, event)
     session.commit()
     return to_read(session, event, principal)

@@ -18,9 +18,15 @@ from sqlmodel import Session, col, select
 
 from app.core.db import utcnow
 from app.events import letters, rules
-from app.events.models import DelegateStatus, Event, EventDelegate
+from app.events.models import DelegateStatus, Event, EventDelegate, EventInvitation
 from app.events.queries import registered_count
 from app.mail import outbox
+
+
+def someone_waiting(session: Session, event_id: int) -> bool:
+    return session.exec(select(EventDelegate.id).where(
+        EventDelegate.event_id == event_id, EventDelegate.status == DelegateStatus.waitlisted,
+        col(EventDelegate.erased_at).is_(None))).first() is not None
 
 
 def positions(session: Session, event_id: int) -> dict[int, int]:
@@ -55,8 +61,14 @@ def promote_waiting(session: Session, event: Event, now: datetime | None = None)
                                    now):
         return []
     query = select(EventDelegate).where(
-        EventDelegate.event_id == event.id, EventDelegate.status == DelegateStatus.waitlisted
+        EventDelegate.event_id == event.id, EventDelegate.status == DelegateStatus.waitlisted,
+        # An erased person cannot come (nor be told); their place goes to the next in line.
+        col(EventDelegate.erased_at).is_(None),
     ).order_by(col(EventDelegate.created_at), col(EventDelegate.id))
+    if event.invitation_only:
+        # Only alliances still invited move up (an invitation may be taken back meanwhile).
+        query = query.where(col(EventDelegate.alliance_id).in_(
+            select(EventInvitation.alliance_id).where(EventInvitation.event_id == event.id)))
     if event.capacity is not None:
         free = event.capacity - registered_count(session, event.id)
         if free <= 0:

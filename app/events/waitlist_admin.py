@@ -7,6 +7,8 @@ capacity (documented on the route). Removal sets the delegate ``withdrawn``. Bot
 the event's row lock, like registrations and automatic promotion.
 """
 
+from datetime import datetime
+
 from sqlmodel import Session
 
 from app.auth.principal import Principal
@@ -32,14 +34,18 @@ def _lock(session: Session, event_id: int, delegate_id: int, if_match: str | Non
     return event, delegate
 
 
+def _ensure_list_open(event: Event, now: datetime) -> None:
+    if event.status == EventStatus.cancelled:
+        raise EventCancelled(f"Event {event.id} has been cancelled.")
+    if now >= event.starts_at:
+        raise EventStarted(f"Event {event.id} has begun; its list no longer changes.")
+
+
 def promote_by_hand(session: Session, event_id: int, delegate_id: int, data: DelegatePromote,
                     if_match: str | None, principal: Principal) -> DelegateRead:
     event, delegate = _lock(session, event_id, delegate_id, if_match, principal)
     now = utcnow()
-    if event.status == EventStatus.cancelled:
-        raise EventCancelled(f"Event {event_id} has been cancelled.")
-    if now >= event.starts_at:
-        raise EventStarted(f"Event {event_id} has begun; its list no longer changes.")
+    _ensure_list_open(event, now)
     if not data.exceed_capacity and not rules.has_room(event.capacity,
                                                        registered_count(session, event_id)):
         raise EventFull(f"All {event.capacity} places of event {event_id} are taken; send "
@@ -51,9 +57,11 @@ def promote_by_hand(session: Session, event_id: int, delegate_id: int, data: Del
 
 def remove_by_hand(session: Session, event_id: int, delegate_id: int, if_match: str | None,
                    principal: Principal) -> DelegateRead:
-    _event, delegate = _lock(session, event_id, delegate_id, if_match, principal)
+    event, delegate = _lock(session, event_id, delegate_id, if_match, principal)
+    now = utcnow()
+    _ensure_list_open(event, now)
     delegate.status = DelegateStatus.withdrawn
-    delegate.updated_at = utcnow()
+    delegate.updated_at = now
     session.add(delegate)
     session.commit()
     return to_read(session, delegate)

@@ -107,8 +107,9 @@ def get_public(session: Session, entry_id: int) -> PublicFaqEntryRead:
 
 # --- Servicebüro --------------------------------------------------------------------------------
 
-def _get(session: Session, entry_id: int) -> FaqEntry:
-    entry = session.get(FaqEntry, entry_id)
+def _get(session: Session, entry_id: int, *, for_update: bool = False) -> FaqEntry:
+    # Writers lock the row, so two changes sent with the same If-Match cannot both pass.
+    entry = session.get(FaqEntry, entry_id, with_for_update=for_update)
     if entry is None:
         raise FaqEntryNotFound(f"No FAQ entry {entry_id}.")
     return entry
@@ -145,7 +146,7 @@ def create_entry(session: Session, data: FaqEntryCreate, principal: Principal) -
 
 
 def update_entry(session: Session, entry_id: int, data: FaqEntryUpdate, if_match: str | None) -> FaqEntryRead:
-    entry = _get(session, entry_id)
+    entry = _get(session, entry_id, for_update=True)
     check_if_match(if_match, ETAG_RESOURCE, entry_id, entry.version)
     given = data.model_fields_set
     nulls = [name for name in _EDITABLE if name in given and getattr(data, name) is None]
@@ -172,7 +173,7 @@ def _touch(entry: FaqEntry) -> None:
 
 def set_published(session: Session, entry_id: int, published: bool,
                   if_match: str | None) -> FaqEntryRead:
-    entry = _get(session, entry_id)
+    entry = _get(session, entry_id, for_update=True)
     check_if_match(if_match, ETAG_RESOURCE, entry_id, entry.version)
     if published and entry.is_published:
         raise FaqAlreadyPublished(f"FAQ entry {entry_id} is published already.")
@@ -187,7 +188,7 @@ def set_published(session: Session, entry_id: int, published: bool,
 
 
 def delete_entry(session: Session, entry_id: int, if_match: str | None) -> None:
-    entry = _get(session, entry_id)
+    entry = _get(session, entry_id, for_update=True)
     check_if_match(if_match, ETAG_RESOURCE, entry_id, entry.version)
     session.delete(entry)
     session.commit()

@@ -165,7 +165,7 @@ def _count_event_participation(session: Session, cycle_id: int) -> FutureProject
         .select_from(Event)
         .outerjoin(EventDelegate, col(EventDelegate.event_id) == col(Event.id))
         .where(col(Event.cycle_id) == cycle_id, col(Event.kind).in_(FUTURE_PROJECT_KINDS),
-               col(Event.status) != EventStatus.cancelled)).one()
+               col(Event.status) == EventStatus.published)).one()
     return FutureProjectEvents(events=int(row[0]), alliances_registered=int(row[1]),
                                alliances_attended=int(row[2]))
 

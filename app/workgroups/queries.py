@@ -131,7 +131,10 @@ def shared_contacts(session: Session, rows: Sequence[WorkgroupMember]) -> dict[i
 
 
 def member_reads(session: Session, rows: Sequence[WorkgroupMember],
-                 full: bool) -> list[MemberRead]:
+                 full: bool, internal: bool | None = None) -> list[MemberRead]:
+    """``full``: the membership's course (the Servicebüro, or the alliance itself);
+    ``internal`` (default: ``full``): also why the Servicebüro admitted it and who decided."""
+    internal = full if internal is None else internal
     alliances = {a.id: a for a in session.exec(select(Alliance).where(
         col(Alliance.id).in_({r.alliance_id for r in rows})))} if rows else {}
     contacts = shared_contacts(session, rows)
@@ -143,9 +146,9 @@ def member_reads(session: Session, rows: Sequence[WorkgroupMember],
             alliance=MemberAlliance(id=alliance.id, name=alliance.name, slug=alliance.slug,
                                     state=alliance.state),
             status=row.status, shared_contact=contacts.get(row.id), joined_at=row.joined_at,
-            basis=row.basis if full else None, reason=row.reason if full else None,
+            basis=row.basis if full else None, reason=row.reason if internal else None,
             request_note=row.request_note if full else None, note=row.note if full else None,
-            decided_by=row.decided_by if full else None,
+            decided_by=row.decided_by if internal else None,
             requested_at=row.requested_at if full else None,
             invited_at=row.invited_at if full else None,
             decided_at=row.decided_at if full else None, left_at=row.left_at if full else None))

@@ -173,7 +173,7 @@ def read_member(session: Session, workgroup_id: int, alliance_id: int,
                                and sees_inside(session, workgroup_id, principal))):
         raise MemberNotFound(f"Alliance {alliance_id} has no membership in workgroup "
                              f"{workgroup_id}.")
-    return member_reads(session, [row], principal.is_admin or own)[0]
+    return member_reads(session, [row], principal.is_admin or own, internal=principal.is_admin)[0]
 
 
 def _step(row: WorkgroupMember | None, action: str, alliance_id: int) -> MemberStatus:

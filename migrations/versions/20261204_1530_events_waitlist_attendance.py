@@ -29,6 +29,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('attendance_recorded_by', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True))
     with op.batch_alter_table('event_invitation', schema=None) as batch_op:
         batch_op.add_column(sa.Column('mailed_at', app.core.db.UTCDateTime(timezone=True), nullable=True))
+    # Invitations made before this release were seen in the app without a mail; marking them
+    # mailed keeps the first invitation call after the deploy from mailing all of them at once.
+    op.execute("UPDATE event_invitation SET mailed_at = created_at WHERE mailed_at IS NULL")
 
 
 def downgrade() -> None:

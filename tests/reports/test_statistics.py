@@ -276,6 +276,7 @@ def test_alliances_taking_part_in_projekt_zukunft_events_are_counted(client, adm
     exchange = factories.make_event(session, cycle_id=cycle.id, kind="exchange", venue="online")
     ceremony = factories.make_event(session, cycle_id=cycle.id, kind="ceremony")
     cancelled = factories.make_event(session, cycle_id=cycle.id, status="cancelled")
+    draft = factories.make_event(session, cycle_id=cycle.id, status="draft")
     elsewhere = factories.make_event(session, cycle_id=factories.make_cycle(session).id)
     factories.make_delegate(session, workshop, a, attendance="attended")
     factories.make_delegate(session, workshop, a, attendance="attended")
@@ -283,7 +284,7 @@ def test_alliances_taking_part_in_projekt_zukunft_events_are_counted(client, adm
     factories.make_delegate(session, exchange, b)
     factories.make_delegate(session, exchange, c, status="waitlisted")
     factories.make_delegate(session, exchange, d, status="withdrawn")
-    for other in (ceremony, cancelled, elsewhere):
+    for other in (ceremony, cancelled, draft, elsewhere):
         factories.make_delegate(session, other, c, attendance="attended")
 
     body = get_stats(client, admin, cycle)

@@ -72,6 +72,20 @@ def test_admin_exception_needs_a_reason_and_is_audited(client, admin, session, w
                                headers=admin), 409, "invalid_transition")
 
 
+def test_the_admitted_alliance_sees_its_membership_but_not_the_internal_reason(
+        client, admin, workgroup, people, users):
+    client.post(url(workgroup.id, "/members"), headers=admin,
+                json={"alliance_id": people["d"].id, "reason": "Modellprojekt Pflege"})
+
+    own = client.get(url(workgroup.id, f"/members/{people['d'].id}"), headers=users["d"])
+
+    assert own.status_code == 200, own.text
+    assert own.json()["status"] == "active" and own.json()["basis"] == "manual"
+    assert own.json()["reason"] is None and own.json()["decided_by"] is None
+    seen_by_admin = client.get(url(workgroup.id, f"/members/{people['d'].id}"), headers=admin)
+    assert seen_by_admin.json()["reason"] == "Modellprojekt Pflege"
+
+
 def test_eligible_alliance_added_by_admin_needs_no_reason(client, admin, session, workgroup,
                                                           people):
     r = client.post(url(workgroup.id, "/members"), json={"alliance_id": people["c"].id},
