@@ -32,7 +32,7 @@ from app.evaluation.exceptions import (
     InvalidCriteria,
 )
 from app.evaluation.models import Evaluation, EvaluationRun, SealCriterion
-from app.evaluation.rules import Facts, RuleResult, evaluate, parse_rule, rule_to_json
+from app.evaluation.rules import parse_rule, rule_to_json
 from app.evaluation.schemas import (
     CriteriaSetIn,
     CriteriaSetRead,
@@ -43,6 +43,7 @@ from app.evaluation.schemas import (
     PreviewCriterionCount,
     PreviewRead,
 )
+from app.evaluation.verdicts import Facts, RuleResult, evaluate
 from app.questionnaire import rules as scoring
 from app.questionnaire.models import Question
 from app.surveys.models import ResponseStatus, SurveyResponse

@@ -5,7 +5,8 @@ import pytest
 
 from app.cycles.models import CycleStatus
 from app.evaluation.demo import DEMO_CRITERIA
-from app.evaluation.rules import Facts, evaluate, parse_rule
+from app.evaluation.rules import parse_rule
+from app.evaluation.verdicts import Facts, evaluate
 from tests import factories
 from tests.evaluation.helpers import cycle_url
 from tests.utils.problems import assert_problem

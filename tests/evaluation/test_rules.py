@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from app.evaluation.rules import MAX_DEPTH, Facts, depth, evaluate, german_number, parse_rule
+from app.evaluation.rules import MAX_DEPTH, depth, parse_rule
+from app.evaluation.verdicts import Facts, evaluate, german_number
 
 # An alliance with networking 6, visibility 3, offers 8, future 2 (total 19), 4 partners.
 FACTS = Facts(
