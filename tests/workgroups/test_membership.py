@@ -171,7 +171,7 @@ def test_invite_by_rule_is_idempotent_and_mails_once(client, admin, session, wor
 
 
 def test_invitation_mail_goes_to_every_contact_with_an_address(client, admin, session, cycles):
-    from tests.workgroups.conftest import make_run
+    from tests.workgroups.helpers import make_run
     alliance = factories.make_alliance(session, contacts=[
         {"name": "Eins", "email": "eins@example.org"}, {"name": "Zwei", "email": None},
         {"name": "Drei", "email": "drei@example.org"}])
