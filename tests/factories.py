@@ -191,8 +191,33 @@ def make_response(
     return response
 
 
+def make_evaluation_run(session: Session, cycle: "AwardCycle",
+                        results: list[tuple[Alliance, bool]]) -> "EvaluationRun":
+    """An evaluation run of ``cycle``; ``results``: (alliance, invited_to_future_project)
+    pairs (a response is made for alliances without one)."""
+    from sqlmodel import select
+
+    from app.evaluation.models import Evaluation, EvaluationRun
+    from app.surveys.models import SurveyResponse
+
+    run = EvaluationRun(cycle_id=cycle.id, started_by="user:0")
+    session.add(run)
+    session.flush()
+    for alliance, invited in results:
+        response = session.exec(select(SurveyResponse).where(
+            SurveyResponse.cycle_id == cycle.id, SurveyResponse.alliance_id == alliance.id,
+        )).first() or make_response(session, cycle, alliance)
+        session.add(Evaluation(run_id=run.id, cycle_id=cycle.id, alliance_id=alliance.id,
+                               response_id=response.id, activity_score=10.0,
+                               meets_criteria=invited, wants_future_project=True,
+                               invited_to_future_project=invited))
+    session.commit()
+    return run
+
+
 if TYPE_CHECKING:
     from app.cycles.models import AwardCycle
+    from app.evaluation.models import EvaluationRun
     from app.questionnaire.models import Question
     from app.surveys.models import SurveyResponse
 

@@ -3,29 +3,10 @@
 import pytest
 from sqlmodel import select
 
-from app.evaluation.models import Evaluation, EvaluationRun
 from app.events.models import EventInvitation, EventKind, EventStatus
-from app.surveys.models import SurveyResponse
 from tests import factories
 from tests.events.helpers import url
 from tests.utils.problems import assert_problem
-
-
-def make_run(session, cycle, results):
-    """An evaluation run of ``cycle``; ``results``: (alliance, invited_to_future_project) pairs."""
-    run = EvaluationRun(cycle_id=cycle.id, started_by="user:0")
-    session.add(run)
-    session.flush()
-    for alliance, invited in results:
-        response = session.exec(select(SurveyResponse).where(
-            SurveyResponse.cycle_id == cycle.id, SurveyResponse.alliance_id == alliance.id,
-        )).first() or factories.make_response(session, cycle, alliance)
-        session.add(Evaluation(run_id=run.id, cycle_id=cycle.id, alliance_id=alliance.id,
-                               response_id=response.id, activity_score=10.0,
-                               meets_criteria=invited, wants_future_project=True,
-                               invited_to_future_project=invited))
-    session.commit()
-    return run
 
 
 def invited(session, event):
@@ -51,8 +32,8 @@ def people(session):
 
 def test_a_workshop_invites_future_project_and_last_cycles_seal_alliances(client, admin, session,
                                                                           cycles, people):
-    make_run(session, cycles["current"], [(people["a"], False), (people["b"], False)])
-    run = make_run(session, cycles["current"], [(people["a"], True), (people["b"], False)])
+    factories.make_evaluation_run(session, cycles["current"], [(people["a"], False), (people["b"], False)])
+    run = factories.make_evaluation_run(session, cycles["current"], [(people["a"], True), (people["b"], False)])
     factories.make_award(session, cycles["previous"], people["a"])  # on both lists
     factories.make_award(session, cycles["previous"], people["c"])
     factories.make_award(session, cycles["previous"], people["e"], status="withdrawn")
@@ -72,7 +53,7 @@ def test_a_workshop_invites_future_project_and_last_cycles_seal_alliances(client
 
 
 def test_generating_twice_adds_nothing(client, admin, session, cycles, people):
-    make_run(session, cycles["current"], [(people["a"], True)])
+    factories.make_evaluation_run(session, cycles["current"], [(people["a"], True)])
     event = factories.make_event(session, cycle_id=cycles["current"].id, invited=[people["b"]])
 
     first = client.post(url(event.id, "/invitations:generate"), headers=admin).json()
@@ -88,7 +69,7 @@ def test_generating_twice_adds_nothing(client, admin, session, cycles, people):
 @pytest.mark.parametrize("status", ["dissolved", "dormant"])
 def test_seal_alliances_that_are_no_longer_active_are_not_invited(client, admin, session, cycles,
                                                                   people, status):
-    make_run(session, cycles["current"], [(people["a"], True)])
+    factories.make_evaluation_run(session, cycles["current"], [(people["a"], True)])
     factories.make_award(session, cycles["previous"], people["c"])
     factories.make_award(session, cycles["previous"], people["d"])
     people["d"].status = status

@@ -2,7 +2,6 @@
 import pytest
 
 from tests import factories
-from tests.workgroups.helpers import make_run
 
 
 @pytest.fixture
@@ -17,7 +16,7 @@ def people(session, cycles):
     """a: invited to Projekt Zukunft; b: evaluated, not invited; c: previous seal;
     d: nothing; e: previous seal but dissolved."""
     ps = {name: factories.make_alliance(session) for name in "abcde"}
-    make_run(session, cycles["current"], [(ps["a"], True), (ps["b"], False)])
+    factories.make_evaluation_run(session, cycles["current"], [(ps["a"], True), (ps["b"], False)])
     factories.make_award(session, cycles["previous"], ps["c"])
     factories.make_award(session, cycles["previous"], ps["e"])
     ps["e"].status = "dissolved"

@@ -171,11 +171,11 @@ def test_invite_by_rule_is_idempotent_and_mails_once(client, admin, session, wor
 
 
 def test_invitation_mail_goes_to_every_contact_with_an_address(client, admin, session, cycles):
-    from tests.workgroups.helpers import make_run
+
     alliance = factories.make_alliance(session, contacts=[
         {"name": "Eins", "email": "eins@example.org"}, {"name": "Zwei", "email": None},
         {"name": "Drei", "email": "drei@example.org"}])
-    make_run(session, cycles["current"], [(alliance, True)])
+    factories.make_evaluation_run(session, cycles["current"], [(alliance, True)])
     workgroup = factories.make_workgroup(session, cycles["current"])
     report = client.post(url(workgroup.id, "/members:invite"), headers=admin).json()
     assert report["emails_queued"] == 2
