@@ -65,8 +65,8 @@ async def import_alliances(
     limit = get_settings().limits.max_body_bytes
     if file.size is not None and file.size > limit:
         raise PayloadTooLarge(f"The file is larger than {limit} bytes.")
-    content = await file.read()
-    return await db.run(importer.import_alliances, content, file.filename or "", dry_run)
+    table = await importer.parse_file(await file.read(), file.filename or "")
+    return await db.run(importer.import_alliances, table, dry_run)
 
 
 @router.get("/{alliance_id}", name="alliances-get", response_model=AllianceRead,

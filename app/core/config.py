@@ -26,6 +26,14 @@ class LimitSettings(BaseSettings):
     requests_per_minute_anonymous: int = 300
     # Inquiries filed without an account, per client address and hour (each queues an e-mail).
     inquiries_per_hour: int = 10
+    # Uploaded XLSX workbooks (a zip): the parts together may unpack to at most this many
+    # bytes, at most this many times their packed size, and the sheet may hold at most this
+    # many rows (blank ones included), so a small file cannot hide a huge sheet.
+    xlsx_max_uncompressed_bytes: int = 32 * 1024 * 1024
+    xlsx_max_compression_ratio: int = 100
+    xlsx_max_sheet_rows: int = 20_000
+    # Uploads are parsed in worker threads of their own, never in the database's slots.
+    parse_concurrency: int = 2
 
 
 class Settings(BaseSettings):
