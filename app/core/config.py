@@ -1,5 +1,8 @@
 """Settings: one object, read from the environment (prefix ``BUENDNIS_``) and ``.env``."""
 
+import base64
+import binascii
+import re
 from functools import lru_cache
 from typing import Literal
 
@@ -8,12 +11,41 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_JWT_SECRET = "dev-only-secret-change-me"
 MIN_SECRET_BYTES = 32
+# 32 random bytes hold about 30 distinct values; a repeated pattern holds a handful.
+_MIN_DISTINCT_SECRET_BYTES = 16
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
+
+
+def secret_bytes(secret: str) -> bytes | None:
+    """The random bytes a secret encodes in hex or base64 (standard or URL-safe, padding
+    optional), or None when it is neither."""
+    text = secret.strip()
+    if len(text) % 2 == 0 and _HEX.fullmatch(text):
+        return bytes.fromhex(text)
+    if _BASE64.fullmatch(text):
+        padded = text.rstrip("=") + "=" * (-len(text.rstrip("=")) % 4)
+        try:
+            return base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_"))
+        except (binascii.Error, ValueError):
+            return None
+    return None
+
+
+def is_strong_secret(secret: str) -> bool:
+    """At least 32 random-looking bytes, hex or base64: ``openssl rand -hex 32``,
+    ``openssl rand -base64 32`` or ``python -c 'import secrets; print(secrets.token_urlsafe(32))'``.
+    Forty spaces or ``'a' * 32`` are not."""
+    raw = secret_bytes(secret)
+    return (raw is not None and len(raw) >= MIN_SECRET_BYTES
+            and len(set(raw)) >= _MIN_DISTINCT_SECRET_BYTES)
 
 
 class LimitSettings(BaseSettings):
     """Limits against abuse; one group so operators find them in one place."""
 
-    model_config = SettingsConfigDict(env_prefix="BUENDNIS_LIMIT_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="BUENDNIS_LIMIT_", extra="ignore",
+                                      hide_input_in_errors=True)
 
     max_body_bytes: int = 5 * 1024 * 1024
     max_page_size: int = 100
@@ -38,7 +70,9 @@ class LimitSettings(BaseSettings):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="BUENDNIS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="BUENDNIS_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        # A refused start must not print the configured values (SMTP password, JWT secret).
+        hide_input_in_errors=True,
     )
 
     env: Literal["development", "production", "test"] = "development"
@@ -59,6 +93,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     public_base_url: str = "http://127.0.0.1:8000"
     redis_url: str | None = None
+    # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
+    # (uvicorn's forwarded_allow_ips): a JSON list of IPs or CIDR networks, or "*" behind a
+    # proxy that is the only way in. Empty (the default): the peer's own address counts.
+    trusted_proxies: list[str] = []
 
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -92,12 +130,12 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_weak_production_secret(self) -> "Settings":
         if self.env == "production" and (
-            self.jwt_secret == DEFAULT_JWT_SECRET
-            or len(self.jwt_secret.encode()) < MIN_SECRET_BYTES
+            self.jwt_secret == DEFAULT_JWT_SECRET or not is_strong_secret(self.jwt_secret)
         ):
+            # Never echo the value (hide_input_in_errors keeps pydantic from doing it too).
             raise ValueError(
-                "BUENDNIS_JWT_SECRET must be set to a random value of at least "
-                f"{MIN_SECRET_BYTES} bytes in production"
+                f"BUENDNIS_JWT_SECRET must be at least {MIN_SECRET_BYTES} random bytes, hex or "
+                "base64 encoded (e.g. `openssl rand -hex 32`), in production"
             )
         return self
 
