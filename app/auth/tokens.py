@@ -213,15 +213,10 @@ def principal_for(session: Session, claims: security.AccessClaims) -> Principal:
         client = session.get(ApiClient, claims.subject_id)
         if client is None or not client.is_active:
             raise Unauthorized("The client is not active.")
-        if claims.credential is not None:
-            current = security.credential_fingerprint(client.secret_hash)
-            if not security.tokens_equal(claims.credential, current):
-                raise Unauthorized("The client secret was rotated; request a new token.")
-        elif client.secret_rotated_at and client.secret_rotated_at.replace(microsecond=0) >= (
-            claims.issued_at
-        ):
-            # A token without the credential mark: ``iat`` has whole seconds, so one issued in
-            # the second of the rotation may predate it and is refused too.
+        # Bound to the client's current secret as a user's token is bound to its session: a
+        # token without the mark, or with the mark of a secret since rotated, is refused.
+        current = security.credential_fingerprint(client.secret_hash)
+        if claims.credential is None or not security.tokens_equal(claims.credential, current):
             raise Unauthorized("The client secret was rotated; request a new token.")
         granted = frozenset(client.scopes.split()) & frozenset(claims.scopes)
         return Principal.of_client(client, client_alliance_ids(session, client), granted, claims.jti)
