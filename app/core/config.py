@@ -50,8 +50,14 @@ class LimitSettings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024
     max_page_size: int = 100
     max_batch_items: int = 500
-    login_failures_per_account: int = 5
+    # Failed sign-ins within the window: one account from one address is refused after
+    # ``per_pair``; one address (across accounts) after ``per_address``. One account from all
+    # addresses together is never locked: past ``per_account`` it takes one attempt per
+    # ``account_backoff_seconds``, so no stranger can lock its owner out (docs/LIMITS.md).
+    login_failures_per_pair: int = 5
     login_failures_per_address: int = 20
+    login_failures_per_account: int = 20
+    login_account_backoff_seconds: int = 30
     login_window_seconds: int = 900
     requests_per_minute_user: int = 600
     requests_per_minute_client: int = 1200
