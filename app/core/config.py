@@ -64,6 +64,10 @@ class LimitSettings(BaseSettings):
     requests_per_minute_anonymous: int = 300
     # Inquiries filed without an account, per client address and hour (each queues an e-mail).
     inquiries_per_hour: int = 10
+    # Inquiry confirmations to one e-mail address per day (more inquiries are still filed,
+    # without another e-mail), and inquiries filed by an alliance's people per day.
+    inquiry_confirmations_per_recipient: int = 3
+    inquiries_per_alliance_per_day: int = 20
     # Uploaded XLSX workbooks (a zip): the parts together may unpack to at most this many
     # bytes, at most this many times their packed size, and the sheet may hold at most this
     # many rows (blank ones included), so a small file cannot hide a huge sheet.

@@ -73,7 +73,8 @@ def _etag(response: Response, inquiry: InquiryDetail) -> None:
     "receipt (`id`, `status`, `created_at`); their inquiry belongs to no alliance until the "
     "Servicebüro links one. Alliance users file for their own alliance: name and e-mail come "
     "from the account (leave them out). A confirmation with the ticket number goes to the "
-    "requester by e-mail. Anonymous filing is limited per address and hour (429).",
+    "requester by e-mail (at most a few per address and day). Anonymous filing is limited per "
+    "address and hour, filing by an alliance's people per alliance and day (429).",
 )
 async def create_inquiry(
     request: Request, body: InquiryCreate, db: DbDep, principal: Filer, response: Response,
