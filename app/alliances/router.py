@@ -18,9 +18,11 @@ from app.core.config import get_settings
 from app.core.deps import DbDep
 from app.core.errors import PayloadTooLarge, problem_responses
 from app.core.etags import IfMatch, set_etag
+from app.core.limits import NoStore
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 
-router = APIRouter(prefix="/alliances", tags=["alliances"], responses=problem_responses(401, 403))
+router = APIRouter(prefix="/alliances", tags=["alliances"], dependencies=[NoStore],
+                   responses=problem_responses(401, 403))
 public_router = APIRouter(prefix="/public/alliances", tags=["public"])
 PageDep = Annotated[PageParams, Depends(page_params)]
 # Ids are 32-bit integers: a larger one would overflow the database driver (a 500 on SQLite).

@@ -9,7 +9,7 @@ from app.core.deps import DbDep
 from app.core.errors import Forbidden, TooManyRequests, problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.ids import RowId
-from app.core.limits import client_address
+from app.core.limits import NoStore, client_address
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.core.ratelimit import get_counter_store
 from app.inquiries import queries, service
@@ -25,7 +25,8 @@ from app.inquiries.schemas import (
     MessageCreate,
 )
 
-router = APIRouter(prefix="/inquiries", tags=["inquiries"], responses=problem_responses(401, 403))
+router = APIRouter(prefix="/inquiries", tags=["inquiries"], dependencies=[NoStore],
+                   responses=problem_responses(401, 403))
 PageDep = Annotated[PageParams, Depends(page_params)]
 InquiryId = Annotated[RowId, Path(description="The inquiry's id (its ticket number)")]
 _WINDOW_SECONDS = 3600
