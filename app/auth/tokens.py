@@ -20,6 +20,7 @@ from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.errors import BadRequest, TooManyRequests, Unauthorized
 from app.core.ratelimit import get_counter_store
+from app.core.text import normalise_email
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def _tokens_for_user(session: Session, user: User, auth_session_id: int) -> Toke
 
 
 def password_grant(session: Session, email: str, password: str, address: str) -> TokenResponse:
-    email = email.strip().lower()
+    email = str(normalise_email(email))  # NFKC + lower, as addresses are stored
     _refuse_if_throttled(email, address)
     user = session.exec(select(User).where(User.email == email)).first()
     # verify_password runs argon2 even without a user, so both failures take the same time.
