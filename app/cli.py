@@ -29,7 +29,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     uvicorn.run(
         "app.main:app", host=args.host, port=args.port, reload=args.reload,
-        workers=args.workers, proxy_headers=True, access_log=False,
+        # X-Forwarded-* is believed only from BUENDNIS_TRUSTED_PROXIES, by the app itself
+        # (app/main.py); uvicorn's own default would trust any local process (127.0.0.1).
+        workers=args.workers, proxy_headers=False, access_log=False,
         log_level=get_settings().log_level.lower(),
     )
     return 0

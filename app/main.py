@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import models  # noqa: F401  (registers every table before the first query)
 from app.api import TAGS, api_router
@@ -62,6 +63,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    if settings.trusted_proxies:
+        # Outermost: the client address every limit and log line sees is the forwarded one,
+        # but only when the peer is a configured proxy (never "127.0.0.1" by default).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.include_router(health_router)
     app.include_router(api_router)
     _install_openapi(app)

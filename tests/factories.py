@@ -93,7 +93,8 @@ def user_headers(user: User) -> dict[str, str]:
 def client_headers(client: ApiClient, scopes: tuple[str, ...] | None = None) -> dict[str, str]:
     assert client.id is not None
     token, _ = security.create_access_token(
-        "client", client.id, scopes=scopes if scopes is not None else tuple(client.scopes.split())
+        "client", client.id, scopes=scopes if scopes is not None else tuple(client.scopes.split()),
+        credential=security.credential_fingerprint(client.secret_hash),
     )
     return bearer(token)
 

@@ -59,8 +59,9 @@ def _cell_text(column: str, value: object) -> str:
     return tabular.cell_text(value)
 
 
-def read_table(content: bytes, filename: str) -> Table:
-    table = tabular.read_table(content, filename, max_rows=MAX_ROWS, xlsx_cell=_cell_text)
+async def parse_file(content: bytes, filename: str) -> Table:
+    """The upload as a table, parsed outside the database slot (``tabular.parse_upload``)."""
+    table = await tabular.parse_upload(content, filename, max_rows=MAX_ROWS, xlsx_cell=_cell_text)
     tabular.require_header_and_rows(table, tabular.header_errors(table, required=REQUIRED_COLUMNS))
     return table
 
@@ -198,8 +199,8 @@ def _line_of(error: dict[str, Any]) -> int:
     return loc[1] if len(loc) > 1 and isinstance(loc[1], int) else 0
 
 
-def import_alliances(session: Session, content: bytes, filename: str, dry_run: bool) -> ImportReport:
-    table = read_table(content, filename)
+def import_alliances(session: Session, table: Table, dry_run: bool) -> ImportReport:
+    """The alliances of a table from ``parse_file``, all or nothing."""
     parsed, errors = _validate_rows(table)
     report = ImportReport(
         dry_run=dry_run, created=0, updated=0, unchanged=0, rows=[],

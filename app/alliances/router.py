@@ -18,9 +18,11 @@ from app.core.config import get_settings
 from app.core.deps import DbDep
 from app.core.errors import PayloadTooLarge, problem_responses
 from app.core.etags import IfMatch, set_etag
+from app.core.limits import NoStore
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 
-router = APIRouter(prefix="/alliances", tags=["alliances"], responses=problem_responses(401, 403))
+router = APIRouter(prefix="/alliances", tags=["alliances"], dependencies=[NoStore],
+                   responses=problem_responses(401, 403))
 public_router = APIRouter(prefix="/public/alliances", tags=["public"])
 PageDep = Annotated[PageParams, Depends(page_params)]
 # Ids are 32-bit integers: a larger one would overflow the database driver (a 500 on SQLite).
@@ -65,8 +67,8 @@ async def import_alliances(
     limit = get_settings().limits.max_body_bytes
     if file.size is not None and file.size > limit:
         raise PayloadTooLarge(f"The file is larger than {limit} bytes.")
-    content = await file.read()
-    return await db.run(importer.import_alliances, content, file.filename or "", dry_run)
+    table = await importer.parse_file(await file.read(), file.filename or "")
+    return await db.run(importer.import_alliances, table, dry_run)
 
 
 @router.get("/{alliance_id}", name="alliances-get", response_model=AllianceRead,

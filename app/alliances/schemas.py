@@ -6,7 +6,6 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     HttpUrl,
     TypeAdapter,
@@ -17,6 +16,7 @@ from pydantic import (
 
 from app.alliances.models import AllianceLevel, AllianceStatus, LegalForm, PartnerSector
 from app.alliances.states import validate_ags
+from app.core.text import Email, MultiLine, SingleLine
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 StateCode = Literal[
@@ -55,8 +55,8 @@ def _not_in_future(value: date) -> date:
 
 
 Ags = Annotated[str, Field(min_length=8, max_length=8, examples=["09564000"]), AfterValidator(_check_ags)]
-Name = Annotated[str, AfterValidator(_strip), Field(min_length=2, max_length=200)]
-Text200 = Annotated[str, Field(max_length=200)]
+Name = Annotated[str, AfterValidator(_strip), SingleLine, Field(min_length=2, max_length=200)]
+Text200 = Annotated[str, SingleLine, Field(max_length=200)]
 Phone = Annotated[str, Field(max_length=50, pattern=r"^[0-9+()/ .-]{3,50}$")]
 Website = Annotated[
     str,
@@ -66,7 +66,7 @@ Website = Annotated[
 ]
 FoundedOn = Annotated[date, AfterValidator(_not_in_future)]
 Slug = Annotated[str, Field(max_length=120, pattern=SLUG_PATTERN)]
-Description = Annotated[str, Field(max_length=5000)]
+Description = Annotated[str, MultiLine, Field(max_length=5000)]
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"})
 
@@ -94,7 +94,7 @@ class PartnerRead(BaseModel):
 class ContactIn(Strict):
     name: Name
     function: Text200 | None = None
-    email: EmailStr | None = None
+    email: Email | None = None
     phone: Phone | None = None
 
 

@@ -9,10 +9,11 @@ from app.audit.schemas import AuditEventRead
 from app.auth.deps import admin_user
 from app.core.deps import DbDep
 from app.core.errors import problem_responses
+from app.core.limits import NoStore
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.core.timestamps import Timestamp
 
-router = APIRouter(prefix="/audit-events", tags=["audit"], dependencies=[Depends(admin_user)],
+router = APIRouter(prefix="/audit-events", tags=["audit"], dependencies=[Depends(admin_user), NoStore],
                    responses=problem_responses(401, 403, 422))
 
 

@@ -1,11 +1,13 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from app.auth.models import Role
 from app.auth.scopes import SCOPES
 from app.core.ids import RowId
+from app.core.text import Email as CoreEmail
+from app.core.text import SingleLine
 
 
 def _lower(value: str) -> str:
@@ -19,7 +21,7 @@ def _known_scopes(values: list[str]) -> list[str]:
     return sorted(set(values))
 
 
-Email = Annotated[EmailStr, AfterValidator(_lower)]
+Email = Annotated[CoreEmail, AfterValidator(_lower)]
 Password = Annotated[
     str, Field(min_length=12, max_length=256, description="At least 12 characters")
 ]
@@ -57,13 +59,13 @@ class UserCreate(Strict):
     )
 
     email: Email
-    full_name: str = Field(min_length=2, max_length=200)
+    full_name: Annotated[str, SingleLine] = Field(min_length=2, max_length=200)
     role: Role
     alliance_id: RowId | None = Field(default=None, description="Required for alliance_user")
 
 
 class UserUpdate(Strict):
-    full_name: str | None = Field(default=None, min_length=2, max_length=200)
+    full_name: Annotated[str, SingleLine] | None = Field(default=None, min_length=2, max_length=200)
     role: Role | None = None
     alliance_id: RowId | None = None
     is_active: bool | None = Field(default=None, description="false deactivates at once")
@@ -115,7 +117,7 @@ class ClientCreate(Strict):
         }]},
     )
 
-    name: str = Field(min_length=2, max_length=200)
+    name: Annotated[str, SingleLine] = Field(min_length=2, max_length=200)
     scopes: ScopeList
     allowed_alliance_ids: list[RowId] | None = Field(
         default=None, max_length=1000, description="null = every alliance"
@@ -123,7 +125,7 @@ class ClientCreate(Strict):
 
 
 class ClientUpdate(Strict):
-    name: str | None = Field(default=None, min_length=2, max_length=200)
+    name: Annotated[str, SingleLine] | None = Field(default=None, min_length=2, max_length=200)
     scopes: ScopeList | None = None
     allowed_alliance_ids: list[RowId] | None = Field(default=None, max_length=1000)
     unrestrict: bool = Field(default=False, description="true lifts the alliance restriction")
@@ -157,7 +159,7 @@ class PatCreate(Strict):
                                          "expires_in_days": 90}]},
     )
 
-    name: str = Field(min_length=2, max_length=100)
+    name: Annotated[str, SingleLine] = Field(min_length=2, max_length=100)
     scopes: PatScopes
     expires_in_days: int = Field(default=90, ge=1, le=365)
 

@@ -1,5 +1,6 @@
 """Grants (password, client credentials, refresh), logout, and turning a token into a caller."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlmodel import Session, col, select, update
@@ -19,28 +20,56 @@ from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.errors import BadRequest, TooManyRequests, Unauthorized
 from app.core.ratelimit import get_counter_store
+from app.core.text import normalise_email
 
 
-def _throttle_keys(email: str, address: str) -> tuple[str, str]:
-    return f"login:acct:{security.hash_token(email)}", f"login:addr:{address}"
+@dataclass(frozen=True)
+class _ThrottleKeys:
+    pair: str  # this account from this address: refused after the limit
+    address: str  # this address, any account: refused after the limit
+    account: str  # this account, any address: counted for the back-off
+    pause: str  # this account's back-off: set while the account must wait
+
+    @classmethod
+    def of(cls, account: str, address: str) -> "_ThrottleKeys":
+        hashed = security.hash_token(account)  # no address or e-mail in the counter store
+        return cls(f"login:pair:{hashed}:{address}", f"login:addr:{address}",
+                   f"login:acct:{hashed}", f"login:pause:{hashed}")
 
 
-def _refuse_if_throttled(email: str, address: str) -> None:
+_THROTTLED = "Too many failed sign-ins; wait before retrying."
+
+
+def _refuse_if_throttled(account: str, address: str) -> None:
+    """429 for an account tried too often from this address, or an address that tried too
+    many accounts; an account tried too often from everywhere waits its back-off only."""
     limits = get_settings().limits
     store = get_counter_store()
-    account_key, address_key = _throttle_keys(email, address)
-    for key, limit in ((account_key, limits.login_failures_per_account),
-                       (address_key, limits.login_failures_per_address)):
+    keys = _ThrottleKeys.of(account, address)
+    for key, limit in ((keys.pair, limits.login_failures_per_pair),
+                       (keys.address, limits.login_failures_per_address)):
         count, retry_after = store.peek(key)
         if count >= limit:
-            raise TooManyRequests(retry_after, "Too many failed sign-ins; wait before retrying.")
+            raise TooManyRequests(retry_after, _THROTTLED)
+    paused, retry_after = store.peek(keys.pause)
+    if paused:
+        raise TooManyRequests(retry_after, _THROTTLED)
 
 
-def _count_failure(email: str, address: str) -> None:
-    window = get_settings().limits.login_window_seconds
+def _count_failure(account: str, address: str) -> None:
+    limits = get_settings().limits
     store = get_counter_store()
-    for key in _throttle_keys(email, address):
-        store.hit(key, window)
+    keys = _ThrottleKeys.of(account, address)
+    store.hit(keys.pair, limits.login_window_seconds)
+    store.hit(keys.address, limits.login_window_seconds)
+    failures, _ = store.hit(keys.account, limits.login_window_seconds)
+    if failures >= limits.login_failures_per_account:
+        store.hit(keys.pause, limits.login_account_backoff_seconds)
+
+
+def _forget_failures(account: str, address: str) -> None:
+    """A success from this address clears this pair only: failures elsewhere still count."""
+    get_counter_store().reset(_ThrottleKeys.of(account, address).pair)
 
 
 def _issue_refresh_token(session: Session, auth_session_id: int) -> str:
@@ -61,7 +90,7 @@ def _tokens_for_user(session: Session, user: User, auth_session_id: int) -> Toke
 
 
 def password_grant(session: Session, email: str, password: str, address: str) -> TokenResponse:
-    email = email.strip().lower()
+    email = str(normalise_email(email))  # NFKC + lower, as addresses are stored
     _refuse_if_throttled(email, address)
     user = session.exec(select(User).where(User.email == email)).first()
     # verify_password runs argon2 even without a user, so both failures take the same time.
@@ -74,7 +103,7 @@ def password_grant(session: Session, email: str, password: str, address: str) ->
                         actor="anonymous")
         session.commit()
         raise InvalidCredentials()
-    get_counter_store().reset(_throttle_keys(email, address)[0])
+    _forget_failures(email, address)
     assert user.id is not None
     auth_session = AuthSession(user_id=user.id)
     session.add(auth_session)
@@ -213,15 +242,10 @@ def principal_for(session: Session, claims: security.AccessClaims) -> Principal:
         client = session.get(ApiClient, claims.subject_id)
         if client is None or not client.is_active:
             raise Unauthorized("The client is not active.")
-        if claims.credential is not None:
-            current = security.credential_fingerprint(client.secret_hash)
-            if not security.tokens_equal(claims.credential, current):
-                raise Unauthorized("The client secret was rotated; request a new token.")
-        elif client.secret_rotated_at and client.secret_rotated_at.replace(microsecond=0) >= (
-            claims.issued_at
-        ):
-            # A token without the credential mark: ``iat`` has whole seconds, so one issued in
-            # the second of the rotation may predate it and is refused too.
+        # Bound to the client's current secret as a user's token is bound to its session: a
+        # token without the mark, or with the mark of a secret since rotated, is refused.
+        current = security.credential_fingerprint(client.secret_hash)
+        if claims.credential is None or not security.tokens_equal(claims.credential, current):
             raise Unauthorized("The client secret was rotated; request a new token.")
         granted = frozenset(client.scopes.split()) & frozenset(claims.scopes)
         return Principal.of_client(client, client_alliance_ids(session, client), granted, claims.jti)

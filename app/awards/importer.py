@@ -26,8 +26,13 @@ MAX_ROWS = 2000
 SLUG_COLUMNS = ("slug", "alliance", "alliance_slug")
 
 
-def read_table(content: bytes, filename: str) -> Table:
-    table = tabular.read_table(content, filename, max_rows=MAX_ROWS)
+async def parse_file(content: bytes, filename: str) -> Table:
+    """The upload as a table, parsed outside the database slot (``tabular.parse_upload``);
+    its header is checked by ``import_awards`` after the cycle."""
+    return await tabular.parse_upload(content, filename, max_rows=MAX_ROWS)
+
+
+def check_table(table: Table) -> Table:
     problems = tabular.header_errors(table, required=("awarded_on",))
     if not set(table.columns) & {*SLUG_COLUMNS, "ags"}:
         problems.append(field_error(["file", "header", "slug"],
@@ -68,13 +73,13 @@ def _find_alliance(session: Session, row: dict[str, str], line: int) -> tuple[Al
 
 
 def import_awards(
-    session: Session, cycle_ref: str, content: bytes, filename: str, dry_run: bool,
+    session: Session, cycle_ref: str, table: Table, filename: str, dry_run: bool,
     principal: Principal,
 ) -> AwardImportReport:
     cycle = get_cycle(session, cycle_ref)
     assert cycle.id is not None
     service.require_status(cycle, service.IMPORT_STATUSES, "importing awards")
-    table = read_table(content, filename)
+    check_table(table)
     existing = service.awards_by_alliance(session, cycle.id)
     errors: list[dict[str, Any]] = []
     planned: list[tuple[int, Alliance, date]] = []

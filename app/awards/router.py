@@ -61,8 +61,8 @@ async def import_awards(
                                      "with columns slug or ags, and awarded_on")],
     dry_run: Annotated[bool, Query(description="Check and report, write nothing")] = False,
 ) -> AwardImportReport:
-    content = await file.read()
-    return await db.run(importer.import_awards, cycle, content, file.filename or "", dry_run,
+    table = await importer.parse_file(await file.read(), file.filename or "")
+    return await db.run(importer.import_awards, cycle, table, file.filename or "", dry_run,
                         principal)
 
 

@@ -5,8 +5,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.awards.models import AwardStatus
 from app.core.ids import RowId
+from app.core.text import MultiLine
 
-Reason = Annotated[str, Field(min_length=3, max_length=1000)]
+Reason = Annotated[str, MultiLine, Field(min_length=3, max_length=1000)]
 
 
 class _Strict(BaseModel):

@@ -1,5 +1,8 @@
 """Settings: one object, read from the environment (prefix ``BUENDNIS_``) and ``.env``."""
 
+import base64
+import binascii
+import re
 from functools import lru_cache
 from typing import Literal
 
@@ -8,29 +11,78 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_JWT_SECRET = "dev-only-secret-change-me"
 MIN_SECRET_BYTES = 32
+# 32 random bytes hold about 30 distinct values; a repeated pattern holds a handful.
+_MIN_DISTINCT_SECRET_BYTES = 16
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
+
+
+def secret_bytes(secret: str) -> bytes | None:
+    """The random bytes a secret encodes in hex or base64 (standard or URL-safe, padding
+    optional), or None when it is neither."""
+    text = secret.strip()
+    if len(text) % 2 == 0 and _HEX.fullmatch(text):
+        return bytes.fromhex(text)
+    if _BASE64.fullmatch(text):
+        padded = text.rstrip("=") + "=" * (-len(text.rstrip("=")) % 4)
+        try:
+            return base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_"))
+        except (binascii.Error, ValueError):
+            return None
+    return None
+
+
+def is_strong_secret(secret: str) -> bool:
+    """At least 32 random-looking bytes, hex or base64: ``openssl rand -hex 32``,
+    ``openssl rand -base64 32`` or ``python -c 'import secrets; print(secrets.token_urlsafe(32))'``.
+    Forty spaces or ``'a' * 32`` are not."""
+    raw = secret_bytes(secret)
+    return (raw is not None and len(raw) >= MIN_SECRET_BYTES
+            and len(set(raw)) >= _MIN_DISTINCT_SECRET_BYTES)
 
 
 class LimitSettings(BaseSettings):
     """Limits against abuse; one group so operators find them in one place."""
 
-    model_config = SettingsConfigDict(env_prefix="BUENDNIS_LIMIT_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="BUENDNIS_LIMIT_", extra="ignore",
+                                      hide_input_in_errors=True)
 
     max_body_bytes: int = 5 * 1024 * 1024
     max_page_size: int = 100
     max_batch_items: int = 500
-    login_failures_per_account: int = 5
+    # Failed sign-ins within the window: one account from one address is refused after
+    # ``per_pair``; one address (across accounts) after ``per_address``. One account from all
+    # addresses together is never locked: past ``per_account`` it takes one attempt per
+    # ``account_backoff_seconds``, so no stranger can lock its owner out (docs/LIMITS.md).
+    login_failures_per_pair: int = 5
     login_failures_per_address: int = 20
+    login_failures_per_account: int = 20
+    login_account_backoff_seconds: int = 30
     login_window_seconds: int = 900
     requests_per_minute_user: int = 600
     requests_per_minute_client: int = 1200
     requests_per_minute_anonymous: int = 300
     # Inquiries filed without an account, per client address and hour (each queues an e-mail).
     inquiries_per_hour: int = 10
+    # Inquiry confirmations to one e-mail address per day (more inquiries are still filed,
+    # without another e-mail), and inquiries filed by an alliance's people per day.
+    inquiry_confirmations_per_recipient: int = 3
+    inquiries_per_alliance_per_day: int = 20
+    # Uploaded XLSX workbooks (a zip): the parts together may unpack to at most this many
+    # bytes, at most this many times their packed size, and the sheet may hold at most this
+    # many rows (blank ones included), so a small file cannot hide a huge sheet.
+    xlsx_max_uncompressed_bytes: int = 32 * 1024 * 1024
+    xlsx_max_compression_ratio: int = 100
+    xlsx_max_sheet_rows: int = 20_000
+    # Uploads are parsed in worker threads of their own, never in the database's slots.
+    parse_concurrency: int = 2
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="BUENDNIS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="BUENDNIS_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        # A refused start must not print the configured values (SMTP password, JWT secret).
+        hide_input_in_errors=True,
     )
 
     env: Literal["development", "production", "test"] = "development"
@@ -51,6 +103,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     public_base_url: str = "http://127.0.0.1:8000"
     redis_url: str | None = None
+    # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
+    # (uvicorn's forwarded_allow_ips): a JSON list of IPs or CIDR networks, or "*" behind a
+    # proxy that is the only way in. Empty (the default): the peer's own address counts.
+    trusted_proxies: list[str] = []
 
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -89,12 +145,12 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_weak_production_secret(self) -> "Settings":
         if self.env == "production" and (
-            self.jwt_secret == DEFAULT_JWT_SECRET
-            or len(self.jwt_secret.encode()) < MIN_SECRET_BYTES
+            self.jwt_secret == DEFAULT_JWT_SECRET or not is_strong_secret(self.jwt_secret)
         ):
+            # Never echo the value (hide_input_in_errors keeps pydantic from doing it too).
             raise ValueError(
-                "BUENDNIS_JWT_SECRET must be set to a random value of at least "
-                f"{MIN_SECRET_BYTES} bytes in production"
+                f"BUENDNIS_JWT_SECRET must be at least {MIN_SECRET_BYTES} random bytes, hex or "
+                "base64 encoded (e.g. `openssl rand -hex 32`), in production"
             )
         return self
 

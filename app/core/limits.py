@@ -4,7 +4,7 @@ All numbers come from one settings group (``BUENDNIS_LIMIT_*``); counters are sh
 Redis when ``BUENDNIS_REDIS_URL`` is set, so several server processes enforce one limit.
 """
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import get_settings
@@ -24,6 +24,18 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 _API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 _DOCS_PATHS = ("/docs", "/redoc")
 _NO_STORE_PREFIXES = ("/api/v1/auth", "/api/v1/me", "/api/v1/users", "/api/v1/clients")
+_NO_STORE_FLAG = "buendnis_no_store"
+
+
+def no_store(request: Request) -> None:
+    """Route dependency for responses with personal data (contacts, delegates, requesters,
+    audit events, exports): ``SecurityMiddleware`` sends ``Cache-Control: no-store`` with them,
+    streamed exports included. tests/core/test_no_store.py finds routes that forget it."""
+    request.state.__setattr__(_NO_STORE_FLAG, True)
+
+
+NoStore = Depends(no_store)
+"""``dependencies=[NoStore]`` on a route or router whose responses carry personal data."""
 
 
 class SecurityMiddleware:
@@ -39,6 +51,8 @@ class SecurityMiddleware:
             return
         limit = get_settings().limits.max_body_bytes
         path: str = scope.get("path", "")
+        # The routes' ``no_store`` dependency marks this dict (shared by every copy of scope).
+        state: dict[str, object] = scope.setdefault("state", {})
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -47,7 +61,8 @@ class SecurityMiddleware:
                 headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
                 if not path.startswith(_DOCS_PATHS) and b"content-security-policy" not in present:
                     headers.append((b"content-security-policy", _API_CSP))
-                if path.startswith(_NO_STORE_PREFIXES):
+                if path.startswith(_NO_STORE_PREFIXES) or state.get(_NO_STORE_FLAG):
+                    headers = [h for h in headers if h[0].lower() != b"cache-control"]
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)

@@ -24,6 +24,8 @@ from app.core.ids import MAX_ROW_ID  # a larger subject id in a token names no r
 
 JWT_ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"
+# How far in the future a token's ``iat`` may lie (clock skew between our own processes).
+CLOCK_LEEWAY_SECONDS = 5
 SubjectKind = Literal["user", "client", "pat"]
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -156,6 +158,10 @@ def decode_access_token(token: str) -> AccessClaims:
         expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=UTC)
     except (TypeError, ValueError, OverflowError, OSError) as exc:
         raise InvalidToken("malformed timestamps") from exc
+    if issued_at > utcnow() + timedelta(seconds=CLOCK_LEEWAY_SECONDS):
+        # Issued in the future: forged or minted by a clock that is wrong; either way a token
+        # that would outlive a rotation or logout judged by its iat.
+        raise InvalidToken("issued in the future")
     return AccessClaims(
         subject_kind=cast(SubjectKind, kind),
         subject_id=int(raw_id),

@@ -15,7 +15,12 @@ import accepts, the others accept too, and errors look the same everywhere:
   in ``SourceRow.errors``: the import reports it with the rest.
 
 Errors: 415 ``unsupported_file`` for bytes that are neither (binary, unknown encoding, damaged
-or old-format workbooks); 413 above the body limit; 422 with loc ``["file"]`` for an empty file,
+or old-format workbooks); 413 above the body limit and for a workbook that unpacks to more than
+``BUENDNIS_LIMIT_XLSX_MAX_UNCOMPRESSED_BYTES`` or more than
+``BUENDNIS_LIMIT_XLSX_MAX_COMPRESSION_RATIO`` times its packed size (checked from the zip
+directory before openpyxl reads a byte; zipfile never unpacks more than an entry declares);
+422 ``too_many_rows`` as soon as a sheet has more rows (blank ones included) than
+``BUENDNIS_LIMIT_XLSX_MAX_SHEET_ROWS``; 422 with loc ``["file"]`` for an empty file,
 too many rows or no rows, and ``["file", line]`` for CSV that cannot be parsed. Which columns an
 import needs and what a cell means stays with the import: ``header_errors`` and
 ``require_header_and_rows`` help it say so in the same words.
@@ -24,12 +29,15 @@ import needs and what a cell means stays with the import: ``header_errors`` and
 import codecs
 import csv
 import io
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import partial
 from typing import Any
 
+import anyio
 from openpyxl import load_workbook
 
 from app.core.config import get_settings
@@ -57,6 +65,10 @@ class TooManyRows(RuleViolation):
     def __init__(self, max_rows: int) -> None:
         super().__init__(f"At most {max_rows} rows per file.", errors=[
             field_error(["file"], f"more than {max_rows} rows", "too_many_rows")])
+
+
+class WorkbookTooLarge(PayloadTooLarge):
+    code = "workbook_too_large"
 
 
 class NoRows(RuleViolation):
@@ -214,7 +226,47 @@ def _unreadable_workbook(content: bytes) -> UnsupportedFile:
                                                        "xlsx_invalid")])
 
 
+# Parts of a workbook smaller than this together are not checked for their ratio: small XML
+# compresses well without being a bomb.
+_RATIO_FLOOR_BYTES = 1024 * 1024
+_MAX_ZIP_ENTRIES = 1000
+
+
+def check_workbook_size(content: bytes) -> None:
+    """413 ``workbook_too_large`` when the zip's parts unpack to too much, from the sizes its
+    directory declares (zipfile stops every entry at its declared size, so they cannot lie)."""
+    limits = get_settings().limits
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _unreadable_workbook(content) from exc
+    if len(entries) > _MAX_ZIP_ENTRIES:
+        raise WorkbookTooLarge(f"The workbook has more than {_MAX_ZIP_ENTRIES} parts.")
+    unpacked = sum(entry.file_size for entry in entries)
+    packed = max(1, sum(entry.compress_size for entry in entries))
+    if unpacked > limits.xlsx_max_uncompressed_bytes:
+        raise WorkbookTooLarge(
+            f"The workbook unpacks to more than {limits.xlsx_max_uncompressed_bytes} bytes; "
+            "split it or save it as CSV.")
+    if unpacked > _RATIO_FLOOR_BYTES and unpacked > packed * limits.xlsx_max_compression_ratio:
+        raise WorkbookTooLarge(
+            f"The workbook unpacks to more than {limits.xlsx_max_compression_ratio} times its "
+            "size; split it or save it as CSV.")
+
+
+def _counted(rows: Iterable[Sequence[object]], max_sheet_rows: int,
+             ) -> Iterator[tuple[int, Sequence[object]]]:
+    """Numbered sheet rows, stopping with 422 once more than ``max_sheet_rows`` were read:
+    blank rows (which ``_collect`` skips) count too, so a sheet of empty rows ends early."""
+    for line, values in enumerate(rows, start=1):
+        if line > max_sheet_rows:
+            raise TooManyRows(max_sheet_rows)
+        yield line, values
+
+
 def _xlsx_table(content: bytes, max_rows: int, convert: CellText) -> Table:
+    check_workbook_size(content)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
@@ -224,7 +276,9 @@ def _xlsx_table(content: bytes, max_rows: int, convert: CellText) -> Table:
         # Read what the sheet holds, not what its <dimension> claims: a wrong one would cut
         # rows off silently (or pad a million empty ones).
         sheet.reset_dimensions()
-        return _collect(enumerate(sheet.iter_rows(values_only=True), start=1), max_rows, convert)
+        sheet_rows = _counted(sheet.iter_rows(values_only=True),
+                              get_settings().limits.xlsx_max_sheet_rows)
+        return _collect(sheet_rows, max_rows, convert)
     except AppError:
         raise
     except Exception as exc:  # a sheet's XML is parsed lazily: damage shows up only here
@@ -255,6 +309,26 @@ def read_table(content: bytes, filename: str, *, max_rows: int,
     if filename.lower().endswith(".xlsx") or content.startswith(_ZIP_MAGIC):
         return _xlsx_table(content, max_rows, xlsx_cell or _any_column)
     return _collect(_csv_lines(_decode(content)), max_rows, _any_column)
+
+
+_parse_limiter: anyio.CapacityLimiter | None = None
+
+
+def _parser_slots() -> anyio.CapacityLimiter:
+    global _parse_limiter
+    if _parse_limiter is None:
+        _parse_limiter = anyio.CapacityLimiter(get_settings().limits.parse_concurrency)
+    return _parse_limiter
+
+
+async def parse_upload(content: bytes, filename: str, *, max_rows: int,
+                       xlsx_cell: CellText | None = None) -> Table:
+    """``read_table`` in a worker thread of the parsers' own small limiter, never the
+    database's: a router parses the upload first and hands the table to ``db.run``, so a slow
+    or hostile file holds no database slot while it is read."""
+    return await anyio.to_thread.run_sync(
+        partial(read_table, content, filename, max_rows=max_rows, xlsx_cell=xlsx_cell),
+        limiter=_parser_slots())
 
 
 def header_errors(table: Table, *, required: Iterable[str] = (),

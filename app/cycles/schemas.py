@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.core.text import SingleLine
 from app.core.timestamps import Timestamp
 from app.cycles.models import CycleStatus
 
@@ -39,8 +40,8 @@ CycleKey = Annotated[
           description="The cycle's name, two consecutive years: \"2024/25\""),
     AfterValidator(_check_key),
 ]
-SealTitle = Annotated[str, AfterValidator(_strip), Field(min_length=3, max_length=200)]
-Place = Annotated[str, AfterValidator(_strip), Field(min_length=2, max_length=200)]
+SealTitle = Annotated[str, AfterValidator(_strip), SingleLine, Field(min_length=3, max_length=200)]
+Place = Annotated[str, AfterValidator(_strip), SingleLine, Field(min_length=2, max_length=200)]
 
 
 class Strict(BaseModel):

@@ -8,6 +8,7 @@ from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.ids import RowId
+from app.core.limits import NoStore
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.cycles.deps import CyclePath
 from app.evaluation import queries, service
@@ -20,7 +21,8 @@ from app.evaluation.schemas import (
     PreviewRead,
 )
 
-router = APIRouter(prefix="/cycles", tags=["evaluation"], responses=problem_responses(401, 403))
+router = APIRouter(prefix="/cycles", tags=["evaluation"], dependencies=[NoStore],
+                   responses=problem_responses(401, 403))
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 

@@ -13,6 +13,7 @@ from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.ids import RowId
+from app.core.limits import NoStore
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.core.timestamps import Timestamp
 from app.events import delegates, export, invitations, queries, service
@@ -36,7 +37,7 @@ from app.events.schemas import (
 from app.reports import exports
 from app.reports.schemas import CsvSeparator
 
-router = APIRouter(prefix="/events", tags=["events"], dependencies=[Depends(current_user)],
+router = APIRouter(prefix="/events", tags=["events"], dependencies=[Depends(current_user), NoStore],
                    responses=problem_responses(401, 403))
 public_router = APIRouter(prefix="/public", tags=["public"])
 PageDep = Annotated[PageParams, Depends(page_params)]

@@ -4,10 +4,12 @@ changes only through publish and cancel) nor, for alliance users, the alliance."
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.alliances.schemas import Phone, StateCode, Website
 from app.core.ids import RowId
+from app.core.text import Email as CoreEmail
+from app.core.text import MultiLine, SingleLine
 from app.core.timestamps import Timestamp
 from app.events.models import (
     Attendance,
@@ -32,19 +34,19 @@ def _unique(values: list[int]) -> list[int]:
     return values
 
 
-Title = Annotated[str, AfterValidator(_strip), Field(min_length=3, max_length=300)]
-Summary = Annotated[str, Field(max_length=5000)]
-Venue = Annotated[str, AfterValidator(_strip), Field(min_length=2, max_length=300,
+Title = Annotated[str, AfterValidator(_strip), SingleLine, Field(min_length=3, max_length=300)]
+Summary = Annotated[str, MultiLine, Field(max_length=5000)]
+Venue = Annotated[str, AfterValidator(_strip), SingleLine, Field(min_length=2, max_length=300,
                                                       examples=["Hamm"])]
 TopicNumber = Annotated[int, Field(ge=1, le=4, description="Zukunftsthema 1-4")]
 Topics = Annotated[list[TopicNumber], Field(max_length=4), AfterValidator(_unique)]
 Capacity = Annotated[int, Field(ge=1, le=100_000, description="Places for delegates")]
 CycleRef = Annotated[str, Field(min_length=1, max_length=20, examples=["2024-25"],
                                 description="The award cycle's id, slug or key")]
-PersonName = Annotated[str, AfterValidator(_strip), Field(min_length=2, max_length=200)]
-Text200 = Annotated[str, AfterValidator(_strip), Field(max_length=200)]
-Dietary = Annotated[str, Field(max_length=500)]
-Email = Annotated[EmailStr, AfterValidator(_lower)]
+PersonName = Annotated[str, AfterValidator(_strip), SingleLine, Field(min_length=2, max_length=200)]
+Text200 = Annotated[str, AfterValidator(_strip), SingleLine, Field(max_length=200)]
+Dietary = Annotated[str, MultiLine, Field(max_length=500)]
+Email = Annotated[CoreEmail, AfterValidator(_lower)]
 
 
 class Strict(BaseModel):

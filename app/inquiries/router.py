@@ -9,7 +9,7 @@ from app.core.deps import DbDep
 from app.core.errors import Forbidden, TooManyRequests, problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.ids import RowId
-from app.core.limits import client_address
+from app.core.limits import NoStore, client_address
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.core.ratelimit import get_counter_store
 from app.inquiries import queries, service
@@ -25,7 +25,8 @@ from app.inquiries.schemas import (
     MessageCreate,
 )
 
-router = APIRouter(prefix="/inquiries", tags=["inquiries"], responses=problem_responses(401, 403))
+router = APIRouter(prefix="/inquiries", tags=["inquiries"], dependencies=[NoStore],
+                   responses=problem_responses(401, 403))
 PageDep = Annotated[PageParams, Depends(page_params)]
 InquiryId = Annotated[RowId, Path(description="The inquiry's id (its ticket number)")]
 _WINDOW_SECONDS = 3600
@@ -73,7 +74,8 @@ def _etag(response: Response, inquiry: InquiryDetail) -> None:
     "receipt (`id`, `status`, `created_at`); their inquiry belongs to no alliance until the "
     "Servicebüro links one. Alliance users file for their own alliance: name and e-mail come "
     "from the account (leave them out). A confirmation with the ticket number goes to the "
-    "requester by e-mail. Anonymous filing is limited per address and hour (429).",
+    "requester by e-mail (at most a few per address and day). Anonymous filing is limited per "
+    "address and hour, filing by an alliance's people per alliance and day (429).",
 )
 async def create_inquiry(
     request: Request, body: InquiryCreate, db: DbDep, principal: Filer, response: Response,

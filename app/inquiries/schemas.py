@@ -9,9 +9,11 @@ error names the field at fault.
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from app.core.ids import RowId
+from app.core.text import Email as CoreEmail
+from app.core.text import MultiLine, SingleLine
 from app.inquiries.models import InquiryCategory, InquiryStatus, MessageAuthor
 from app.mail.models import OutboxStatus
 
@@ -24,11 +26,11 @@ def _strip(value: str) -> str:
     return value.strip()
 
 
-Email = Annotated[EmailStr, Field(max_length=320), AfterValidator(_lower)]
-Name = Annotated[str, AfterValidator(_strip), Field(min_length=2, max_length=200)]
+Email = Annotated[CoreEmail, Field(max_length=320), AfterValidator(_lower)]
+Name = Annotated[str, AfterValidator(_strip), SingleLine, Field(min_length=2, max_length=200)]
 Phone = Annotated[str, Field(max_length=50, pattern=r"^[0-9+()/ .-]{3,50}$")]
-Subject = Annotated[str, AfterValidator(_strip), Field(min_length=3, max_length=200)]
-MessageBody = Annotated[str, AfterValidator(_strip), Field(min_length=1, max_length=5000)]
+Subject = Annotated[str, AfterValidator(_strip), SingleLine, Field(min_length=3, max_length=200)]
+MessageBody = Annotated[str, MultiLine, AfterValidator(_strip), Field(min_length=1, max_length=5000)]
 CycleRef = Annotated[str, Field(min_length=1, max_length=20, examples=["2024-25"],
                                 description="The cycle's id, slug (2024-25) or key (2024/25)")]
 InquirySort = Literal["created_at", "-created_at", "updated_at", "-updated_at"]

@@ -5,15 +5,17 @@ transaction: the confirmation on filing (ticket number only, nothing the request
 each answer of the Servicebüro.
 """
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.alliances.models import Alliance
 from app.auth.models import User
 from app.auth.principal import Principal
+from app.core.config import get_settings
 from app.core.db import utcnow
-from app.core.errors import Forbidden, field_error
+from app.core.errors import Forbidden, TooManyRequests, field_error
 from app.core.etags import check_if_match
 from app.inquiries import texts
 from app.inquiries.exceptions import (
@@ -55,6 +57,35 @@ def _requester_errors(data: InquiryCreate, *, from_account: bool) -> list[dict[s
             for name in _REQUIRED_FOR_STRANGERS if getattr(data, name) is None]
 
 
+_DAY = timedelta(days=1)
+
+
+def _refuse_if_alliance_filed_too_many(session: Session, alliance_id: int, now: datetime) -> None:
+    """People of one alliance file at most ``inquiries_per_alliance_per_day`` (429): each one
+    queues an e-mail and lands in the Servicebüro's queue."""
+    limit = get_settings().limits.inquiries_per_alliance_per_day
+    recent = session.exec(select(Inquiry.created_at).where(
+        Inquiry.alliance_id == alliance_id, col(Inquiry.requester_user_id).is_not(None),
+        col(Inquiry.created_at) >= now - _DAY).order_by(col(Inquiry.created_at))).all()
+    if len(recent) >= limit:
+        retry_after = int((recent[len(recent) - limit] + _DAY - now).total_seconds()) + 1
+        raise TooManyRequests(retry_after, f"At most {limit} inquiries per alliance and day; "
+                                           "please add to an open one instead.")
+
+
+def _confirm(session: Session, inquiry: Inquiry, now: datetime) -> None:
+    """Queue the confirmation unless this address got ``inquiry_confirmations_per_recipient``
+    of them within a day: filing in a loop with a stranger's address must not make the
+    Servicebüro a mailer. The inquiry itself is filed either way."""
+    email = inquiry.requester_email
+    assert email is not None and inquiry.id is not None
+    limit = get_settings().limits.inquiry_confirmations_per_recipient
+    if outbox.count_queued_since(session, email, texts.CONFIRMATION_SUBJECT_START,
+                                 now - _DAY) < limit:
+        outbox.enqueue(session, email, texts.confirmation_subject(inquiry.id),
+                       texts.confirmation_body(inquiry.id, inquiry.category))
+
+
 def _touch(inquiry: Inquiry) -> None:
     inquiry.version += 1
     inquiry.updated_at = utcnow()
@@ -78,6 +109,7 @@ def _build(session: Session, data: InquiryCreate, principal: Principal | None) -
         if user is None or principal.alliance_id is None:
             raise Forbidden("Only people acting for an alliance, or anyone without an account, "
                             "may file an inquiry.")
+        _refuse_if_alliance_filed_too_many(session, principal.alliance_id, now)
         # The alliance and the requester come from the account, never from the body.
         fields |= {"alliance_id": principal.alliance_id, "requester_user_id": user.id,
                    "requester_name": user.full_name, "requester_email": user.email.lower()}
@@ -103,8 +135,7 @@ def create_inquiry(
         created_at=inquiry.created_at,
     ))
     if inquiry.requester_email:
-        outbox.enqueue(session, inquiry.requester_email, texts.confirmation_subject(inquiry.id),
-                       texts.confirmation_body(inquiry.id, inquiry.category))
+        _confirm(session, inquiry, inquiry.created_at)
     session.commit()
     if principal is None:
         return InquiryReceipt(id=inquiry.id, status=inquiry.status, created_at=inquiry.created_at)

@@ -23,8 +23,11 @@ def ticket(inquiry_id: int) -> str:
     return f"Nr. {inquiry_id}"
 
 
+CONFIRMATION_SUBJECT_START = "Ihre Anfrage an das Servicebüro ("
+
+
 def confirmation_subject(inquiry_id: int) -> str:
-    return f"Ihre Anfrage an das Servicebüro ({ticket(inquiry_id)}) ist eingegangen"
+    return f"{CONFIRMATION_SUBJECT_START}{ticket(inquiry_id)}) ist eingegangen"
 
 
 def confirmation_body(inquiry_id: int, category: InquiryCategory) -> str:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.core.db import utcnow
 from app.mail.models import OutboxMessage, OutboxStatus
@@ -68,6 +68,16 @@ def queued_since(session: Session, recipient: str, subject: str, body: str,
     return session.exec(select(OutboxMessage.id).where(
         OutboxMessage.recipient == recipient, OutboxMessage.subject == subject,
         OutboxMessage.body == body, col(OutboxMessage.created_at) >= since).limit(1)).first() is not None
+
+
+def count_queued_since(session: Session, recipient: str, subject_start: str,
+                       since: datetime) -> int:
+    """How many e-mails whose subject starts with ``subject_start`` were queued to this address
+    (compared case-insensitively) at or after ``since``."""
+    return session.exec(select(func.count()).select_from(OutboxMessage).where(
+        func.lower(OutboxMessage.recipient) == recipient.lower(),
+        col(OutboxMessage.subject).startswith(subject_start, autoescape=True),
+        col(OutboxMessage.created_at) >= since)).one()
 
 
 def claim_due(session: Session, now: datetime, *, limit: int, claim_seconds: int) -> list[OutboxMessage]:

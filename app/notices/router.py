@@ -7,6 +7,7 @@ from app.auth.deps import AdminUser, CurrentPrincipal, admin_user
 from app.auth.principal import Principal
 from app.core.deps import DbDep
 from app.core.errors import problem_responses
+from app.core.limits import NoStore
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.cycles.deps import CyclePath
 from app.notices import export, queries, reminders, service
@@ -20,7 +21,8 @@ from app.notices.schemas import (
     ReminderReport,
 )
 
-router = APIRouter(prefix="/cycles", tags=["notices"], responses=problem_responses(401, 403))
+router = APIRouter(prefix="/cycles", tags=["notices"], dependencies=[NoStore],
+                   responses=problem_responses(401, 403))
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 

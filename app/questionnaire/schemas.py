@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.core.text import MultiLine, SingleLine
 from app.questionnaire.models import QuestionType
 
 QUESTION_KEY_PATTERN = r"^[a-z][a-z0-9_]{1,59}$"
@@ -27,8 +28,8 @@ CriterionGroup = Annotated[str, Field(
     description="The seal criterion the question feeds (networking, visibility, offers, future …)",
 )]
 Points = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
-QuestionText = Annotated[str, AfterValidator(_strip), Field(min_length=3, max_length=1000)]
-HelpText = Annotated[str, AfterValidator(_strip), Field(max_length=2000)]
+QuestionText = Annotated[str, MultiLine, AfterValidator(_strip), Field(min_length=3, max_length=1000)]
+HelpText = Annotated[str, MultiLine, AfterValidator(_strip), Field(max_length=2000)]
 Weight = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False,
                                 description="Multiplies the question's points")]
 
@@ -39,7 +40,7 @@ class Strict(BaseModel):
 
 class OptionIn(Strict):
     value: Annotated[str, Field(pattern=OPTION_VALUE_PATTERN, max_length=60, examples=["monthly"])]
-    label: Annotated[str, Field(min_length=1, max_length=300, examples=["monatlich"])]
+    label: Annotated[str, SingleLine, Field(min_length=1, max_length=300, examples=["monatlich"])]
     points: Points = 0
 
 

@@ -13,12 +13,13 @@ from app.auth.deps import admin_user
 from app.core.db import Db
 from app.core.deps import DbDep
 from app.core.errors import problem_responses
+from app.core.limits import NoStore
 from app.cycles.deps import CyclePath
 from app.reports import exports, statistics
 from app.reports.schemas import CsvSeparator, CycleStatistics
 from app.surveys.models import ResponseStatus
 
-router = APIRouter(prefix="/cycles", tags=["reports"], dependencies=[Depends(admin_user)],
+router = APIRouter(prefix="/cycles", tags=["reports"], dependencies=[Depends(admin_user), NoStore],
                    responses=problem_responses(401, 403, 404, 422))
 
 Separator = Annotated[CsvSeparator, Query(

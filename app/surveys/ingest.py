@@ -331,10 +331,15 @@ def rows_to_items(table: Table, questions: list[Question]) -> list[ItemInput]:
     return items
 
 
-def import_file(session: Session, cycle_ref: str, content: bytes, filename: str,
+async def parse_file(content: bytes, filename: str) -> Table:
+    """The upload as a table, parsed outside the database slot (``tabular.parse_upload``)."""
+    return await tabular.parse_upload(content, filename, max_rows=MAX_FILE_ROWS)
+
+
+def import_file(session: Session, cycle_ref: str, table: Table,
                 mode: ResponseMode, dry_run: bool, principal: Principal) -> BatchResult:
-    """Admins: responses from a CSV/XLSX file, all or nothing; ``dry_run`` writes nothing."""
-    table = tabular.read_table(content, filename, max_rows=MAX_FILE_ROWS)
+    """Admins: responses from a parsed CSV/XLSX file (``parse_file``), all or nothing;
+    ``dry_run`` writes nothing."""
 
     def attempt() -> BatchResult:
         cycle = get_cycle(session, cycle_ref)

@@ -116,9 +116,8 @@ async def import_responses(
     mode: Annotated[ImportMode, Query(description="How the answers were taken")] = "admin_entry",
     dry_run: Annotated[bool, Query(description="Check and report only")] = False,
 ) -> BatchResult:
-    content = await file.read()
-    return await db.run(ingest.import_file, cycle, content, file.filename or "",
-                        ResponseMode(mode), dry_run, principal)
+    table = await ingest.parse_file(await file.read(), file.filename or "")
+    return await db.run(ingest.import_file, cycle, table, ResponseMode(mode), dry_run, principal)
 
 
 @router.get("/responses/mine", name="responses-mine", response_model=ResponseRead,

@@ -14,6 +14,7 @@ from pydantic import (
 
 from app.core.config import get_settings
 from app.core.ids import RowId
+from app.core.text import MultiLine
 from app.surveys.models import ResponseMode, ResponseStatus
 
 ReportedStatus = Literal["active", "dormant", "dissolved"]
@@ -90,7 +91,7 @@ class ResponseReopen(Strict):
         json_schema_extra={"examples": [{"reason": "Bündnis meldet Zahlendreher bei Treffen"}]}
     )
 
-    reason: Annotated[str, AfterValidator(_strip), Field(min_length=3, max_length=1000)]
+    reason: Annotated[str, MultiLine, AfterValidator(_strip), Field(min_length=3, max_length=1000)]
 
 
 class ResponseRead(BaseModel):

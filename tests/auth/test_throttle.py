@@ -1,6 +1,9 @@
-"""Failed sign-ins are throttled per account and per address, and say nothing about accounts."""
+"""Failed sign-ins are throttled per account and address pair and per address; an account tried
+from everywhere only backs off, so nobody can lock its owner out; nothing is said about
+whether an account exists."""
 
 import pytest
+from fastapi.testclient import TestClient
 
 from app.core import ratelimit
 from app.core.config import get_settings
@@ -18,7 +21,11 @@ def memory_store() -> ratelimit.MemoryCounterStore:
     return store
 
 
-def account_limit() -> int:
+def pair_limit() -> int:
+    return get_settings().limits.login_failures_per_pair
+
+
+def account_ceiling() -> int:
     return get_settings().limits.login_failures_per_account
 
 
@@ -40,12 +47,13 @@ def assert_throttled(response) -> dict[str, object]:
 
 def test_defaults_match_the_documented_limits():
     limits = get_settings().limits
-    assert (limits.login_failures_per_account, limits.login_failures_per_address,
-            limits.login_window_seconds) == (5, 20, 900)
+    assert (limits.login_failures_per_pair, limits.login_failures_per_address,
+            limits.login_failures_per_account, limits.login_account_backoff_seconds,
+            limits.login_window_seconds) == (5, 20, 20, 30, 900)
 
 
-def test_account_is_throttled_after_repeated_failures(client, person):
-    fail(client, person.email, account_limit())
+def test_account_is_throttled_from_the_address_that_failed(client, person):
+    fail(client, person.email, pair_limit())
 
     wrong = password_login(client, person.email, WRONG)
     right = password_login(client, person.email, PASSWORD)
@@ -56,7 +64,7 @@ def test_account_is_throttled_after_repeated_failures(client, person):
 
 
 def test_throttle_counts_the_account_whatever_the_case(client, person):
-    fail(client, person.email.upper(), account_limit())
+    fail(client, person.email.upper(), pair_limit())
 
     assert_throttled(password_login(client, person.email, PASSWORD))
 
@@ -65,8 +73,8 @@ def test_unknown_account_is_throttled_exactly_like_a_known_one(client, person, m
     store = memory_store()
     frozen = store.clock()
     monkeypatch.setattr(store, "clock", lambda: frozen)  # both windows start at the same instant
-    fail(client, person.email, account_limit())
-    fail(client, "nobody-here@example.org", account_limit())
+    fail(client, person.email, pair_limit())
+    fail(client, "nobody-here@example.org", pair_limit())
 
     known = password_login(client, person.email, WRONG)
     unknown = password_login(client, "nobody-here@example.org", WRONG)
@@ -79,17 +87,17 @@ def test_unknown_account_is_throttled_exactly_like_a_known_one(client, person, m
 
 def test_throttling_one_account_leaves_others_alone(client, person, make_person):
     neighbour = make_person()
-    fail(client, person.email, account_limit())
+    fail(client, person.email, pair_limit())
 
     assert_throttled(password_login(client, person.email, PASSWORD))
     login(client, neighbour.email)
 
 
 def test_success_resets_the_account_counter(client, person):
-    fail(client, person.email, account_limit() - 1)
+    fail(client, person.email, pair_limit() - 1)
     login(client, person.email)
 
-    fail(client, person.email, account_limit() - 1)
+    fail(client, person.email, pair_limit() - 1)
 
     login(client, person.email)
 
@@ -110,7 +118,7 @@ def test_address_limit_defaults_to_twenty_failures(client, person):
 
 
 def test_throttle_lifts_when_the_window_has_passed(client, person, monkeypatch):
-    fail(client, person.email, account_limit())
+    fail(client, person.email, pair_limit())
     assert_throttled(password_login(client, person.email, PASSWORD))
     store = memory_store()
     real_clock = store.clock
@@ -122,7 +130,7 @@ def test_throttle_lifts_when_the_window_has_passed(client, person, monkeypatch):
 
 
 def test_retry_after_counts_down(client, person, monkeypatch):
-    fail(client, person.email, account_limit())
+    fail(client, person.email, pair_limit())
     first = int(password_login(client, person.email).headers["retry-after"])
     store = memory_store()
     real_clock = store.clock
@@ -134,7 +142,7 @@ def test_retry_after_counts_down(client, person, monkeypatch):
 
 
 def test_client_credentials_are_throttled_too(client, partner_client):
-    for _ in range(account_limit()):
+    for _ in range(pair_limit()):
         assert_unauthorized(client_login(client, partner_client.client_id, "wrong-secret"),
                             "invalid_client")
 
@@ -142,7 +150,7 @@ def test_client_credentials_are_throttled_too(client, partner_client):
 
 
 def test_client_throttle_does_not_spill_onto_people(client, partner_client, person):
-    for _ in range(account_limit()):
+    for _ in range(pair_limit()):
         client_login(client, partner_client.client_id, "wrong-secret")
 
     login(client, person.email)
@@ -153,6 +161,47 @@ def test_below_the_limit_failures_stay_401(client, person, attempts):
     fail(client, person.email, attempts)
 
     assert_unauthorized(password_login(client, person.email, WRONG), "invalid_credentials")
+
+
+def test_failures_from_elsewhere_do_not_lock_the_owner_out(client, app, person):
+    """Finding 4: five wrong passwords from a stranger's address locked the account for
+    fifteen minutes for everyone, its owner included."""
+    with TestClient(app, client=("203.0.113.66", 40000)) as stranger:
+        fail(stranger, person.email, pair_limit())
+        assert_throttled(password_login(stranger, person.email, PASSWORD))
+
+    login(client, person.email)
+
+
+def test_an_account_tried_from_many_addresses_backs_off_but_is_not_locked(client, app, person):
+    store = memory_store()
+    real_clock = store.clock
+    for n in range(account_ceiling()):
+        with TestClient(app, client=(f"203.0.113.{n + 1}", 40000)) as stranger:
+            fail(stranger, person.email, 1)
+
+    throttled = password_login(client, person.email, PASSWORD)
+    body = assert_throttled(throttled)
+    assert int(throttled.headers["retry-after"]) <= get_settings().limits.login_account_backoff_seconds
+    assert "access_token" not in body
+
+    backoff = get_settings().limits.login_account_backoff_seconds
+    store.clock = lambda: real_clock() + backoff + 1  # type: ignore[method-assign]
+    login(client, person.email)  # long before the 15-minute window has passed
+
+
+def test_the_back_off_allows_one_attempt_per_interval(client, app, person, monkeypatch):
+    store = memory_store()
+    now = store.clock()
+    monkeypatch.setattr(store, "clock", lambda: now)
+    for n in range(account_ceiling()):
+        with TestClient(app, client=(f"198.51.100.{n + 1}", 40000)) as stranger:
+            fail(stranger, person.email, 1)
+    backoff = get_settings().limits.login_account_backoff_seconds
+
+    monkeypatch.setattr(store, "clock", lambda: now + backoff + 1)
+    fail(client, person.email, 1)  # one more guess is allowed, and starts the next pause
+    assert_throttled(password_login(client, person.email, WRONG))
 
 
 # --- the counter store on its own -------------------------------------------------------------

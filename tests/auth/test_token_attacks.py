@@ -230,7 +230,8 @@ def test_user_and_client_tokens_are_told_apart(client, session, admin_account):
                             name="Zwilling", secret_hash=security.hash_token("x"), scopes="")
         session.add(partner)
         session.commit()
-    client_token = forge(claims_for(f"client:{admin_account.id}"))
+    client_token = forge(claims_for(f"client:{admin_account.id}",
+                                    cfp=security.credential_fingerprint(partner.secret_hash)))
 
     me = client.get(ME_URL, headers=bearer(client_token))
 

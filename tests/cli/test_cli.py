@@ -1,5 +1,7 @@
 """The `buendnis` command on a fresh database of the current lane."""
 
+import secrets
+
 import pytest
 
 from app import cli
@@ -53,7 +55,7 @@ def test_create_admin_needs_a_long_password(fresh_database, monkeypatch, capsys)
 
 def test_seed_demo_refused_in_production(fresh_database, monkeypatch):
     monkeypatch.setenv("BUENDNIS_ENV", "production")
-    monkeypatch.setenv("BUENDNIS_JWT_SECRET", "x" * 40)
+    monkeypatch.setenv("BUENDNIS_JWT_SECRET", secrets.token_hex(32))
     get_settings.cache_clear()
     assert cli.main(["seed-demo"]) == 2
 

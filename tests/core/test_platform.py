@@ -2,6 +2,7 @@
 
 import json
 import logging
+import secrets
 
 import pytest
 from fastapi.testclient import TestClient
@@ -109,7 +110,7 @@ def test_production_refuses_default_or_short_secret():
         Settings(env="production")
     with pytest.raises(ValueError, match="JWT_SECRET"):
         Settings(env="production", jwt_secret="too-short")
-    assert Settings(env="production", jwt_secret="x" * 32).env == "production"
+    assert Settings(env="production", jwt_secret="ab" * 32 + secrets.token_hex(32)).env == "production"
 
 
 def test_app_imports_with_no_environment():

@@ -23,6 +23,7 @@ def unthrottled(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     limits = get_settings().limits
     for name in ("requests_per_minute_user", "requests_per_minute_client",
                  "requests_per_minute_anonymous", "login_failures_per_account",
+                 "login_failures_per_pair",
                  "login_failures_per_address", "inquiries_per_hour"):
         monkeypatch.setattr(limits, name, UNTHROTTLED)
     yield

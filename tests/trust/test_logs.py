@@ -146,7 +146,7 @@ def test_a_working_session_leaves_no_personal_data_in_the_logs(
     }.items():
         secrets.add(label, value)
     limits = get_settings().limits
-    monkeypatch.setattr(limits, "login_failures_per_account", 2)  # reach the lockout below
+    monkeypatch.setattr(limits, "login_failures_per_pair", 2)  # reach the lockout below
 
     factories.make_user(session, Role.admin, email=ADMIN_EMAIL.lower(), full_name=ADMIN_NAME)
     cycle = factories.make_cycle(session, status=CycleStatus.survey_open)
