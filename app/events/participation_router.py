@@ -7,6 +7,7 @@ from app.auth.deps import AdminUser, admin_user, current_user
 from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
+from app.core.limits import NoStore
 from app.events import attendance, delegates, waitlist_admin
 from app.events.router import DelegateId, EventId, VisibleEventId
 from app.events.schemas import (
@@ -19,7 +20,7 @@ from app.events.schemas import (
 )
 
 router = APIRouter(prefix="/events", tags=["events"],
-                   dependencies=[Depends(current_user), Depends(admin_user)],
+                   dependencies=[Depends(current_user), Depends(admin_user), NoStore],
                    responses=problem_responses(401, 403))
 
 

@@ -14,6 +14,7 @@ from app.core.deps import DbDep
 from app.core.errors import Forbidden, problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.ids import RowId
+from app.core.limits import NoStore
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.events.schemas import CycleRef, TopicNumber
 from app.workgroups import membership, queries, results, service
@@ -35,8 +36,10 @@ from app.workgroups.schemas import (
     WorkgroupUpdate,
 )
 
+# Member lists carry the contact persons the alliances share: never cached.
 router = APIRouter(prefix="/workgroups", tags=["workgroups"],
-                   dependencies=[Depends(current_user)], responses=problem_responses(401, 403))
+                   dependencies=[Depends(current_user), NoStore],
+                   responses=problem_responses(401, 403))
 public_router = APIRouter(prefix="/public", tags=["public"])
 PageDep = Annotated[PageParams, Depends(page_params)]
 WorkgroupPath = Annotated[RowId, Path(description="The workgroup's id")]

@@ -1,7 +1,6 @@
 """Workgroups input and output. Inputs forbid unknown fields; an alliance user never names
 the alliance (it is theirs), nor a membership's status (it changes only through its steps)."""
 
-import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -9,23 +8,19 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.alliances.schemas import Website
 from app.core.ids import RowId
+from app.core.text import multi_line, single_line
 from app.events.schemas import CycleRef, FutureTopicRead, TopicNumber
 from app.workgroups.models import MemberBasis, MemberStatus, ResultStatus, WorkgroupStatus
 
 
 def _one_line(value: str) -> str:
-    """A title: stripped, no control or bidi-override characters."""
-    value = value.strip()
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
-        raise ValueError("no control or formatting characters")
-    return value
+    """A title: stripped; no control, bidi or line-separator characters (app/core/text.py)."""
+    return single_line(value.strip())
 
 
 def _text(value: str) -> str:
-    """Free text: line breaks and tabs allowed, other control characters not."""
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in value):
-        raise ValueError("no control characters")
-    return value
+    """Free text: line breaks and tabs allowed, no other control or bidi characters."""
+    return multi_line(value)
 
 
 def _unique(values: list[int]) -> list[int]:

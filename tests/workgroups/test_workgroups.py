@@ -33,6 +33,7 @@ def test_admin_creates_and_everyone_signed_in_sees_it(client, admin, cycles, all
     ("cycle", "1999-00", "unknown_reference"), ("title", "x" * 301, "validation_error"),
     ("title", "Pflege\u202eBeruf", "validation_error"), ("region", "y" * 201, "validation_error"),
     ("status", "archived", "validation_error"), ("extra", 1, "validation_error"),
+    ("description", "Ergebnis\u202eumgedreht", "validation_error"),
 ])
 def test_bad_input_is_refused(client, admin, cycles, field, value, code):
     r = client.post(url(), json=body(**{field: value}), headers=admin)
