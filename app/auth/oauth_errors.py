@@ -12,10 +12,11 @@ from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.core.errors import AppError, validation_errors
+from app.core.errors import AppError, ServiceUnavailable, validation_errors
 
 OAUTH_ERRORS = ("invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
                 "unsupported_grant_type", "invalid_scope", "temporarily_unavailable")
@@ -91,5 +92,10 @@ class OAuthTokenRoute(APIRoute):
                     detail=f"Invalid token request at: {fields}" if fields else None) from exc
             except AppError as exc:
                 raise TokenEndpointError(exc) from exc
+            except OperationalError as exc:  # the database is gone: 503 temporarily_unavailable
+                unavailable = ServiceUnavailable("The database is not reachable; retry shortly.",
+                                                 code="database_unavailable",
+                                                 headers={"Retry-After": "5"})
+                raise TokenEndpointError(unavailable) from exc
 
         return handle

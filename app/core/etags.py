@@ -78,7 +78,8 @@ class NotModifiedMiddleware:
                 if etag is not None and etag_matches(if_none_match, etag):
                     not_modified = True
                     message = {**message, "status": 304, "headers": [
-                        (n, v) for n, v in headers if n.lower() in _KEPT_ON_304]}
+                        (n, v) for n, v in headers
+                        if n.lower() in _KEPT_ON_304 or n.lower().startswith(b"access-control-")]}
             elif message["type"] == "http.response.body" and not_modified:
                 if message.get("more_body", False):
                     return

@@ -1,7 +1,8 @@
 """The token endpoint as an OAuth2 library sees it (RFC 6749), proven with Authlib."""
 
+import warnings
+
 import pytest
-from authlib.integrations.httpx_client import OAuth2Client, OAuthError
 from fastapi.testclient import TestClient
 
 from tests.auth.helpers import ME_URL, TOKEN_URL, basic_auth, bearer
@@ -10,6 +11,12 @@ from tests.utils.problems import assert_problem, error_locs
 
 CLIENT_SECRET = "client-secret-for-tests"
 TOKEN_ENDPOINT = "http://testserver" + TOKEN_URL
+
+import authlib.deprecate  # noqa: E402,F401  (installs its own "always" filter first)
+
+with warnings.catch_warnings():  # Authlib 1.9 would rather have httpx2; httpx 0.x works as well
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from authlib.integrations.httpx_client import OAuth2Client, OAuthError
 
 
 def oauth(client: TestClient, **kwargs) -> OAuth2Client:
@@ -148,3 +155,20 @@ def test_spec_documents_the_refresh_grant_and_the_oauth_error_members(app):
     operation = spec["paths"][TOKEN_URL]["post"]
     assert operation["security"] == []
     assert {"400", "401", "429"} <= set(operation["responses"])
+
+
+def test_database_outage_on_the_token_endpoint_is_503_temporarily_unavailable(
+        client, person, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from app.auth import tokens
+
+    def gone(*_args, **_kwargs):
+        raise OperationalError("connect", {}, Exception("database unavailable"))
+
+    monkeypatch.setattr(tokens, "password_grant", gone)
+    response = client.post(TOKEN_URL, data={"grant_type": "password", "username": person.email,
+                                            "password": PASSWORD})
+    body = _oauth_problem(response, 503, "temporarily_unavailable", "database_unavailable")
+    assert response.headers["retry-after"] == "5"
+    assert body["error_description"] == body["detail"]
