@@ -117,6 +117,7 @@ def test_particular_headers_are_declared_where_they_are_sent(spec):
     ops = {op["operationId"]: op for _, _, op in _operations(spec)}
     assert "ETag" in ops["users-get"]["responses"]["200"]["headers"]
     assert "304" in ops["users-get"]["responses"]
+    assert "If-None-Match" in [p["name"] for p in ops["users-get"]["parameters"]]
     assert "Link" in ops["alliances-list"]["responses"]["200"]["headers"]
     assert "Location" in ops["users-create"]["responses"]["201"]["headers"]
     replayed = [op for op in ops.values()

@@ -64,6 +64,12 @@ HEADERS: dict[str, dict[str, Any]] = {
         "same Idempotency-Key.", "schema": {"type": "string", "enum": ["true"]}},
 }
 
+IF_NONE_MATCH: dict[str, Any] = {
+    "name": "If-None-Match", "in": "header", "required": False,
+    "description": "ETags from earlier reads: 304 without a body while one still matches",
+    "schema": {"type": "string", "maxLength": 512},
+}
+
 STANDARD_RESPONSES: dict[str, str] = {
     "304": "Not modified: the ETag sent as If-None-Match still matches (no body).",
     "401": "Not authenticated: the token is missing, invalid or expired",
@@ -197,6 +203,9 @@ def complete_operation(operation: dict[str, Any], method: str, facts: RouteFacts
     if method == "get" and facts.sends_etag:
         responses.setdefault("304", {"description": STANDARD_RESPONSES["304"]})
         _add_headers(responses["304"], ["ETag"])
+        parameters = operation.setdefault("parameters", [])
+        if not any(p.get("name") == "If-None-Match" for p in parameters):
+            parameters.append(IF_NONE_MATCH)
     for status, response in responses.items():
         names = ["X-Request-ID"]
         if facts.rate_limited:
