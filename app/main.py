@@ -37,8 +37,8 @@ Bündnisumfrage, the seal „Ausgezeichnetes Bündnis“, Projekt Zukunft.
 """
 
 
-LICENSE = {"name": "Proprietary: Bundesministerium für Familie, Senioren, Frauen und Jugend",
-           "url": "https://www.lokale-buendnisse-fuer-familie.de/impressum"}
+# Not open source (the frontend check's package.json says UNLICENSED as well).
+LICENSE = {"name": "Proprietary, all rights reserved", "identifier": "LicenseRef-Proprietary"}
 SERVERS = [{"url": "/", "description": "This server (the API lives under /api/v1)"}]
 
 
