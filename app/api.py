@@ -11,6 +11,7 @@ from app.auth.router import router as auth_router
 from app.awards.router import public_router as public_seals_router
 from app.awards.router import router as awards_router
 from app.core.nul import refuse_nul_characters
+from app.core.query import refuse_unknown_query
 from app.cycles.router import admin_router as cycles_admin_router
 from app.cycles.router import router as cycles_router
 from app.evaluation.router import router as evaluation_router
@@ -32,7 +33,8 @@ from app.workgroups.router import public_router as public_workgroups_router
 from app.workgroups.router import router as workgroups_router
 
 api_router = APIRouter(prefix="/api/v1",
-                       dependencies=[Depends(rate_limited), Depends(refuse_nul_characters)])
+                       dependencies=[Depends(rate_limited), Depends(refuse_nul_characters),
+                                     Depends(refuse_unknown_query)])
 api_router.include_router(auth_router)
 api_router.include_router(users_router)
 api_router.include_router(clients_router)

@@ -10,11 +10,16 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import models  # noqa: F401  (registers every table before the first query)
 from app.api import TAGS, api_router
+from app.auth.deps import rate_limited
+from app.auth.openapi import apply_security
 from app.core.config import Settings, get_settings
 from app.core.errors import FieldError, Problem, install_error_handlers
+from app.core.etags import NotModifiedMiddleware
 from app.core.limits import SecurityMiddleware
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
+from app.core.openapi import complete_spec, operations
+from app.core.query import refuse_unknown_query
 from app.health.router import router as health_router
 from app.mail.dispatch import mail_lifespan
 
@@ -31,6 +36,11 @@ Bündnisumfrage, the seal „Ausgezeichnetes Bündnis“, Projekt Zukunft.
   someone else's change (412 when it no longer matches). If-Match is optional.
 * Every response carries `X-Request-ID` (send your own to correlate).
 """
+
+
+# Not open source (the frontend check's package.json says UNLICENSED as well).
+LICENSE = {"name": "Proprietary, all rights reserved", "identifier": "LicenseRef-Proprietary"}
+SERVERS = [{"url": "/", "description": "This server (the API lives under /api/v1)"}]
 
 
 def operation_id(route: APIRoute) -> str:
@@ -50,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         separate_input_output_schemas=False,
         contact={"name": "Servicebüro Lokale Bündnisse für Familie",
                  "email": "info@lokale-buendnisse-fuer-familie.de"},
+        license_info=LICENSE,
+        servers=SERVERS,
     )
     install_error_handlers(app)
     app.add_middleware(
@@ -57,10 +69,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_origins=settings.cors_origins,
         allow_credentials=False,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID"],
-        expose_headers=["ETag", "Link", "Retry-After", "Location", "X-Request-ID", "X-Outcome"],
+        allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match",
+                       "Idempotency-Key", "X-Request-ID"],
+        expose_headers=["ETag", "Link", "Retry-After", "Location", "X-Request-ID", "X-Outcome",
+                        "Content-Disposition", "Idempotent-Replayed", "RateLimit",
+                        "RateLimit-Policy"],
         max_age=600,
     )
+    app.add_middleware(NotModifiedMiddleware)
     app.add_middleware(SecurityMiddleware)
     app.add_middleware(RequestContextMiddleware)
     if settings.trusted_proxies:
@@ -121,6 +137,9 @@ def _install_openapi(app: FastAPI) -> None:
                         "content": {"application/problem+json": {
                             "schema": {"$ref": "#/components/schemas/Problem"}}},
                     }
+        for route, method, operation in operations(app, schema):
+            apply_security(operation, route, method)
+        complete_spec(app, schema, rate_limiter=rate_limited, query_checker=refuse_unknown_query)
         app.openapi_schema = _rename_generated_schemas(schema)
         return app.openapi_schema
 

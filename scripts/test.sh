@@ -20,6 +20,7 @@ step "ruff" "$BIN/ruff" check app tests migrations bench
 step "mypy" "$BIN/mypy" app
 step "openapi is current" "$BIN/buendnis" openapi --check
 step "typescript client" bash frontend-check/check.sh
+step "openapi lint" bash frontend-check/lint.sh
 step "tests on SQLite" pytest_lane sqlite
 if [[ "${BUENDNIS_SKIP_POSTGRES:-}" == "1" && "${CI:-}" != "true" ]]; then
   echo "SKIPPED: PostgreSQL lane (BUENDNIS_SKIP_POSTGRES=1)"

@@ -93,9 +93,24 @@ CurrentUser = Annotated[Principal, Depends(current_user)]
 AdminUser = Annotated[Principal, Depends(admin_user)]
 
 
-def user_or_client_with(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
+PrincipalCheck = Callable[[Principal], Awaitable[Principal]]
+
+
+def client_scopes(*alternatives: str) -> Callable[[PrincipalCheck], PrincipalCheck]:
+    """Marks a principal dependency with the scopes a machine client needs (any one of them):
+    the spec names them in the operation's security requirement (app/auth/openapi.py)."""
+
+    def mark(dependency: PrincipalCheck) -> PrincipalCheck:
+        dependency.client_scopes = alternatives  # type: ignore[attr-defined]
+        return dependency
+
+    return mark
+
+
+def user_or_client_with(scope: str) -> PrincipalCheck:
     """People pass (the service decides what they see); clients need ``scope``."""
 
+    @client_scopes(scope)
     async def dependency(principal: CurrentPrincipal) -> Principal:
         if principal.is_client and scope not in principal.scopes:
             raise Forbidden(f"This client lacks the scope {scope!r}.", code="insufficient_scope")
@@ -104,10 +119,11 @@ def user_or_client_with(scope: str) -> Callable[[Principal], Awaitable[Principal
     return dependency
 
 
-def admin_or_client_with(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
+def admin_or_client_with(scope: str) -> PrincipalCheck:
     """The Servicebüro, or a machine client holding ``scope``; alliance users never (they
     are refused before the body is even read)."""
 
+    @client_scopes(scope)
     async def dependency(principal: CurrentPrincipal) -> Principal:
         if principal.is_admin:
             return principal

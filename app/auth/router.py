@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response, 
 from app.auth import pats, service, tokens
 from app.auth.deps import AdminUser, CurrentPrincipal, CurrentUser, admin_user
 from app.auth.models import Role
+from app.auth.oauth_errors import OAuthTokenRoute
 from app.auth.schemas import (
     AcceptInvitation,
     ClientCreate,
@@ -55,28 +56,44 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     return (unquote_plus(client_id), unquote_plus(secret)) if sep else None
 
 
-@router.post(
+token_router = APIRouter(tags=["auth"], route_class=OAuthTokenRoute)
+
+
+@token_router.post(
     "/auth/token", name="auth-token", response_model=TokenResponse,
-    responses=problem_responses(400, 401, 403, 422, 429),
-    summary="Get an access token (password or client credentials grant)",
+    responses=problem_responses(400, 401, 429),
+    summary="Get an access token (password, client credentials or refresh token grant)",
 )
 async def issue_token(
     request: Request,
     db: DbDep,
-    grant_type: Annotated[Literal["password", "client_credentials"], Form()],
+    grant_type: Annotated[Literal["password", "client_credentials", "refresh_token"], Form()],
     username: Annotated[str | None, Form(max_length=320)] = None,
     password: Annotated[str | None, Form(max_length=256)] = None,
     client_id: Annotated[str | None, Form(max_length=64)] = None,
     client_secret: Annotated[str | None, Form(max_length=200)] = None,
     scope: Annotated[str | None, Form(max_length=500)] = None,
+    refresh_token: Annotated[str | None, Form(max_length=200)] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> TokenResponse:
+    """The OAuth 2.0 token endpoint (RFC 6749): people use `grant_type=password` (section 4.3)
+    and then `grant_type=refresh_token` (section 6: single use, rotated); partner systems use
+    `grant_type=client_credentials` (section 4.4) with `client_id`/`client_secret` in the form
+    or as HTTP Basic. Refusals are problem documents that also carry the RFC's `error` and
+    `error_description`: 400 invalid_request, invalid_grant (wrong password, bad refresh
+    token), unsupported_grant_type, invalid_scope; 401 invalid_client with
+    `WWW-Authenticate: Basic`."""
     address = _client_address(request)
     if grant_type == "password":
         if not username or not password:
             raise BadRequest("username and password are required for the password grant.",
                              code="invalid_request")
         return await db.run(tokens.password_grant, username, password, address)
+    if grant_type == "refresh_token":
+        if not refresh_token:
+            raise BadRequest("refresh_token is required for the refresh_token grant.",
+                             code="invalid_request")
+        return await db.run(tokens.refresh_grant, refresh_token)
     basic = _basic_credentials(authorization)
     if basic:
         client_id, client_secret = basic
@@ -86,9 +103,14 @@ async def issue_token(
     return await db.run(tokens.client_credentials_grant, client_id, client_secret, scope, address)
 
 
+router.include_router(token_router)
+
+
 @router.post("/auth/refresh", name="auth-refresh", response_model=TokenResponse,
-             responses=problem_responses(401, 422), summary="Rotate a refresh token")
+             responses=problem_responses(401, 422), summary="Rotate a refresh token (JSON)")
 async def refresh_token(body: RefreshRequest, db: DbDep) -> TokenResponse:
+    """The same as `grant_type=refresh_token` on /auth/token, with a JSON body; kept for
+    existing clients. OAuth2 libraries use the token endpoint."""
     return await db.run(tokens.refresh_grant, body.refresh_token)
 
 

@@ -117,7 +117,7 @@ def require_status(cycle: AwardCycle, allowed: Sequence[CycleStatus], doing: str
         names = [s.value for s in allowed]
         raise AwardsNotAllowed(
             f"The cycle is {cycle.status}; {doing} is possible only when it is {' or '.join(names)}.",
-            allowed_statuses=names, status_now=cycle.status,
+            allowed_statuses=names, current_status=cycle.status,
         )
 
 

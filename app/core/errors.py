@@ -37,8 +37,32 @@ class Problem(BaseModel):
     code: str = Field(description="Stable machine-readable error code", examples=["not_found"])
     request_id: str | None = None
     errors: list[FieldError] | None = None
+    # Extension members (RFC 9457 section 3.2), one naming style: snake_case, ``current_*`` for
+    # the state the request ran into, ``allowed*`` for what would have been accepted.
     allowed: list[str] | None = Field(
         default=None, description="For state conflicts: the transitions allowed from here"
+    )
+    allowed_statuses: list[str] | None = Field(
+        default=None, description="For state conflicts: the statuses in which this is allowed"
+    )
+    current_status: str | None = Field(
+        default=None, description="For state conflicts: the status the resource is in now"
+    )
+    current_etag: str | None = Field(
+        default=None, description="For 412: the resource's ETag now; reload and retry"
+    )
+    award_id: int | None = Field(default=None, description="For award_exists: the award")
+    error: str | None = Field(
+        default=None, description="Token endpoint only: the RFC 6749 section 5.2 error "
+        "(invalid_request, invalid_client, invalid_grant, unsupported_grant_type, invalid_scope, "
+        "temporarily_unavailable)", examples=["invalid_grant"],
+    )
+    error_description: str | None = Field(
+        default=None, description="Token endpoint only: RFC 6749 error_description"
+    )
+    items: list[dict[str, Any]] | None = Field(
+        default=None, description="For a rejected batch or import: every item's result "
+        "(BatchItemResult), the rejected ones with their problem"
     )
 
 
@@ -120,7 +144,7 @@ def field_error(loc: Sequence[str | int], msg: str, type_: str = "value_error") 
     return {"loc": list(loc), "msg": msg, "type": type_}
 
 
-_STATUS_CODES = {
+STATUS_CODES = {
     400: ("bad_request", "Bad request"),
     401: ("unauthorized", "Authentication required"),
     403: ("forbidden", "Not allowed"),
@@ -220,7 +244,7 @@ def install_error_handlers(app: FastAPI) -> None:
                        "form data where the operation takes a form.",
                 errors=[field_error(["body"], "unreadable body", "body_unreadable")],
             )
-        code, title = _STATUS_CODES.get(exc.status_code, ("http_error", "HTTP error"))
+        code, title = STATUS_CODES.get(exc.status_code, ("http_error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
         headers = getattr(exc, "headers", None)
         if exc.status_code == 405:

@@ -23,6 +23,7 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 # Swagger UI and ReDoc load their assets from a CDN and run inline scripts.
 _API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 _DOCS_PATHS = ("/docs", "/redoc")
+WINDOW_SECONDS = 60
 _NO_STORE_PREFIXES = ("/api/v1/auth", "/api/v1/me", "/api/v1/users", "/api/v1/clients")
 _NO_STORE_FLAG = "buendnis_no_store"
 
@@ -64,6 +65,7 @@ class SecurityMiddleware:
                 if path.startswith(_NO_STORE_PREFIXES) or state.get(_NO_STORE_FLAG):
                     headers = [h for h in headers if h[0].lower() != b"cache-control"]
                     headers.append((b"cache-control", b"no-store"))
+                headers.extend(rate_limit_headers(scope))
                 message["headers"] = headers
             await send(message)
 
@@ -108,6 +110,23 @@ class SecurityMiddleware:
         await response(scope, receive, send)
 
 
+RATE_LIMIT_STATE = "rate_limit"
+POLICY = "default"
+
+
+def rate_limit_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """The IETF RateLimit and RateLimit-Policy fields (draft-ietf-httpapi-ratelimit-headers)
+    for a request the rate limit counted: quota, window, what is left and when it resets."""
+    counted = scope.get("state", {}).get(RATE_LIMIT_STATE)
+    if counted is None:
+        return []
+    limit, remaining, reset = counted
+    return [
+        (b"ratelimit-policy", f'"{POLICY}";q={limit};w={WINDOW_SECONDS}'.encode()),
+        (b"ratelimit", f'"{POLICY}";r={remaining};t={reset}'.encode()),
+    ]
+
+
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -122,6 +141,7 @@ def enforce_rate_limit(request: Request, actor: str | None, *, machine: bool = F
         key, limit = f"rate:{actor}", limits.requests_per_minute_client
     else:
         key, limit = f"rate:{actor}", limits.requests_per_minute_user
-    count, retry_after = get_counter_store().hit(key, 60)
+    count, retry_after = get_counter_store().hit(key, WINDOW_SECONDS)
+    setattr(request.state, RATE_LIMIT_STATE, (limit, max(0, limit - count), retry_after))
     if count > limit:
         raise TooManyRequests(retry_after, f"More than {limit} requests per minute; slow down.")

@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
-from app.auth.deps import CurrentPrincipal
+from app.auth.deps import CurrentPrincipal, client_scopes
 from app.auth.principal import Principal
 from app.core.errors import Forbidden
 
 READ_SCOPES = frozenset({"surveys:read", "surveys:write"})
 
 
+@client_scopes(*sorted(READ_SCOPES))
 async def cycle_reader(principal: CurrentPrincipal) -> Principal:
     if principal.is_client and not principal.scopes & READ_SCOPES:
         raise Forbidden("This client needs the scope surveys:read or surveys:write.",

@@ -290,7 +290,7 @@ def run_action(session: Session, ref: str, action: str, if_match: str | None) ->
         raise InvalidTransition(
             f"{action} is not possible while the cycle is {CycleStatus(cycle.status).value}; "
             f"possible now: {', '.join(allowed) or 'nothing (final status)'}.",
-            allowed=allowed, cycle_status=CycleStatus(cycle.status).value,
+            allowed=allowed, current_status=CycleStatus(cycle.status).value,
         )
     now = utcnow()
     problems: list[dict[str, Any]] = []

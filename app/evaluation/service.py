@@ -97,7 +97,7 @@ def replace_criteria(
     if cycle.status in LOCKED_STATUSES:
         raise CriteriaLocked(
             f"The cycle is {cycle.status}: its awards rest on the criteria, which stay as they are.",
-            status_now=cycle.status,
+            current_status=cycle.status,
         )
     current = _criteria_rows(session, cycle.id)
     check_if_match(if_match, "criteria", cycle.id, criteria_version(_to_set(cycle, current).criteria))
@@ -333,7 +333,7 @@ def start_run(
         raise EvaluationNotAllowed(
             f"The cycle is {cycle.status}; it can be evaluated only when it is "
             f"{' or '.join(allowed)}.",
-            allowed_statuses=allowed, status_now=cycle.status,
+            allowed_statuses=allowed, current_status=cycle.status,
         )
     rows, criteria = _saved_criteria(session, cycle.id)
     decisions = _decide_all(session, cycle.id, criteria)

@@ -250,7 +250,7 @@ def apply_items(
         raise RuleViolation(
             f"{len(rejected)} item(s) rejected in {what}.",
             code="import_rejected" if source == "file" else "batch_rejected",
-            errors=[e for r in rejected if r.problem for e in r.problem.errors],
+            errors=[e.model_dump() for r in rejected if r.problem for e in r.problem.errors],
             items=[r.model_dump(mode="json") for r in ordered],
         )
     if dry_run:

@@ -13,6 +13,7 @@ from pydantic import (
 )
 
 from app.core.config import get_settings
+from app.core.errors import FieldError
 from app.core.ids import RowId
 from app.core.text import MultiLine
 from app.surveys.models import ResponseMode, ResponseStatus
@@ -190,8 +191,8 @@ class ResponseBatch(Strict):
 class ItemProblem(BaseModel):
     code: str = Field(examples=["alliance_not_allowed"])
     detail: str
-    errors: list[dict[str, Any]] = Field(
-        default_factory=list, description="Field errors: loc, msg, type"
+    errors: list[FieldError] = Field(
+        default_factory=list, description="Field errors, as in a problem's errors[]"
     )
 
 

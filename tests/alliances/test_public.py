@@ -53,12 +53,18 @@ def test_finder_shows_the_partner_count(client: TestClient, make: Any) -> None:
     ({"level": "district"}, {"landkreis"}),
     ({"q": "fürth"}, {"fuerth", "dorf"}),
     ({"q": "verstecktes"}, set()),
-    ({"status": "dissolved"}, {"fuerth", "hamm", "landkreis", "magdeburg", "dorf"}),  # ignored
 ])
 def test_finder_filters(client: TestClient, varied: dict[str, Alliance], params: dict[str, str],
                         expected: set[str]) -> None:
     r = client.get(PUBLIC, params=params)
     assert {item["id"] for item in r.json()["items"]} == {varied[k].id for k in expected}
+
+
+def test_finder_refuses_a_status_filter_it_does_not_have(client: TestClient) -> None:
+    # The finder lists active alliances only; a status filter is refused, not ignored.
+    r = client.get(PUBLIC, params={"status": "dissolved"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["loc"] == ["query", "status"]
 
 
 @pytest.mark.parametrize("sort", ["name", "-name", "created_at", "-created_at", "id", "-id"])

@@ -25,8 +25,25 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
 def assert_unauthorized(response: Response, code: str = "unauthorized") -> dict[str, Any]:
+    if response.request.url.path == TOKEN_URL:
+        return assert_token_refused(response, code)
     body = assert_problem(response, 401, code)
     assert response.headers["www-authenticate"] == "Bearer"
+    return body
+
+
+def assert_token_refused(response: Response, code: str) -> dict[str, Any]:
+    """The token endpoint's refusal as RFC 6749 section 5.2 shapes it: invalid_client is 401
+    with a Basic challenge, a bad password or refresh token 400 invalid_grant."""
+    if code == "invalid_client":
+        body = assert_problem(response, 401, code)
+        assert response.headers["www-authenticate"].startswith("Basic ")
+        assert body["error"] == "invalid_client"
+        return body
+    body = assert_problem(response, 400, code)
+    assert "www-authenticate" not in response.headers
+    assert body["error"] == "invalid_grant"
+    assert body["error_description"] == body["detail"]
     return body
 
 

@@ -30,7 +30,7 @@ from tests.auth.helpers import (
     password_login,
 )
 from tests.factories import PASSWORD
-from tests.utils.problems import assert_problem
+from tests.utils.problems import assert_problem, error_locs
 
 CLIENT_SECRET = "client-secret-for-tests"
 
@@ -110,7 +110,7 @@ def test_unknown_email_and_wrong_password_look_the_same(client, person):
     wrong_password = password_login(client, person.email, "not the password at all")
     unknown_email = password_login(client, "nobody-here@example.org", "not the password at all")
 
-    assert wrong_password.status_code == unknown_email.status_code == 401
+    assert wrong_password.status_code == unknown_email.status_code == 400  # invalid_grant
     assert comparable(wrong_password.json()) == comparable(unknown_email.json())
     assert wrong_password.headers.get("www-authenticate") == unknown_email.headers.get(
         "www-authenticate")
@@ -147,14 +147,18 @@ def test_token_endpoint_needs_a_known_grant_type(client, person):
     unknown = client.post(TOKEN_URL, data={"grant_type": "authorization_code",
                                            "username": person.email, "password": PASSWORD})
 
-    assert_field_error(missing, "body", "grant_type")
-    assert_field_error(unknown, "body", "grant_type")
+    # RFC 6749 section 5.2: a missing parameter is invalid_request, an unknown grant type
+    # unsupported_grant_type; both 400, with the field named in errors[] as ever.
+    body = assert_problem(missing, 400, "invalid_request")
+    assert (body["error"], error_locs(body)) == ("invalid_request", [["body", "grant_type"]])
+    body = assert_problem(unknown, 400, "unsupported_grant_type")
+    assert (body["error"], error_locs(body)) == ("unsupported_grant_type", [["body", "grant_type"]])
 
 
 def test_overlong_credentials_are_invalid_input_not_a_server_error(client):
     response = password_login(client, "a" * 400 + "@example.org", "x" * 300)
 
-    body = assert_problem(response, 422, "validation_error")
+    body = assert_problem(response, 400, "invalid_request")
     assert ["body", "username"] in [e["loc"] for e in body["errors"]]
     assert "x" * 300 not in response.text, "the password must not be echoed"
 
@@ -163,7 +167,8 @@ def test_token_endpoint_takes_form_data_not_json(client, person):
     response = client.post(TOKEN_URL, json={"grant_type": "password", "username": person.email,
                                             "password": PASSWORD})
 
-    assert_field_error(response, "body", "grant_type")
+    body = assert_problem(response, 400, "invalid_request")
+    assert ["body", "grant_type"] in error_locs(body)
 
 
 # --- client credentials -------------------------------------------------------------------------

@@ -51,14 +51,18 @@ def test_path_and_query_with_nul_are_invalid(client, admin, url, loc):
     assert _locs(assert_problem(client.get(url, headers=admin), 422, "validation_error")) == [loc]
 
 
-def test_undeclared_query_parameters_are_ignored_as_ever(client, admin):
-    assert client.get("/api/v1/me", headers=admin, params={"unused": "\x00"}).status_code == 200
+def test_undeclared_query_parameters_are_refused_by_name(client, admin):
+    response = client.get("/api/v1/me", headers=admin, params={"unused": "\x00"})
+    assert _locs(assert_problem(response, 422, "validation_error")) == [["query", "unused"]]
 
 
 def test_form_field_with_nul_is_invalid(client):
     response = client.post("/api/v1/auth/token", data={
         "grant_type": "password", "username": "erika\x00@example.org", "password": "x"})
-    assert _locs(assert_problem(response, 422, "validation_error")) == [["body", "username"]]
+    # The token endpoint answers as RFC 6749 says: 400 invalid_request, errors[] as ever.
+    body = assert_problem(response, 400, "invalid_request")
+    assert body["error"] == "invalid_request"
+    assert _locs(body) == [["body", "username"]]
 
 
 def test_batch_with_nul_names_the_item_and_answer(client, session, alliance):

@@ -303,7 +303,7 @@ def test_opened_survey_accepts_answers_within_its_window(client, admin, draft_cy
 def test_a_forbidden_step_names_the_allowed_ones(client, admin, draft_cycle):
     body = assert_problem(_step(client, admin, draft_cycle.id, "archive"), 409, "invalid_transition")
     assert body["allowed"] == ["open-survey"]
-    assert body["cycle_status"] == "draft"
+    assert body["current_status"] == "draft"
     _step(client, admin, draft_cycle.id, "open-survey")
     body = assert_problem(_step(client, admin, draft_cycle.id, "open-survey"), 409, "invalid_transition")
     assert body["allowed"] == ["close-survey"]

@@ -123,7 +123,7 @@ def test_criteria_are_locked_once_awarded(client, admin, session, status):
     cycle = factories.make_cycle(session, status=status)
     problem = assert_problem(client.put(cycle_url(cycle, "criteria"), headers=admin, json=BODY), 409,
                              "criteria_locked")
-    assert problem["status_now"] == status
+    assert problem["current_status"] == status
 
 
 def test_cycle_by_id_and_unknown_cycle(client, admin, cycle):

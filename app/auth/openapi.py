@@ -1,0 +1,81 @@
+"""Security requirements in the spec, derived from each route's principal dependencies.
+
+FastAPI would mark every /api/v1 operation as needing a token, because the rate limiter on the
+API router reads the (optional) caller. Here each operation gets what it really needs:
+
+* no principal dependency (token, refresh, invitations, the public registry): ``security: []``;
+* ``OptionalPrincipal`` only: ``[{}, {"OAuth2": []}]``, anonymous or with a token;
+* a required principal: ``[{"OAuth2": []}]``, or one requirement per scope a machine client may
+  hold to pass (``client_scopes`` on the dependency), e.g. ``[{"OAuth2": ["alliances:read"]}]``.
+
+The rate limiter's own subtree is not looked into: it reads the caller only to count it.
+"""
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from fastapi.routing import RouteContext
+
+from app.auth.deps import (
+    admin_user,
+    current_principal,
+    current_user,
+    optional_principal,
+    rate_limited,
+)
+from app.core.errors import PROBLEM_MEDIA_TYPE
+
+SCHEME = "OAuth2"
+_PROBLEM = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def _calls(route: RouteContext) -> Iterator[Callable[..., Any]]:
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dependant = stack.pop()
+        if dependant.call is None:
+            continue
+        yield dependant.call
+        if dependant.call is not rate_limited:
+            stack.extend(dependant.dependencies)
+
+
+def requirement(route: RouteContext) -> tuple[list[dict[str, list[str]]], str]:
+    """The operation's security requirement and a sentence naming who may call it."""
+    calls = set(_calls(route))
+    if current_principal not in calls:
+        if optional_principal in calls:
+            return [{}, {SCHEME: []}], "Anyone; a token is optional and may change the answer."
+        return [], "Anyone, without a token."
+    scopes = sorted({scope for call in calls for scope in getattr(call, "client_scopes", ())})
+    if admin_user in calls and not scopes:
+        return [{SCHEME: []}], "The Servicebüro (admin) only."
+    if current_user in calls:
+        return [{SCHEME: []}], "Signed-in people only, not machine clients."
+    if scopes:
+        needs = " or ".join(f"`{scope}`" for scope in scopes)
+        return ([{SCHEME: [scope]} for scope in scopes],
+                f"Signed-in callers; machine clients need the scope {needs}.")
+    return [{SCHEME: []}], "Signed-in callers."
+
+
+def _restricted(route: RouteContext) -> bool:
+    calls = set(_calls(route))
+    return bool({admin_user, current_user} & calls) or any(
+        getattr(call, "client_scopes", ()) for call in calls)
+
+
+def apply_security(operation: dict[str, Any], route: RouteContext, method: str) -> None:
+    security, callers = requirement(route)
+    operation["security"] = security
+    base = operation.get("description") or (
+        (operation.get("summary") or operation.get("operationId", "")).rstrip(".") + ".")
+    operation["description"] = base.rstrip() + f"\n\n**Callers:** {callers}"
+    responses = operation.setdefault("responses", {})
+    if security:
+        responses.setdefault("401", {"description": "Not authenticated: the token is missing, "
+                                     "invalid or expired", "content": _PROBLEM})
+    if (security and security[0]) and (_restricted(route) or method not in ("get", "head")):
+        # Personal access tokens without api:write are refused on writes, too.
+        responses.setdefault("403", {"description": "Not allowed for this caller",
+                                     "content": _PROBLEM})

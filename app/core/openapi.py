@@ -1,0 +1,264 @@
+"""The contract every operation shares, written into the spec in one place.
+
+Routers document what is particular to them (their 404, 409, 412, their bodies); everything an
+operation inherits from the stack around it is added here, for every route in the route table, so
+a route added later gets it without a word in its router:
+
+* 429 with ``Retry-After`` wherever the rate limit applies, 503 (database unreachable) on every
+  operation, 413 where a body is read, 422 where query parameters are checked (unknown ones are
+  refused), 304 on reads that send an ``ETag``;
+* response headers: ``X-Request-ID`` on every response, the IETF ``RateLimit`` and
+  ``RateLimit-Policy`` fields on rate-limited ones, ``ETag``, ``Link``, ``Location``,
+  ``Content-Disposition`` and ``Idempotent-Replayed`` where the operation sends them;
+* the problem ``code`` as an enum of every code the code base raises;
+* a description on every operation.
+
+Which operations send which header is read from the route itself (its response model, its
+parameters, the helpers its endpoint calls), see ``RouteFacts``.
+"""
+
+import ast
+import inspect
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
+
+from app.core import errors
+from app.core.errors import PROBLEM_MEDIA_TYPE, AppError
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+HEADERS: dict[str, dict[str, Any]] = {
+    "X-Request-ID": {
+        "description": "The request's id (yours when you sent a valid one): quote it when "
+        "reporting a problem.", "schema": {"type": "string", "maxLength": 128}},
+    "RateLimit": {
+        "description": "IETF RateLimit header field: the quota left in the current window, "
+        "e.g. `\"default\";r=57;t=42` (57 requests left, window resets in 42 s).",
+        "schema": {"type": "string"}},
+    "RateLimit-Policy": {
+        "description": "IETF RateLimit-Policy header field: the caller's quota, e.g. "
+        "`\"default\";q=60;w=60` (60 requests per 60 s).", "schema": {"type": "string"}},
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer", "minimum": 1}},
+    "ETag": {
+        "description": "The representation's version; send it as If-Match on a write, or as "
+        "If-None-Match on a read to get 304 while it is unchanged.",
+        "schema": {"type": "string"}},
+    "Link": {
+        "description": "RFC 8288 link to the next page (`rel=\"next\"`) while there is one.",
+        "schema": {"type": "string"}},
+    "Location": {"description": "The created resource.",
+                 "schema": {"type": "string", "format": "uri-reference"}},
+    "Content-Disposition": {"description": "`attachment` with the file name.",
+                            "schema": {"type": "string"}},
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored reply to an earlier request with the "
+        "same Idempotency-Key.", "schema": {"type": "string", "enum": ["true"]}},
+}
+
+IF_NONE_MATCH: dict[str, Any] = {
+    "name": "If-None-Match", "in": "header", "required": False,
+    "description": "ETags from earlier reads: 304 without a body while one still matches",
+    "schema": {"type": "string", "maxLength": 512},
+}
+
+STANDARD_RESPONSES: dict[str, str] = {
+    "304": "Not modified: the ETag sent as If-None-Match still matches (no body).",
+    "401": "Not authenticated: the token is missing, invalid or expired",
+    "403": "Not allowed for this caller",
+    "413": "Body too large",
+    "422": "Invalid input (unknown query parameters included)",
+    "429": "Rate limited: wait for Retry-After seconds",
+    "503": "Temporarily unavailable (the database is not reachable): retry after Retry-After",
+}
+
+# Framework codes rendered without an AppError subclass (errors.py and middleware).
+FRAMEWORK_CODES = frozenset(
+    {code for code, _ in errors.STATUS_CODES.values()}
+    | {"http_error", "validation_error", "database_unavailable", "internal_error"}
+)
+_CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _subclasses(cls: type[AppError]) -> Iterator[type[AppError]]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+@cache
+def _codes_in_source(root: Path) -> frozenset[str]:
+    """``code="…"`` keyword arguments: a service may raise a base class with its own code."""
+    found: set[str] = set()
+    for file in root.rglob("*.py"):
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.keyword) and node.arg == "code":
+                # code="x", or code="x" if … else "y"
+                found.update(value.value for value in ast.walk(node.value)
+                             if isinstance(value, ast.Constant) and isinstance(value.value, str))
+    return frozenset(found)
+
+
+def problem_codes() -> list[str]:
+    """Every problem ``code`` the API can answer with: each AppError subclass's, the codes
+    services pass to a base class, and the framework's own."""
+    codes = {AppError.code, *(sub.code for sub in _subclasses(AppError)), *FRAMEWORK_CODES}
+    codes |= _codes_in_source(Path(__file__).resolve().parent.parent)
+    return sorted(code for code in codes if _CODE_PATTERN.match(code))
+
+
+def _problem(description: str, *headers: str) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description,
+                                "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF}}}
+    if headers:
+        response["headers"] = {name: {"$ref": f"#/components/headers/{name}"} for name in headers}
+    return response
+
+
+@dataclass(frozen=True)
+class RouteFacts:
+    """What an operation inherits, read from its route."""
+
+    rate_limited: bool
+    checks_query: bool
+    sends_etag: bool
+    sends_link: bool
+    sends_location: bool
+    sends_file: bool
+    idempotent: bool
+
+
+def _endpoint_source(route: RouteContext) -> str:
+    if route.endpoint is None:
+        return ""
+    try:
+        return inspect.getsource(route.endpoint)
+    except (OSError, TypeError):
+        return ""
+
+
+def route_facts(route: RouteContext, calls: set[Callable[..., Any]], *,
+                rate_limiter: Callable[..., Any],
+                query_checker: Callable[..., Any]) -> RouteFacts:
+    source = _endpoint_source(route)
+    headers = {param.alias.lower() for dep in _all_dependants(route)
+               for param in dep.header_params}
+    return RouteFacts(
+        rate_limited=rate_limiter in calls,
+        checks_query=query_checker in calls,
+        sends_etag="set_etag(" in source or '"ETag"' in source,
+        sends_link="set_link_header(" in source,
+        sends_location='"Location"' in source,
+        sends_file="Content-Disposition" in source,
+        idempotent="idempotency-key" in headers,
+    )
+
+
+def _all_dependants(route: RouteContext) -> Iterator[Any]:
+    stack = [route.dependant]
+    while stack:
+        dependant = stack.pop()
+        yield dependant
+        stack.extend(dependant.dependencies)
+
+
+def dependency_calls(route: RouteContext) -> set[Callable[..., Any]]:
+    return {dep.call for dep in _all_dependants(route) if dep.call is not None}
+
+
+def _add_headers(response: dict[str, Any], names: Iterable[str]) -> None:
+    headers = response.setdefault("headers", {})
+    for name in names:
+        headers.setdefault(name, {"$ref": f"#/components/headers/{name}"})
+
+
+def _description(operation: dict[str, Any]) -> str:
+    summary = operation.get("summary") or operation["operationId"].replace("-", " ")
+    return summary.rstrip(".") + "."
+
+
+def complete_operation(operation: dict[str, Any], method: str, facts: RouteFacts) -> None:
+    """Adds the inherited responses and headers to one operation of the spec."""
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    if not operation.get("description"):
+        operation["description"] = _description(operation)
+    if facts.rate_limited:
+        responses.setdefault("429", _problem(STANDARD_RESPONSES["429"], "Retry-After"))
+        _add_headers(responses["429"], ["Retry-After"])
+    responses.setdefault("503", _problem(STANDARD_RESPONSES["503"], "Retry-After"))
+    _add_headers(responses["503"], ["Retry-After"])
+    if "requestBody" in operation:
+        responses.setdefault("413", _problem(STANDARD_RESPONSES["413"]))
+    if facts.checks_query:
+        responses.setdefault("422", _problem(STANDARD_RESPONSES["422"]))
+    if method == "get" and facts.sends_etag:
+        responses.setdefault("304", {"description": STANDARD_RESPONSES["304"]})
+        _add_headers(responses["304"], ["ETag"])
+        parameters = operation.setdefault("parameters", [])
+        if not any(p.get("name") == "If-None-Match" for p in parameters):
+            parameters.append(IF_NONE_MATCH)
+    for status, response in responses.items():
+        names = ["X-Request-ID"]
+        if facts.rate_limited:
+            names += ["RateLimit", "RateLimit-Policy"]
+        if status.startswith("2"):
+            media_types = set(response.get("content", {}))
+            if facts.sends_file or media_types - {"application/json"}:
+                names.append("Content-Disposition")
+            if facts.sends_etag:
+                names.append("ETag")
+            if facts.sends_link:
+                names.append("Link")
+            if facts.sends_location and status == "201":
+                names.append("Location")
+            if facts.idempotent:
+                names.append("Idempotent-Replayed")
+        _add_headers(response, names)
+    for status in ("401", "403", "422", "429", "503", "413"):
+        if status in responses and "content" not in responses[status]:
+            responses[status]["content"] = {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF}}
+
+
+def api_routes(app: FastAPI) -> Iterator[RouteContext]:
+    """The live route table: every API route as mounted (prefix and router dependencies)."""
+    for route in iter_route_contexts(app.routes):
+        if isinstance(route.original_route, APIRoute):
+            yield route
+
+
+def operations(app: FastAPI, schema: dict[str, Any]) -> Iterator[tuple[RouteContext, str, dict[str, Any]]]:
+    """Each operation of the spec with the route it came from."""
+    paths = schema.get("paths", {})
+    for route in api_routes(app):
+        if not route.include_in_schema:
+            continue
+        item = paths.get(route.path_format)
+        if item is None:
+            continue
+        for method in route.methods or ():
+            operation = item.get(method.lower())
+            if operation is not None:
+                yield route, method.lower(), operation
+
+
+def complete_spec(app: FastAPI, schema: dict[str, Any], *,
+                  rate_limiter: Callable[..., Any],
+                  query_checker: Callable[..., Any]) -> None:
+    components = schema.setdefault("components", {})
+    components.setdefault("headers", {}).update(HEADERS)
+    problem = components.get("schemas", {}).get("Problem")
+    if problem is not None:
+        problem["properties"]["code"]["enum"] = problem_codes()
+    for route, method, operation in operations(app, schema):
+        facts = route_facts(route, dependency_calls(route), rate_limiter=rate_limiter,
+                            query_checker=query_checker)
+        complete_operation(operation, method, facts)
