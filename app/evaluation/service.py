@@ -147,7 +147,7 @@ def copy_criteria(
         raise CriteriaLocked(
             f"The cycle is {cycle.status}: its criteria have been evaluated; change them one by "
             "one with PUT …/criteria if you must, never by a wholesale copy.",
-            status_now=cycle.status,
+            current_status=cycle.status,
         )
     current = _criteria_rows(session, cycle.id)
     check_if_match(if_match, "criteria", cycle.id, criteria_version(_to_set(cycle, current).criteria))
