@@ -63,7 +63,7 @@ def columns_of(row: SQLModel) -> dict[str, Any]:
     return {attr.key: getattr(row, attr.key) for attr in inspect(row).mapper.column_attrs}
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINTs; SQLAlchemy documents this recipe.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -71,7 +71,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -80,17 +80,31 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False,
+                connect_timeout: int | None = None, statement_timeout_ms: int | None = None,
+                pool_timeout: float | None = None) -> Engine:
+    """An engine whose every wait is bounded: connecting (``connect_timeout`` seconds), a
+    statement (``statement_timeout_ms``; SQLite: how long to wait for a lock) and waiting for a
+    pool connection (``pool_timeout``). Unset values come from settings."""
+    settings = get_settings()
+    connect_timeout = connect_timeout or settings.db_connect_timeout_seconds
+    statement_timeout_ms = statement_timeout_ms or settings.db_statement_timeout_ms
+    pool_timeout = pool_timeout or settings.db_pool_timeout_seconds
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30},
+            url, connect_args={"check_same_thread": False, "timeout": statement_timeout_ms / 1000},
             poolclass=NullPool if null_pool else None,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, statement_timeout_ms)
         return engine
+    connect_args = {
+        "connect_timeout": connect_timeout,
+        "options": f"-c statement_timeout={int(statement_timeout_ms)}",
+    }
     if null_pool:
-        return create_engine(url, poolclass=NullPool)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        return create_engine(url, poolclass=NullPool, connect_args=connect_args)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                         pool_timeout=pool_timeout, connect_args=connect_args)
 
 
 @lru_cache

@@ -103,3 +103,74 @@ def test_many_concurrent_requests_do_not_exhaust_the_pool(database_url, monkeypa
     finally:
         engine.dispose()
     assert statuses == [200] * 40
+
+
+@contextmanager
+def black_hole() -> Iterator[int]:
+    """A TCP port that accepts connections and never says a word (a hung database server)."""
+    import socket
+    import threading
+
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+def test_a_database_that_never_answers_gives_503_within_the_settings_timeouts(monkeypatch):
+    """Not psycopg's 130 s: /readyz and requests fail within BUENDNIS_DB_CONNECT_TIMEOUT_SECONDS
+    (here 1 s) with 503 and Retry-After, on either lane (the hung server speaks no protocol)."""
+    import time
+
+    from app.core.config import get_settings
+    from app.core.db import make_engine
+    from app.main import app
+
+    monkeypatch.setenv("BUENDNIS_DB_CONNECT_TIMEOUT_SECONDS", "1")
+    monkeypatch.setenv("BUENDNIS_DB_POOL_TIMEOUT_SECONDS", "1")
+    get_settings.cache_clear()
+    app.dependency_overrides.clear()
+    with black_hole() as port:
+        engine = make_engine(f"postgresql+psycopg://nobody@127.0.0.1:{port}/none")
+        monkeypatch.setattr(core_db, "get_engine", lambda: engine)
+        try:
+            with TestClient(app) as client:
+                for path in ("/readyz", "/api/v1/public/alliances"):
+                    started = time.monotonic()
+                    response = client.get(path)
+                    elapsed = time.monotonic() - started
+                    assert_problem(response, 503, "database_unavailable")
+                    assert response.headers["Retry-After"].isdigit()
+                    assert elapsed < 4, f"{path} took {elapsed:.1f} s"
+        finally:
+            engine.dispose()
+            get_settings.cache_clear()
+
+
+def test_readyz_reports_version_and_migration_state(live_client):
+    from app.health.router import migration_head
+
+    body = live_client.get("/readyz").json()
+    assert body["status"] == "ready"
+    assert body["version"] and body["version"] != "unknown"
+    assert body["migration"] == body["migration_head"] == migration_head() is not None
