@@ -129,6 +129,16 @@ def _send_mail(_: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(_: argparse.Namespace) -> int:
+    """Deliver mail and run retention until SIGTERM (finishes the current item, then exits)."""
+    from app.core.config import get_settings
+    from app.core.logging import configure_logging
+    from app.worker.runner import main as worker_main
+
+    configure_logging(get_settings().log_level)
+    return worker_main()
+
+
 def render_openapi() -> str:
     from app.main import create_app
 
@@ -182,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("send-mail", help="deliver due e-mails from the outbox (one pass)") \
         .set_defaults(func=_send_mail)
 
+    sub.add_parser("worker", help="run outbox delivery and retention until SIGTERM") \
+        .set_defaults(func=_worker)
+
     spec = sub.add_parser("openapi", help="write openapi/openapi.json")
     spec.add_argument("--output", default=str(OPENAPI_PATH))
     spec.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
@@ -192,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Commands that read or write rows. They load every table first: a command that imports only
 # some (create-admin once imported only User) fails on a fresh interpreter when a foreign key
 # names a table it never loaded, and the test process, which has loaded them all, hides it.
-_DATABASE_COMMANDS = frozenset({"seed-demo", "create-admin", "retention", "send-mail"})
+_DATABASE_COMMANDS = frozenset({"seed-demo", "create-admin", "retention", "send-mail", "worker"})
 
 
 def main(argv: list[str] | None = None) -> int:

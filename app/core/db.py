@@ -5,6 +5,8 @@ capacity limiter sized from settings (measured in docs/PERFORMANCE.md). ``Db.run
 only way a router reaches the session.
 """
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from functools import lru_cache, partial
@@ -113,14 +115,18 @@ def get_engine() -> Engine:
     return make_engine(settings.database_url, pool_size=settings.db_pool_size)
 
 
-_limiter: anyio.CapacityLimiter | None = None
+# One limiter per event loop: the web process has one loop; the worker runs a loop per pass
+# (and tests run workers in threads), and a limiter must not be shared between loops.
+_limiters: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter]" = (
+    weakref.WeakKeyDictionary())
 
 
 def _db_limiter() -> anyio.CapacityLimiter:
-    global _limiter
-    if _limiter is None:
-        _limiter = anyio.CapacityLimiter(get_settings().effective_db_concurrency)
-    return _limiter
+    loop = asyncio.get_running_loop()
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        limiter = _limiters[loop] = anyio.CapacityLimiter(get_settings().effective_db_concurrency)
+    return limiter
 
 
 async def run_in_db_thread(fn: Callable[[], T]) -> T:

@@ -101,6 +101,20 @@ def claim_due(session: Session, now: datetime, *, limit: int, claim_seconds: int
     return list(rows)
 
 
+def release(session: Session, message_ids: Sequence[int]) -> None:
+    """Hand claimed but unsent messages back (a stopping dispatcher): due again at once, the
+    claim's attempt not counted. Messages another dispatcher has settled stay as they are."""
+    if message_ids:
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(list(message_ids)),
+                   col(OutboxMessage.status) == OutboxStatus.queued)
+            .values(next_attempt_at=utcnow(), attempts=col(OutboxMessage.attempts) - 1)
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
+
+
 def _reload(session: Session, message_id: int) -> OutboxMessage | None:
     return session.exec(
         select(OutboxMessage).where(OutboxMessage.id == message_id)
