@@ -9,11 +9,14 @@ from fastapi.routing import APIRoute
 
 from app import models  # noqa: F401  (registers every table before the first query)
 from app.api import TAGS, api_router
+from app.core import db as core_db
 from app.core.config import Settings, get_settings
 from app.core.errors import FieldError, Problem, install_error_handlers
 from app.core.limits import SecurityMiddleware
 from app.core.logging import configure_logging
+from app.core.metrics import MetricsMiddleware, install_pool_collector
 from app.core.middleware import RequestContextMiddleware
+from app.health.metrics import metrics
 from app.health.router import router as health_router
 from app.mail.dispatch import mail_lifespan
 
@@ -62,6 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(MetricsMiddleware)
+    install_pool_collector(lambda: core_db.get_engine())
+    app.add_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
     app.include_router(health_router)
     app.include_router(api_router)
     _install_openapi(app)

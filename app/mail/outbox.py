@@ -10,10 +10,10 @@ never take the same row, and a row whose dispatcher died is taken again once the
 """
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, func, update
 from sqlmodel import Session, col, select
 
 from app.core.db import utcnow
@@ -68,6 +68,17 @@ def queued_since(session: Session, recipient: str, subject: str, body: str,
     return session.exec(select(OutboxMessage.id).where(
         OutboxMessage.recipient == recipient, OutboxMessage.subject == subject,
         OutboxMessage.body == body, col(OutboxMessage.created_at) >= since).limit(1)).first() is not None
+
+
+def backlog(session: Session) -> tuple[int, datetime | None]:
+    """How many messages wait to be sent, and when the oldest of them was queued."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(OutboxMessage.created_at))
+        .where(OutboxMessage.status == OutboxStatus.queued)
+    ).one()
+    if isinstance(oldest, datetime) and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)  # SQLite's min() bypasses the column type
+    return int(count), oldest
 
 
 def claim_due(session: Session, now: datetime, *, limit: int, claim_seconds: int) -> list[OutboxMessage]:
