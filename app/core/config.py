@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
     retention_interval_seconds: float = Field(default=86400.0, gt=0, le=30 * 86400)
 
+    # `buendnis backup` / `restore` give pg_dump / pg_restore at most this long.
+    backup_timeout_seconds: float = Field(default=3600.0, gt=0, le=86400)
+
     limits: LimitSettings = Field(default_factory=LimitSettings)
 
     @model_validator(mode="after")
