@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from app.core.config import get_settings
 url = make_url(get_settings().database_url)
 if url.get_backend_name() != "postgresql":
-    raise SystemExit("")
+    raise SystemExit(0)
 conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
 with psycopg.connect(conninfo, connect_timeout=5) as conn:
     print(conn.info.server_version // 10000)
