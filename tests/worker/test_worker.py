@@ -4,33 +4,18 @@ nothing is sent twice) and exactly-once delivery with two workers draining one o
 import asyncio
 import threading
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 from sqlmodel import Session, select
 
 from app.core import db as core_db
-from app.core.config import Settings, get_settings
+from app.core.config import Settings
 from app.mail import outbox
 from app.mail.dispatch import dispatch_due
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.worker import jobs
 from app.worker.runner import run_worker
 from tests import dbsetup
-
-
-@pytest.fixture
-def own_database(monkeypatch) -> Iterator[str]:
-    """A migrated database of its own: workers commit, and other tests must not see that."""
-    with dbsetup.fresh_database() as url:
-        dbsetup.upgrade(url)
-        monkeypatch.setenv("BUENDNIS_DATABASE_URL", url)
-        get_settings.cache_clear()
-        core_db.get_engine.cache_clear()
-        yield url
-        core_db.get_engine().dispose()
-        core_db.get_engine.cache_clear()
-    get_settings.cache_clear()
 
 
 class Recorder:
