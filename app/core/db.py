@@ -86,18 +86,21 @@ def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False,
                 connect_timeout: int | None = None, statement_timeout_ms: int | None = None,
                 pool_timeout: float | None = None) -> Engine:
     """An engine whose every wait is bounded: connecting (``connect_timeout`` seconds), a
-    statement (``statement_timeout_ms``; SQLite: how long to wait for a lock) and waiting for a
-    pool connection (``pool_timeout``). Unset values come from settings."""
+    statement (``statement_timeout_ms``, 0 = none; SQLite: how long to wait for a lock) and
+    waiting for a pool connection (``pool_timeout``). Unset values come from settings."""
     settings = get_settings()
     connect_timeout = connect_timeout or settings.db_connect_timeout_seconds
-    statement_timeout_ms = statement_timeout_ms or settings.db_statement_timeout_ms
+    if statement_timeout_ms is None:
+        statement_timeout_ms = settings.db_statement_timeout_ms
     pool_timeout = pool_timeout or settings.db_pool_timeout_seconds
     if url.startswith("sqlite"):
+        # SQLite has no statement timeout; the setting bounds the wait for a lock (0: default).
+        busy_ms = statement_timeout_ms or settings.db_statement_timeout_ms
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": statement_timeout_ms / 1000},
+            url, connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
             poolclass=NullPool if null_pool else None,
         )
-        _configure_sqlite(engine, statement_timeout_ms)
+        _configure_sqlite(engine, busy_ms)
         return engine
     connect_args = {
         "connect_timeout": connect_timeout,

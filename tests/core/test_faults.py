@@ -174,3 +174,21 @@ def test_readyz_reports_version_and_migration_state(live_client):
     assert body["status"] == "ready"
     assert body["version"] and body["version"] != "unknown"
     assert body["migration"] == body["migration_head"] == migration_head() is not None
+
+
+def test_a_statement_longer_than_the_statement_timeout_is_cancelled(database_url):
+    """PostgreSQL: BUENDNIS_DB_STATEMENT_TIMEOUT_MS reaches the server as statement_timeout."""
+    from sqlalchemy import text
+
+    from app.core.db import make_engine
+
+    if dbsetup.lane() != "postgresql":
+        pytest.skip("SQLite has no statement timeout (the setting bounds its lock wait)")
+    engine = make_engine(database_url, null_pool=True, statement_timeout_ms=200)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SHOW statement_timeout")).scalar() == "200ms"
+            with pytest.raises(OperationalError):
+                connection.execute(text("SELECT pg_sleep(2)"))
+    finally:
+        engine.dispose()
