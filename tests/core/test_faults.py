@@ -192,3 +192,29 @@ def test_a_statement_longer_than_the_statement_timeout_is_cancelled(database_url
                 connection.execute(text("SELECT pg_sleep(2)"))
     finally:
         engine.dispose()
+
+
+def test_an_exhausted_pool_gives_503_after_the_pool_timeout(database_url, monkeypatch):
+    """Every pool connection held: a request waits BUENDNIS_DB_POOL_TIMEOUT_SECONDS, then 503."""
+    import time
+
+    from app.core.db import make_engine
+    from app.main import app
+
+    if dbsetup.lane() != "postgresql":
+        pytest.skip("the sized pool is PostgreSQL's (SQLite's file pool is not sized by settings)")
+    engine = make_engine(database_url, pool_size=1, pool_timeout=1)
+    monkeypatch.setattr(core_db, "get_engine", lambda: engine)
+    app.dependency_overrides.clear()
+    held = [engine.connect(), engine.connect()]  # pool_size 1 + overflow 1
+    try:
+        with TestClient(app) as client:
+            started = time.monotonic()
+            response = client.get("/api/v1/public/alliances")
+            assert_problem(response, 503, "database_unavailable")
+            assert response.headers["Retry-After"] == "5"
+            assert time.monotonic() - started < 4
+    finally:
+        for connection in held:
+            connection.close()
+        engine.dispose()
