@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck openapi openapi-check ts-check test-sqlite test-postgres bench audit clean
+.PHONY: run test install lint typecheck openapi openapi-check ts-check test-sqlite test-postgres bench audit clean pg-client
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ test-sqlite: $(STAMP)
 
 test-postgres: $(STAMP)
 	BUENDNIS_TEST_DB=postgresql $(BIN)/pytest
+
+# pg_dump/pg_restore of the server's major version for `buendnis backup` (Debian packages).
+pg-client: $(STAMP)
+	bash scripts/pg-client.sh
 
 audit: $(STAMP)
 	$(BIN)/python scripts/audit.py

@@ -131,6 +131,50 @@ def _send_mail(_: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(_: argparse.Namespace) -> int:
+    """Deliver mail and run retention until SIGTERM (finishes the current item, then exits)."""
+    from app.core.config import get_settings
+    from app.core.logging import configure_logging
+    from app.worker.runner import main as worker_main
+
+    configure_logging(get_settings().log_level)
+    return worker_main()
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from app.backups.service import BackupError, backup
+    from app.core.config import get_settings
+
+    url = get_settings().database_url
+    suffix = "sqlite3" if url.startswith("sqlite") else "dump"
+    target = Path(args.output or f"backups/buendnis-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.{suffix}")
+    try:
+        backup(url, target)
+    except BackupError as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {target}")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from app.backups.service import BackupError, restore
+    from app.core.config import get_settings
+
+    if not args.yes:
+        print("restore replaces every row of the configured database; add --yes", file=sys.stderr)
+        return 2
+    try:
+        restore(get_settings().database_url, Path(args.input))
+    except BackupError as exc:
+        print(f"restore failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored {args.input}")
+    return 0
+
+
 def render_openapi() -> str:
     from app.main import create_app
 
@@ -184,6 +228,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("send-mail", help="deliver due e-mails from the outbox (one pass)") \
         .set_defaults(func=_send_mail)
 
+    sub.add_parser("worker", help="run outbox delivery and retention until SIGTERM") \
+        .set_defaults(func=_worker)
+
+    dump = sub.add_parser("backup", help="back up the database (SQLite backup API / pg_dump)")
+    dump.add_argument("--output", default=None,
+                      help="file to write (default: backups/buendnis-<UTC time>.sqlite3|.dump)")
+    dump.set_defaults(func=_backup)
+    load = sub.add_parser("restore", help="replace the database's contents with a backup")
+    load.add_argument("input", help="a file written by `buendnis backup`")
+    load.add_argument("--yes", action="store_true", help="confirm: every row is replaced")
+    load.set_defaults(func=_restore)
+
     spec = sub.add_parser("openapi", help="write openapi/openapi.json")
     spec.add_argument("--output", default=str(OPENAPI_PATH))
     spec.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
@@ -194,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Commands that read or write rows. They load every table first: a command that imports only
 # some (create-admin once imported only User) fails on a fresh interpreter when a foreign key
 # names a table it never loaded, and the test process, which has loaded them all, hides it.
-_DATABASE_COMMANDS = frozenset({"seed-demo", "create-admin", "retention", "send-mail"})
+_DATABASE_COMMANDS = frozenset({"seed-demo", "create-admin", "retention", "send-mail", "worker"})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,14 +12,17 @@ from app import models  # noqa: F401  (registers every table before the first qu
 from app.api import TAGS, api_router
 from app.auth.deps import rate_limited
 from app.auth.openapi import apply_security
+from app.core import db as core_db
 from app.core.config import Settings, get_settings
 from app.core.errors import FieldError, Problem, install_error_handlers
 from app.core.etags import NotModifiedMiddleware
 from app.core.limits import SecurityMiddleware
 from app.core.logging import configure_logging
+from app.core.metrics import MetricsMiddleware, install_pool_collector
 from app.core.middleware import RequestContextMiddleware
 from app.core.openapi import complete_spec, operations
 from app.core.query import refuse_unknown_query
+from app.health.metrics import metrics
 from app.health.router import router as health_router
 from app.mail.dispatch import mail_lifespan
 
@@ -79,6 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(NotModifiedMiddleware)
     app.add_middleware(SecurityMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(MetricsMiddleware)
+    install_pool_collector(lambda: core_db.get_engine())
+    app.add_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
     if settings.trusted_proxies:
         # Outermost: the client address every limit and log line sees is the forwarded one,
         # but only when the peer is a configured proxy (never "127.0.0.1" by default).

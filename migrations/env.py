@@ -30,7 +30,8 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(_url(), null_pool=True)
+    # No statement timeout: building an index on a large table may take longer than a request.
+    engine = make_engine(_url(), null_pool=True, statement_timeout_ms=0)
     with engine.connect() as connection:
         _run(connection)
     engine.dispose()

@@ -18,6 +18,7 @@ pytest_lane() {
 
 step "ruff" "$BIN/ruff" check app tests migrations bench
 step "mypy" "$BIN/mypy" app
+step "migrations expand/contract" "$BIN/python" scripts/check_migrations.py
 step "openapi is current" "$BIN/buendnis" openapi --check
 step "typescript client" bash frontend-check/check.sh
 step "openapi lint" bash frontend-check/lint.sh

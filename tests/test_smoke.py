@@ -6,7 +6,9 @@ def test_health(client):
 
 
 def test_ready(client):
-    assert client.get("/readyz").json() == {"status": "ready"}
+    body = client.get("/readyz").json()
+    assert body["status"] == "ready"
+    assert body["migration"] == body["migration_head"]
 
 
 def test_alliance_get(client, admin, alliance):

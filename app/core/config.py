@@ -91,6 +91,14 @@ class Settings(BaseSettings):
     # PostgreSQL over a network profits from a few; measured in docs/PERFORMANCE.md.
     db_concurrency: int = Field(default=0, ge=0, description="0 = 1 for SQLite, 4 otherwise")
     db_pool_size: int = 10
+    # A database that accepts but never answers must not hold a request for psycopg's default
+    # 130 s: connecting, waiting for a pool connection and each statement are bounded.
+    db_connect_timeout_seconds: int = Field(default=5, ge=1, le=120)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    db_statement_timeout_ms: int = Field(
+        default=30000, ge=100, le=3_600_000,
+        description="PostgreSQL statement_timeout; SQLite busy timeout",
+    )
 
     jwt_secret: str = DEFAULT_JWT_SECRET
     jwt_issuer: str = "buendnisportal"
@@ -139,6 +147,16 @@ class Settings(BaseSettings):
     # last notice or reminder, and at most this many reminders per alliance and cycle.
     reminder_min_interval_days: int = Field(default=7, ge=1, le=365)
     reminder_max_count: int = Field(default=3, ge=0, le=20)
+
+    # /metrics (Prometheus): open only with this bearer token; unset = /metrics answers 404.
+    metrics_token: str | None = None
+    # The worker touches this file after every loop (liveness for a container probe).
+    worker_heartbeat_file: str | None = None
+    worker_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    retention_interval_seconds: float = Field(default=86400.0, gt=0, le=30 * 86400)
+
+    # `buendnis backup` / `restore` give pg_dump / pg_restore at most this long.
+    backup_timeout_seconds: float = Field(default=3600.0, gt=0, le=86400)
 
     limits: LimitSettings = Field(default_factory=LimitSettings)
 

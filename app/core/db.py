@@ -5,6 +5,8 @@ capacity limiter sized from settings (measured in docs/PERFORMANCE.md). ``Db.run
 only way a router reaches the session.
 """
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from functools import lru_cache, partial
@@ -63,7 +65,7 @@ def columns_of(row: SQLModel) -> dict[str, Any]:
     return {attr.key: getattr(row, attr.key) for attr in inspect(row).mapper.column_attrs}
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINTs; SQLAlchemy documents this recipe.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -71,7 +73,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -80,17 +82,34 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False,
+                connect_timeout: int | None = None, statement_timeout_ms: int | None = None,
+                pool_timeout: float | None = None) -> Engine:
+    """An engine whose every wait is bounded: connecting (``connect_timeout`` seconds), a
+    statement (``statement_timeout_ms``, 0 = none; SQLite: how long to wait for a lock) and
+    waiting for a pool connection (``pool_timeout``). Unset values come from settings."""
+    settings = get_settings()
+    connect_timeout = connect_timeout or settings.db_connect_timeout_seconds
+    if statement_timeout_ms is None:
+        statement_timeout_ms = settings.db_statement_timeout_ms
+    pool_timeout = pool_timeout or settings.db_pool_timeout_seconds
     if url.startswith("sqlite"):
+        # SQLite has no statement timeout; the setting bounds the wait for a lock (0: default).
+        busy_ms = statement_timeout_ms or settings.db_statement_timeout_ms
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30},
+            url, connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
             poolclass=NullPool if null_pool else None,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, busy_ms)
         return engine
+    connect_args = {
+        "connect_timeout": connect_timeout,
+        "options": f"-c statement_timeout={int(statement_timeout_ms)}",
+    }
     if null_pool:
-        return create_engine(url, poolclass=NullPool)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        return create_engine(url, poolclass=NullPool, connect_args=connect_args)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                         pool_timeout=pool_timeout, connect_args=connect_args)
 
 
 @lru_cache
@@ -99,14 +118,18 @@ def get_engine() -> Engine:
     return make_engine(settings.database_url, pool_size=settings.db_pool_size)
 
 
-_limiter: anyio.CapacityLimiter | None = None
+# One limiter per event loop: the web process has one loop; the worker runs a loop per pass
+# (and tests run workers in threads), and a limiter must not be shared between loops.
+_limiters: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter]" = (
+    weakref.WeakKeyDictionary())
 
 
 def _db_limiter() -> anyio.CapacityLimiter:
-    global _limiter
-    if _limiter is None:
-        _limiter = anyio.CapacityLimiter(get_settings().effective_db_concurrency)
-    return _limiter
+    loop = asyncio.get_running_loop()
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        limiter = _limiters[loop] = anyio.CapacityLimiter(get_settings().effective_db_concurrency)
+    return limiter
 
 
 async def run_in_db_thread(fn: Callable[[], T]) -> T:

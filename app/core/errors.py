@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -262,6 +263,12 @@ def install_error_handlers(app: FastAPI) -> None:
             title="Service temporarily unavailable",
             detail="The database is not reachable; retry shortly.", headers={"Retry-After": "5"},
         )
+
+    @app.exception_handler(PoolTimeoutError)
+    async def _pool_exhausted(request: Request, exc: PoolTimeoutError) -> JSONResponse:
+        # No pool connection within BUENDNIS_DB_POOL_TIMEOUT_SECONDS: the database is too slow
+        # or gone; fail fast instead of queueing requests behind it.
+        return await _database_unavailable(request, OperationalError("", {}, exc))
 
     @app.exception_handler(DBAPIError)
     async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:

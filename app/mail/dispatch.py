@@ -47,13 +47,16 @@ class DispatchReport:
 
 async def dispatch_due(
     session: Session, sender: MailSender, now: datetime | None = None, *,
-    settings: Settings | None = None,
+    settings: Settings | None = None, should_stop: Callable[[], bool] | None = None,
 ) -> DispatchReport:
     """Send every message due at ``now`` (default: the clock, read afresh for each step).
 
     Works through batches of ``mail_batch_size`` until none is left; each outcome is committed
     as soon as it is known, so a crash loses at most the messages on the wire (which the claim
-    lease then hands to the next pass)."""
+    lease then hands to the next pass).
+
+    ``should_stop`` (the worker's SIGTERM) is asked before each message: the message on the
+    wire is finished and settled, the rest of the batch is handed back at once."""
     settings = settings or get_settings()
     report = DispatchReport()
     for _ in range(MAX_BATCHES_PER_PASS):
@@ -61,8 +64,13 @@ async def dispatch_due(
             outbox.claim_due, session, now or utcnow(), limit=settings.mail_batch_size,
             claim_seconds=settings.mail_claim_seconds,
         ))
-        for row in claimed:
+        for index, row in enumerate(claimed):
             assert row.id is not None
+            if should_stop is not None and should_stop():
+                rest = [r.id for r in claimed[index:] if r.id is not None]
+                await run_in_db_thread(partial(outbox.release, session, rest))
+                logger.info("mail pass stopped: %d claimed message(s) handed back", len(rest))
+                return report
             try:
                 await sender.send(build_email(row, settings.mail_from), outbox_id=row.id)
             except DeliveryError as exc:

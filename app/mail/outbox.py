@@ -10,7 +10,7 @@ never take the same row, and a row whose dispatcher died is taken again once the
 """
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, update
@@ -80,6 +80,17 @@ def count_queued_since(session: Session, recipient: str, subject_start: str,
         col(OutboxMessage.created_at) >= since)).one()
 
 
+def backlog(session: Session) -> tuple[int, datetime | None]:
+    """How many messages wait to be sent, and when the oldest of them was queued."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(OutboxMessage.created_at))
+        .where(OutboxMessage.status == OutboxStatus.queued)
+    ).one()
+    if isinstance(oldest, datetime) and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)  # SQLite's min() bypasses the column type
+    return int(count), oldest
+
+
 def claim_due(session: Session, now: datetime, *, limit: int, claim_seconds: int) -> list[OutboxMessage]:
     """Take up to ``limit`` due messages for this dispatcher and commit the claim."""
     due = (
@@ -109,6 +120,20 @@ def claim_due(session: Session, now: datetime, *, limit: int, claim_seconds: int
     # on SQLite would keep a stale snapshot that cannot write once another process has.
     session.commit()
     return list(rows)
+
+
+def release(session: Session, message_ids: Sequence[int]) -> None:
+    """Hand claimed but unsent messages back (a stopping dispatcher): due again at once, the
+    claim's attempt not counted. Messages another dispatcher has settled stay as they are."""
+    if message_ids:
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(list(message_ids)),
+                   col(OutboxMessage.status) == OutboxStatus.queued)
+            .values(next_attempt_at=utcnow(), attempts=col(OutboxMessage.attempts) - 1)
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
 
 
 def _reload(session: Session, message_id: int) -> OutboxMessage | None:

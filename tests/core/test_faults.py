@@ -103,3 +103,118 @@ def test_many_concurrent_requests_do_not_exhaust_the_pool(database_url, monkeypa
     finally:
         engine.dispose()
     assert statuses == [200] * 40
+
+
+@contextmanager
+def black_hole() -> Iterator[int]:
+    """A TCP port that accepts connections and never says a word (a hung database server)."""
+    import socket
+    import threading
+
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+def test_a_database_that_never_answers_gives_503_within_the_settings_timeouts(monkeypatch):
+    """Not psycopg's 130 s: /readyz and requests fail within BUENDNIS_DB_CONNECT_TIMEOUT_SECONDS
+    (here 1 s) with 503 and Retry-After, on either lane (the hung server speaks no protocol)."""
+    import time
+
+    from app.core.config import get_settings
+    from app.core.db import make_engine
+    from app.main import app
+
+    monkeypatch.setenv("BUENDNIS_DB_CONNECT_TIMEOUT_SECONDS", "1")
+    monkeypatch.setenv("BUENDNIS_DB_POOL_TIMEOUT_SECONDS", "1")
+    get_settings.cache_clear()
+    app.dependency_overrides.clear()
+    with black_hole() as port:
+        engine = make_engine(f"postgresql+psycopg://nobody@127.0.0.1:{port}/none")
+        monkeypatch.setattr(core_db, "get_engine", lambda: engine)
+        try:
+            with TestClient(app) as client:
+                for path in ("/readyz", "/api/v1/public/alliances"):
+                    started = time.monotonic()
+                    response = client.get(path)
+                    elapsed = time.monotonic() - started
+                    assert_problem(response, 503, "database_unavailable")
+                    assert response.headers["Retry-After"].isdigit()
+                    assert elapsed < 4, f"{path} took {elapsed:.1f} s"
+        finally:
+            engine.dispose()
+            get_settings.cache_clear()
+
+
+def test_readyz_reports_version_and_migration_state(live_client):
+    from app.health.router import migration_head
+
+    body = live_client.get("/readyz").json()
+    assert body["status"] == "ready"
+    assert body["version"] and body["version"] != "unknown"
+    assert body["migration"] == body["migration_head"] == migration_head() is not None
+
+
+def test_a_statement_longer_than_the_statement_timeout_is_cancelled(database_url):
+    """PostgreSQL: BUENDNIS_DB_STATEMENT_TIMEOUT_MS reaches the server as statement_timeout."""
+    from sqlalchemy import text
+
+    from app.core.db import make_engine
+
+    if dbsetup.lane() != "postgresql":
+        pytest.skip("SQLite has no statement timeout (the setting bounds its lock wait)")
+    engine = make_engine(database_url, null_pool=True, statement_timeout_ms=200)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SHOW statement_timeout")).scalar() == "200ms"
+            with pytest.raises(OperationalError):
+                connection.execute(text("SELECT pg_sleep(2)"))
+    finally:
+        engine.dispose()
+
+
+def test_an_exhausted_pool_gives_503_after_the_pool_timeout(database_url, monkeypatch):
+    """Every pool connection held: a request waits BUENDNIS_DB_POOL_TIMEOUT_SECONDS, then 503."""
+    import time
+
+    from app.core.db import make_engine
+    from app.main import app
+
+    if dbsetup.lane() != "postgresql":
+        pytest.skip("the sized pool is PostgreSQL's (SQLite's file pool is not sized by settings)")
+    engine = make_engine(database_url, pool_size=1, pool_timeout=1)
+    monkeypatch.setattr(core_db, "get_engine", lambda: engine)
+    app.dependency_overrides.clear()
+    held = [engine.connect(), engine.connect()]  # pool_size 1 + overflow 1
+    try:
+        with TestClient(app) as client:
+            started = time.monotonic()
+            response = client.get("/api/v1/public/alliances")
+            assert_problem(response, 503, "database_unavailable")
+            assert response.headers["Retry-After"] == "5"
+            assert time.monotonic() - started < 4
+    finally:
+        for connection in held:
+            connection.close()
+        engine.dispose()

@@ -7,9 +7,9 @@ import secrets
 import pytest
 from fastapi.testclient import TestClient
 
+from app.core import db as core_db
 from app.core.config import Settings
 from app.core.db import make_engine
-from app.health import router as health_router
 from app.main import create_app
 from tests.utils.problems import assert_problem
 
@@ -100,7 +100,7 @@ def test_cors_ignores_foreign_origin(client):
 
 def test_ready_is_503_problem_when_database_is_gone(client, monkeypatch):
     dead = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1", null_pool=True)
-    monkeypatch.setattr(health_router, "get_engine", lambda: dead)
+    monkeypatch.setattr(core_db, "get_engine", lambda: dead)
     body = assert_problem(client.get("/readyz"), 503, "database_unavailable")
     assert "nobody" not in json.dumps(body)
 

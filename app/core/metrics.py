@@ -1,0 +1,111 @@
+"""Prometheus metrics (prometheus-client, the maintained reference client): requests by route
+template, method and status with latency histograms, and the database pool's use.
+
+Labels are route *templates* (``/api/v1/alliances/{alliance_id}``), never raw paths, so ids
+cannot blow up the series count; unmatched paths share the label ``unmatched``. One registry per
+process: with ``buendnis serve --workers N`` each worker keeps its own counters (scrape each
+process, or run one worker per container as the README's production section does)."""
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+REQUESTS = Counter(
+    "buendnis_http_requests", "HTTP requests by method, route template and status",
+    ["method", "route", "status"], registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "buendnis_http_request_duration_seconds", "HTTP request latency by method and route template",
+    ["method", "route"], registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+
+
+def _walk(routes: Iterable[Any]) -> Iterator[Any]:
+    for route in routes:
+        if hasattr(route, "effective_route_contexts"):  # an included router: full paths
+            yield from route.effective_route_contexts()
+        elif hasattr(route, "routes"):
+            yield from _walk(route.routes)
+        else:
+            yield route
+
+
+def _templates(app: Any) -> dict[int, str]:
+    """Each route object's full path template (an included route knows only its own part)."""
+    table: dict[int, str] = getattr(app, "_buendnis_route_templates", None) or {}
+    if not table:
+        for context in _walk(getattr(app, "routes", ())):
+            route = getattr(context, "original_route", context)
+            if isinstance(getattr(context, "path", None), str):
+                table.setdefault(id(route), context.path)
+        app._buendnis_route_templates = table
+    return table
+
+
+def route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    if route is None:
+        return "unmatched"
+    template = _templates(scope.get("app")).get(id(route)) or getattr(route, "path", None)
+    return template if isinstance(template, str) else "unmatched"
+
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request by its route template."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route, method = route_template(scope), scope.get("method", "")
+            REQUESTS.labels(method, route, str(status)).inc()
+            LATENCY.labels(method, route).observe(time.perf_counter() - started)
+
+
+class PoolCollector(Collector):
+    """The database pool at scrape time: connections in use, idle, overflow and the size."""
+
+    def __init__(self, engine: Callable[[], Engine]) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        pool = self.engine().pool
+        family = GaugeMetricFamily("buendnis_db_pool_connections",
+                                   "Database pool connections by state", labels=["state"])
+        for state, reader in (("checked_out", "checkedout"), ("idle", "checkedin"),
+                              ("overflow", "overflow"), ("size", "size")):
+            read = getattr(pool, reader, None)
+            if callable(read):
+                family.add_metric([state], float(read()))
+        yield family
+
+
+def install_pool_collector(engine: Callable[[], Engine]) -> None:
+    """Register the pool collector once per process (create_app may run several times)."""
+    if not getattr(REGISTRY, "_buendnis_pool", False):
+        REGISTRY.register(PoolCollector(engine))
+        REGISTRY._buendnis_pool = True  # type: ignore[attr-defined]

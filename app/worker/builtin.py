@@ -1,0 +1,29 @@
+"""The jobs the worker runs out of the box: mail delivery and retention."""
+
+import asyncio
+
+from sqlmodel import Session
+
+from app.core.config import get_settings
+from app.core.idempotency import purge_expired
+from app.mail.dispatch import DispatchReport, dispatch_due
+from app.mail.senders import sender_from_settings
+from app.privacy.retention import RetentionPolicy, apply_retention
+from app.worker.jobs import register, stop_requested
+
+
+def deliver_mail(session: Session) -> DispatchReport:
+    settings = get_settings()
+    return asyncio.run(dispatch_due(session, sender_from_settings(settings), settings=settings,
+                                    should_stop=stop_requested))
+
+
+def retention(session: Session) -> str:
+    report = apply_retention(session, RetentionPolicy.from_settings(get_settings()), dry_run=False)
+    purged = purge_expired(session)
+    return (f"{report.messages} e-mail(s), {report.delegates} delegate(s), "
+            f"{report.inquiries} inquiry(ies) anonymised; {purged} idempotency record(s) purged")
+
+
+register("mail", lambda: get_settings().worker_poll_seconds, deliver_mail)
+register("retention", lambda: get_settings().retention_interval_seconds, retention)

@@ -1,0 +1,75 @@
+"""The worker loop: run each registered job when its interval has passed, until stopped.
+
+SIGTERM/SIGINT set the stop event: the job running finishes its current item (mail: the
+message on the wire is sent and recorded, the rest of the batch handed back), then the loop
+ends. After every round the heartbeat file (``BUENDNIS_WORKER_HEARTBEAT_FILE``) is touched,
+so a liveness probe can check its age."""
+
+import logging
+import signal
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+from app.core.config import Settings, get_settings
+from app.core.db import new_session
+from app.core.logging import set_actor
+from app.worker.jobs import Job, bind_stop, registered
+
+logger = logging.getLogger("buendnis.worker")
+
+
+def run_job(job: Job) -> None:
+    with new_session() as session:
+        try:
+            outcome = job.fn(session)
+        except Exception:
+            # Type and frames only (see JsonFormatter): messages may quote personal data.
+            logger.exception("job %s failed", job.name)
+            return
+    logger.info("job %s: %s", job.name, outcome)
+
+
+def heartbeat(path: str | None) -> None:
+    if path:
+        Path(path).touch()
+
+
+def run_worker(stop: threading.Event, settings: Settings | None = None, *,
+               jobs: list[Job] | None = None, until_idle: bool = False) -> None:
+    """Run jobs until ``stop`` is set (``until_idle``: one round of every job, for tests)."""
+    settings = settings or get_settings()
+    set_actor("system")
+    bind_stop(stop)
+    jobs = jobs if jobs is not None else registered()
+    next_run = {job.name: 0.0 for job in jobs}
+    while not stop.is_set():
+        for job in jobs:
+            if stop.is_set():
+                break
+            if time.monotonic() >= next_run[job.name]:
+                run_job(job)
+                next_run[job.name] = time.monotonic() + job.interval_seconds
+        heartbeat(settings.worker_heartbeat_file)
+        if until_idle:
+            return
+        wait = min(next_run.values(), default=time.monotonic() + settings.worker_poll_seconds)
+        stop.wait(max(0.05, min(wait - time.monotonic(), settings.worker_poll_seconds)))
+    logger.info("worker stopped")
+
+
+def main(settings: Settings | None = None) -> int:
+    import app.worker.builtin  # noqa: F401  (registers mail and retention)
+
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        logger.info("worker: signal %d, finishing the current item", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    logger.info("worker started: %s", ", ".join(job.name for job in registered()))
+    run_worker(stop, settings)
+    return 0

@@ -1,0 +1,79 @@
+"""/metrics: Prometheus text that prometheus-client's own parser reads, by route template and
+status, with the pool and the outbox; only with the metrics token."""
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from app.core import db as core_db
+from app.core.config import get_settings
+from app.mail import outbox
+from tests.utils.problems import assert_problem
+
+TOKEN = "metrics-token-for-tests"
+
+
+@pytest.fixture
+def scraper(database_url, monkeypatch):
+    from app.main import app
+
+    monkeypatch.setenv("BUENDNIS_METRICS_TOKEN", TOKEN)
+    get_settings.cache_clear()
+    core_db.get_engine.cache_clear()
+    app.dependency_overrides.clear()
+    with TestClient(app) as client:
+        yield client
+    core_db.get_engine().dispose()
+    core_db.get_engine.cache_clear()
+    get_settings.cache_clear()
+
+
+def scrape(client) -> dict[str, list]:
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+    samples: dict[str, list] = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            samples.setdefault(sample.name, []).append(sample)
+    return samples
+
+
+def test_metrics_are_parsed_by_prometheus_client(scraper):
+    with core_db.new_session() as session:
+        message = outbox.enqueue(session, "kontakt@buendnis.example.org", "Betreff", "Text")
+        session.commit()
+    try:
+        scraper.get("/api/v1/public/alliances")
+        scraper.get("/api/v1/alliances/999999")  # 401 by the template, not the raw path
+        scraper.get("/no/such/path/12345")
+        samples = scrape(scraper)
+    finally:
+        with core_db.new_session() as session:
+            session.delete(session.get(type(message), message.id))
+            session.commit()
+
+    requests = {(s.labels["method"], s.labels["route"], s.labels["status"]): s.value
+                for s in samples["buendnis_http_requests_total"]}
+    assert requests[("GET", "/api/v1/public/alliances", "200")] >= 1
+    assert requests[("GET", "/api/v1/alliances/{alliance_id}", "401")] >= 1
+    assert requests[("GET", "unmatched", "404")] >= 1
+    assert not any("999999" in route or "12345" in route for _, route, _ in requests)
+    buckets = [s for s in samples["buendnis_http_request_duration_seconds_bucket"]
+               if s.labels["route"] == "/api/v1/public/alliances"]
+    assert buckets and buckets[-1].labels["le"] == "+Inf" and buckets[-1].value >= 1
+    pool = {s.labels["state"]: s.value for s in samples["buendnis_db_pool_connections"]}
+    assert {"checked_out", "idle"} <= pool.keys()
+    assert samples["buendnis_database_up"][0].value == 1
+    assert samples["buendnis_outbox_backlog"][0].value >= 1
+    assert samples["buendnis_outbox_oldest_age_seconds"][0].value >= 0
+
+
+def test_metrics_need_the_token(scraper):
+    assert_problem(scraper.get("/metrics"), 401)
+    assert_problem(scraper.get("/metrics", headers={"Authorization": "Bearer wrong"}), 401)
+    assert_problem(scraper.get("/metrics", headers={"Authorization": f"Basic {TOKEN}"}), 401)
+
+
+def test_metrics_are_off_without_a_token(client):
+    assert_problem(client.get("/metrics", headers={"Authorization": "Bearer anything"}), 404)

@@ -1,0 +1,21 @@
+from collections.abc import Iterator
+
+import pytest
+
+from app.core import db as core_db
+from app.core.config import get_settings
+from tests import dbsetup
+
+
+@pytest.fixture
+def own_database(monkeypatch) -> Iterator[str]:
+    """A migrated database of its own: workers commit, and other tests must not see that."""
+    with dbsetup.fresh_database() as url:
+        dbsetup.upgrade(url)
+        monkeypatch.setenv("BUENDNIS_DATABASE_URL", url)
+        get_settings.cache_clear()
+        core_db.get_engine.cache_clear()
+        yield url
+        core_db.get_engine().dispose()
+        core_db.get_engine.cache_clear()
+    get_settings.cache_clear()
