@@ -157,7 +157,7 @@ def test_client_throttle_does_not_spill_onto_people(client, partner_client, pers
 
 
 @pytest.mark.parametrize("attempts", [1, 4])
-def test_below_the_limit_failures_stay_401(client, person, attempts):
+def test_below_the_limit_failures_are_plain_refusals_not_throttled(client, person, attempts):
     fail(client, person.email, attempts)
 
     assert_unauthorized(password_login(client, person.email, WRONG), "invalid_credentials")

@@ -36,7 +36,7 @@ def test_login_throttle_counts_the_peer_not_the_forwarded_address(app: FastAPI, 
         for n in range(3):
             reply = local.post("/api/v1/auth/token", headers=forwarded(f"198.51.100.{n}"), data={
                 "grant_type": "password", "username": f"niemand{n}@example.org", "password": WRONG})
-            assert reply.status_code == 401, reply.text
+            assert reply.status_code == 400, reply.text  # RFC 6749: invalid_grant
         reply = local.post("/api/v1/auth/token", headers=forwarded("198.51.100.99"), data={
             "grant_type": "password", "username": "noch-jemand@example.org", "password": WRONG})
     assert_problem(reply, 429, "too_many_requests")
