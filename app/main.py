@@ -22,6 +22,7 @@ from app.core.metrics import MetricsMiddleware, install_pool_collector
 from app.core.middleware import RequestContextMiddleware
 from app.core.openapi import complete_spec, operations
 from app.core.query import refuse_unknown_query
+from app.core.tracing import configure_tracing, instrument_app
 from app.health.metrics import metrics
 from app.health.router import router as health_router
 from app.mail.dispatch import mail_lifespan
@@ -53,6 +54,7 @@ def operation_id(route: APIRoute) -> str:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    configure_tracing(settings)  # off unless BUENDNIS_OTEL_ENDPOINT; before the first engine
     app = FastAPI(
         title="Bündnisportal API",
         version=API_VERSION,
@@ -92,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(api_router)
     _install_openapi(app)
+    instrument_app(app)
     return app
 
 

@@ -158,6 +158,12 @@ class Settings(BaseSettings):
     # `buendnis backup` / `restore` give pg_dump / pg_restore at most this long.
     backup_timeout_seconds: float = Field(default=3600.0, gt=0, le=86400)
 
+    # OpenTelemetry traces over OTLP/HTTP (e.g. http://collector:4318/v1/traces); unset = off,
+    # nothing of the SDK is imported. Needs the `otel` extra (app/core/tracing.py).
+    otel_endpoint: str | None = None
+    otel_service_name: str = "buendnisportal"
+    otel_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
     limits: LimitSettings = Field(default_factory=LimitSettings)
 
     @model_validator(mode="after")

@@ -21,6 +21,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.core.config import get_settings
+from app.core.tracing import instrument_engine
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -115,7 +116,9 @@ def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False,
 @lru_cache
 def get_engine() -> Engine:
     settings = get_settings()
-    return make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    instrument_engine(engine)  # a no-op unless tracing is on
+    return engine
 
 
 # One limiter per event loop: the web process has one loop; the worker runs a loop per pass

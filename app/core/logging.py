@@ -1,4 +1,4 @@
-"""JSON logs with the request id on every line.
+"""JSON logs with the request id on every line (and the trace and span id when tracing is on).
 
 Log lines carry ids, paths, status codes and timings only: never bodies, query strings,
 headers, e-mail addresses, names or tokens (a test drives the API and scans the logs).
@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Callable
 from contextvars import ContextVar, Token
 from typing import Any
 
@@ -16,6 +17,16 @@ _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 # the audit trail. It lives here, beside the request id, so middleware sets it without
 # reaching up into a domain.
 _actor: ContextVar[str | None] = ContextVar("audit_actor", default=None)
+
+
+# Set by app/core/tracing.py when tracing is on: the current trace and span id, hex. Off, it
+# stays None and this module never touches OpenTelemetry.
+_trace_context_source: Callable[[], tuple[str, str] | None] | None = None
+
+
+def set_trace_context_source(source: Callable[[], tuple[str, str] | None] | None) -> None:
+    global _trace_context_source
+    _trace_context_source = source
 
 
 def current_request_id() -> str | None:
@@ -47,7 +58,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None) or current_request_id(),
         }
-        for key in ("method", "path", "status", "duration_ms", "actor"):
+        for key in ("trace_id", "span_id", "method", "path", "status", "duration_ms", "actor"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info and record.exc_info[0] is not None:
@@ -70,6 +81,8 @@ def _record_with_request_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
     # Stamp at creation: a handler may format the record after the request's context is gone.
     record = _base_factory(*args, **kwargs)
     record.request_id = _request_id.get()
+    if _trace_context_source is not None and (ids := _trace_context_source()) is not None:
+        record.trace_id, record.span_id = ids
     return record
 
 

@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import problem_response
 from app.core.logging import bind_request_id, loggable_path, set_actor, unbind_request_id
+from app.core.tracing import set_request_id as trace_request_id
 
 _REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_logger = logging.getLogger("buendnis.access")
@@ -36,6 +37,7 @@ class RequestContextMiddleware:
             return
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
         token = bind_request_id(request_id)
+        trace_request_id(request_id)
         set_actor(None)
         started = time.perf_counter()
         status = 500

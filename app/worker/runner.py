@@ -15,20 +15,21 @@ from types import FrameType
 from app.core.config import Settings, get_settings
 from app.core.db import new_session
 from app.core.logging import set_actor
+from app.core.tracing import configure_tracing, job_span, shutdown_tracing
 from app.worker.jobs import Job, bind_stop, registered
 
 logger = logging.getLogger("buendnis.worker")
 
 
 def run_job(job: Job) -> None:
-    with new_session() as session:
+    with job_span(job.name), new_session() as session:
         try:
             outcome = job.fn(session)
         except Exception:
             # Type and frames only (see JsonFormatter): messages may quote personal data.
             logger.exception("job %s failed", job.name)
             return
-    logger.info("job %s: %s", job.name, outcome)
+        logger.info("job %s: %s", job.name, outcome)
 
 
 def heartbeat(path: str | None) -> None:
@@ -70,6 +71,10 @@ def main(settings: Settings | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
+    configure_tracing(settings or get_settings())
     logger.info("worker started: %s", ", ".join(job.name for job in registered()))
-    run_worker(stop, settings)
+    try:
+        run_worker(stop, settings)
+    finally:
+        shutdown_tracing()  # sends the spans still buffered
     return 0

@@ -1,0 +1,266 @@
+"""Optional OpenTelemetry tracing (BUENDNIS_OTEL_ENDPOINT), through the API.
+
+On: spans go to the in-memory exporter swapped in through ``tracing.use_exporter`` (never a
+real endpoint); off: nothing is installed, nothing of OpenTelemetry's SDK imported, and log
+lines carry no trace id.
+"""
+
+import json
+import logging
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine
+from sqlmodel import Session
+
+from app.core import tracing
+from app.core.config import Settings, get_settings
+from app.core.db import Db, get_db
+from app.core.logging import JsonFormatter
+from app.main import create_app
+from tests import factories
+
+pytest.importorskip("opentelemetry.sdk.trace")
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+    InMemorySpanExporter,
+)
+from opentelemetry.trace import SpanKind
+
+# Never contacted: the in-memory exporter replaces OTLP (port 9 is "discard" anyway).
+UNUSED_ENDPOINT = "http://127.0.0.1:9/v1/traces"
+
+
+class Lines(logging.Handler):
+    """The access log as the app writes it (JsonFormatter), one parsed line per record."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.setFormatter(JsonFormatter())
+        self.lines: list[dict[str, object]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+@pytest.fixture
+def access_log() -> Iterator[Lines]:
+    handler = Lines()
+    logger = logging.getLogger("buendnis.access")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+def _app(settings: Settings, connection: Connection) -> FastAPI:
+    application = create_app(settings)
+
+    async def override_db() -> AsyncIterator[Db]:
+        request_session = Session(bind=connection, join_transaction_mode="create_savepoint",
+                                  expire_on_commit=False)
+        try:
+            yield Db(request_session)
+        finally:
+            request_session.close()
+
+    application.dependency_overrides[get_db] = override_db
+    return application
+
+
+@dataclass
+class Traced:
+    client: TestClient
+    exporter: InMemorySpanExporter
+
+    def reset(self) -> None:
+        """Forget the spans so far (the test's own set-up), queued ones included."""
+        self.spans()
+        self.exporter.clear()
+
+    def spans(self) -> list[ReadableSpan]:
+        provider = tracing.tracer_provider()
+        assert provider is not None
+        provider.force_flush()
+        return list(self.exporter.get_finished_spans())
+
+
+@pytest.fixture
+def traced(engine: Engine, connection: Connection) -> Iterator[Traced]:
+    exporter = InMemorySpanExporter()
+    tracing.use_exporter(exporter)
+    settings = get_settings().model_copy(update={"otel_endpoint": UNUSED_ENDPOINT,
+                                                  "otel_service_name": "buendnis-test"})
+    try:
+        application = _app(settings, connection)
+        assert tracing.enabled()
+        tracing.instrument_engine(engine)  # the test engine predates the provider
+        with TestClient(application, base_url="http://testserver") as client:
+            yield Traced(client, exporter)
+    finally:
+        tracing.shutdown_tracing()
+        tracing.use_exporter(None)
+
+
+def _server_spans(spans: list[ReadableSpan]) -> list[ReadableSpan]:
+    return [span for span in spans if span.kind is SpanKind.SERVER]
+
+
+def test_a_request_gives_a_server_span_with_db_children_and_its_log_line_the_trace_id(
+    traced: Traced, session: Session, admin: dict[str, str], access_log: Lines,
+) -> None:
+    alliance = factories.make_alliance(session)
+    traced.reset()
+
+    response = traced.client.get(f"/api/v1/alliances/{alliance.id}", headers=admin)
+
+    assert response.status_code == 200
+    spans = traced.spans()
+    [server] = _server_spans(spans)
+    assert server.name == "GET /api/v1/alliances/{alliance_id}"
+    assert server.attributes is not None
+    assert server.attributes.get("http.route") == "/api/v1/alliances/{alliance_id}"
+    status = server.attributes.get("http.status_code",
+                                   server.attributes.get("http.response.status_code"))
+    assert status == 200
+    assert server.attributes[tracing.REQUEST_ID_ATTRIBUTE] == response.headers["x-request-id"]
+    assert server.resource.attributes["service.name"] == "buendnis-test"
+
+    db_spans = [span for span in spans if span.kind is SpanKind.CLIENT]
+    assert db_spans, "no statement was traced"
+    assert server.context is not None
+    for span in db_spans:
+        assert span.parent is not None and span.parent.span_id == server.context.span_id
+        assert span.context is not None and span.context.trace_id == server.context.trace_id
+    statements = " ".join(str((span.attributes or {}).get("db.statement", "")) for span in db_spans)
+    assert "alliance" in statements.lower()
+
+    [line] = [line for line in access_log.lines
+              if line["request_id"] == response.headers["x-request-id"]]
+    assert line["trace_id"] == trace.format_trace_id(server.context.trace_id)
+    assert line["span_id"] == trace.format_span_id(server.context.span_id)
+
+
+def test_probes_and_the_scrape_are_not_traced(traced: Traced) -> None:
+    for path in ("/healthz", "/readyz", "/metrics"):
+        traced.client.get(path)
+    assert _server_spans(traced.spans()) == []
+
+
+def test_spans_carry_no_query_string_client_address_or_feed_secret(
+    traced: Traced, session: Session, admin: dict[str, str],
+) -> None:
+    alliance = factories.make_alliance(session)
+    _, secret = factories.make_calendar_feed(session, alliance)
+    traced.reset()
+
+    traced.client.get("/api/v1/alliances?q=Paula%20Privatmann", headers=admin)
+    traced.client.get(f"/api/v1/public/calendar-feeds/{secret}.ics")
+
+    servers = _server_spans(traced.spans())
+    assert len(servers) == 2
+    exported = json.dumps([dict(span.attributes or {}) for span in servers])
+    assert "Paula" not in exported
+    assert "Privatmann" not in exported
+    assert secret not in exported
+    for span in servers:
+        attributes = span.attributes or {}
+        address = attributes.get("net.peer.ip", attributes.get("client.address"))
+        assert address == "redacted"
+
+
+def test_a_failed_statement_exports_no_exception_message(
+    engine: Engine, connection: Connection,
+) -> None:
+    exporter = InMemorySpanExporter()
+    tracing.use_exporter(exporter)
+    settings = get_settings().model_copy(update={"otel_endpoint": UNUSED_ENDPOINT})
+    try:
+        assert tracing.configure_tracing(settings)
+        tracing.instrument_engine(engine)
+        nested = connection.begin_nested()
+        with pytest.raises(Exception):  # noqa: B017  (the driver's own error class)
+            connection.exec_driver_sql("SELECT * FROM no_such_table_named_paula_privatmann")
+        nested.rollback()
+        provider = tracing.tracer_provider()
+        assert provider is not None
+        provider.force_flush()
+        failed = [span for span in exporter.get_finished_spans()
+                  if span.status.status_code is trace.StatusCode.ERROR]
+        assert failed
+        for span in failed:
+            assert "paula" not in (span.status.description or "").lower()
+    finally:
+        tracing.shutdown_tracing()
+        tracing.use_exporter(None)
+
+
+def test_worker_job_statements_share_the_job_span(engine: Engine, connection: Connection) -> None:
+    exporter = InMemorySpanExporter()
+    tracing.use_exporter(exporter)
+    settings = get_settings().model_copy(update={"otel_endpoint": UNUSED_ENDPOINT})
+    try:
+        tracing.configure_tracing(settings)
+        tracing.instrument_engine(engine)
+        with tracing.job_span("mail"):
+            connection.exec_driver_sql("SELECT 1")
+        provider = tracing.tracer_provider()
+        assert provider is not None
+        provider.force_flush()
+        spans = exporter.get_finished_spans()
+        [job] = [span for span in spans if span.name == "job mail"]
+        [statement] = [span for span in spans if span.kind is SpanKind.CLIENT]
+        assert job.context is not None and statement.parent is not None
+        assert statement.parent.span_id == job.context.span_id
+    finally:
+        tracing.shutdown_tracing()
+        tracing.use_exporter(None)
+
+
+def test_unset_endpoint_installs_nothing_and_logs_no_trace_id(
+    connection: Connection, session: Session, admin: dict[str, str], access_log: Lines,
+) -> None:
+    settings = get_settings()
+    assert settings.otel_endpoint is None
+    application = _app(settings, connection)
+    assert not tracing.configure_tracing(settings)
+    assert not tracing.enabled()
+    assert tracing.tracer_provider() is None
+    # OpenTelemetry's global provider is still the API's placeholder, not an SDK provider.
+    assert type(trace.get_tracer_provider()).__name__ == "ProxyTracerProvider"
+    alliance = factories.make_alliance(session)
+
+    with TestClient(application, base_url="http://testserver") as client:
+        response = client.get(f"/api/v1/alliances/{alliance.id}", headers=admin)
+
+    assert response.status_code == 200
+    [line] = [line for line in access_log.lines
+              if line["request_id"] == response.headers["x-request-id"]]
+    assert "trace_id" not in line
+    assert "span_id" not in line
+
+
+def test_import_app_main_with_tracing_off_imports_no_opentelemetry_sdk(tmp_path) -> None:
+    # FastAPI itself imports the OpenTelemetry *API* (its native telemetry, inert without a
+    # provider); the SDK, the exporter and the instrumentations must stay unloaded.
+    code = (
+        "import sys, json\n"
+        "import app.main\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('opentelemetry'))))\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "BUENDNIS_ENV": "development"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,  # noqa: S603
+                            env=env, cwd=tmp_path, timeout=60, check=True)
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    heavy = [name for name in loaded
+             if name.startswith(("opentelemetry.sdk", "opentelemetry.exporter",
+                                 "opentelemetry.instrumentation"))]
+    assert heavy == []
