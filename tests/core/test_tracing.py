@@ -264,3 +264,63 @@ def test_import_app_main_with_tracing_off_imports_no_opentelemetry_sdk(tmp_path)
              if name.startswith(("opentelemetry.sdk", "opentelemetry.exporter",
                                  "opentelemetry.instrumentation"))]
     assert heavy == []
+
+
+def test_the_otlp_exporter_sends_spans_to_the_configured_endpoint(tmp_path) -> None:
+    """The production path, in a fresh interpreter: the endpoint from the environment, the
+    global provider, the OTLP/HTTP exporter, to a receiver this test runs on 127.0.0.1."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    bodies: list[bytes] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    code = (
+        "from fastapi.testclient import TestClient\n"
+        "from app.core import tracing\n"
+        "from app.main import app\n"
+        "assert tracing.enabled()\n"
+        "with TestClient(app) as client:\n"
+        "    assert client.get('/openapi.json').status_code == 200\n"
+        "    client.get('/healthz')\n"
+        "tracing.shutdown_tracing()\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "BUENDNIS_ENV": "development",
+           "BUENDNIS_OTEL_ENDPOINT": f"http://127.0.0.1:{server.server_port}/v1/traces",
+           "BUENDNIS_OTEL_SERVICE_NAME": "buendnis-otlp-test",
+           "BUENDNIS_OTEL_TIMEOUT_SECONDS": "5"}
+    try:
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,  # noqa: S603
+                       env=env, cwd=tmp_path, timeout=60, check=True)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    names, services = [], set()
+    for body in bodies:
+        request = ExportTraceServiceRequest()
+        request.ParseFromString(body)
+        for resource_spans in request.resource_spans:
+            services.update(attribute.value.string_value
+                            for attribute in resource_spans.resource.attributes
+                            if attribute.key == "service.name")
+            names += [span.name for scope in resource_spans.scope_spans for span in scope.spans]
+    assert services == {"buendnis-otlp-test"}
+    # One server span (FastAPI's native telemetry stands aside), none for the probe.
+    assert names == ["GET /openapi.json"]
