@@ -31,7 +31,7 @@ from app.mail.models import OutboxMessage, OutboxStatus
 from app.surveys.models import ResponseRevision, SurveyResponse
 from tests import dbsetup, factories
 from tests.mail.smtp import Collector, running_smtp_server
-from tests.processes.conftest import (
+from tests.processes.cluster import (
     REQUEST_TIMEOUT,
     USER_LIMIT_PER_MINUTE,
     Cluster,
