@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     public_base_url: str = "http://127.0.0.1:8000"
     redis_url: str | None = None
+    # Every Redis key starts with this (counters: "<prefix>rl:…"), so several deployments, or
+    # test runs, can share one Redis without sharing counts.
+    redis_key_prefix: str = Field(default="buendnis:", min_length=1, max_length=100)
     # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
     # (uvicorn's forwarded_allow_ips): a JSON list of IPs or CIDR networks, or "*" behind a
     # proxy that is the only way in. Empty (the default): the peer's own address counts.

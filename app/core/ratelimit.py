@@ -121,5 +121,7 @@ class RedisCounterStore:
 
 @lru_cache
 def get_counter_store() -> CounterStore:
-    url = get_settings().redis_url
-    return RedisCounterStore(url) if url else MemoryCounterStore()
+    settings = get_settings()
+    if not settings.redis_url:
+        return MemoryCounterStore()
+    return RedisCounterStore(settings.redis_url, prefix=f"{settings.redis_key_prefix}rl:")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, ScalarSelect, update
 from sqlmodel import Session, col, func, select
 
 from app.core.db import utcnow
@@ -100,10 +100,21 @@ def claim_due(session: Session, now: datetime, *, limit: int, claim_seconds: int
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+        # Lock the batch first, then claim it. Inside ``UPDATE … WHERE id IN (SELECT … LIMIT n
+        # FOR UPDATE SKIP LOCKED)`` PostgreSQL may rescan the subquery per row and skip the
+        # rows this very UPDATE has just changed, so one dispatcher took the whole outbox
+        # whatever ``limit`` said (tests/processes proves two workers now share the work).
+        picked: Sequence[int] | ScalarSelect[int] = list(
+            session.execute(due.with_for_update(skip_locked=True)).scalars().all())
+        if not picked:
+            session.commit()
+            return []
+    else:
+        # SQLite: one statement, so no read snapshot goes stale before the write.
+        picked = due.scalar_subquery()
     claim = (
         update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(due.scalar_subquery()),
+        .where(col(OutboxMessage.id).in_(picked),
                col(OutboxMessage.status) == OutboxStatus.queued,
                col(OutboxMessage.next_attempt_at) <= now)
         .values(next_attempt_at=now + timedelta(seconds=claim_seconds),

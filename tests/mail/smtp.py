@@ -67,8 +67,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_smtp_server() -> Iterator[SmtpServer]:
-    collector = Collector()
+def running_smtp_server(collector: Collector | None = None) -> Iterator[SmtpServer]:
+    collector = collector if collector is not None else Collector()
     port = free_port()
     controller = Controller(collector, hostname="127.0.0.1", port=port)
     controller.start()

@@ -120,3 +120,14 @@ def test_send_mail_command_runs_one_pass(engine, committed, smtp_server, monkeyp
     assert len(smtp_server.received) == 1
     statuses = {r.id: r.status for r in _rows(engine, ids)}
     assert statuses == {ids[0]: OutboxStatus.sent, ids[1]: OutboxStatus.queued}
+
+
+def test_a_claim_takes_at_most_the_batch_size(engine, committed):
+    """On PostgreSQL a single ``UPDATE … IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`` once
+    claimed every due message at once: one dispatcher took the whole outbox."""
+    ids = committed(7)
+    now = utcnow()
+    with Session(engine, expire_on_commit=False) as session:
+        batches = [[m.id for m in outbox.claim_due(session, now, limit=3, claim_seconds=600)]
+                   for _ in range(4)]
+    assert batches == [ids[:3], ids[3:6], ids[6:], []]
