@@ -6,20 +6,20 @@ import pytest
 
 from app import cli
 from app.core import db as core_db
-from app.core.config import get_settings
 from tests import dbsetup
+from tests.utils.settings import reload_settings
 
 
 @pytest.fixture
 def fresh_database(monkeypatch):
     with dbsetup.fresh_database() as url:
         monkeypatch.setenv("BUENDNIS_DATABASE_URL", url)
-        get_settings.cache_clear()
+        reload_settings()
         core_db.get_engine.cache_clear()
         yield url
         core_db.get_engine().dispose()
         core_db.get_engine.cache_clear()
-    get_settings.cache_clear()
+    reload_settings()
 
 
 def test_migrate_seed_twice_and_retention(fresh_database, capsys):
@@ -56,7 +56,7 @@ def test_create_admin_needs_a_long_password(fresh_database, monkeypatch, capsys)
 def test_seed_demo_refused_in_production(fresh_database, monkeypatch):
     monkeypatch.setenv("BUENDNIS_ENV", "production")
     monkeypatch.setenv("BUENDNIS_JWT_SECRET", secrets.token_hex(32))
-    get_settings.cache_clear()
+    reload_settings()
     assert cli.main(["seed-demo"]) == 2
 
 

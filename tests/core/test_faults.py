@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from app.core import db as core_db
 from tests import dbsetup
 from tests.utils.problems import assert_problem
+from tests.utils.settings import reload_settings
 
 
 @contextmanager
@@ -142,13 +143,12 @@ def test_a_database_that_never_answers_gives_503_within_the_settings_timeouts(mo
     (here 1 s) with 503 and Retry-After, on either lane (the hung server speaks no protocol)."""
     import time
 
-    from app.core.config import get_settings
     from app.core.db import make_engine
     from app.main import app
 
     monkeypatch.setenv("BUENDNIS_DB_CONNECT_TIMEOUT_SECONDS", "1")
     monkeypatch.setenv("BUENDNIS_DB_POOL_TIMEOUT_SECONDS", "1")
-    get_settings.cache_clear()
+    reload_settings()
     app.dependency_overrides.clear()
     with black_hole() as port:
         engine = make_engine(f"postgresql+psycopg://nobody@127.0.0.1:{port}/none")
@@ -164,7 +164,7 @@ def test_a_database_that_never_answers_gives_503_within_the_settings_timeouts(mo
                     assert elapsed < 4, f"{path} took {elapsed:.1f} s"
         finally:
             engine.dispose()
-            get_settings.cache_clear()
+            reload_settings()
 
 
 def test_readyz_reports_version_and_migration_state(live_client):

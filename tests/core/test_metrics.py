@@ -6,9 +6,9 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.core import db as core_db
-from app.core.config import get_settings
 from app.mail import outbox
 from tests.utils.problems import assert_problem
+from tests.utils.settings import reload_settings
 
 TOKEN = "metrics-token-for-tests"
 
@@ -18,14 +18,14 @@ def scraper(database_url, monkeypatch):
     from app.main import app
 
     monkeypatch.setenv("BUENDNIS_METRICS_TOKEN", TOKEN)
-    get_settings.cache_clear()
+    reload_settings()
     core_db.get_engine.cache_clear()
     app.dependency_overrides.clear()
     with TestClient(app) as client:
         yield client
     core_db.get_engine().dispose()
     core_db.get_engine.cache_clear()
-    get_settings.cache_clear()
+    reload_settings()
 
 
 def scrape(client) -> dict[str, list]:

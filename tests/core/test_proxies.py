@@ -9,10 +9,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app import cli
-from app.core.config import Settings, get_settings
+from app.core.config import Settings
 from app.main import create_app
 from tests.inquiries.helpers import filing, url
 from tests.utils.problems import assert_problem
+from tests.utils.settings import reload_settings
 
 WRONG = "definitely not the password"
 
@@ -67,6 +68,6 @@ def test_serve_leaves_forwarded_headers_to_the_app(monkeypatch: pytest.MonkeyPat
     seen: dict[str, Any] = {}
     import uvicorn
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: seen.update(kwargs))
-    get_settings.cache_clear()
+    reload_settings()
     assert cli.main(["serve"]) == 0
     assert seen["proxy_headers"] is False

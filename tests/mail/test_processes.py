@@ -21,6 +21,7 @@ from app.core.logging import set_actor
 from app.mail import outbox
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.main import create_app
+from tests.utils.settings import reload_settings
 
 
 @pytest.fixture
@@ -108,12 +109,12 @@ def test_send_mail_command_runs_one_pass(engine, committed, smtp_server, monkeyp
         session.commit()
     monkeypatch.setenv("BUENDNIS_SMTP_HOST", smtp_server.host)
     monkeypatch.setenv("BUENDNIS_SMTP_PORT", str(smtp_server.port))
-    get_settings.cache_clear()
+    reload_settings()
     try:
         assert cli.main(["send-mail"]) == 0
     finally:
         monkeypatch.undo()
-        get_settings.cache_clear()
+        reload_settings()
         set_actor(None)
 
     assert "mail: 1 sent, 0 to retry later, 0 failed" in capsys.readouterr().out

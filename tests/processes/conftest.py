@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.core.config import get_settings
 from app.core.db import make_engine
 from tests import dbsetup
 from tests.processes.cluster import (
@@ -28,6 +27,7 @@ from tests.processes.cluster import (
     unavailable,
     wait_healthy,
 )
+from tests.utils.settings import reload_settings
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     with pytest.MonkeyPatch.context() as patch, dbsetup.fresh_database() as url:
         # The test process signs the seeded accounts' tokens with the servers' secret.
         patch.setenv("BUENDNIS_JWT_SECRET", jwt_secret)
-        get_settings.cache_clear()
+        reload_settings()
         dbsetup.upgrade(url)
         engine = make_engine(url)
         env = server_env(url, prefix, jwt_secret)
@@ -63,4 +63,4 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             stop_all([server.process for server in world.servers])
             engine.dispose()
             forget_prefix(prefix)
-    get_settings.cache_clear()
+    reload_settings()

@@ -3,8 +3,8 @@ from collections.abc import Iterator
 import pytest
 
 from app.core import db as core_db
-from app.core.config import get_settings
 from tests import dbsetup
+from tests.utils.settings import reload_settings
 
 
 @pytest.fixture
@@ -13,9 +13,9 @@ def own_database(monkeypatch) -> Iterator[str]:
     with dbsetup.fresh_database() as url:
         dbsetup.upgrade(url)
         monkeypatch.setenv("BUENDNIS_DATABASE_URL", url)
-        get_settings.cache_clear()
+        reload_settings()
         core_db.get_engine.cache_clear()
         yield url
         core_db.get_engine().dispose()
         core_db.get_engine.cache_clear()
-    get_settings.cache_clear()
+    reload_settings()
