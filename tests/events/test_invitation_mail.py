@@ -10,7 +10,6 @@ from app.core.db import utcnow
 from app.events.models import EventInvitation, EventKind, EventStatus
 from tests import factories
 from tests.events.helpers import url
-from tests.events.test_invitations import cycles  # noqa: F401 (fixture)
 from tests.utils.mail import all_mail, mail_to
 
 STARTS = datetime(2099, 9, 12, 7, 0, tzinfo=UTC)  # 09:00 in Germany
@@ -62,7 +61,7 @@ def test_a_hand_invitation_is_mailed_once_in_german_with_date_place_and_deadline
 
 
 def test_generated_invitations_are_mailed_once_however_often_generated(
-        client, admin, session, cycles):  # noqa: F811
+        client, admin, session, cycles):
     a, b = factories.make_alliance(session), factories.make_alliance(session)
     factories.make_evaluation_run(session, cycles["current"], [(a, True), (b, True)])
     event = an_event(session, cycle_id=cycles["current"].id, kind=EventKind.exchange,

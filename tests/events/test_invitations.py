@@ -16,14 +16,6 @@ def invited(session, event):
 
 
 @pytest.fixture
-def cycles(session):
-    previous = factories.make_cycle(session, key="2023/24", slug="2023-24", status="awarded")
-    current = factories.make_cycle(session, key="2024/25", slug="2024-25", status="evaluated")
-    older = factories.make_cycle(session, key="2022/23", slug="2022-23", status="archived")
-    return {"previous": previous, "current": current, "older": older}
-
-
-@pytest.fixture
 def people(session):
     return {name: factories.make_alliance(session) for name in ("a", "b", "c", "d", "e")}
 
