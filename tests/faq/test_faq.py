@@ -178,7 +178,8 @@ def test_create_update_publish_delete_with_etags_and_audit(client, session, admi
     assert_problem(client.delete(item, headers=admin), 404, "faq_entry_not_found")
 
     trail = session.exec(select(AuditEvent).where(AuditEvent.resource_type == "faq_entry",
-                                                  AuditEvent.resource_id == str(body["id"]))).all()
+                                                  AuditEvent.resource_id == str(body["id"]))
+                         .order_by(AuditEvent.id)).all()
     assert [e.action for e in trail][:1] == ["faq_entry.create"]
     assert trail[-1].action == "faq_entry.delete"
     assert {e.actor for e in trail} == {f"user:{admin_account.id}"}

@@ -11,4 +11,5 @@ def url(workgroup_id: int | None = None, suffix: str = "") -> str:
 
 
 def audit(session: Session, action: str) -> list[AuditEvent]:
-    return list(session.exec(select(AuditEvent).where(AuditEvent.action == action)).all())
+    return list(session.exec(select(AuditEvent).where(AuditEvent.action == action)
+                             .order_by(AuditEvent.id)).all())
