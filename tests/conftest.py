@@ -17,18 +17,25 @@ from app.alliances.models import Alliance
 from app.auth.models import ApiClient, Role, User
 from app.core import db as core_db
 from app.core import ratelimit
-from app.core.config import get_settings
 from app.core.db import Db, get_db, make_engine
 from tests import dbsetup, factories
 
 pytest_plugins = ["tests.utils.racing", "tests.utils.settings"]
 
 
+def reload_settings() -> None:
+    # Imported when called: importing a plugin module before pytest registers it would keep
+    # pytest from rewriting its asserts.
+    from tests.utils.settings import reload_settings as reload
+
+    reload()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("BUENDNIS_ENV", "test")
     os.environ.setdefault("BUENDNIS_LOG_LEVEL", "WARNING")
     os.environ.pop("BUENDNIS_REDIS_URL", None)
-    get_settings.cache_clear()
+    reload_settings()
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -47,7 +54,7 @@ def database_url() -> Iterator[str]:
     with dbsetup.fresh_database() as url:
         dbsetup.upgrade(url)
         os.environ["BUENDNIS_DATABASE_URL"] = url
-        get_settings.cache_clear()
+        reload_settings()
         core_db.get_engine.cache_clear()
         yield url
         core_db.get_engine.cache_clear()

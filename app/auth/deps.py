@@ -89,8 +89,16 @@ async def admin_user(principal: CurrentPrincipal) -> Principal:
     return principal
 
 
+async def alliance_user(principal: Annotated[Principal, Depends(current_user)]) -> Principal:
+    if principal.is_admin or principal.alliance_id is None:
+        raise Forbidden("Only a person acting for an alliance may do this; the Servicebüro "
+                        "acts through the admin routes.")
+    return principal
+
+
 CurrentUser = Annotated[Principal, Depends(current_user)]
 AdminUser = Annotated[Principal, Depends(admin_user)]
+AllianceUser = Annotated[Principal, Depends(alliance_user)]
 
 
 PrincipalCheck = Callable[[Principal], Awaitable[Principal]]

@@ -18,6 +18,7 @@ Both are validators to add to an ``Annotated`` type: ``Annotated[str, SingleLine
 """
 
 import unicodedata
+from collections.abc import Iterable
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, EmailStr
@@ -69,3 +70,15 @@ SingleLine = AfterValidator(single_line)
 MultiLine = BeforeValidator(lambda value: multi_line(value) if isinstance(value, str) else value)
 Email = Annotated[EmailStr, BeforeValidator(normalise_email)]
 """An e-mail address in its one comparable form (see the module docstring)."""
+
+
+def unique_addresses(addresses: Iterable[str | None]) -> list[str]:
+    """Non-empty addresses, first spelling kept, duplicates compared case-insensitively."""
+    seen: set[str] = set()
+    result = []
+    for address in addresses:
+        cleaned = (address or "").strip()
+        if cleaned and cleaned.lower() not in seen:
+            seen.add(cleaned.lower())
+            result.append(cleaned)
+    return result

@@ -12,7 +12,9 @@ S = TypeVar("S", bound=StrEnum)
 @dataclass(frozen=True)
 class Transition(Generic[S]):
     action: str
-    sources: frozenset[S]
+    # Plain strings are allowed beside the enum's members for pseudo-statuses such as a
+    # membership that has no row yet.
+    sources: frozenset[str]
     target: S
 
 

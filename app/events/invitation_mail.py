@@ -9,24 +9,15 @@ callers hold the event's row lock, so two requests cannot both see an invitation
 invitation whose alliance has no address yet stays unmailed and is mailed by the next call.
 """
 
-from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
 from app.alliances.models import AllianceContact
 from app.core.db import utcnow
+from app.core.text import unique_addresses
 from app.events import letters, rules
 from app.events.models import Event, EventInvitation
 from app.mail import outbox
-
-
-def _addresses(emails: Iterable[str | None]) -> list[str]:
-    seen: dict[str, str] = {}
-    for email in emails:
-        cleaned = (email or "").strip()
-        if cleaned and cleaned.lower() not in seen:
-            seen[cleaned.lower()] = cleaned
-    return list(seen.values())
 
 
 def mail_pending(session: Session, event: Event) -> int:
@@ -58,7 +49,7 @@ def mail_pending(session: Session, event: Event) -> int:
         rules.registration_deadline(event.starts_at, event.registration_closes_at))
     now, mailed = utcnow(), 0
     for invitation in pending:
-        recipients = _addresses(by_alliance.get(invitation.alliance_id, []))
+        recipients = unique_addresses(by_alliance.get(invitation.alliance_id, []))
         if not recipients:
             continue
         for recipient in recipients:

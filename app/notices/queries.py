@@ -16,11 +16,12 @@ from app.auth.models import User
 from app.auth.principal import Principal
 from app.core.db import utcnow
 from app.core.pagination import PageParams, SortKey, paginate
+from app.core.text import unique_addresses
 from app.cycles import service as cycles
 from app.cycles.models import AwardCycle
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.notices.models import NoticeKind, SurveyNotice
-from app.notices.rules import overall_state, retry_after_seconds, unique_addresses
+from app.notices.rules import overall_state, retry_after_seconds
 from app.notices.schemas import (
     AllianceNoticeRead,
     MyNoticeStatus,

@@ -29,18 +29,6 @@ def overall_state(statuses: Iterable[OutboxStatus | str]) -> NoticeState:
     return NoticeState.none
 
 
-def unique_addresses(addresses: Iterable[str | None]) -> list[str]:
-    """Non-empty addresses, first spelling kept, duplicates compared case-insensitively."""
-    seen: set[str] = set()
-    result = []
-    for address in addresses:
-        cleaned = (address or "").strip()
-        if cleaned and cleaned.lower() not in seen:
-            seen.add(cleaned.lower())
-            result.append(cleaned)
-    return result
-
-
 def retry_after_seconds(last_request: datetime | None, now: datetime,
                         cooldown: timedelta = RESEND_COOLDOWN) -> int:
     """0 when a resend may be requested now, else the seconds to wait."""

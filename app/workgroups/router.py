@@ -9,9 +9,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from app.auth.deps import AdminUser, CurrentUser, admin_user, current_user
+from app.auth.deps import AdminUser, AllianceUser, CurrentUser, admin_user, current_user
 from app.core.deps import DbDep
-from app.core.errors import Forbidden, problem_responses
+from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.ids import RowId
 from app.core.limits import NoStore
@@ -78,16 +78,6 @@ async def visible_result_id(workgroup_id: WritableWorkgroupId, result_id: Result
 
 
 VisibleResultId = Annotated[int, Depends(visible_result_id)]
-
-
-async def alliance_user(principal: CurrentUser) -> CurrentUser:
-    if principal.is_admin or principal.alliance_id is None:
-        raise Forbidden("Only a person acting for an alliance has a membership; the "
-                        "Servicebüro uses …/members.")
-    return principal
-
-
-AllianceUser = Annotated[CurrentUser, Depends(alliance_user)]
 
 
 def _etag(response: Response, workgroup: WorkgroupRead) -> None:

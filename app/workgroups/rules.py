@@ -9,36 +9,28 @@ Membership (one row per workgroup and alliance, kept for its history)::
     any but active ──add (Servicebüro)──▶ active
 """
 
-from dataclasses import dataclass
-
 from app.alliances.models import AllianceStatus
+from app.core.transitions import StateMachine, Transition
 from app.workgroups.models import MemberStatus, WorkgroupStatus
 
 NONE = "none"  # no membership row yet
 
 
-@dataclass(frozen=True)
-class Step:
-    action: str
-    sources: frozenset[str]
-    target: MemberStatus
-
-
-STEPS: dict[str, Step] = {s.action: s for s in (
+MEMBER_STEPS: StateMachine[MemberStatus] = StateMachine(
     # The alliance asks to join; an invited alliance accepting its invitation joins at once.
-    Step("request", frozenset({NONE, MemberStatus.declined, MemberStatus.left}),
-         MemberStatus.requested),
-    Step("accept_invitation", frozenset({MemberStatus.invited}), MemberStatus.active),
-    Step("accept", frozenset({MemberStatus.requested}), MemberStatus.active),
-    Step("decline", frozenset({MemberStatus.requested}), MemberStatus.declined),
-    Step("leave", frozenset({MemberStatus.requested, MemberStatus.invited, MemberStatus.active}),
-         MemberStatus.left),
-    Step("remove", frozenset({MemberStatus.requested, MemberStatus.invited,
-                              MemberStatus.active}), MemberStatus.left),
-    Step("add", frozenset({NONE, MemberStatus.requested, MemberStatus.invited,
-                           MemberStatus.declined, MemberStatus.left}), MemberStatus.active),
-    Step("invite", frozenset({NONE}), MemberStatus.invited),
-)}
+    Transition("request", frozenset({NONE, MemberStatus.declined, MemberStatus.left}),
+               MemberStatus.requested),
+    Transition("accept_invitation", frozenset({MemberStatus.invited}), MemberStatus.active),
+    Transition("accept", frozenset({MemberStatus.requested}), MemberStatus.active),
+    Transition("decline", frozenset({MemberStatus.requested}), MemberStatus.declined),
+    Transition("leave", frozenset({MemberStatus.requested, MemberStatus.invited,
+                                   MemberStatus.active}), MemberStatus.left),
+    Transition("remove", frozenset({MemberStatus.requested, MemberStatus.invited,
+                                    MemberStatus.active}), MemberStatus.left),
+    Transition("add", frozenset({NONE, MemberStatus.requested, MemberStatus.invited,
+                                 MemberStatus.declined, MemberStatus.left}), MemberStatus.active),
+    Transition("invite", frozenset({NONE}), MemberStatus.invited),
+)
 
 ALLIANCE_ACTIONS = ("request", "accept_invitation", "leave")
 ADMIN_ACTIONS = ("accept", "decline", "remove", "add")
@@ -46,11 +38,7 @@ ADMIN_ACTIONS = ("accept", "decline", "remove", "add")
 
 def target_of(action: str, status: MemberStatus | str | None) -> MemberStatus | None:
     """Where ``action`` leads from ``status`` (None: no membership yet); None if not allowed."""
-    step = STEPS.get(action)
-    current = NONE if status is None else str(status)
-    if step is None or current not in step.sources:
-        return None
-    return step.target
+    return MEMBER_STEPS.target_of(action, NONE if status is None else str(status))
 
 
 def allowed(status: MemberStatus | str | None, actions: tuple[str, ...]) -> list[str]:

@@ -19,7 +19,6 @@ REFRESH_URL = "/api/v1/auth/refresh"
 LOGOUT_URL = "/api/v1/auth/logout"
 ACCEPT_URL = "/api/v1/auth/accept-invitation"
 ME_URL = "/api/v1/me"
-PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
 

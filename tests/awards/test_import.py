@@ -1,10 +1,8 @@
 """POST /cycles/{cycle}/awards:import: a past cycle's seal alliances from CSV or XLSX."""
 
-import io
 from datetime import date
 
 import pytest
-from openpyxl import Workbook
 from sqlmodel import select
 
 from app.awards.models import Award
@@ -12,6 +10,7 @@ from app.cycles.models import CycleStatus
 from tests import factories
 from tests.awards.helpers import cycle_url
 from tests.utils.problems import assert_problem
+from tests.utils.xlsx import xlsx
 
 
 @pytest.fixture
@@ -59,14 +58,9 @@ def test_import_by_slug_or_ags_and_again_idempotently(client, admin, session, pa
 
 
 def test_xlsx_with_real_dates(client, admin, session, past, seal_alliances):
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(["Alliance", "awarded_on"])
-    sheet.append([seal_alliances[1].slug, date(2023, 11, 24)])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    workbook = xlsx([["Alliance", "awarded_on"], [seal_alliances[1].slug, date(2023, 11, 24)]])
     r = client.post(cycle_url(past, "awards:import"), headers=admin, files={"file": (
-        "siegel.xlsx", buffer.getvalue(),
+        "siegel.xlsx", workbook,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")})
     assert r.status_code == 200, r.text
     assert _awards(session, past) == [(seal_alliances[1].id, date(2023, 11, 24))]

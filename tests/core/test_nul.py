@@ -6,7 +6,7 @@ import pytest
 
 from app.core.nul import nul_locations
 from tests import factories
-from tests.utils.problems import assert_problem
+from tests.utils.problems import assert_problem, error_locs
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -19,10 +19,6 @@ from tests.utils.problems import assert_problem
 ])
 def test_nul_locations(value, expected):
     assert list(nul_locations(value, ("body",))) == expected
-
-
-def _locs(problem: dict) -> list[list]:
-    return [error["loc"] for error in problem["errors"]]
 
 
 def test_json_body_with_nul_is_invalid_and_nothing_is_stored(client, admin, session):
@@ -39,7 +35,7 @@ def test_every_field_with_nul_is_named(client, admin, alliance):
         "description": "\x00", "contacts": [{"name": "Paula", "email": "p@example.org",
                                              "function": "Ko\x00ordination"}]})
     problem = assert_problem(response, 422, "validation_error")
-    assert _locs(problem) == [["body", "description"], ["body", "contacts", 0, "function"]]
+    assert error_locs(problem) == [["body", "description"], ["body", "contacts", 0, "function"]]
 
 
 @pytest.mark.parametrize(("url", "loc"), [
@@ -48,12 +44,12 @@ def test_every_field_with_nul_is_named(client, admin, alliance):
     ("/api/v1/public/seals?cycle=%00", ["query", "cycle"]),
 ])
 def test_path_and_query_with_nul_are_invalid(client, admin, url, loc):
-    assert _locs(assert_problem(client.get(url, headers=admin), 422, "validation_error")) == [loc]
+    assert error_locs(assert_problem(client.get(url, headers=admin), 422, "validation_error")) == [loc]
 
 
 def test_undeclared_query_parameters_are_refused_by_name(client, admin):
     response = client.get("/api/v1/me", headers=admin, params={"unused": "\x00"})
-    assert _locs(assert_problem(response, 422, "validation_error")) == [["query", "unused"]]
+    assert error_locs(assert_problem(response, 422, "validation_error")) == [["query", "unused"]]
 
 
 def test_form_field_with_nul_is_invalid(client):
@@ -62,7 +58,7 @@ def test_form_field_with_nul_is_invalid(client):
     # The token endpoint answers as RFC 6749 says: 400 invalid_request, errors[] as ever.
     body = assert_problem(response, 400, "invalid_request")
     assert body["error"] == "invalid_request"
-    assert _locs(body) == [["body", "username"]]
+    assert error_locs(body) == [["body", "username"]]
 
 
 def test_batch_with_nul_names_the_item_and_answer(client, session, alliance):
@@ -73,4 +69,4 @@ def test_batch_with_nul_names_the_item_and_answer(client, session, alliance):
         "items": [{"alliance": alliance.id, "answers": {"remarks": "ok"}},
                   {"alliance": alliance.id, "answers": {"remarks": "Zeile\x00zwei"}}]})
     problem = assert_problem(response, 422, "validation_error")
-    assert _locs(problem) == [["body", "items", 1, "answers", "remarks"]]
+    assert error_locs(problem) == [["body", "items", 1, "answers", "remarks"]]

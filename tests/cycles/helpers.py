@@ -2,13 +2,13 @@
 
 from typing import Any
 
+from tests.utils.problems import error_loc_tuples as locs  # noqa: F401 (used by the cycle tests)
+
 CYCLES = "/api/v1/cycles"
 
 
 
 
-def locs(body: dict[str, Any]) -> list[tuple[Any, ...]]:
-    return [tuple(error["loc"]) for error in body.get("errors") or []]
 
 
 def question(key: str = "press_coverage", **overrides: Any) -> dict[str, Any]:

@@ -9,13 +9,9 @@ from app.cycles.models import CycleStatus
 from app.evaluation.models import EvaluationRun, SealCriterion
 from tests import factories
 from tests.evaluation.helpers import WEAK_ANSWERS, cycle_url
-from tests.utils.problems import assert_problem
+from tests.utils.problems import assert_problem, error_locs
 
 BODY = {"criteria": factories.STANDARD_CRITERIA}
-
-
-def _locs(body: dict) -> list[list]:
-    return [e["loc"] for e in body["errors"]]
 
 
 def test_admin_replaces_the_set_and_logged_in_users_read_it(client, admin, alliance, alliance_user, cycle):
@@ -65,7 +61,7 @@ def test_an_invalid_rule_is_rejected_with_the_path_of_the_fault(client, admin, c
                                    "value": True}
     problem = assert_problem(client.put(cycle_url(cycle, "criteria"), headers=admin, json=body),
                              422, "validation_error")
-    assert _locs(problem) == [
+    assert error_locs(problem) == [
         ["body", "criteria", 1, "rule", "rules", 0, "min"],
         ["body", "criteria", 1, "rule", "rules", 1, "kind"],
         ["body", "criteria", 2, "rule", "value"],
@@ -82,7 +78,7 @@ def test_an_invalid_rule_is_rejected_with_the_path_of_the_fault(client, admin, c
 def test_bad_criterion_fields_are_named(client, admin, cycle, criterion, loc):
     problem = assert_problem(
         client.put(cycle_url(cycle, "criteria"), headers=admin, json={"criteria": [criterion]}), 422)
-    assert loc in _locs(problem)
+    assert loc in error_locs(problem)
 
 
 def test_too_deep_nesting_is_refused_at_the_level_that_is_too_deep(client, admin, cycle):
@@ -91,7 +87,7 @@ def test_too_deep_nesting_is_refused_at_the_level_that_is_too_deep(client, admin
         rule = {"kind": "any_of", "rules": [rule]}
     problem = assert_problem(client.put(cycle_url(cycle, "criteria"), headers=admin, json={
         "criteria": [{"key": "deep", "label": "Zu tief", "rule": rule}]}), 422)
-    assert _locs(problem) == [["body", "criteria", 0, "rule", *["rules", 0] * 5]]
+    assert error_locs(problem) == [["body", "criteria", 0, "rule", *["rules", 0] * 5]]
 
 
 def test_unknown_questions_groups_and_duplicate_keys_are_rejected(client, admin, session, cycle):
@@ -189,9 +185,9 @@ def test_preview_rejects_bad_drafts_with_paths(client, admin, cycle):
     r = client.post(cycle_url(cycle, "criteria:preview"), headers=admin, json={"criteria": [
         {"key": "a", "label": "Aktiv", "rule": {"kind": "answer", "question": "nope", "op": "eq",
                                                  "value": 1}}]})
-    assert _locs(assert_problem(r, 422, "invalid_criteria")) == [["body", "criteria", 0, "rule", "question"]]
+    assert error_locs(assert_problem(r, 422, "invalid_criteria")) == [["body", "criteria", 0, "rule", "question"]]
     r = client.post(cycle_url(cycle, "criteria:preview"), headers=admin, json={"criterias": []})
-    assert ["body", "criteria"] in _locs(assert_problem(r, 422))
+    assert ["body", "criteria"] in error_locs(assert_problem(r, 422))
 
 
 def test_preview_wrong_callers(client, alliance, alliance_user, partner, cycle):

@@ -106,3 +106,30 @@ def test_an_alliance_without_an_address_is_mailed_once_it_has_one(client, admin,
 
     assert sorted(m.recipient for m in invitation_mails(session)) == sorted(
         ["neu@example.org", other.contacts[0].email])
+
+
+def test_invitations_reach_the_smtp_server_once_each_in_german(client, admin, session):
+    from functools import partial
+
+    import anyio
+
+    from app.mail.dispatch import dispatch_due
+    from tests.mail.smtp import running_smtp_server
+
+    first = factories.make_alliance(session, contacts=[{"name": "Eine", "email": "eins@example.org"}])
+    second = factories.make_alliance(session, contacts=[{"name": "Zwei", "email": "zwei@example.org"}])
+    event = an_event(session)
+    invite(client, admin, event, first, second)
+    invite(client, admin, event, first, second)  # again: nothing new to send
+
+    with running_smtp_server() as smtp:
+        report = anyio.run(partial(dispatch_due, session, smtp.sender()))
+        again = anyio.run(partial(dispatch_due, session, smtp.sender()))
+
+    assert (report.sent, again.sent) == (2, 0)
+    assert sorted(r.rcpt_tos[0] for r in smtp.received) == ["eins@example.org", "zwei@example.org"]
+    for received in smtp.received:
+        assert received.message["Subject"] == "Einladung: Zukunftswerkstatt Fürth"
+        text = received.message.get_content()
+        assert "12.09.2099, 09:00 Uhr" in text and "in Fürth" in text
+        assert "bis zum 01.09.2099, 23:59 Uhr" in text

@@ -5,13 +5,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.alliances.models import AllianceStatus
+from app.core.text import unique_addresses
 from app.cycles.models import CycleStatus
 from app.mail.models import OutboxStatus
 from app.notices.rules import (
     may_send_notices,
     overall_state,
     retry_after_seconds,
-    unique_addresses,
 )
 from app.notices.schemas import NoticeState
 from app.surveys.eligibility import is_eligible_alliance

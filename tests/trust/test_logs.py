@@ -23,7 +23,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from app.alliances import service as alliances_service
 from app.alliances.models import Alliance
@@ -31,6 +32,7 @@ from app.auth.models import Role
 from app.core.config import get_settings
 from app.core.logging import JsonFormatter
 from app.cycles.models import CycleStatus
+from app.events.models import Event
 from app.mail.dispatch import dispatch_due
 from app.mail.senders import LogSender
 from app.notices.models import SurveyNotice
@@ -291,6 +293,18 @@ def test_a_working_session_leaves_no_personal_data_in_the_logs(
     ok(client.post(f"{event_url}/delegates/{waiting['id']}/promote", headers=admin,
                    json={"exceed_capacity": True}))
     ok(client.post(f"{event_url}/delegates/{waiting['id']}/withdraw", headers=coordinator))
+    # The workshop begins (moved to an hour ago): attendance is recorded one by one and in
+    # bulk, counted, and exported with the participant list.
+    session.execute(update(Event).where(col(Event.id) == event["id"]).values(
+        starts_at=datetime.now(UTC) - timedelta(hours=1)))
+    session.commit()
+    ok(client.put(f"{event_url}/delegates/{delegate['id']}/attendance", headers=admin,
+                  json={"attendance": "no_show"}))
+    ok(client.post(f"{event_url}/attendance", headers=admin,
+                   json={"items": [{"delegate_id": delegate["id"], "attendance": "attended"}]}))
+    assert ok(client.get(f"{event_url}/counts", headers=admin))["attendance_open"] is True
+    attended = client.get(f"{event_url}/delegates/export.csv", headers=admin)
+    assert attended.status_code == 200 and DELEGATE["email"] in attended.text
     ok(client.post(f"{event_url}/cancel", headers=admin))
     assert anyio.run(partial(dispatch_due, session, LogSender())).sent >= 2
 

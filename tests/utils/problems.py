@@ -23,3 +23,8 @@ def assert_problem(response: Any, status: int, code: str | None = None) -> dict[
 def error_locs(body: dict[str, Any]) -> list[list[str | int]]:
     """The ``loc`` of every field error of a problem document."""
     return [error["loc"] for error in body.get("errors") or []]
+
+
+def error_loc_tuples(body: dict[str, Any]) -> list[tuple[str | int, ...]]:
+    """The same locations as tuples, for comparing as sets."""
+    return [tuple(loc) for loc in error_locs(body)]
