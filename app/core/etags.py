@@ -30,14 +30,18 @@ def set_etag(response: Response, resource: str, resource_id: int, version: int) 
 
 
 def check_if_match(if_match: str | None, resource: str, resource_id: int, version: int) -> None:
+    check_if_match_etag(if_match, etag_for(resource, resource_id, version))
+
+
+def check_if_match_etag(if_match: str | None, current: str, what: str = "resource") -> None:
+    """The If-Match check against an ETag built some other way (a content digest)."""
     if if_match is None:
         return
-    current = etag_for(resource, resource_id, version)
     candidates = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
     if "*" in candidates or current in candidates:
         return
     raise PreconditionFailed(
-        f"The resource is now at {current}; reload it and apply your change again.",
+        f"The {what} is now at {current}; reload it and apply your change again.",
         current_etag=current,
     )
 

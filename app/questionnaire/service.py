@@ -15,7 +15,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.auth.principal import Principal
-from app.core.errors import NotFound, PreconditionFailed, RuleViolation, field_error
+from app.core.errors import NotFound, RuleViolation, field_error
+from app.core.etags import check_if_match_etag
 from app.cycles import rules as cycle_rules
 from app.cycles import service as cycles
 from app.cycles.models import AwardCycle, CycleStatus
@@ -71,18 +72,6 @@ def questionnaire_etag(cycle: AwardCycle, questions: Sequence[Question]) -> str:
 
 def question_etag(question: Question) -> str:
     return f'"question-{question.id}-{_digest(_content(question))}"'
-
-
-def _check_if_match(if_match: str | None, current: str) -> None:
-    if if_match is None:
-        return
-    candidates = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
-    if "*" in candidates or current in candidates:
-        return
-    raise PreconditionFailed(
-        f"The questionnaire is now at {current}; reload it and apply your change again.",
-        current_etag=current,
-    )
 
 
 def _weighted_max(question: Question) -> float | None:
@@ -233,7 +222,7 @@ def replace_questionnaire(
 ) -> tuple[QuestionnaireRead, str]:
     cycle = _editable_cycle(session, ref)
     assert cycle.id is not None
-    _check_if_match(if_match, questionnaire_etag(cycle, questions_of(session, cycle.id)))
+    check_if_match_etag(if_match, questionnaire_etag(cycle, questions_of(session, cycle.id)), "questionnaire")
     specs = [q.model_dump(mode="json") for q in data.questions]
     _refuse(scoring.check_questionnaire(specs, ("body", "questions")))
     questions = _write_all(session, cycle, specs)
@@ -248,7 +237,7 @@ def add_question(
     cycle = _editable_cycle(session, ref)
     assert cycle.id is not None
     current = questions_of(session, cycle.id)
-    _check_if_match(if_match, questionnaire_etag(cycle, current))
+    check_if_match_etag(if_match, questionnaire_etag(cycle, current), "questionnaire")
     spec = data.model_dump(mode="json")
     _refuse(scoring.check_question(spec, ("body",)))
     if any(q.key == data.key for q in current):
@@ -275,7 +264,7 @@ def update_question(
     assert cycle.id is not None
     current = questions_of(session, cycle.id)
     question = _find(current, key)
-    _check_if_match(if_match, question_etag(question))
+    check_if_match_etag(if_match, question_etag(question), "question")
     changes = data.model_dump(exclude_unset=True, mode="json")
     for name in ("key", "text", "type", "required", "options", "scoring", "weight", "position"):
         if name in changes and changes[name] is None:
@@ -303,7 +292,7 @@ def delete_question(session: Session, ref: str, key: str, if_match: str | None) 
     assert cycle.id is not None
     current = questions_of(session, cycle.id)
     question = _find(current, key)
-    _check_if_match(if_match, question_etag(question))
+    check_if_match_etag(if_match, question_etag(question), "question")
     session.delete(question)
     for index, item in enumerate(q for q in current if q is not question):
         if item.position != index:
@@ -319,7 +308,7 @@ def copy_questionnaire(
     cycle = _editable_cycle(session, ref)
     assert cycle.id is not None
     current = questions_of(session, cycle.id)
-    _check_if_match(if_match, questionnaire_etag(cycle, current))
+    check_if_match_etag(if_match, questionnaire_etag(cycle, current), "questionnaire")
     try:
         source = cycles.get_cycle(session, source_ref)
     except NotFound as exc:

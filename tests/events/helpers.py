@@ -3,9 +3,14 @@
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, col, select
 
+from app.alliances.models import Alliance
+from app.auth.models import User
 from app.core.db import utcnow
+from app.events.models import Event, EventDelegate, EventInvitation, EventTopic
+from app.mail.models import OutboxMessage
 
 URL = "/api/v1/events"
 
@@ -52,3 +57,16 @@ def delegate_body(**overrides: Any) -> dict[str, Any]:
 def reloaded(session: Session, model: Any, row_id: int) -> Any:
     session.expire_all()
     return session.get(model, row_id)
+
+
+def remove_committed_event(engine: Engine, event: Event, user: User, alliance: Alliance) -> None:
+    """Delete an event that a race test committed for real, with everything its requests wrote
+    (the audit trail stays: it is append-only, and the run's database is dropped at the end)."""
+    with engine.begin() as connection:
+        recipients = select(EventDelegate.email).where(EventDelegate.event_id == event.id)
+        connection.execute(delete(OutboxMessage).where(col(OutboxMessage.recipient).in_(recipients)))
+        for model in (EventDelegate, EventInvitation, EventTopic):
+            connection.execute(delete(model).where(col(model.event_id) == event.id))
+        connection.execute(delete(Event).where(col(Event.id) == event.id))
+        connection.execute(delete(User).where(col(User.id) == user.id))
+        connection.execute(delete(Alliance).where(col(Alliance.id) == alliance.id))

@@ -5,15 +5,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import Engine, delete
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
-from app.alliances.models import Alliance
-from app.auth.models import Role, User
-from app.events.models import Event, EventDelegate, EventInvitation, EventTopic
-from app.mail.models import OutboxMessage
+from app.auth.models import Role
+from app.events.models import Event, EventDelegate
 from tests import factories
-from tests.events.helpers import delegate_body, delegate_url
+from tests.events.helpers import delegate_body, delegate_url, remove_committed_event
 from tests.utils.racing import race
 
 CAPACITY = 2
@@ -36,14 +34,7 @@ def committed(engine: Engine) -> Iterator[Committed]:
         user = factories.make_user(setup, Role.alliance_user, alliance)
         event = factories.make_event(setup, capacity=CAPACITY, invited=[alliance])
     yield Committed(event, factories.user_headers(user))
-    with engine.begin() as connection:
-        recipients = select(EventDelegate.email).where(EventDelegate.event_id == event.id)
-        connection.execute(delete(OutboxMessage).where(col(OutboxMessage.recipient).in_(recipients)))
-        for model in (EventDelegate, EventInvitation, EventTopic):
-            connection.execute(delete(model).where(col(model.event_id) == event.id))
-        connection.execute(delete(Event).where(col(Event.id) == event.id))
-        connection.execute(delete(User).where(col(User.id) == user.id))
-        connection.execute(delete(Alliance).where(col(Alliance.id) == alliance.id))
+    remove_committed_event(engine, event, user, alliance)
 
 
 def _registered(engine: Engine, event: Event) -> list[EventDelegate]:

@@ -6,15 +6,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from app.alliances.models import Alliance
-from app.auth.models import Role, User
-from app.events.models import Event, EventDelegate, EventInvitation, EventTopic
+from app.auth.models import Role
+from app.events.models import Event, EventDelegate
 from app.mail.models import OutboxMessage
 from tests import factories
-from tests.events.helpers import delegate_body, delegate_url
+from tests.events.helpers import delegate_body, delegate_url, remove_committed_event
 from tests.utils.racing import race
 
 CAPACITY = 3
@@ -41,14 +40,7 @@ def line(engine: Engine) -> Iterator[Line]:
         waiting = [factories.make_delegate(setup, event, alliance, status="waitlisted").id
                    for _ in range(WAITING)]
     yield Line(event, factories.user_headers(user), holders, waiting)  # type: ignore[arg-type]
-    with engine.begin() as connection:
-        recipients = select(EventDelegate.email).where(EventDelegate.event_id == event.id)
-        connection.execute(delete(OutboxMessage).where(col(OutboxMessage.recipient).in_(recipients)))
-        for model in (EventDelegate, EventInvitation, EventTopic):
-            connection.execute(delete(model).where(col(model.event_id) == event.id))
-        connection.execute(delete(Event).where(col(Event.id) == event.id))
-        connection.execute(delete(User).where(col(User.id) == user.id))
-        connection.execute(delete(Alliance).where(col(Alliance.id) == alliance.id))
+    remove_committed_event(engine, event, user, alliance)
 
 
 def test_concurrent_withdrawals_and_registrations_promote_each_once_and_never_overbook(
