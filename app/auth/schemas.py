@@ -1,11 +1,12 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
 from app.auth.models import Role
 from app.auth.scopes import SCOPES
 from app.core.ids import RowId
+from app.core.schemas import ReadModel, StrictInput
 from app.core.text import Email as CoreEmail
 from app.core.text import SingleLine
 
@@ -28,11 +29,11 @@ Password = Annotated[
 ScopeList = Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=20), AfterValidator(_known_scopes)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(StrictInput):
+    """Request bodies of this domain: see app.core.schemas.StrictInput."""
 
 
-class TokenResponse(BaseModel):
+class TokenResponse(ReadModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int = Field(description="Seconds until the access token expires")
@@ -79,7 +80,7 @@ class UserUpdate(Strict):
         return value
 
 
-class UserRead(BaseModel):
+class UserRead(ReadModel):
     id: int
     email: str
     full_name: str
@@ -98,14 +99,14 @@ class UserCreated(UserRead):
     invitation_expires_at: datetime
 
 
-class Me(BaseModel):
+class Me(ReadModel):
     kind: Literal["user", "client"]
     id: int
     name: str
     email: str | None = None
     role: Role | None = None
     alliance_id: int | None = None
-    scopes: list[str] = []
+    scopes: list[str] = Field(default_factory=list)
 
 
 class ClientCreate(Strict):
@@ -132,7 +133,7 @@ class ClientUpdate(Strict):
     is_active: bool | None = None
 
 
-class ClientRead(BaseModel):
+class ClientRead(ReadModel):
     id: int
     client_id: str
     name: str
@@ -164,7 +165,7 @@ class PatCreate(Strict):
     expires_in_days: int = Field(default=90, ge=1, le=365)
 
 
-class PatRead(BaseModel):
+class PatRead(ReadModel):
     id: int
     name: str
     scopes: list[str]

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, func, select
@@ -20,13 +20,14 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.config import get_settings
 from app.core.errors import RuleViolation, field_error
+from app.core.schemas import ReadModel
 from app.core.timestamps import in_utc_range
 
 ItemT = TypeVar("ItemT")
 RowT = TypeVar("RowT")
 
 
-class Page(BaseModel, Generic[ItemT]):
+class Page(ReadModel, Generic[ItemT]):
     items: list[ItemT]
     next_cursor: str | None = Field(
         default=None, description="Pass as `cursor` to get the next page; null on the last page"

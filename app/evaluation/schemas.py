@@ -1,8 +1,9 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from app.core.schemas import ReadModel, StrictInput
 from app.evaluation.rules import MAX_DEPTH, Rule
 
 MAX_CRITERIA = 30
@@ -10,8 +11,8 @@ CriterionKey = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z
                                     examples=["networking"])]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Strict(StrictInput):
+    """Request bodies of this domain: see app.core.schemas.StrictInput."""
 
 
 class CriterionIn(_Strict):
@@ -47,7 +48,7 @@ class CriteriaSetIn(_Strict):
     criteria: list[CriterionIn] = Field(max_length=MAX_CRITERIA)
 
 
-class CriterionRead(BaseModel):
+class CriterionRead(ReadModel):
     key: str
     label: str
     explanation: str | None
@@ -55,13 +56,13 @@ class CriterionRead(BaseModel):
     position: int
 
 
-class CriteriaSetRead(BaseModel):
+class CriteriaSetRead(ReadModel):
     cycle_id: int
     cycle_key: str
     criteria: list[CriterionRead]
 
 
-class CriterionResult(BaseModel):
+class CriterionResult(ReadModel):
     """One criterion for one alliance: the facts behind the decision."""
 
     key: str
@@ -80,14 +81,14 @@ class CriterionResult(BaseModel):
     )
 
 
-class PreviewCriterionCount(BaseModel):
+class PreviewCriterionCount(ReadModel):
     key: str
     label: str
     passed: int
     failed: int
 
 
-class PreviewAlliance(BaseModel):
+class PreviewAlliance(ReadModel):
     alliance_id: int
     alliance_name: str
     activity_score: float
@@ -97,7 +98,7 @@ class PreviewAlliance(BaseModel):
     invited_to_future_project: bool
 
 
-class PreviewRead(BaseModel):
+class PreviewRead(ReadModel):
     """What a draft criteria set would decide now; nothing is stored."""
 
     evaluated: int = Field(description="Submitted responses evaluated")
@@ -116,7 +117,7 @@ class EvaluationRunCreate(_Strict):
                         description="Why this run: recorded with the run (re-runs are explicit)")
 
 
-class EvaluationRunRead(BaseModel):
+class EvaluationRunRead(ReadModel):
     id: int
     cycle_id: int
     started_by: str
@@ -129,14 +130,14 @@ class EvaluationRunRead(BaseModel):
     created_at: datetime
 
 
-class AllianceRef(BaseModel):
+class AllianceRef(ReadModel):
     id: int
     name: str
     slug: str
     state: str
 
 
-class EvaluationRead(BaseModel):
+class EvaluationRead(ReadModel):
     """One alliance's result in one run."""
 
     id: int

@@ -6,8 +6,9 @@ checked by ``scoring.check_questionnaire`` so each error can name the field at f
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
+from app.core.schemas import ReadModel, StrictInput
 from app.core.text import MultiLine, SingleLine
 from app.questionnaire.models import QuestionType
 
@@ -34,8 +35,8 @@ Weight = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False,
                                 description="Multiplies the question's points")]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(StrictInput):
+    """Request bodies of this domain: see app.core.schemas.StrictInput."""
 
 
 class OptionIn(Strict):
@@ -99,20 +100,20 @@ class QuestionUpdate(Strict):
     position: Annotated[int, Field(ge=0)] | None = None
 
 
-class OptionRead(BaseModel):
+class OptionRead(ReadModel):
     value: str
     label: str
     points: float | None = Field(description="Only for admins, else null")
 
 
-class ScoringRead(BaseModel):
+class ScoringRead(ReadModel):
     kind: Literal["none", "per_option", "per_unit", "if_yes"]
     points_per_unit: float | None = None
     cap: float | None = None
     points: float | None = None
 
 
-class QuestionRead(BaseModel):
+class QuestionRead(ReadModel):
     key: str
     position: int
     text: str
@@ -130,13 +131,13 @@ class QuestionRead(BaseModel):
     )
 
 
-class GroupSummary(BaseModel):
+class GroupSummary(ReadModel):
     criterion_group: str | None
     question_count: int
     max_score: float | None = Field(description="Only for admins; null when hidden or unbounded")
 
 
-class QuestionnaireRead(BaseModel):
+class QuestionnaireRead(ReadModel):
     cycle_id: int
     cycle_key: str
     cycle_slug: str
@@ -160,7 +161,7 @@ class ScorePreviewIn(Strict):
                                     description="Question key → answer, as in a response")
 
 
-class ScoreRow(BaseModel):
+class ScoreRow(ReadModel):
     question: str
     group: str | None
     answered: bool
@@ -170,7 +171,7 @@ class ScoreRow(BaseModel):
     max: float | None = Field(description="Most weighted points possible; null: unbounded")
 
 
-class ScorePreviewRead(BaseModel):
+class ScorePreviewRead(ReadModel):
     total: float = Field(description="The activity score (Aktivitätsgrad) these answers get")
     max_total: float | None = Field(description="The best possible score; null: unbounded")
     group_scores: dict[str, float]

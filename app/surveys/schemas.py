@@ -5,7 +5,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     WithJsonSchema,
@@ -15,6 +14,7 @@ from pydantic import (
 from app.core.config import get_settings
 from app.core.errors import FieldError
 from app.core.ids import RowId
+from app.core.schemas import ReadModel, StrictInput
 from app.core.text import MultiLine
 from app.surveys.models import ResponseMode, ResponseStatus
 
@@ -35,8 +35,8 @@ def _strip(value: str) -> str:
     return value.strip()
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(StrictInput):
+    """Request bodies of this domain: see app.core.schemas.StrictInput."""
 
 
 Answers = Annotated[
@@ -95,7 +95,7 @@ class ResponseReopen(Strict):
     reason: Annotated[str, MultiLine, AfterValidator(_strip), Field(min_length=3, max_length=1000)]
 
 
-class ResponseRead(BaseModel):
+class ResponseRead(ReadModel):
     id: int
     cycle_id: int
     cycle_key: str
@@ -122,7 +122,7 @@ class ResponseRead(BaseModel):
     updated_at: datetime
 
 
-class ResponseRevisionRead(BaseModel):
+class ResponseRevisionRead(ReadModel):
     revision: int
     action: Literal["save", "submit", "reopen", "import"]
     answers: dict[str, Any]
@@ -188,7 +188,7 @@ class ResponseBatch(Strict):
         return value
 
 
-class ItemProblem(BaseModel):
+class ItemProblem(ReadModel):
     code: str = Field(examples=["alliance_not_allowed"])
     detail: str
     errors: list[FieldError] = Field(
@@ -196,7 +196,7 @@ class ItemProblem(BaseModel):
     )
 
 
-class BatchItemResult(BaseModel):
+class BatchItemResult(ReadModel):
     index: int = Field(description="Position in the request's items (0-based)")
     line: int | None = Field(default=None, description="File line (imports only)")
     ref: str | None = None
@@ -209,7 +209,7 @@ class BatchItemResult(BaseModel):
     problem: ItemProblem | None = None
 
 
-class BatchResult(BaseModel):
+class BatchResult(ReadModel):
     atomic: bool
     dry_run: bool = False
     created: int
