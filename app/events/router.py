@@ -70,10 +70,13 @@ def _delegate_etag(response: Response, delegate: DelegateRead) -> None:
 # --- public -------------------------------------------------------------------------------------
 
 @public_router.get("/future-topics", name="public-future-topics-list",
-                   response_model=list[FutureTopicRead], responses=problem_responses(429),
+                   response_model=Page[FutureTopicRead], responses=problem_responses(429),
                    summary="The four Zukunftsthemen")
-async def list_future_topics(db: DbDep) -> list[FutureTopicRead]:
-    return await db.run(queries.list_future_topics)
+async def list_future_topics(db: DbDep) -> Page[FutureTopicRead]:
+    """The one list envelope of every listing; the four topics fit one page (`next_cursor` is
+    always null)."""
+    items = await db.run(queries.list_future_topics)
+    return Page(items=items, next_cursor=None, total=None)
 
 
 @public_router.get("/events", name="public-events-list", response_model=Page[PublicEventRead],
