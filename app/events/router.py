@@ -14,7 +14,7 @@ from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.ids import RowId
 from app.core.limits import NoStore
-from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.pagination import Page, PageParams, UpdatedSince, page_params, set_link_header
 from app.core.timestamps import Timestamp
 from app.events import delegates, export, invitations, queries, service
 from app.events.models import DelegateStatus, EventKind, EventStatus, InvitationBasis
@@ -240,9 +240,11 @@ async def list_delegates(
     request: Request, response: Response, event_id: EventId, db: DbDep, principal: CurrentUser,
     page: PageDep, status_: Annotated[DelegateStatus | None, Query(alias="status")] = None,
     alliance_id: Annotated[RowId | None, Query(description="Admins: one alliance's")] = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[DelegateRead]:
     items, cursor, total = await db.run(delegates.list_delegates, event_id, page, principal,
-                                        status=status_, alliance_id=alliance_id)
+                                        status=status_, alliance_id=alliance_id,
+                                        updated_since=updated_since)
     set_link_header(request, response, cursor)
     return Page(items=items, next_cursor=cursor, total=total)
 
