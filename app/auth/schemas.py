@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 from app.auth.models import Role
 from app.auth.scopes import SCOPES
@@ -26,7 +26,11 @@ Email = Annotated[CoreEmail, AfterValidator(_lower)]
 Password = Annotated[
     str, Field(min_length=12, max_length=256, description="At least 12 characters")
 ]
-ScopeList = Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=20), AfterValidator(_known_scopes)]
+# A machine client's scope; the spec lists the known ones (named ClientScope there), and
+# _known_scopes refuses the others with a message naming them.
+ScopeName = Annotated[str, Field(max_length=40),
+                      WithJsonSchema({"type": "string", "enum": sorted(SCOPES), "maxLength": 40})]
+ScopeList = Annotated[list[ScopeName], Field(max_length=20), AfterValidator(_known_scopes)]
 
 
 class Strict(StrictInput):
@@ -106,7 +110,7 @@ class Me(ReadModel):
     email: str | None = None
     role: Role | None = None
     alliance_id: int | None = None
-    scopes: list[str] = Field(default_factory=list)
+    scopes: list[ScopeName] = Field(default_factory=list)
 
 
 class ClientCreate(Strict):
@@ -137,7 +141,7 @@ class ClientRead(ReadModel):
     id: int
     client_id: str
     name: str
-    scopes: list[str]
+    scopes: list[ScopeName]
     allowed_alliance_ids: list[int] | None
     is_active: bool
     last_used_at: datetime | None
@@ -150,7 +154,8 @@ class ClientWithSecret(ClientRead):
     client_secret: str = Field(description="Shown once; store it in your secret manager")
 
 
-PatScopes = Annotated[list[Literal["api:read", "api:write"]], Field(min_length=1, max_length=2)]
+PatScope = Literal["api:read", "api:write"]
+PatScopes = Annotated[list[PatScope], Field(min_length=1, max_length=2)]
 
 
 class PatCreate(Strict):
@@ -168,7 +173,7 @@ class PatCreate(Strict):
 class PatRead(ReadModel):
     id: int
     name: str
-    scopes: list[str]
+    scopes: list[PatScope]
     expires_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None

@@ -24,6 +24,7 @@ from pydantic import (
     FutureDate,
     FutureDatetime,
     GetJsonSchemaHandler,
+    ModelWrapValidatorHandler,
     NaiveDatetime,
     PastDate,
     PastDatetime,
@@ -142,12 +143,12 @@ class StrictInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
-    @model_validator(mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _no_lax_coercion(cls, data: Any) -> Any:
+    def _no_lax_coercion(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
         if not isinstance(data, Mapping):
-            return data
-        errors: list[InitErrorDetails] = []
+            return handler(data)
+        refused: list[InitErrorDetails] = []
         for name, field in cls.model_fields.items():
             key = field.alias or name
             if key not in data:
@@ -155,7 +156,18 @@ class StrictInput(BaseModel):
             found = _problem(field.annotation, data[key])
             if found is not None:
                 loc, error = found
-                errors.append(InitErrorDetails(type=error, loc=(key, *loc), input=data[key]))
-        if errors:
-            raise ValidationError.from_exception_data(cls.__name__, errors)
-        return data
+                refused.append(InitErrorDetails(type=error, loc=(key, *loc), input=data[key]))
+        if not refused:
+            return handler(data)
+        # Report the other fields' faults too, as for any invalid body (one round trip).
+        refused_keys = {error["loc"][0] for error in refused}
+        try:
+            handler(data)
+        except ValidationError as exc:
+            refused.extend(
+                InitErrorDetails(type=PydanticCustomError(error["type"], error["msg"]),
+                                 loc=error["loc"], input=error["input"])
+                for error in exc.errors(include_url=False, include_context=False)
+                if not error["loc"] or error["loc"][0] not in refused_keys
+            )
+        raise ValidationError.from_exception_data(cls.__name__, refused)

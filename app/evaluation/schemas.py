@@ -62,6 +62,21 @@ class CriteriaSetRead(ReadModel):
     criteria: list[CriterionRead]
 
 
+class RuleResult(ReadModel):
+    """One part of a combination (all_of / any_of) and how it came out; parts nest."""
+
+    kind: str = Field(description="The part's rule kind")
+    passed: bool
+    actual: Any = Field(description="The alliance's value, e.g. its score or its answer")
+    op: str = Field(description="gte, lte, eq, ne, in or contains")
+    threshold: Any = Field(description="What the part asks for")
+    explanation: str = Field(description="German, for the alliance")
+    source: str | None = Field(default=None, description="For partners_at_least: `answer` or "
+                               "`registry`")
+    parts: list["RuleResult"] | None = Field(
+        default=None, description="For all_of/any_of: each part's result, same shape")
+
+
 class CriterionResult(ReadModel):
     """One criterion for one alliance: the facts behind the decision."""
 
@@ -76,8 +91,8 @@ class CriterionResult(ReadModel):
         default=None, description="For partners_at_least: where the count came from, "
         "`answer` (the survey response) or `registry` (the alliance record)",
     )
-    parts: list[dict[str, Any]] | None = Field(
-        default=None, description="For all_of/any_of: each part's result, same shape"
+    parts: list[RuleResult] | None = Field(
+        default=None, description="For all_of/any_of: each part's result (nested the same way)"
     )
 
 

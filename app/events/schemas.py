@@ -212,7 +212,7 @@ class InvitationsAddReport(ReadModel):
     already_invited: list[int] = Field(description="Invited before: kept as they were")
 
 
-class BasisCounts(ReadModel):
+class InvitationBasisCounts(ReadModel):
     future_project: int = 0
     previous_seal: int = 0
     seal: int = 0
@@ -221,7 +221,7 @@ class BasisCounts(ReadModel):
 
 class InvitationsGenerateReport(ReadModel):
     added: list[int] = Field(description="Alliances invited by this call")
-    counts: BasisCounts = Field(description="Added invitations per basis")
+    counts: InvitationBasisCounts = Field(description="Added invitations per basis")
     already_invited: int = Field(description="Invitations that existed before (kept)")
     evaluation_run_id: int | None = Field(description="The run whose invitations to Projekt "
                                           "Zukunft were used (null for a ceremony)")

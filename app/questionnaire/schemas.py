@@ -45,12 +45,15 @@ class OptionIn(Strict):
     points: Points = 0
 
 
+ScoringKind = Literal["none", "per_option", "per_unit", "if_yes"]
+
+
 class ScoringIn(Strict):
     """``none``; ``per_option`` (choice questions: the chosen options' points); ``per_unit``
     (integer questions: answer × points_per_unit, at most cap); ``if_yes`` (boolean questions:
     points for yes)."""
 
-    kind: Literal["none", "per_option", "per_unit", "if_yes"] = "none"
+    kind: ScoringKind = "none"
     points_per_unit: Points | None = Field(default=None, description="per_unit only")
     cap: Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)] | None = Field(
         default=None, description="per_unit only: the most points the answer can earn"
@@ -107,7 +110,7 @@ class OptionRead(ReadModel):
 
 
 class ScoringRead(ReadModel):
-    kind: Literal["none", "per_option", "per_unit", "if_yes"]
+    kind: ScoringKind
     points_per_unit: float | None = None
     cap: float | None = None
     points: float | None = None
@@ -161,21 +164,25 @@ class ScorePreviewIn(Strict):
                                     description="Question key → answer, as in a response")
 
 
-class ScoreRow(ReadModel):
+class ScoreBreakdownRow(ReadModel):
+    """One question's share of the activity score (a response's breakdown, a preview's)."""
+
     question: str
-    group: str | None
+    group: str | None = None
     answered: bool
     points: float = Field(description="Raw points before the weight")
     weight: float
     weighted: float
-    max: float | None = Field(description="Most weighted points possible; null: unbounded")
+    # Rows stored before ``max`` was recorded read as unbounded.
+    max: float | None = Field(default=None,
+                              description="Most weighted points possible; null: unbounded")
 
 
 class ScorePreviewRead(ReadModel):
     total: float = Field(description="The activity score (Aktivitätsgrad) these answers get")
     max_total: float | None = Field(description="The best possible score; null: unbounded")
     group_scores: dict[str, float]
-    breakdown: list[ScoreRow]
+    breakdown: list[ScoreBreakdownRow]
     missing_required: list[str] = Field(
         description="Required questions without an answer (a submission would be refused)"
     )

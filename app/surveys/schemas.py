@@ -16,6 +16,7 @@ from app.core.errors import FieldError
 from app.core.ids import RowId
 from app.core.schemas import ReadModel, StrictInput
 from app.core.text import MultiLine
+from app.questionnaire.schemas import ScoreBreakdownRow
 from app.surveys.models import ResponseMode, ResponseStatus
 
 ReportedStatus = Literal["active", "dormant", "dissolved"]
@@ -111,8 +112,8 @@ class ResponseRead(ReadModel):
     mode: ResponseMode = Field(description="How the latest answers were entered")
     entered_by: str = Field(description="Who saved last (actor, e.g. user:3 or client:2)")
     activity_score: float | None = Field(description="Aktivitätsgrad; set on submit")
-    score_breakdown: list[dict[str, Any]] = Field(
-        description="Per question: question, group, answered, points, weight, weighted"
+    score_breakdown: list[ScoreBreakdownRow] = Field(
+        description="Per question: its share of the activity score (empty until submitted)"
     )
     submitted_at: datetime | None
     submitted_by: str | None
@@ -148,10 +149,10 @@ class BatchItem(ResponseContent):
 
 
 def _item_list_schema() -> dict[str, Any]:
-    schema = BatchItem.model_json_schema()
-    schema.pop("$defs", None)
+    # Items are validated one by one in the service; the spec names their shape BatchItem (a
+    # component added with the other named shapes, see app.api.NAMED_SHAPES).
     return {"type": "array", "minItems": 1, "maxItems": get_settings().limits.max_batch_items,
-            "items": schema}
+            "items": {"$ref": "#/components/schemas/BatchItem"}}
 
 
 class ResponseBatch(Strict):

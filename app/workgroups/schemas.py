@@ -153,14 +153,14 @@ class MemberDecision(Strict):
     note: Note | None = Field(default=None, description="Shown to the alliance")
 
 
-class BasisCounts(ReadModel):
+class MemberBasisCounts(ReadModel):
     future_project: int = 0
     previous_seal: int = 0
 
 
 class InviteReport(ReadModel):
     added: list[int] = Field(description="Alliances invited by this call")
-    counts: BasisCounts = Field(description="Invitations added per basis")
+    counts: MemberBasisCounts = Field(description="Invitations added per basis")
     already: int = Field(description="Eligible alliances with a membership already (of any "
                          "status: kept as it is, a declined or left one is not invited again)")
     emails_queued: int = Field(description="Invitation e-mails queued (one per contact address "

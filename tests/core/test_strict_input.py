@@ -213,3 +213,11 @@ def test_nan_for_a_number_field_is_refused(client, admin, open_cycle, literal):
                     headers={**admin, "Content-Type": "application/json"}, content=text)
     body = assert_problem(r, 422, "validation_error")
     assert error_locs(body) == [["body", "questions", 0, "scoring", "cap"]]
+
+
+def test_a_refused_coercion_is_reported_with_the_other_faults(client, admin):
+    r = client.post(CYCLES, headers=admin, json={"key": "not a key", "ceremony_on": 0,
+                                                 "seal_title": "x" * 1000})
+    body = assert_problem(r, 422, "validation_error")
+    assert sorted(map(tuple, error_locs(body))) == [
+        ("body", "ceremony_on"), ("body", "key"), ("body", "seal_title")]
