@@ -32,7 +32,7 @@ _EXAMPLE_SET: dict[str, Any] = {
              {"kind": "group_score_at_least", "group": "networking", "min": 4},
              {"kind": "partners_at_least", "min": 5}]}},
         {"key": "visibility", "label": "Gute Sichtbarkeit",
-         "rule": {"kind": "answer", "question": "press_coverage", "op": "eq", "value": True}},
+         "rule": {"kind": "answer", "question": "own_channels", "op": "eq", "value": True}},
         {"key": "activity", "label": "Aktive, zukunftsgerichtete Bündnisarbeit",
          "rule": {"kind": "total_score_at_least", "min": 12}},
         {"key": "interest", "label": "Interesse am Siegel", "rule": {"kind": "wants_seal"}},

@@ -202,7 +202,7 @@ class InvitationRead(ReadModel):
 
 
 class InvitationsAdd(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"alliance_ids": [12, 31]}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"alliance_ids": [3, 12]}]})
 
     alliance_ids: list[RowId] = Field(min_length=1, max_length=1000)
 

@@ -156,7 +156,7 @@ class QuestionnaireRead(ReadModel):
 
 class ScorePreviewIn(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "answers": {"partner_meetings": 8, "press_coverage": True,
+        "answers": {"partner_count": 8, "own_channels": True,
                     "offer_frequency": "monthly", "future_topics": ["childcare"]},
     }]})
 

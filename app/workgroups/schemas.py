@@ -218,7 +218,7 @@ class ResultCreate(Strict):
                    "gewinnen.",
         "body": "## Ausgangslage\n\n…", "links": [
             {"label": "Leitfaden (PDF)", "url": "https://www.example.org/leitfaden.pdf"}],
-        "authors": [12, 31]}]})
+        "authors": [2, 12]}]})
 
     title: Title
     summary: Summary
