@@ -7,8 +7,9 @@ has a default. Generated clients then type it as present (``string | null``), no
 ``StrictInput`` (request bodies): unknown fields refused, strings stripped, and no coercion a
 client could not have meant. Pydantic's lax mode would read ``"yes"``, ``"on"`` or ``1`` as
 ``true`` and ``0`` as 1970-01-01; JSON as Python parses it also lets ``NaN`` and ``Infinity``
-through. Here a boolean must be a JSON boolean, a date or timestamp a string, and a number finite
-(also inside free-form values such as survey answers), each refused as 422 naming the field.
+through. Here a boolean must be a JSON boolean, a date or timestamp a string, and a number
+neither ``true``/``false`` nor infinite or NaN (also inside free-form values such as survey
+answers), each refused as 422 naming the field.
 """
 
 import datetime as dt
@@ -66,6 +67,11 @@ def _date_error(kind: str) -> PydanticCustomError:
         f"{kind}_type", f"Input should be a {kind} in ISO 8601 form (a string), not a number")
 
 
+def _number_error(kind: str) -> PydanticCustomError:
+    kind_name = "an integer" if kind == "int" else "a number"
+    return PydanticCustomError(f"{kind}_type", f"Input should be {kind_name}, not true or false")
+
+
 def _finite_error() -> PydanticCustomError:
     return PydanticCustomError("finite_number", "Input should be a finite number (no NaN or Infinity)")
 
@@ -112,6 +118,8 @@ def _problem(annotation: Any, value: Any) -> Problem | None:
         return None  # a nested model checks its own fields
     if annotation is bool:
         return None if isinstance(value, bool) else ((), _bool_error())
+    if annotation in (int, float) and isinstance(value, bool):
+        return (), _number_error(annotation.__name__)
     if annotation in _DATETIMES:
         return None if isinstance(value, str | dt.datetime) else ((), _date_error("datetime"))
     if annotation in _DATES:

@@ -221,3 +221,12 @@ def test_a_refused_coercion_is_reported_with_the_other_faults(client, admin):
     body = assert_problem(r, 422, "validation_error")
     assert sorted(map(tuple, error_locs(body))) == [
         ("body", "ceremony_on"), ("body", "key"), ("body", "seal_title")]
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_a_boolean_is_not_a_number(client, admin, value):
+    r = client.post("/api/v1/me/tokens", headers=admin,
+                    json={"name": "Export", "scopes": ["api:read"], "expires_in_days": value})
+    body = assert_problem(r, 422, "validation_error")
+    assert error_locs(body) == [["body", "expires_in_days"]]
+    assert body["errors"][0]["type"] == "int_type"
