@@ -1,19 +1,27 @@
 """Mounts every domain router under /api/v1."""
 
+from typing import get_args
+
 from fastapi import APIRouter, Depends
 
 from app.alliances.router import public_router as public_alliances_router
 from app.alliances.router import router as alliances_router
+from app.alliances.schemas import StateCode
+from app.alliances.service import SortField as AllianceSort
 from app.audit.router import router as audit_router
 from app.auth.deps import rate_limited
 from app.auth.router import clients_router, users_router
 from app.auth.router import router as auth_router
+from app.auth.schemas import PatScope
+from app.auth.scopes import SCOPES
 from app.awards.router import public_router as public_seals_router
 from app.awards.router import router as awards_router
 from app.core.nul import refuse_nul_characters
+from app.core.openapi import NamedShapes
 from app.core.query import refuse_unknown_query
 from app.cycles.router import admin_router as cycles_admin_router
 from app.cycles.router import router as cycles_router
+from app.evaluation import rules as criterion_rules
 from app.evaluation.router import router as evaluation_router
 from app.events.calendar_router import events_router as calendar_events_router
 from app.events.calendar_router import feeds_router as calendar_feeds_router
@@ -26,9 +34,13 @@ from app.faq.router import router as faq_router
 from app.inquiries.router import router as inquiries_router
 from app.notices.router import router as notices_router
 from app.privacy.router import router as privacy_router
+from app.privacy.schemas import PersonKind
 from app.questionnaire import router as questionnaire_router
+from app.questionnaire.schemas import ScoringKind
 from app.reports.router import router as reports_router
+from app.reports.schemas import CsvSeparator
 from app.surveys.router import router as responses_router
+from app.surveys.schemas import BatchItem
 from app.workgroups.router import public_router as public_workgroups_router
 from app.workgroups.router import router as workgroups_router
 
@@ -110,3 +122,27 @@ TAGS = [
      "results, drafted by members and published by the Servicebüro."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
+
+
+# Reused shapes the spec names once (app.core.openapi.name_shapes); tests/test_named_shapes.py
+# checks they exist and that no inline enum is repeated.
+NAMED_SHAPES = NamedShapes(
+    enums={
+        "LandCode": (get_args(StateCode), "ISO 3166-2 code of a German Land (DE-BY, DE-NW …)"),
+        "ClientScope": (tuple(sorted(SCOPES)), "A scope a machine client can hold: "
+                        + "; ".join(f"`{name}`: {text}" for name, text in sorted(SCOPES.items()))),
+        "PatScope": (get_args(PatScope), "A scope of a personal access token"),
+        "AnswerOperator": (get_args(criterion_rules.AnswerOp),
+                           "How an answer criterion compares the answer with its value"),
+        "ScoringKind": (get_args(ScoringKind), "How a question earns points"),
+        "CsvSeparator": (get_args(CsvSeparator), "The CSV field separator (`;` for German Excel)"),
+        "AllianceSort": (get_args(AllianceSort), "Sort order of alliance listings (`-`: descending)"),
+        "PersonKind": (get_args(PersonKind), "Whose personal data"),
+    },
+    unions={
+        "CriterionRule": (frozenset(model.__name__ for model in get_args(get_args(
+            criterion_rules.Rule)[0])), "A criterion's rule as data, told apart by `kind`; "
+            "`all_of`/`any_of` nest further rules"),
+    },
+    models={"BatchItem": BatchItem},
+)

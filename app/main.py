@@ -9,7 +9,7 @@ from fastapi.routing import APIRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import models  # noqa: F401  (registers every table before the first query)
-from app.api import TAGS, api_router
+from app.api import NAMED_SHAPES, TAGS, api_router
 from app.auth.deps import rate_limited
 from app.auth.openapi import apply_security
 from app.core import db as core_db
@@ -20,7 +20,7 @@ from app.core.limits import SecurityMiddleware
 from app.core.logging import configure_logging
 from app.core.metrics import MetricsMiddleware, install_pool_collector
 from app.core.middleware import RequestContextMiddleware
-from app.core.openapi import complete_spec, operations
+from app.core.openapi import complete_spec, name_shapes, operations
 from app.core.query import refuse_unknown_query
 from app.core.tracing import configure_tracing, instrument_app
 from app.health.metrics import metrics
@@ -149,6 +149,7 @@ def _install_openapi(app: FastAPI) -> None:
         for route, method, operation in operations(app, schema):
             apply_security(operation, route, method)
         complete_spec(app, schema, rate_limiter=rate_limited, query_checker=refuse_unknown_query)
+        name_shapes(schema, NAMED_SHAPES)
         app.openapi_schema = _rename_generated_schemas(schema)
         return app.openapi_schema
 

@@ -8,7 +8,7 @@ value. Errors name the file line (the spreadsheet row) and the field: ``["file",
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -17,6 +17,7 @@ from app.alliances.models import Alliance
 from app.alliances.schemas import STATE_MAY_BE_MISSING, AllianceCreate
 from app.core import tabular
 from app.core.errors import AppError, Conflict, RuleViolation, error_loc, field_error
+from app.core.schemas import ReadModel
 from app.core.tabular import Table
 
 MAX_ROWS = 5000
@@ -29,14 +30,14 @@ _GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 Action = Literal["create", "update", "unchanged"]
 
 
-class ImportRow(BaseModel):
+class ImportRow(ReadModel):
     line: int = Field(description="Line of the CSV file or row of the sheet (1 is the header)")
     slug: str
     action: Action
     id: int | None = Field(description="null for rows a dry run would create")
 
 
-class ImportReport(BaseModel):
+class ImportReport(ReadModel):
     dry_run: bool
     created: int
     updated: int

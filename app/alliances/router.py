@@ -19,7 +19,7 @@ from app.core.deps import DbDep
 from app.core.errors import PayloadTooLarge, problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.limits import NoStore
-from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.pagination import Page, PageParams, UpdatedSince, page_params, set_link_header
 
 router = APIRouter(prefix="/alliances", tags=["alliances"], dependencies=[NoStore],
                    responses=problem_responses(401, 403))
@@ -36,11 +36,11 @@ async def list_alliances(
     request: Request, response: Response, db: DbDep, principal: AllianceReader, page: PageDep,
     state: StateCode | None = None, status_: Annotated[AllianceStatus | None, Query(alias="status")] = None,
     level: AllianceLevel | None = None, q: Search = None,
-    sort: service.SortField = "name",
+    sort: service.SortField = "name", updated_since: UpdatedSince = None,
 ) -> Page[AllianceRead]:
     items, cursor, total = await db.run(
         service.list_alliances, page, principal, state=state, status=status_, level=level, q=q,
-        sort=sort,
+        sort=sort, updated_since=updated_since,
     )
     set_link_header(request, response, cursor)
     return Page(items=items, next_cursor=cursor, total=total)

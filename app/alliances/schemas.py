@@ -4,7 +4,6 @@ from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     HttpUrl,
@@ -16,6 +15,7 @@ from pydantic import (
 
 from app.alliances.models import AllianceLevel, AllianceStatus, LegalForm, PartnerSector
 from app.alliances.states import validate_ags
+from app.core.schemas import ReadModel, StrictInput
 from app.core.text import Email, MultiLine, SingleLine
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -76,8 +76,8 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:120] or "buendnis"
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(StrictInput):
+    """Request bodies of this domain: see app.core.schemas.StrictInput."""
 
 
 class PartnerIn(Strict):
@@ -85,7 +85,7 @@ class PartnerIn(Strict):
     sector: PartnerSector
 
 
-class PartnerRead(BaseModel):
+class PartnerRead(ReadModel):
     id: int
     name: str
     sector: PartnerSector
@@ -98,7 +98,7 @@ class ContactIn(Strict):
     phone: Phone | None = None
 
 
-class ContactRead(BaseModel):
+class ContactRead(ReadModel):
     id: int
     name: str
     function: str | None
@@ -227,7 +227,7 @@ class AllianceUpdate(Strict):
 ADMIN_ONLY_FIELDS = frozenset({"slug", "ags", "state", "status", "level"})
 
 
-class AllianceRead(BaseModel):
+class AllianceRead(ReadModel):
     id: int
     name: str
     slug: str
@@ -253,7 +253,7 @@ class AllianceRead(BaseModel):
     updated_at: datetime
 
 
-class PublicAllianceRead(BaseModel):
+class PublicAllianceRead(ReadModel):
     """What the public alliance finder shows: no personal data."""
 
     id: int

@@ -1,5 +1,6 @@
 """Alliance rules: who sees what, who may change which field, and safe deletion."""
 
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import exists
@@ -31,9 +32,10 @@ from app.auth.principal import Principal
 from app.core.db import columns_of, utcnow
 from app.core.errors import Forbidden, RuleViolation, field_error
 from app.core.etags import check_if_match
-from app.core.pagination import PageParams, SortKey, paginate
+from app.core.pagination import PageParams, SortKey, changed_after, paginate
 
-SortField = Literal["name", "-name", "created_at", "-created_at", "id", "-id"]
+SortField = Literal["name", "-name", "created_at", "-created_at", "updated_at", "-updated_at",
+                    "id", "-id"]
 # Child tables that belong to the alliance itself; any other reference is history.
 _OWN_TABLES = {"alliance_partner", "alliance_contact", "api_client_alliance"}
 
@@ -75,7 +77,8 @@ def read_alliance(session: Session, alliance_id: int, principal: Principal) -> A
 
 
 _SORT_COLUMNS: dict[str, Any] = {
-    "name": Alliance.name, "created_at": Alliance.created_at, "id": Alliance.id,
+    "name": Alliance.name, "created_at": Alliance.created_at, "updated_at": Alliance.updated_at,
+    "id": Alliance.id,
 }
 
 
@@ -101,8 +104,9 @@ def list_alliances(
     q: str | None = None,
     sort: SortField = "name",
     public: bool = False,
+    updated_since: datetime | None = None,
 ) -> tuple[list[Any], str | None, int | None]:
-    query = select(Alliance)
+    query = changed_after(select(Alliance), col(Alliance.updated_at), updated_since)
     if public:
         query = query.where(col(Alliance.listed_in_finder).is_(True),
                             Alliance.status != AllianceStatus.dissolved)

@@ -1,10 +1,10 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from app.core.schemas import ReadModel
 
 
-class AuditEventRead(BaseModel):
+class AuditEventRead(ReadModel):
     id: int
     occurred_at: datetime
     actor: str

@@ -249,11 +249,14 @@ async def create_token(body: PatCreate, db: DbDep, owner: AdminUser) -> PatCreat
     return await db.run(pats.create_pat, owner, body)
 
 
-@router.get("/me/tokens", name="me-tokens-list", response_model=list[PatRead],
+@router.get("/me/tokens", name="me-tokens-list", response_model=Page[PatRead],
             dependencies=[Depends(admin_user)], responses=problem_responses(401, 403),
             summary="My personal access tokens with their last use")
-async def list_tokens(db: DbDep, owner: AdminUser) -> list[PatRead]:
-    return await db.run(pats.list_pats, owner)
+async def list_tokens(db: DbDep, owner: AdminUser) -> Page[PatRead]:
+    """The one list envelope of every listing; an admin has few tokens, so one page holds all
+    (`next_cursor` is always null)."""
+    items = await db.run(pats.list_pats, owner)
+    return Page(items=items, next_cursor=None, total=None)
 
 
 @router.delete("/me/tokens/{token_id}", name="me-tokens-revoke",

@@ -1,11 +1,12 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 from app.auth.models import Role
 from app.auth.scopes import SCOPES
 from app.core.ids import RowId
+from app.core.schemas import ReadModel, StrictInput
 from app.core.text import Email as CoreEmail
 from app.core.text import SingleLine
 
@@ -25,14 +26,18 @@ Email = Annotated[CoreEmail, AfterValidator(_lower)]
 Password = Annotated[
     str, Field(min_length=12, max_length=256, description="At least 12 characters")
 ]
-ScopeList = Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=20), AfterValidator(_known_scopes)]
+# A machine client's scope; the spec lists the known ones (named ClientScope there), and
+# _known_scopes refuses the others with a message naming them.
+ScopeName = Annotated[str, Field(max_length=40),
+                      WithJsonSchema({"type": "string", "enum": sorted(SCOPES), "maxLength": 40})]
+ScopeList = Annotated[list[ScopeName], Field(max_length=20), AfterValidator(_known_scopes)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(StrictInput):
+    """Request bodies of this domain: see app.core.schemas.StrictInput."""
 
 
-class TokenResponse(BaseModel):
+class TokenResponse(ReadModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int = Field(description="Seconds until the access token expires")
@@ -79,7 +84,7 @@ class UserUpdate(Strict):
         return value
 
 
-class UserRead(BaseModel):
+class UserRead(ReadModel):
     id: int
     email: str
     full_name: str
@@ -98,14 +103,14 @@ class UserCreated(UserRead):
     invitation_expires_at: datetime
 
 
-class Me(BaseModel):
+class Me(ReadModel):
     kind: Literal["user", "client"]
     id: int
     name: str
     email: str | None = None
     role: Role | None = None
     alliance_id: int | None = None
-    scopes: list[str] = []
+    scopes: list[ScopeName] = Field(default_factory=list)
 
 
 class ClientCreate(Strict):
@@ -132,11 +137,11 @@ class ClientUpdate(Strict):
     is_active: bool | None = None
 
 
-class ClientRead(BaseModel):
+class ClientRead(ReadModel):
     id: int
     client_id: str
     name: str
-    scopes: list[str]
+    scopes: list[ScopeName]
     allowed_alliance_ids: list[int] | None
     is_active: bool
     last_used_at: datetime | None
@@ -149,7 +154,8 @@ class ClientWithSecret(ClientRead):
     client_secret: str = Field(description="Shown once; store it in your secret manager")
 
 
-PatScopes = Annotated[list[Literal["api:read", "api:write"]], Field(min_length=1, max_length=2)]
+PatScope = Literal["api:read", "api:write"]
+PatScopes = Annotated[list[PatScope], Field(min_length=1, max_length=2)]
 
 
 class PatCreate(Strict):
@@ -164,10 +170,10 @@ class PatCreate(Strict):
     expires_in_days: int = Field(default=90, ge=1, le=365)
 
 
-class PatRead(BaseModel):
+class PatRead(ReadModel):
     id: int
     name: str
-    scopes: list[str]
+    scopes: list[PatScope]
     expires_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None

@@ -22,7 +22,7 @@ from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.ids import RowId
-from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.pagination import Page, PageParams, UpdatedSince, page_params, set_link_header
 from app.cycles.deps import CyclePath
 
 router = APIRouter(tags=["awards"], responses=problem_responses(401, 403))
@@ -72,8 +72,10 @@ async def import_awards(
 async def list_awards(
     cycle: CyclePath, request: Request, response: Response, db: DbDep, principal: CurrentUser,
     page: PageDep, status_: Annotated[AwardStatus | None, Query(alias="status")] = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[AwardRead]:
-    items, cursor, total = await db.run(service.list_cycle_awards, cycle, page, principal, status_)
+    items, cursor, total = await db.run(service.list_cycle_awards, cycle, page, principal, status_,
+                                        updated_since)
     set_link_header(request, response, cursor)
     return Page(items=items, next_cursor=cursor, total=total)
 

@@ -1,20 +1,21 @@
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from app.awards.models import AwardStatus
 from app.core.ids import RowId
+from app.core.schemas import ReadModel, StrictInput
 from app.core.text import MultiLine
 
 Reason = Annotated[str, MultiLine, Field(min_length=3, max_length=1000)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Strict(StrictInput):
+    """Request bodies of this domain: see app.core.schemas.StrictInput."""
 
 
-class AwardAlliance(BaseModel):
+class AwardAlliance(ReadModel):
     id: int
     name: str
     slug: str
@@ -22,7 +23,7 @@ class AwardAlliance(BaseModel):
     state: str
 
 
-class AwardRead(BaseModel):
+class AwardRead(ReadModel):
     id: int
     cycle_id: int
     cycle_key: str
@@ -51,7 +52,7 @@ class AwardsConfirm(_Strict):
     awarded_on: date | None = Field(default=None, description="Default: the cycle's ceremony date")
 
 
-class AwardsConfirmReport(BaseModel):
+class AwardsConfirmReport(ReadModel):
     awarded_on: date
     created: int = Field(description="Awards confirmed by this call")
     unchanged: int = Field(description="Confirmed before: left as they were")
@@ -79,7 +80,7 @@ class AwardWithdraw(_Strict):
     reason: Reason
 
 
-class AwardImportRow(BaseModel):
+class AwardImportRow(ReadModel):
     line: int
     alliance_id: int
     alliance_slug: str
@@ -88,14 +89,14 @@ class AwardImportRow(BaseModel):
     award_id: int | None
 
 
-class AwardImportReport(BaseModel):
+class AwardImportReport(ReadModel):
     dry_run: bool
     created: int
     unchanged: int
     rows: list[AwardImportRow]
 
 
-class PublicSeal(BaseModel):
+class PublicSeal(ReadModel):
     """One entry of the public seal registry: no personal data."""
 
     alliance_name: str
@@ -107,7 +108,7 @@ class PublicSeal(BaseModel):
     awarded_on: date
 
 
-class SealVerification(BaseModel):
+class SealVerification(ReadModel):
     code: str
     valid: bool = Field(description="True while the award stands; false once withdrawn")
     status: AwardStatus

@@ -10,7 +10,7 @@ evaluated again before that.
 
 import secrets
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -43,7 +43,7 @@ from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.errors import Conflict, RuleViolation, field_error
 from app.core.etags import check_if_match
-from app.core.pagination import PageParams, SortKey, paginate
+from app.core.pagination import PageParams, SortKey, changed_after, paginate
 from app.cycles.models import AwardCycle, CycleStatus
 from app.cycles.service import CycleNotFound, get_cycle
 from app.evaluation import queries as evaluation
@@ -285,11 +285,12 @@ def read_award(session: Session, award_id: int, principal: Principal) -> AwardRe
 
 def list_cycle_awards(
     session: Session, cycle_ref: str, params: PageParams, principal: Principal,
-    status: AwardStatus | None = None,
+    status: AwardStatus | None = None, updated_since: datetime | None = None,
 ) -> tuple[list[AwardRead], str | None, int | None]:
     """Admins see every award of the cycle; alliance users their own alliance's."""
     cycle = get_cycle(session, cycle_ref)
-    query = select(Award).where(Award.cycle_id == cycle.id)
+    query = changed_after(select(Award).where(Award.cycle_id == cycle.id),
+                          col(Award.updated_at), updated_since)
     if not principal.is_admin:
         query = query.where(Award.alliance_id == (principal.alliance_id or -1))
     if status is not None:

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from app.core.logging import current_request_id
+from app.core.schemas import ReadModel
 
 logger = logging.getLogger("buendnis.errors")
 
@@ -21,7 +22,7 @@ PROBLEM_TYPE_BASE = "https://buendnisportal.de/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
-class FieldError(BaseModel):
+class FieldError(ReadModel):
     loc: list[str | int] = Field(description="Path to the field at fault, e.g. ['body', 'ags']")
     msg: str
     type: str

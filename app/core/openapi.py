@@ -262,3 +262,93 @@ def complete_spec(app: FastAPI, schema: dict[str, Any], *,
         facts = route_facts(route, dependency_calls(route), rate_limiter=rate_limiter,
                             query_checker=query_checker)
         complete_operation(operation, method, facts)
+
+
+# --- named shapes ---------------------------------------------------------------------------
+# Pydantic names models and enum classes; a Literal, a discriminated union or a model the spec
+# only reaches through a hand-written schema stays inline, repeated wherever it is used, and a
+# generated client then makes one anonymous type per place. These are named once here.
+
+_KEEP_BESIDE_REF = ("description", "default", "examples", "deprecated")
+
+
+@dataclass(frozen=True)
+class NamedShapes:
+    """``enums``: component name -> (values, description); every inline enum with exactly these
+    values (in any order) becomes a reference, and so does an inline copy of an enum component
+    pydantic already made. ``unions``: component name -> (member component names,
+    description); a ``oneOf`` of exactly these references becomes one. ``models``: components
+    to add from pydantic models the spec only references by name."""
+
+    enums: dict[str, tuple[tuple[str, ...], str]]
+    unions: dict[str, tuple[frozenset[str], str]]
+    models: dict[str, Any]
+
+
+def _ref(name: str) -> str:
+    return f"#/components/schemas/{name}"
+
+
+def _as_reference(node: dict[str, Any], name: str) -> None:
+    kept = {key: node[key] for key in _KEEP_BESIDE_REF if key in node}
+    node.clear()
+    node["$ref"] = _ref(name)
+    node.update(kept)
+
+
+def _union_members(node: dict[str, Any]) -> frozenset[str] | None:
+    options = node.get("oneOf")
+    if not isinstance(options, list) or not options:
+        return None
+    refs = [option.get("$ref") for option in options if isinstance(option, dict)]
+    names = [ref.rsplit("/", 1)[1] for ref in refs if isinstance(ref, str)]
+    return frozenset(names) if len(names) == len(options) else None
+
+
+def name_shapes(schema: dict[str, Any], shapes: NamedShapes) -> None:
+    components: dict[str, Any] = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, model in shapes.models.items():
+        model_schema = model.model_json_schema(ref_template=_ref("{model}"))
+        for def_name, definition in model_schema.pop("$defs", {}).items():
+            components.setdefault(def_name, definition)
+        components[name] = model_schema
+    by_values: dict[frozenset[str], str] = {}
+    for name, component in components.items():
+        if isinstance(component.get("enum"), list):
+            by_values.setdefault(frozenset(map(str, component["enum"])), name)
+    for name, (values, description) in shapes.enums.items():
+        components[name] = {"type": "string", "enum": list(values), "title": name,
+                            "description": description}
+        by_values[frozenset(values)] = name
+    by_members = {members: name for name, (members, _) in shapes.unions.items()}
+    union_bodies: dict[str, dict[str, Any]] = {}
+
+    def walk(node: Any, owner: str | None) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item, owner)
+            return
+        if not isinstance(node, dict):
+            return
+        enum = node.get("enum")
+        if isinstance(enum, list) and "$ref" not in node:
+            name = by_values.get(frozenset(map(str, enum)))
+            if name is not None and name != owner:
+                _as_reference(node, name)
+                return
+        members = _union_members(node)
+        if members is not None and members in by_members:
+            name = by_members[members]
+            union_bodies.setdefault(name, {key: value for key, value in node.items()
+                                           if key in ("oneOf", "discriminator")})
+            _as_reference(node, name)
+            return
+        for value in node.values():
+            walk(value, owner)
+
+    for name, component in list(components.items()):
+        walk(component, name)
+    walk(schema.get("paths", {}), None)
+    for name, (_, description) in shapes.unions.items():
+        if name in union_bodies:
+            components[name] = {**union_bodies[name], "title": name, "description": description}

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, func, select
@@ -20,18 +20,32 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.config import get_settings
 from app.core.errors import RuleViolation, field_error
-from app.core.timestamps import in_utc_range
+from app.core.schemas import ReadModel
+from app.core.timestamps import Timestamp, in_utc_range
 
 ItemT = TypeVar("ItemT")
 RowT = TypeVar("RowT")
 
 
-class Page(BaseModel, Generic[ItemT]):
+class Page(ReadModel, Generic[ItemT]):
     items: list[ItemT]
     next_cursor: str | None = Field(
         default=None, description="Pass as `cursor` to get the next page; null on the last page"
     )
     total: int | None = Field(default=None, description="Only when `include_total=true`")
+
+
+UpdatedSince = Annotated[Timestamp | None, Query(
+    description="Incremental sync: only rows changed strictly after this instant (ISO 8601 with "
+    "an offset, e.g. `2025-06-01T08:00:00Z`; a naive timestamp is refused). Pass the newest "
+    "`updated_at` of your last pull.",
+)]
+
+
+def changed_after(query: SelectOfScalar[RowT], column: Any,
+                  since: datetime | None) -> SelectOfScalar[RowT]:
+    """``query`` limited to rows whose ``column`` (their ``updated_at``) lies after ``since``."""
+    return query if since is None else query.where(column > since)
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,11 @@
 ``9999-12-31T23:59:59-14:00`` is a valid ISO timestamp whose UTC form lies past year 9999 and
 would fail deep inside the database driver or a date format. Plausible years only."""
 
+import re
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
 
@@ -21,4 +22,15 @@ def in_utc_range(value: datetime) -> datetime:
     return value
 
 
-Timestamp = Annotated[AwareDatetime, AfterValidator(in_utc_range)]
+_NUMBER = re.compile(r"\s*[+-]?\d+(\.\d*)?\s*")
+
+
+def iso_only(value: Any) -> Any:
+    """Refuse what pydantic would read as Unix time (``0``, ``"1717236000"``): a client that
+    sends a number for an instant has made a mistake, not chosen 1970."""
+    if isinstance(value, bool | int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("must be an ISO 8601 timestamp with an offset, not a number")
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(iso_only), AfterValidator(in_utc_range)]

@@ -4,8 +4,9 @@ through the action endpoints (open-survey, close-survey, …), never through PAT
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
+from app.core.schemas import ReadModel, StrictInput
 from app.core.text import SingleLine
 from app.core.timestamps import Timestamp
 from app.cycles.models import CycleStatus
@@ -44,8 +45,8 @@ SealTitle = Annotated[str, AfterValidator(_strip), SingleLine, Field(min_length=
 Place = Annotated[str, AfterValidator(_strip), SingleLine, Field(min_length=2, max_length=200)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(StrictInput):
+    """Request bodies of this domain: see app.core.schemas.StrictInput."""
 
 
 class CycleCreate(Strict):
@@ -89,7 +90,7 @@ class CycleUpdate(Strict):
     ceremony_place: Place | None = None
 
 
-class CycleRead(BaseModel):
+class CycleRead(ReadModel):
     id: int
     key: str = Field(examples=["2024/25"])
     slug: str = Field(examples=["2024-25"], description="Use it (or the id) in URLs")

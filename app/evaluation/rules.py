@@ -35,7 +35,6 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     StrictBool,
@@ -48,6 +47,8 @@ from pydantic import (
     WrapValidator,
     field_validator,
 )
+
+from app.core.schemas import StrictInput
 
 MAX_DEPTH = 5
 MAX_PARTS = 50
@@ -107,8 +108,8 @@ def _clean_locations(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         raise ValidationError.from_exception_data("Rule", details) from None
 
 
-class _RuleBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _RuleBase(StrictInput):
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=False)
 
 
 class RuleGroupScoreAtLeast(_RuleBase):

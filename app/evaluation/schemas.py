@@ -1,8 +1,9 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from app.core.schemas import ReadModel, StrictInput
 from app.evaluation.rules import MAX_DEPTH, Rule
 
 MAX_CRITERIA = 30
@@ -10,8 +11,8 @@ CriterionKey = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z
                                     examples=["networking"])]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Strict(StrictInput):
+    """Request bodies of this domain: see app.core.schemas.StrictInput."""
 
 
 class CriterionIn(_Strict):
@@ -31,7 +32,7 @@ _EXAMPLE_SET: dict[str, Any] = {
              {"kind": "group_score_at_least", "group": "networking", "min": 4},
              {"kind": "partners_at_least", "min": 5}]}},
         {"key": "visibility", "label": "Gute Sichtbarkeit",
-         "rule": {"kind": "answer", "question": "press_coverage", "op": "eq", "value": True}},
+         "rule": {"kind": "answer", "question": "own_channels", "op": "eq", "value": True}},
         {"key": "activity", "label": "Aktive, zukunftsgerichtete Bündnisarbeit",
          "rule": {"kind": "total_score_at_least", "min": 12}},
         {"key": "interest", "label": "Interesse am Siegel", "rule": {"kind": "wants_seal"}},
@@ -47,7 +48,7 @@ class CriteriaSetIn(_Strict):
     criteria: list[CriterionIn] = Field(max_length=MAX_CRITERIA)
 
 
-class CriterionRead(BaseModel):
+class CriterionRead(ReadModel):
     key: str
     label: str
     explanation: str | None
@@ -55,13 +56,28 @@ class CriterionRead(BaseModel):
     position: int
 
 
-class CriteriaSetRead(BaseModel):
+class CriteriaSetRead(ReadModel):
     cycle_id: int
     cycle_key: str
     criteria: list[CriterionRead]
 
 
-class CriterionResult(BaseModel):
+class RuleResult(ReadModel):
+    """One part of a combination (all_of / any_of) and how it came out; parts nest."""
+
+    kind: str = Field(description="The part's rule kind")
+    passed: bool
+    actual: Any = Field(description="The alliance's value, e.g. its score or its answer")
+    op: str = Field(description="gte, lte, eq, ne, in or contains")
+    threshold: Any = Field(description="What the part asks for")
+    explanation: str = Field(description="German, for the alliance")
+    source: str | None = Field(default=None, description="For partners_at_least: `answer` or "
+                               "`registry`")
+    parts: list["RuleResult"] | None = Field(
+        default=None, description="For all_of/any_of: each part's result, same shape")
+
+
+class CriterionResult(ReadModel):
     """One criterion for one alliance: the facts behind the decision."""
 
     key: str
@@ -75,19 +91,19 @@ class CriterionResult(BaseModel):
         default=None, description="For partners_at_least: where the count came from, "
         "`answer` (the survey response) or `registry` (the alliance record)",
     )
-    parts: list[dict[str, Any]] | None = Field(
-        default=None, description="For all_of/any_of: each part's result, same shape"
+    parts: list[RuleResult] | None = Field(
+        default=None, description="For all_of/any_of: each part's result (nested the same way)"
     )
 
 
-class PreviewCriterionCount(BaseModel):
+class PreviewCriterionCount(ReadModel):
     key: str
     label: str
     passed: int
     failed: int
 
 
-class PreviewAlliance(BaseModel):
+class PreviewAlliance(ReadModel):
     alliance_id: int
     alliance_name: str
     activity_score: float
@@ -97,7 +113,7 @@ class PreviewAlliance(BaseModel):
     invited_to_future_project: bool
 
 
-class PreviewRead(BaseModel):
+class PreviewRead(ReadModel):
     """What a draft criteria set would decide now; nothing is stored."""
 
     evaluated: int = Field(description="Submitted responses evaluated")
@@ -116,7 +132,7 @@ class EvaluationRunCreate(_Strict):
                         description="Why this run: recorded with the run (re-runs are explicit)")
 
 
-class EvaluationRunRead(BaseModel):
+class EvaluationRunRead(ReadModel):
     id: int
     cycle_id: int
     started_by: str
@@ -129,14 +145,14 @@ class EvaluationRunRead(BaseModel):
     created_at: datetime
 
 
-class AllianceRef(BaseModel):
+class AllianceRef(ReadModel):
     id: int
     name: str
     slug: str
     state: str
 
 
-class EvaluationRead(BaseModel):
+class EvaluationRead(ReadModel):
     """One alliance's result in one run."""
 
     id: int

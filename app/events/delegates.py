@@ -21,7 +21,7 @@ from app.auth.principal import Principal
 from app.core.db import utcnow
 from app.core.errors import Forbidden, field_error
 from app.core.etags import check_if_match
-from app.core.pagination import PageParams, SortKey, paginate
+from app.core.pagination import PageParams, SortKey, changed_after, paginate
 from app.events import letters, rules, texts, waitlist
 from app.events.exceptions import (
     AlreadyRegistered,
@@ -182,10 +182,12 @@ def read_delegate(session: Session, event_id: int, delegate_id: int,
 def list_delegates(
     session: Session, event_id: int, params: PageParams, principal: Principal, *,
     status: DelegateStatus | None = None, alliance_id: int | None = None,
+    updated_since: datetime | None = None,
 ) -> tuple[list[DelegateRead], str | None, int | None]:
     """Admins: every delegate of the event; alliance users: their alliance's."""
     visible_event(session, event_id, principal)
-    query = select(EventDelegate).where(EventDelegate.event_id == event_id)
+    query = changed_after(select(EventDelegate).where(EventDelegate.event_id == event_id),
+                          col(EventDelegate.updated_at), updated_since)
     if not principal.is_admin:
         query = query.where(EventDelegate.alliance_id == (principal.alliance_id or -1))
     if status is not None:

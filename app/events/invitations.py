@@ -43,8 +43,8 @@ from app.events.models import (
 )
 from app.events.queries import get_event
 from app.events.schemas import (
-    BasisCounts,
     InvitationAlliance,
+    InvitationBasisCounts,
     InvitationRead,
     InvitationsAdd,
     InvitationsAddReport,
@@ -203,7 +203,7 @@ def generate_invitations(session: Session, event_id: int,
             chosen = rules.choose_invitations(event.kind, future_project=invitees.future_project,
                                               previous_seal=invitees.previous_seal,
                                               already=already)
-    counts = BasisCounts()
+    counts = InvitationBasisCounts()
     for choice in chosen:
         session.add(EventInvitation(event_id=event_id, alliance_id=choice.alliance_id,
                                     basis=choice.basis, invited_by=principal.actor))

@@ -14,7 +14,7 @@ from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.ids import RowId
 from app.core.limits import NoStore
-from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.pagination import Page, PageParams, UpdatedSince, page_params, set_link_header
 from app.core.timestamps import Timestamp
 from app.events import delegates, export, invitations, queries, service
 from app.events.models import DelegateStatus, EventKind, EventStatus, InvitationBasis
@@ -70,10 +70,13 @@ def _delegate_etag(response: Response, delegate: DelegateRead) -> None:
 # --- public -------------------------------------------------------------------------------------
 
 @public_router.get("/future-topics", name="public-future-topics-list",
-                   response_model=list[FutureTopicRead], responses=problem_responses(429),
+                   response_model=Page[FutureTopicRead], responses=problem_responses(429),
                    summary="The four Zukunftsthemen")
-async def list_future_topics(db: DbDep) -> list[FutureTopicRead]:
-    return await db.run(queries.list_future_topics)
+async def list_future_topics(db: DbDep) -> Page[FutureTopicRead]:
+    """The one list envelope of every listing; the four topics fit one page (`next_cursor` is
+    always null)."""
+    items = await db.run(queries.list_future_topics)
+    return Page(items=items, next_cursor=None, total=None)
 
 
 @public_router.get("/events", name="public-events-list", response_model=Page[PublicEventRead],
@@ -237,9 +240,11 @@ async def list_delegates(
     request: Request, response: Response, event_id: EventId, db: DbDep, principal: CurrentUser,
     page: PageDep, status_: Annotated[DelegateStatus | None, Query(alias="status")] = None,
     alliance_id: Annotated[RowId | None, Query(description="Admins: one alliance's")] = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[DelegateRead]:
     items, cursor, total = await db.run(delegates.list_delegates, event_id, page, principal,
-                                        status=status_, alliance_id=alliance_id)
+                                        status=status_, alliance_id=alliance_id,
+                                        updated_since=updated_since)
     set_link_header(request, response, cursor)
     return Page(items=items, next_cursor=cursor, total=total)
 

@@ -4,10 +4,11 @@ changes only through publish and cancel) nor, for alliance users, the alliance."
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from app.alliances.schemas import Phone, StateCode, Website
 from app.core.ids import RowId
+from app.core.schemas import ReadModel, StrictInput
 from app.core.text import Email as CoreEmail
 from app.core.text import MultiLine, SingleLine
 from app.core.timestamps import Timestamp
@@ -49,13 +50,13 @@ Dietary = Annotated[str, MultiLine, Field(max_length=500)]
 Email = Annotated[CoreEmail, AfterValidator(_lower)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(StrictInput):
+    """Request bodies of this domain: see app.core.schemas.StrictInput."""
 
 
 # --- topics -------------------------------------------------------------------------------------
 
-class FutureTopicRead(BaseModel):
+class FutureTopicRead(ReadModel):
     number: int = Field(examples=[2])
     slug: str = Field(examples=["kinderbetreuung"])
     title: str = Field(examples=["Kinderbetreuung"])
@@ -122,13 +123,13 @@ class EventUpdate(Strict):
                                        "from its workgroup")
 
 
-class EventCycle(BaseModel):
+class EventCycle(ReadModel):
     id: int
     key: str = Field(examples=["2024/25"])
     slug: str = Field(examples=["2024-25"])
 
 
-class EventRead(BaseModel):
+class EventRead(ReadModel):
     id: int
     kind: EventKind
     status: EventStatus
@@ -165,7 +166,7 @@ class EventRead(BaseModel):
     updated_at: datetime
 
 
-class PublicEventRead(BaseModel):
+class PublicEventRead(ReadModel):
     """An event in the public calendar: no personal data, no invitation details."""
 
     id: int
@@ -183,14 +184,14 @@ class PublicEventRead(BaseModel):
 
 # --- invitations --------------------------------------------------------------------------------
 
-class InvitationAlliance(BaseModel):
+class InvitationAlliance(ReadModel):
     id: int
     name: str
     slug: str
     state: str
 
 
-class InvitationRead(BaseModel):
+class InvitationRead(ReadModel):
     id: int
     event_id: int
     alliance: InvitationAlliance
@@ -201,26 +202,26 @@ class InvitationRead(BaseModel):
 
 
 class InvitationsAdd(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"alliance_ids": [12, 31]}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"alliance_ids": [3, 12]}]})
 
     alliance_ids: list[RowId] = Field(min_length=1, max_length=1000)
 
 
-class InvitationsAddReport(BaseModel):
+class InvitationsAddReport(ReadModel):
     added: list[int] = Field(description="Alliances invited by this call")
     already_invited: list[int] = Field(description="Invited before: kept as they were")
 
 
-class BasisCounts(BaseModel):
+class InvitationBasisCounts(ReadModel):
     future_project: int = 0
     previous_seal: int = 0
     seal: int = 0
     workgroup: int = 0
 
 
-class InvitationsGenerateReport(BaseModel):
+class InvitationsGenerateReport(ReadModel):
     added: list[int] = Field(description="Alliances invited by this call")
-    counts: BasisCounts = Field(description="Added invitations per basis")
+    counts: InvitationBasisCounts = Field(description="Added invitations per basis")
     already_invited: int = Field(description="Invitations that existed before (kept)")
     evaluation_run_id: int | None = Field(description="The run whose invitations to Projekt "
                                           "Zukunft were used (null for a ceremony)")
@@ -256,12 +257,12 @@ class DelegateUpdate(Strict):
     dietary_needs: Dietary | None = None
 
 
-class DelegateAlliance(BaseModel):
+class DelegateAlliance(ReadModel):
     id: int
     name: str
 
 
-class DelegateRead(BaseModel):
+class DelegateRead(ReadModel):
     id: int
     event_id: int
     alliance: DelegateAlliance
@@ -314,7 +315,7 @@ class AttendanceBulk(Strict):
     items: list[AttendanceItem] = Field(min_length=1, max_length=1000)
 
 
-class EventCounts(BaseModel):
+class EventCounts(ReadModel):
     event_id: int
     capacity: int | None
     registered: int = Field(description="Delegates holding a place")
@@ -327,6 +328,6 @@ class EventCounts(BaseModel):
                                   "begun and is not cancelled)")
 
 
-class AttendanceReport(BaseModel):
+class AttendanceReport(ReadModel):
     updated: int = Field(description="Delegates whose attendance changed")
     counts: EventCounts

@@ -2,10 +2,12 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from app.core.schemas import ReadModel
 
 
-class CalendarFeedRead(BaseModel):
+class CalendarFeedRead(ReadModel):
     """The alliance's current feed; its URL was shown once, when it was made."""
 
     id: int

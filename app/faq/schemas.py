@@ -5,8 +5,9 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
+from app.core.schemas import ReadModel, StrictInput
 from app.faq.models import FaqCategory
 
 # Bidirectional overrides and isolates can make a text read differently from what it is.
@@ -55,8 +56,8 @@ SearchQuery = Annotated[str, Field(min_length=1, max_length=100,
 FaqSort = Literal["category", "-updated_at"]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(StrictInput):
+    """Request bodies of this domain: see app.core.schemas.StrictInput."""
 
 
 class FaqEntryCreate(Strict):
@@ -85,7 +86,7 @@ class FaqEntryUpdate(Strict):
     answer: Answer | None = None
 
 
-class PublicFaqEntryRead(BaseModel):
+class PublicFaqEntryRead(ReadModel):
     id: int
     category: FaqCategory
     category_title: str = Field(examples=["Bündnisumfrage"])

@@ -8,23 +8,23 @@ from pathlib import Path
 import anyio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import OperationalError
 
 from app.core import db as core_db
 from app.core.config import get_settings
 from app.core.errors import problem_responses
+from app.core.schemas import ReadModel
 
 router = APIRouter(tags=["health"])
 _MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-class Health(BaseModel):
+class Health(ReadModel):
     status: str
 
 
-class Readiness(BaseModel):
+class Readiness(ReadModel):
     status: str
     version: str
     migration: str | None

@@ -9,9 +9,10 @@ error names the field at fault.
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
 from app.core.ids import RowId
+from app.core.schemas import ReadModel, StrictInput
 from app.core.text import Email as CoreEmail
 from app.core.text import MultiLine, SingleLine
 from app.inquiries.models import InquiryCategory, InquiryStatus, MessageAuthor
@@ -36,8 +37,8 @@ CycleRef = Annotated[str, Field(min_length=1, max_length=20, examples=["2024-25"
 InquirySort = Literal["created_at", "-created_at", "updated_at", "-updated_at"]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(StrictInput):
+    """Request bodies of this domain: see app.core.schemas.StrictInput."""
 
 
 class InquiryCreate(Strict):
@@ -98,7 +99,7 @@ class MessageCreate(Strict):
     body: MessageBody
 
 
-class InquiryReceipt(BaseModel):
+class InquiryReceipt(ReadModel):
     """What an anonymous caller gets back: the ticket number (id), nothing they sent."""
 
     id: int = Field(description="The ticket number")
@@ -106,7 +107,7 @@ class InquiryReceipt(BaseModel):
     created_at: datetime
 
 
-class InquiryMessageRead(BaseModel):
+class InquiryMessageRead(ReadModel):
     id: int
     author: MessageAuthor
     author_user_id: int | None
@@ -114,7 +115,7 @@ class InquiryMessageRead(BaseModel):
     created_at: datetime
 
 
-class InquiryNoticeRead(BaseModel):
+class InquiryNoticeRead(ReadModel):
     """A survey notice recorded for the inquiry's alliance in its cycle (no recipient)."""
 
     id: int
@@ -125,7 +126,7 @@ class InquiryNoticeRead(BaseModel):
     created_at: datetime
 
 
-class InquiryRead(BaseModel):
+class InquiryRead(ReadModel):
     id: int = Field(description="The ticket number")
     category: InquiryCategory
     status: InquiryStatus

@@ -1,10 +1,11 @@
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from app.alliances.models import AllianceStatus
 from app.core.ids import RowId
+from app.core.schemas import ReadModel, StrictInput
 from app.mail.models import OutboxStatus
 from app.notices.models import NoticeKind
 
@@ -30,9 +31,8 @@ class NoticeFilter(StrEnum):
     not_answered = "not_answered"
 
 
-class NoticeSendRequest(BaseModel):
+class NoticeSendRequest(StrictInput):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"examples": [{}, {"alliance_ids": [12, 40]},
                                         {"alliance_ids": [12], "resend": True}]},
     )
@@ -48,7 +48,7 @@ class NoticeSendRequest(BaseModel):
     )
 
 
-class NoticeAllianceRef(BaseModel):
+class NoticeAllianceRef(ReadModel):
     id: int
     name: str
 
@@ -58,7 +58,7 @@ class QueuedAlliance(NoticeAllianceRef):
     notice_ids: list[int]
 
 
-class NoticeSendReport(BaseModel):
+class NoticeSendReport(ReadModel):
     """What a send request queued; delivery happens afterwards, in the background."""
 
     cycle_key: str
@@ -75,7 +75,7 @@ class NoticeSendReport(BaseModel):
     )
 
 
-class SurveyNoticeRead(BaseModel):
+class SurveyNoticeRead(ReadModel):
     id: int
     kind: NoticeKind = Field(description="notice: the invitation; reminder: a reminder")
     recipient: str
@@ -90,7 +90,7 @@ class SurveyNoticeRead(BaseModel):
     updated_at: datetime
 
 
-class AllianceNoticeRead(BaseModel):
+class AllianceNoticeRead(ReadModel):
     """One alliance's notices in a cycle (the Servicebüro's overview)."""
 
     alliance_id: int
@@ -106,7 +106,7 @@ class AllianceNoticeRead(BaseModel):
     notices: list[SurveyNoticeRead]
 
 
-class MyNoticeStatus(BaseModel):
+class MyNoticeStatus(ReadModel):
     """The caller's own alliance in one cycle ("were we reached?")."""
 
     cycle_key: str
@@ -136,7 +136,7 @@ class SkippedAlliance(NoticeAllianceRef):
         description="too_soon: when a reminder becomes possible; otherwise null")
 
 
-class ReminderReport(BaseModel):
+class ReminderReport(ReadModel):
     """What a reminder call queued (or, with dry_run, would queue), and who was skipped why.
     Only alliances that were reached and have not submitted are considered."""
 

@@ -3,11 +3,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.core.schemas import ReadModel
+
 # "requester" erases the person who filed an inquiry: its id is the inquiry's id.
 PersonKind = Literal["contact", "delegate", "user", "requester"]
 
 
-class ContactData(BaseModel):
+class ContactData(ReadModel):
     id: int
     name: str
     function: str | None
@@ -16,7 +18,7 @@ class ContactData(BaseModel):
     erased_at: datetime | None
 
 
-class UserData(BaseModel):
+class UserData(ReadModel):
     id: int
     email: str
     full_name: str
@@ -27,7 +29,7 @@ class UserData(BaseModel):
     erased_at: datetime | None
 
 
-class NoticeData(BaseModel):
+class NoticeData(ReadModel):
     id: int
     cycle_id: int
     recipient: str
@@ -35,7 +37,7 @@ class NoticeData(BaseModel):
     sent_at: datetime | None
 
 
-class DelegateData(BaseModel):
+class DelegateData(ReadModel):
     id: int
     event_id: int
     event_title: str
@@ -50,14 +52,14 @@ class DelegateData(BaseModel):
     erased_at: datetime | None
 
 
-class InquiryMessageData(BaseModel):
+class InquiryMessageData(ReadModel):
     id: int
     author: str
     body: str
     created_at: datetime
 
 
-class InquiryData(BaseModel):
+class InquiryData(ReadModel):
     id: int
     category: str
     status: str
@@ -72,7 +74,7 @@ class InquiryData(BaseModel):
     messages: list[InquiryMessageData]
 
 
-class PersonalDataExport(BaseModel):
+class PersonalDataExport(ReadModel):
     """Everything held about the people of one alliance (GDPR Art. 15)."""
 
     alliance_id: int
@@ -84,7 +86,7 @@ class PersonalDataExport(BaseModel):
     inquiries: list[InquiryData] = Field(description="Inquiries filed for the alliance, with their messages")
 
 
-class ErasureResult(BaseModel):
+class ErasureResult(ReadModel):
     kind: PersonKind
     id: int
     erased_at: datetime

@@ -6,8 +6,9 @@ checked by ``scoring.check_questionnaire`` so each error can name the field at f
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
+from app.core.schemas import ReadModel, StrictInput
 from app.core.text import MultiLine, SingleLine
 from app.questionnaire.models import QuestionType
 
@@ -34,8 +35,8 @@ Weight = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False,
                                 description="Multiplies the question's points")]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(StrictInput):
+    """Request bodies of this domain: see app.core.schemas.StrictInput."""
 
 
 class OptionIn(Strict):
@@ -44,12 +45,15 @@ class OptionIn(Strict):
     points: Points = 0
 
 
+ScoringKind = Literal["none", "per_option", "per_unit", "if_yes"]
+
+
 class ScoringIn(Strict):
     """``none``; ``per_option`` (choice questions: the chosen options' points); ``per_unit``
     (integer questions: answer × points_per_unit, at most cap); ``if_yes`` (boolean questions:
     points for yes)."""
 
-    kind: Literal["none", "per_option", "per_unit", "if_yes"] = "none"
+    kind: ScoringKind = "none"
     points_per_unit: Points | None = Field(default=None, description="per_unit only")
     cap: Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)] | None = Field(
         default=None, description="per_unit only: the most points the answer can earn"
@@ -99,20 +103,20 @@ class QuestionUpdate(Strict):
     position: Annotated[int, Field(ge=0)] | None = None
 
 
-class OptionRead(BaseModel):
+class OptionRead(ReadModel):
     value: str
     label: str
     points: float | None = Field(description="Only for admins, else null")
 
 
-class ScoringRead(BaseModel):
-    kind: Literal["none", "per_option", "per_unit", "if_yes"]
+class ScoringRead(ReadModel):
+    kind: ScoringKind
     points_per_unit: float | None = None
     cap: float | None = None
     points: float | None = None
 
 
-class QuestionRead(BaseModel):
+class QuestionRead(ReadModel):
     key: str
     position: int
     text: str
@@ -130,13 +134,13 @@ class QuestionRead(BaseModel):
     )
 
 
-class GroupSummary(BaseModel):
+class GroupSummary(ReadModel):
     criterion_group: str | None
     question_count: int
     max_score: float | None = Field(description="Only for admins; null when hidden or unbounded")
 
 
-class QuestionnaireRead(BaseModel):
+class QuestionnaireRead(ReadModel):
     cycle_id: int
     cycle_key: str
     cycle_slug: str
@@ -152,7 +156,7 @@ class QuestionnaireRead(BaseModel):
 
 class ScorePreviewIn(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "answers": {"partner_meetings": 8, "press_coverage": True,
+        "answers": {"partner_count": 8, "own_channels": True,
                     "offer_frequency": "monthly", "future_topics": ["childcare"]},
     }]})
 
@@ -160,21 +164,25 @@ class ScorePreviewIn(Strict):
                                     description="Question key → answer, as in a response")
 
 
-class ScoreRow(BaseModel):
+class ScoreBreakdownRow(ReadModel):
+    """One question's share of the activity score (a response's breakdown, a preview's)."""
+
     question: str
-    group: str | None
+    group: str | None = None
     answered: bool
     points: float = Field(description="Raw points before the weight")
     weight: float
     weighted: float
-    max: float | None = Field(description="Most weighted points possible; null: unbounded")
+    # Rows stored before ``max`` was recorded read as unbounded.
+    max: float | None = Field(default=None,
+                              description="Most weighted points possible; null: unbounded")
 
 
-class ScorePreviewRead(BaseModel):
+class ScorePreviewRead(ReadModel):
     total: float = Field(description="The activity score (Aktivitätsgrad) these answers get")
     max_total: float | None = Field(description="The best possible score; null: unbounded")
     group_scores: dict[str, float]
-    breakdown: list[ScoreRow]
+    breakdown: list[ScoreBreakdownRow]
     missing_required: list[str] = Field(
         description="Required questions without an answer (a submission would be refused)"
     )

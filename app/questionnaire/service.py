@@ -37,9 +37,9 @@ from app.questionnaire.schemas import (
     QuestionnaireRead,
     QuestionRead,
     QuestionUpdate,
+    ScoreBreakdownRow,
     ScorePreviewIn,
     ScorePreviewRead,
-    ScoreRow,
     ScoringRead,
 )
 
@@ -345,6 +345,6 @@ def preview_score(session: Session, ref: str, data: ScorePreviewIn) -> ScorePrev
     result = scoring.score(questions, data.answers)
     return ScorePreviewRead(
         total=result.total, max_total=result.max_total, group_scores=result.group_scores(),
-        breakdown=[ScoreRow(**row) for row in result.breakdown],
+        breakdown=[ScoreBreakdownRow(**row) for row in result.breakdown],
         missing_required=scoring.missing_required(questions, data.answers),
     )

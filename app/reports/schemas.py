@@ -3,9 +3,10 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from app.alliances.schemas import StateCode
+from app.core.schemas import ReadModel
 from app.cycles.models import CycleStatus
 from app.surveys.models import ResponseMode
 
@@ -13,14 +14,14 @@ ExportFormat = Literal["csv", "xlsx"]
 CsvSeparator = Literal[",", ";"]
 
 
-class StatisticsCycle(BaseModel):
+class StatisticsCycle(ReadModel):
     id: int
     key: str = Field(examples=["2024/25"])
     slug: str = Field(examples=["2024-25"])
     status: CycleStatus
 
 
-class _ResponseCounts(BaseModel):
+class _ResponseCounts(ReadModel):
     responded: int = Field(description="Alliances with a response of any status (draft or submitted)")
     submitted: int = Field(description="Alliances with a submitted response")
     wants_future_project: int = Field(
@@ -34,7 +35,7 @@ class _ResponseCounts(BaseModel):
     awarded: int = Field(description="Confirmed awards (seals) of this cycle; withdrawn ones do not count")
 
 
-class _ReachCounts(BaseModel):
+class _ReachCounts(ReadModel):
     eligible: int = Field(
         description="Alliances asked to answer: not dissolved and without a seal from another "
         "cycle (an alliance awarded in this cycle stays counted here: it was asked and won)")
@@ -47,7 +48,7 @@ class StatisticsCounts(_ResponseCounts, _ReachCounts):
     """The cycle's funnel from who is asked to who is awarded."""
 
 
-class _StateName(BaseModel):
+class _StateName(ReadModel):
     state: StateCode
     name: str = Field(description="The Land's German name", examples=["Baden-Württemberg"])
 
@@ -56,7 +57,7 @@ class StateStatistics(StatisticsCounts, _StateName):
     """One Land; all 16 are listed, also those with nothing to count."""
 
 
-class _Mode(BaseModel):
+class _Mode(ReadModel):
     mode: ResponseMode
 
 
@@ -65,7 +66,7 @@ class ModeStatistics(_ResponseCounts, _Mode):
     in no mode."""
 
 
-class FutureProjectEvents(BaseModel):
+class FutureProjectEvents(ReadModel):
     """Taking part in the cycle's Projekt Zukunft events (exchanges, workshops, dialogues that
     were not cancelled; the ceremony is not one of them)."""
 
@@ -76,7 +77,7 @@ class FutureProjectEvents(BaseModel):
                                     "attended at at least one of them")
 
 
-class CycleStatistics(BaseModel):
+class CycleStatistics(ReadModel):
     """The numbers the Servicebüro reports for one cycle, as of ``generated_at``."""
 
     cycle: StatisticsCycle

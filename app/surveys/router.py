@@ -25,7 +25,7 @@ from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.idempotency import IdempotencyKey, mark_replayed
 from app.core.ids import RowId
-from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.pagination import Page, PageParams, UpdatedSince, page_params, set_link_header
 from app.cycles.deps import CyclePath
 from app.surveys import ingest
 from app.surveys import service as responses
@@ -65,12 +65,12 @@ async def list_responses(
     reported_status: ReportedStatus | None = None,
     wants_seal: bool | None = None,
     wants_future_project: bool | None = None,
-    sort: responses.SortField = "id",
+    sort: responses.SortField = "id", updated_since: UpdatedSince = None,
 ) -> Page[ResponseRead]:
     items, cursor, total = await db.run(
         responses.list_responses, cycle, page, principal, status=status_, mode=mode, state=state,
         reported_status=reported_status, wants_seal=wants_seal,
-        wants_future_project=wants_future_project, sort=sort,
+        wants_future_project=wants_future_project, sort=sort, updated_since=updated_since,
     )
     set_link_header(request, response, cursor)
     return Page(items=items, next_cursor=cursor, total=total)

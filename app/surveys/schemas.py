@@ -5,7 +5,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     WithJsonSchema,
@@ -15,7 +14,9 @@ from pydantic import (
 from app.core.config import get_settings
 from app.core.errors import FieldError
 from app.core.ids import RowId
+from app.core.schemas import ReadModel, StrictInput
 from app.core.text import MultiLine
+from app.questionnaire.schemas import ScoreBreakdownRow
 from app.surveys.models import ResponseMode, ResponseStatus
 
 ReportedStatus = Literal["active", "dormant", "dissolved"]
@@ -35,8 +36,8 @@ def _strip(value: str) -> str:
     return value.strip()
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(StrictInput):
+    """Request bodies of this domain: see app.core.schemas.StrictInput."""
 
 
 Answers = Annotated[
@@ -95,7 +96,7 @@ class ResponseReopen(Strict):
     reason: Annotated[str, MultiLine, AfterValidator(_strip), Field(min_length=3, max_length=1000)]
 
 
-class ResponseRead(BaseModel):
+class ResponseRead(ReadModel):
     id: int
     cycle_id: int
     cycle_key: str
@@ -111,8 +112,8 @@ class ResponseRead(BaseModel):
     mode: ResponseMode = Field(description="How the latest answers were entered")
     entered_by: str = Field(description="Who saved last (actor, e.g. user:3 or client:2)")
     activity_score: float | None = Field(description="Aktivitätsgrad; set on submit")
-    score_breakdown: list[dict[str, Any]] = Field(
-        description="Per question: question, group, answered, points, weight, weighted"
+    score_breakdown: list[ScoreBreakdownRow] = Field(
+        description="Per question: its share of the activity score (empty until submitted)"
     )
     submitted_at: datetime | None
     submitted_by: str | None
@@ -122,7 +123,7 @@ class ResponseRead(BaseModel):
     updated_at: datetime
 
 
-class ResponseRevisionRead(BaseModel):
+class ResponseRevisionRead(ReadModel):
     revision: int
     action: Literal["save", "submit", "reopen", "import"]
     answers: dict[str, Any]
@@ -148,10 +149,10 @@ class BatchItem(ResponseContent):
 
 
 def _item_list_schema() -> dict[str, Any]:
-    schema = BatchItem.model_json_schema()
-    schema.pop("$defs", None)
+    # Items are validated one by one in the service; the spec names their shape BatchItem (a
+    # component added with the other named shapes, see app.api.NAMED_SHAPES).
     return {"type": "array", "minItems": 1, "maxItems": get_settings().limits.max_batch_items,
-            "items": schema}
+            "items": {"$ref": "#/components/schemas/BatchItem"}}
 
 
 class ResponseBatch(Strict):
@@ -188,7 +189,7 @@ class ResponseBatch(Strict):
         return value
 
 
-class ItemProblem(BaseModel):
+class ItemProblem(ReadModel):
     code: str = Field(examples=["alliance_not_allowed"])
     detail: str
     errors: list[FieldError] = Field(
@@ -196,7 +197,7 @@ class ItemProblem(BaseModel):
     )
 
 
-class BatchItemResult(BaseModel):
+class BatchItemResult(ReadModel):
     index: int = Field(description="Position in the request's items (0-based)")
     line: int | None = Field(default=None, description="File line (imports only)")
     ref: str | None = None
@@ -209,7 +210,7 @@ class BatchItemResult(BaseModel):
     problem: ItemProblem | None = None
 
 
-class BatchResult(BaseModel):
+class BatchResult(ReadModel):
     atomic: bool
     dry_run: bool = False
     created: int

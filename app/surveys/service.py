@@ -28,7 +28,7 @@ from app.auth.principal import Principal
 from app.core.db import utcnow
 from app.core.errors import Forbidden, RuleViolation, field_error
 from app.core.etags import check_if_match
-from app.core.pagination import PageParams, SortKey, paginate
+from app.core.pagination import PageParams, SortKey, changed_after, paginate
 from app.cycles.models import AwardCycle
 from app.cycles.service import get_cycle
 from app.questionnaire.service import questions_of
@@ -156,12 +156,13 @@ def list_responses(
     status: ResponseStatus | None = None, mode: ResponseMode | None = None,
     state: str | None = None, reported_status: str | None = None,
     wants_seal: bool | None = None, wants_future_project: bool | None = None,
-    sort: SortField = "id",
+    sort: SortField = "id", updated_since: datetime | None = None,
 ) -> tuple[list[ResponseRead], str | None, int | None]:
     """Admins see every response of the cycle; alliance users only their own; partner systems
     those of their allowed alliances that they pushed."""
     cycle = get_cycle(session, cycle_ref)
-    query = select(SurveyResponse).where(SurveyResponse.cycle_id == cycle.id)
+    query = changed_after(select(SurveyResponse).where(SurveyResponse.cycle_id == cycle.id),
+                          col(SurveyResponse.updated_at), updated_since)
     if principal.is_client:
         query = query.where(_pushed_by(principal.actor))
         if principal.allowed_alliance_ids is not None:

@@ -4,10 +4,11 @@ the alliance (it is theirs), nor a membership's status (it changes only through 
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from app.alliances.schemas import Website
 from app.core.ids import RowId
+from app.core.schemas import ReadModel, StrictInput
 from app.core.text import multi_line, single_line
 from app.events.schemas import CycleRef, FutureTopicRead, TopicNumber
 from app.workgroups.models import MemberBasis, MemberStatus, ResultStatus, WorkgroupStatus
@@ -41,8 +42,8 @@ Authors = Annotated[list[RowId], Field(max_length=50), AfterValidator(_unique)]
 EditableStatus = Literal["planned", "active", "closed"]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Strict(StrictInput):
+    model_config = ConfigDict(str_strip_whitespace=False)
 
 
 # --- workgroups ---------------------------------------------------------------------------------
@@ -74,13 +75,13 @@ class WorkgroupUpdate(Strict):
     status: EditableStatus | None = None
 
 
-class WorkgroupCycle(BaseModel):
+class WorkgroupCycle(ReadModel):
     id: int
     key: str = Field(examples=["2024/25"])
     slug: str = Field(examples=["2024-25"])
 
 
-class WorkgroupRead(BaseModel):
+class WorkgroupRead(ReadModel):
     id: int
     cycle: WorkgroupCycle
     topic: FutureTopicRead
@@ -99,14 +100,14 @@ class WorkgroupRead(BaseModel):
 
 # --- members ------------------------------------------------------------------------------------
 
-class MemberAlliance(BaseModel):
+class MemberAlliance(ReadModel):
     id: int
     name: str
     slug: str
     state: str
 
 
-class SharedContact(BaseModel):
+class SharedContact(ReadModel):
     """The contact person an alliance shows the other members (personal data)."""
 
     id: int
@@ -116,7 +117,7 @@ class SharedContact(BaseModel):
     phone: str | None
 
 
-class MemberRead(BaseModel):
+class MemberRead(ReadModel):
     """Admins see every field; fellow members see alliance, status, shared contact and
     joined_at (the other fields are null for them)."""
 
@@ -152,14 +153,14 @@ class MemberDecision(Strict):
     note: Note | None = Field(default=None, description="Shown to the alliance")
 
 
-class BasisCounts(BaseModel):
+class MemberBasisCounts(ReadModel):
     future_project: int = 0
     previous_seal: int = 0
 
 
-class InviteReport(BaseModel):
+class InviteReport(ReadModel):
     added: list[int] = Field(description="Alliances invited by this call")
-    counts: BasisCounts = Field(description="Invitations added per basis")
+    counts: MemberBasisCounts = Field(description="Invitations added per basis")
     already: int = Field(description="Eligible alliances with a membership already (of any "
                          "status: kept as it is, a declined or left one is not invited again)")
     emails_queued: int = Field(description="Invitation e-mails queued (one per contact address "
@@ -185,7 +186,7 @@ class MembershipUpdate(Strict):
                                             "shown to the other members; null: nobody")
 
 
-class MembershipRead(BaseModel):
+class MembershipRead(ReadModel):
     workgroup_id: int
     alliance_id: int
     status: MemberStatus | None = Field(description="null: no membership yet")
@@ -217,7 +218,7 @@ class ResultCreate(Strict):
                    "gewinnen.",
         "body": "## Ausgangslage\n\n…", "links": [
             {"label": "Leitfaden (PDF)", "url": "https://www.example.org/leitfaden.pdf"}],
-        "authors": [12, 31]}]})
+        "authors": [2, 12]}]})
 
     title: Title
     summary: Summary
@@ -235,12 +236,12 @@ class ResultUpdate(Strict):
     authors: Authors | None = None
 
 
-class ResultAuthor(BaseModel):
+class ResultAuthor(ReadModel):
     id: int
     name: str
 
 
-class ResultRead(BaseModel):
+class ResultRead(ReadModel):
     id: int
     workgroup_id: int
     workgroup_title: str
@@ -257,7 +258,7 @@ class ResultRead(BaseModel):
     updated_at: datetime
 
 
-class PublicResultRead(BaseModel):
+class PublicResultRead(ReadModel):
     """A published result in the public list: title, summary, topic, no body."""
 
     id: int

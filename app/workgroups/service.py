@@ -51,9 +51,9 @@ from app.workgroups.queries import (
     to_reads,
 )
 from app.workgroups.schemas import (
-    BasisCounts,
     InviteReport,
     MemberAdd,
+    MemberBasisCounts,
     MemberDecision,
     MemberRead,
     WorkgroupCreate,
@@ -277,7 +277,7 @@ def invite_by_rule(session: Session, workgroup_id: int, principal: Principal) ->
     assert topic is not None
     subject = texts.invitation_subject(workgroup.title)
     body = texts.invitation_body(workgroup.title, topic.title, cycle.key, workgroup.region)
-    counts, now, mails = BasisCounts(), utcnow(), 0
+    counts, now, mails = MemberBasisCounts(), utcnow(), 0
     for alliance in alliances:
         assert alliance.id is not None
         basis = invitees.basis_of(alliance.id)

@@ -29,7 +29,9 @@ def test_a_script_uses_a_token_shown_once(client, session, admin, alliance):
     r = client.patch(f"/api/v1/alliances/{alliance.id}", headers=script, json={"status": "dormant"})
     assert r.status_code == 200, r.text
 
-    listed = client.get("/api/v1/me/tokens", headers=admin).json()
+    page = client.get("/api/v1/me/tokens", headers=admin).json()
+    assert page["next_cursor"] is None
+    listed = page["items"]
     assert [t["name"] for t in listed] == ["Monatsexport"]
     assert listed[0]["last_used_at"] is not None
     assert "token" not in listed[0], "the secret is never shown again"
@@ -65,7 +67,7 @@ def test_revoked_expired_and_deactivated_tokens_fail(client, session, admin, adm
 def test_tokens_are_per_owner(client, session, admin):
     mine = _create(client, admin)
     other = factories.user_headers(factories.make_user(session, factories.Role.admin))
-    assert client.get("/api/v1/me/tokens", headers=other).json() == []
+    assert client.get("/api/v1/me/tokens", headers=other).json()["items"] == []
     assert_problem(client.delete(f"/api/v1/me/tokens/{mine['id']}", headers=other), 404)
 
 

@@ -26,7 +26,7 @@ def test_the_four_zukunftsthemen(client):
     r = client.get("/api/v1/public/future-topics")
 
     assert r.status_code == 200, r.text
-    assert [(t["number"], t["title"]) for t in r.json()] == [
+    assert [(t["number"], t["title"]) for t in r.json()["items"]] == [
         (1, "Vereinbarkeit von Familie, Pflege und Beruf"), (2, "Kinderbetreuung"),
         (3, "Familien mit geringen Einkommen"), (4, "familienbewusste Unternehmenspolitik")]
 
