@@ -2,8 +2,13 @@
 
 from app.core.errors import Conflict, NotFound, RuleViolation
 
-__all__ = ["DeliveryNotFound", "DeliveryPending", "InvalidWebhookEndpoint", "WebhookEndpointNotFound",
-           "WebhookEndpointInactive"]
+__all__ = [
+    "DeliveryNotFound",
+    "DeliveryPending",
+    "InvalidWebhookEndpoint",
+    "WebhookEndpointInactive",
+    "WebhookEndpointNotFound",
+]
 
 
 class WebhookEndpointNotFound(NotFound):

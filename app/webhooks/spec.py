@@ -45,7 +45,7 @@ def envelope(event_type: str, data: type[EventData]) -> type[BaseModel]:
     model: type[BaseModel] = create_model(
         _schema_name(event_type),
         __config__=ConfigDict(title=_schema_name(event_type)),
-        type=(Literal[event_type], Field(description="The event type")),  # type: ignore[valid-type]
+        type=(Literal[event_type], Field(description="The event type")),  # type: ignore[arg-type]
         timestamp=(datetime, Field(description="When the event was emitted (UTC)")),
         data=(data, ...),
     )
