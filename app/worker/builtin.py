@@ -1,4 +1,4 @@
-"""The jobs the worker runs out of the box: mail delivery and retention."""
+"""The jobs the worker runs out of the box: mail and webhook delivery, and retention."""
 
 import asyncio
 
@@ -9,6 +9,7 @@ from app.core.idempotency import purge_expired
 from app.mail.dispatch import DispatchReport, dispatch_due
 from app.mail.senders import sender_from_settings
 from app.privacy.retention import RetentionPolicy, apply_retention
+from app.webhooks.delivery import SendReport, send_due
 from app.worker.jobs import register, stop_requested
 
 
@@ -16,6 +17,10 @@ def deliver_mail(session: Session) -> DispatchReport:
     settings = get_settings()
     return asyncio.run(dispatch_due(session, sender_from_settings(settings), settings=settings,
                                     should_stop=stop_requested))
+
+
+def deliver_webhooks(session: Session) -> SendReport:
+    return send_due(session, settings=get_settings(), should_stop=stop_requested)
 
 
 def retention(session: Session) -> str:
@@ -26,4 +31,5 @@ def retention(session: Session) -> str:
 
 
 register("mail", lambda: get_settings().worker_poll_seconds, deliver_mail)
+register("webhooks", lambda: get_settings().worker_poll_seconds, deliver_webhooks)
 register("retention", lambda: get_settings().retention_interval_seconds, retention)
