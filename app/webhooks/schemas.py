@@ -53,12 +53,12 @@ class WebhookEndpointCreate(Strict):
     url: Url
     event_types: EventTypes
     client_pk: int | None = Field(
-        default=None, ge=1, le=2**31 - 1,
+        default=None, ge=1, le=2**31 - 1, strict=True,
         description="The machine client (as in /clients/{client_pk}) the endpoint belongs "
         "to: it then gets only events about alliances that client may see. Null: the "
         "Servicebüro's own systems (every event)")
     description: Description = ""
-    is_active: bool = True
+    is_active: bool = Field(default=True, strict=True)
 
 
 class WebhookEndpointUpdate(Strict):
@@ -70,7 +70,7 @@ class WebhookEndpointUpdate(Strict):
     url: Url | None = None
     event_types: EventTypes | None = None
     description: Description | None = None
-    is_active: bool | None = None
+    is_active: bool | None = Field(default=None, strict=True)
 
 
 class WebhookEndpointRead(BaseModel):
