@@ -42,6 +42,7 @@ class SendReport:
 @dataclass(frozen=True)
 class Claimed:
     delivery_id: int
+    endpoint_id: int
     attempts: int
     message_id: str
     event_type: str
@@ -98,7 +99,8 @@ def claim_due(session: Session, now: datetime, *, limit: int, claim_seconds: int
         ).all()
         for delivery, endpoint in rows:
             assert delivery.id is not None
-            claimed.append(Claimed(delivery.id, delivery.attempts, delivery.message_id,
+            claimed.append(Claimed(delivery.id, delivery.endpoint_id, delivery.attempts,
+                                   delivery.message_id,
                                    delivery.event_type, delivery.payload, endpoint.url,
                                    _secrets(endpoint, now)))
     session.commit()
@@ -151,9 +153,11 @@ def record_success(session: Session, item: Claimed, now: datetime, status_code: 
 
 
 def record_failure(session: Session, item: Claimed, now: datetime, reason: str,
-                   status_code: int | None, settings: Settings) -> DeliveryStatus | None:
+                   status_code: int | None, settings: Settings,
+                   ) -> tuple[DeliveryStatus | None, bool]:
     """Schedule the next attempt, or give up after the last; a give-up counts towards the
-    endpoint's auto-disable. Returns the delivery's new status (None: not ours any more)."""
+    endpoint's auto-disable. Returns the delivery's new status (None: not ours any more) and
+    whether the endpoint was disabled now."""
     retry = retry_at(item.attempts, now, settings.webhook_retry_backoff_seconds,
                      settings.webhook_max_attempts)
     values: dict[str, Any] = {"last_error": reason[:300], "last_status_code": status_code}
@@ -163,7 +167,8 @@ def record_failure(session: Session, item: Claimed, now: datetime, reason: str,
         values["next_attempt_at"] = retry
     if not _settle(session, item, **values):
         session.commit()
-        return None
+        return None, False
+    disabled = False
     WEBHOOK_FAILURES.labels("failed" if retry is None else "retrying").inc()
     if retry is None:
         endpoint = _endpoint_of(session, item.delivery_id)
@@ -173,10 +178,11 @@ def record_failure(session: Session, item: Claimed, now: datetime, reason: str,
             limit = settings.webhook_disable_after_failures
             if limit and endpoint.is_active and endpoint.consecutive_failures >= limit:
                 service.disable_after_failures(session, endpoint, endpoint.consecutive_failures)
+                disabled = True
                 logger.warning("webhook endpoint %s disabled after %d failed deliveries",
                                endpoint.id, endpoint.consecutive_failures)
     session.commit()
-    return DeliveryStatus.failed if retry is None else DeliveryStatus.pending
+    return (DeliveryStatus.failed if retry is None else DeliveryStatus.pending), disabled
 
 
 def attempt(http: httpx.Client, item: Claimed, now: datetime,
@@ -216,18 +222,24 @@ def send_due(session: Session, now: datetime | None = None, *, settings: Setting
         for _ in range(MAX_BATCHES_PER_PASS):
             claimed = claim_due(session, now or utcnow(), limit=settings.webhook_batch_size,
                                 claim_seconds=settings.webhook_claim_seconds)
+            disabled: set[int] = set()
             for index, item in enumerate(claimed):
                 if should_stop is not None and should_stop():
                     release(session, claimed[index:])
                     return report
+                if item.endpoint_id in disabled:
+                    release(session, [item])  # waits for the endpoint to be enabled again
+                    continue
                 status_code, reason = attempt(http, item, now or utcnow(), settings)
                 if reason is None:
                     assert status_code is not None
                     if record_success(session, item, now or utcnow(), status_code):
                         report.sent += 1
                     continue
-                outcome = record_failure(session, item, now or utcnow(), reason, status_code,
-                                         settings)
+                outcome, now_disabled = record_failure(session, item, now or utcnow(), reason,
+                                                       status_code, settings)
+                if now_disabled:
+                    disabled.add(item.endpoint_id)
                 if outcome == DeliveryStatus.failed:
                     report.failed += 1
                 elif outcome == DeliveryStatus.pending:
