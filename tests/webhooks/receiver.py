@@ -2,6 +2,7 @@
 it records every request and answers with the statuses the test queues (204 by default)."""
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)  # answered in order, then 204
     redirect_to: str | None = None
+    delay_seconds: float = 0.0  # a slow partner: each answer waits this long
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str = "/hooks") -> str:
@@ -37,9 +39,11 @@ def running_receiver() -> Iterator[Receiver]:
     receiver: Receiver
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802  (the http.server API)
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length)
+            if receiver.delay_seconds:
+                time.sleep(receiver.delay_seconds)
             with receiver.lock:
                 receiver.requests.append(Received(
                     self.path, {k.lower(): v for k, v in self.headers.items()}, body))
