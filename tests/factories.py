@@ -216,30 +216,6 @@ def make_evaluation_run(session: Session, cycle: "AwardCycle",
     return run
 
 
-def make_webhook_endpoint(session: Session, client: ApiClient | None = None,
-                          **overrides: Any) -> tuple["WebhookEndpoint", "WebhookDelivery"]:
-    """An active endpoint (for ``client``, or the Servicebüro's) with one delivered event."""
-    from app.core.db import utcnow
-    from app.webhooks import signing
-    from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-
-    fields: dict[str, Any] = {"url": "https://93.184.215.14/hooks", "client_pk": client.id if client else None,
-                              "event_types": ["award.confirmed"], "secret": signing.new_secret(),
-                              "created_by": "user:0"}
-    fields.update(overrides)
-    endpoint = WebhookEndpoint(**fields)
-    session.add(endpoint)
-    session.flush()
-    assert endpoint.id is not None
-    delivery = WebhookDelivery(endpoint_id=endpoint.id, message_id=f"msg_{next(_seq)}",
-                               event_type="award.confirmed", payload="{}", attempts=1,
-                               status=DeliveryStatus.succeeded, delivered_at=utcnow(),
-                               last_status_code=204)
-    session.add(delivery)
-    session.commit()
-    return endpoint, delivery
-
-
 if TYPE_CHECKING:
     from app.cycles.models import AwardCycle
     from app.evaluation.models import EvaluationRun
@@ -327,30 +303,6 @@ def give_seal(session: Session, alliance: Alliance, status: str = "confirmed") -
     return make_award(session, earlier, alliance, status=status)
 
 
-def make_webhook_endpoint(session: Session, client: ApiClient | None = None,
-                          **overrides: Any) -> tuple["WebhookEndpoint", "WebhookDelivery"]:
-    """An active endpoint (for ``client``, or the Servicebüro's) with one delivered event."""
-    from app.core.db import utcnow
-    from app.webhooks import signing
-    from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-
-    fields: dict[str, Any] = {"url": "https://93.184.215.14/hooks", "client_pk": client.id if client else None,
-                              "event_types": ["award.confirmed"], "secret": signing.new_secret(),
-                              "created_by": "user:0"}
-    fields.update(overrides)
-    endpoint = WebhookEndpoint(**fields)
-    session.add(endpoint)
-    session.flush()
-    assert endpoint.id is not None
-    delivery = WebhookDelivery(endpoint_id=endpoint.id, message_id=f"msg_{next(_seq)}",
-                               event_type="award.confirmed", payload="{}", attempts=1,
-                               status=DeliveryStatus.succeeded, delivered_at=utcnow(),
-                               last_status_code=204)
-    session.add(delivery)
-    session.commit()
-    return endpoint, delivery
-
-
 if TYPE_CHECKING:
     from app.awards.models import Award
     from app.evaluation.models import SealCriterion
@@ -370,30 +322,6 @@ def make_pat(session: Session, owner: User, scopes: str = "api:read api:write") 
     session.add(pat)
     session.commit()
     return pat
-
-
-def make_webhook_endpoint(session: Session, client: ApiClient | None = None,
-                          **overrides: Any) -> tuple["WebhookEndpoint", "WebhookDelivery"]:
-    """An active endpoint (for ``client``, or the Servicebüro's) with one delivered event."""
-    from app.core.db import utcnow
-    from app.webhooks import signing
-    from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-
-    fields: dict[str, Any] = {"url": "https://93.184.215.14/hooks", "client_pk": client.id if client else None,
-                              "event_types": ["award.confirmed"], "secret": signing.new_secret(),
-                              "created_by": "user:0"}
-    fields.update(overrides)
-    endpoint = WebhookEndpoint(**fields)
-    session.add(endpoint)
-    session.flush()
-    assert endpoint.id is not None
-    delivery = WebhookDelivery(endpoint_id=endpoint.id, message_id=f"msg_{next(_seq)}",
-                               event_type="award.confirmed", payload="{}", attempts=1,
-                               status=DeliveryStatus.succeeded, delivered_at=utcnow(),
-                               last_status_code=204)
-    session.add(delivery)
-    session.commit()
-    return endpoint, delivery
 
 
 if TYPE_CHECKING:
@@ -477,30 +405,6 @@ def make_inquiry(session: Session, alliance: Alliance | None = None, **overrides
     session.add(InquiryMessage(inquiry_id=inquiry.id, author=MessageAuthor.requester, body=body))
     session.commit()
     return inquiry
-
-
-def make_webhook_endpoint(session: Session, client: ApiClient | None = None,
-                          **overrides: Any) -> tuple["WebhookEndpoint", "WebhookDelivery"]:
-    """An active endpoint (for ``client``, or the Servicebüro's) with one delivered event."""
-    from app.core.db import utcnow
-    from app.webhooks import signing
-    from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-
-    fields: dict[str, Any] = {"url": "https://93.184.215.14/hooks", "client_pk": client.id if client else None,
-                              "event_types": ["award.confirmed"], "secret": signing.new_secret(),
-                              "created_by": "user:0"}
-    fields.update(overrides)
-    endpoint = WebhookEndpoint(**fields)
-    session.add(endpoint)
-    session.flush()
-    assert endpoint.id is not None
-    delivery = WebhookDelivery(endpoint_id=endpoint.id, message_id=f"msg_{next(_seq)}",
-                               event_type="award.confirmed", payload="{}", attempts=1,
-                               status=DeliveryStatus.succeeded, delivered_at=utcnow(),
-                               last_status_code=204)
-    session.add(delivery)
-    session.commit()
-    return endpoint, delivery
 
 
 if TYPE_CHECKING:

@@ -102,3 +102,45 @@ def test_the_worker_runs_a_webhooks_job(engine, committed, receiver):
         report = job.fn(session)
     assert isinstance(report, SendReport) and report.sent == 1
     assert [r.status for r in _rows(engine, endpoint_id)] == [DeliveryStatus.succeeded]
+
+
+def test_metrics_report_the_backlog_the_given_up_and_the_failures(engine, committed, receiver,
+                                                                   monkeypatch):
+    from fastapi.testclient import TestClient
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from app.core import db as core_db
+    from app.main import app
+    from tests.utils.settings import reload_settings
+
+    endpoint_id = committed(3)
+    with engine.begin() as connection:  # one of them was given up earlier
+        connection.execute(WebhookDelivery.__table__.update().where(
+            WebhookDelivery.__table__.c.id == _rows(engine, endpoint_id)[0].id,
+        ).values(status=DeliveryStatus.failed))
+    receiver.statuses.extend([500, 204])
+    with Session(engine, expire_on_commit=False) as session:
+        report = send_due(session)
+    assert (report.sent, report.retrying) == (1, 1)
+
+    monkeypatch.setenv("BUENDNIS_METRICS_TOKEN", "metrics-token-for-tests")
+    reload_settings()
+    core_db.get_engine.cache_clear()
+    app.dependency_overrides.clear()
+    try:
+        with TestClient(app) as client:
+            scraped = client.get("/metrics",
+                                 headers={"Authorization": "Bearer metrics-token-for-tests"})
+    finally:
+        core_db.get_engine().dispose()
+        core_db.get_engine.cache_clear()
+        reload_settings()
+    assert scraped.status_code == 200, scraped.text
+    samples = {sample.name: sample for family in text_string_to_metric_families(scraped.text)
+               for sample in family.samples
+               if sample.name != "buendnis_webhook_delivery_failures_total"
+               or sample.labels.get("outcome") == "retrying"}
+    assert samples["buendnis_webhook_backlog"].value >= 1
+    assert samples["buendnis_webhook_oldest_age_seconds"].value >= 0
+    assert samples["buendnis_webhook_failed_deliveries"].value >= 1
+    assert samples["buendnis_webhook_delivery_failures_total"].value >= 1
