@@ -132,24 +132,33 @@ def _settle(session: Session, item: Claimed, **values: Any) -> bool:
     return cast(CursorResult[Any], result).rowcount == 1
 
 
-def _endpoint_of(session: Session, delivery_id: int) -> WebhookEndpoint | None:
-    return session.exec(
-        select(WebhookEndpoint).join(WebhookDelivery,
-                                     col(WebhookDelivery.endpoint_id) == col(WebhookEndpoint.id))
-        .where(WebhookDelivery.id == delivery_id).with_for_update(of=WebhookEndpoint)
-        .execution_options(populate_existing=True)).first()
-
-
 def record_success(session: Session, item: Claimed, now: datetime, status_code: int) -> bool:
+    """Mark the delivery sent and end the endpoint's run of failures. The endpoint is written
+    first (locks in the order endpoint, delivery, as deleting an endpoint takes them; and on
+    SQLite a write first takes the write lock at once)."""
+    session.execute(
+        update(WebhookEndpoint)
+        .where(col(WebhookEndpoint.id) == item.endpoint_id,
+               col(WebhookEndpoint.consecutive_failures) > 0)
+        .values(consecutive_failures=0)
+        .execution_options(synchronize_session=False))
     settled = _settle(session, item, status=DeliveryStatus.succeeded, delivered_at=now,
                       last_status_code=status_code, last_error=None)
     if settled:
-        endpoint = _endpoint_of(session, item.delivery_id)
-        if endpoint is not None and endpoint.consecutive_failures:
-            endpoint.consecutive_failures = 0
-            session.add(endpoint)
-    session.commit()
+        session.commit()
+    else:
+        session.rollback()  # not ours any more: leave the endpoint as it was
     return settled
+
+
+def _count_give_up(session: Session, endpoint_id: int) -> int | None:
+    result = session.execute(
+        update(WebhookEndpoint)
+        .where(col(WebhookEndpoint.id) == endpoint_id)
+        .values(consecutive_failures=col(WebhookEndpoint.consecutive_failures) + 1)
+        .returning(col(WebhookEndpoint.consecutive_failures))
+        .execution_options(synchronize_session=False))
+    return result.scalar_one_or_none()
 
 
 def record_failure(session: Session, item: Claimed, now: datetime, reason: str,
@@ -161,26 +170,25 @@ def record_failure(session: Session, item: Claimed, now: datetime, reason: str,
     retry = retry_at(item.attempts, now, settings.webhook_retry_backoff_seconds,
                      settings.webhook_max_attempts)
     values: dict[str, Any] = {"last_error": reason[:300], "last_status_code": status_code}
+    failures = None
     if retry is None:
         values["status"] = DeliveryStatus.failed
+        failures = _count_give_up(session, item.endpoint_id)  # the endpoint first, as above
     else:
         values["next_attempt_at"] = retry
     if not _settle(session, item, **values):
-        session.commit()
+        session.rollback()
         return None, False
-    disabled = False
     WEBHOOK_FAILURES.labels("failed" if retry is None else "retrying").inc()
-    if retry is None:
-        endpoint = _endpoint_of(session, item.delivery_id)
-        if endpoint is not None:
-            endpoint.consecutive_failures += 1
-            session.add(endpoint)
-            limit = settings.webhook_disable_after_failures
-            if limit and endpoint.is_active and endpoint.consecutive_failures >= limit:
-                service.disable_after_failures(session, endpoint, endpoint.consecutive_failures)
-                disabled = True
-                logger.warning("webhook endpoint %s disabled after %d failed deliveries",
-                               endpoint.id, endpoint.consecutive_failures)
+    disabled = False
+    limit = settings.webhook_disable_after_failures
+    if failures is not None and limit and failures >= limit:
+        endpoint = session.get(WebhookEndpoint, item.endpoint_id, populate_existing=True)
+        if endpoint is not None and endpoint.is_active:
+            service.disable_after_failures(session, endpoint, failures)
+            disabled = True
+            logger.warning("webhook endpoint %s disabled after %d failed deliveries",
+                           endpoint.id, failures)
     session.commit()
     return (DeliveryStatus.failed if retry is None else DeliveryStatus.pending), disabled
 
