@@ -206,15 +206,18 @@ def attempt(http: httpx.Client, item: Claimed, now: datetime,
     headers["user-agent"] = USER_AGENT
     extensions = {"sni_hostname": target.server_name} if target.pinned else None
     try:
-        response = http.post(target.url, content=item.payload.encode(), headers=headers,
-                             extensions=extensions, follow_redirects=False)
+        # Streamed and never read: only the status counts, and a hostile endpoint cannot
+        # make the sender hold a huge answer in memory.
+        with http.stream("POST", target.url, content=item.payload.encode(), headers=headers,
+                         extensions=extensions, follow_redirects=False) as response:
+            status = response.status_code
     except httpx.TimeoutException:
         return None, "timed out"
     except httpx.HTTPError as exc:
         return None, f"connection failed ({type(exc).__name__})"
-    if 200 <= response.status_code < 300:
-        return response.status_code, None
-    return response.status_code, f"HTTP {response.status_code}"
+    if 200 <= status < 300:
+        return status, None
+    return status, f"HTTP {status}"
 
 
 def send_due(session: Session, now: datetime | None = None, *, settings: Settings | None = None,

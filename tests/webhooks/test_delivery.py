@@ -247,3 +247,14 @@ def test_deliveries_are_paged_newest_first(client, admin, session, receiver):
     assert len(rest.json()["items"]) == 1 and rest.json()["next_cursor"] is None
     assert_problem(client.get(f"{ENDPOINTS}/999999/deliveries", headers=admin), 404)
     assert_problem(client.get(base, headers=admin, params={"status": "lost"}), 422)
+
+
+def test_a_slow_endpoint_times_out_and_is_retried(client, admin, session, receiver, monkeypatch):
+    monkeypatch.setattr(get_settings(), "webhook_timeout_seconds", 0.2)
+    receiver.delay_seconds = 1.0
+    create_endpoint(client, admin, receiver.url())
+    award_event(session)
+    report = send_due(session)
+    [row] = deliveries(session)
+    assert report.retrying == 1 and row.status == DeliveryStatus.pending
+    assert (row.last_status_code, row.last_error) == (None, "timed out")
