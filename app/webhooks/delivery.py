@@ -165,10 +165,13 @@ def record_failure(session: Session, item: Claimed, now: datetime, reason: str,
                    status_code: int | None, settings: Settings,
                    ) -> tuple[DeliveryStatus | None, bool]:
     """Schedule the next attempt, or give up after the last; a give-up counts towards the
-    endpoint's auto-disable. Returns the delivery's new status (None: not ours any more) and
-    whether the endpoint was disabled now."""
-    retry = retry_at(item.attempts, now, settings.webhook_retry_backoff_seconds,
-                     settings.webhook_max_attempts)
+    endpoint's auto-disable. ``410 Gone`` is the receiver saying "stop": the delivery is
+    given up and the endpoint disabled at once (as Standard Webhooks and pretix do). Returns
+    the delivery's new status (None: not ours any more) and whether the endpoint was disabled
+    now."""
+    gone = status_code == 410
+    retry = None if gone else retry_at(item.attempts, now, settings.webhook_retry_backoff_seconds,
+                                       settings.webhook_max_attempts)
     values: dict[str, Any] = {"last_error": reason[:300], "last_status_code": status_code}
     failures = None
     if retry is None:
@@ -182,7 +185,7 @@ def record_failure(session: Session, item: Claimed, now: datetime, reason: str,
     WEBHOOK_FAILURES.labels("failed" if retry is None else "retrying").inc()
     disabled = False
     limit = settings.webhook_disable_after_failures
-    if failures is not None and limit and failures >= limit:
+    if failures is not None and (gone or (limit and failures >= limit)):
         endpoint = session.get(WebhookEndpoint, item.endpoint_id, populate_existing=True)
         if endpoint is not None and endpoint.is_active:
             service.disable_after_failures(session, endpoint, failures)

@@ -72,7 +72,7 @@ def test_retries_follow_the_backoff_then_the_delivery_is_given_up(client, admin,
     monkeypatch.setattr(settings, "webhook_retry_backoff_seconds", [5, 300, 1800])
     endpoint = create_endpoint(client, admin, receiver.url())
     award_event(session)
-    receiver.statuses.extend([500, 503, 400, 410])
+    receiver.statuses.extend([500, 503, 400, 404])
     now = utcnow()
 
     waits = []
@@ -88,7 +88,7 @@ def test_retries_follow_the_backoff_then_the_delivery_is_given_up(client, admin,
         else:
             assert report.failed == 1 and row.status == DeliveryStatus.failed
     assert waits == [5, 300, 1800]
-    assert [row.last_status_code, row.last_error] == [410, "HTTP 410"]
+    assert [row.last_status_code, row.last_error] == [404, "HTTP 404"]
     assert len(receiver.requests) == 4
     assert len({r.headers["webhook-id"] for r in receiver.requests}) == 1, "same id every time"
     assert send_due(session, now + timedelta(days=2)).sent == 0
@@ -258,3 +258,16 @@ def test_a_slow_endpoint_times_out_and_is_retried(client, admin, session, receiv
     [row] = deliveries(session)
     assert report.retrying == 1 and row.status == DeliveryStatus.pending
     assert (row.last_status_code, row.last_error) == (None, "timed out")
+
+
+def test_410_gone_disables_the_endpoint_at_once(client, admin, session, receiver):
+    endpoint = create_endpoint(client, admin, receiver.url())
+    receiver.statuses.append(410)
+    award_event(session, award_id=1)
+    award_event(session, award_id=2)
+    report = send_due(session)
+    assert (report.failed, len(receiver.requests)) == (1, 1), "the second waits"
+    body = client.get(f"{ENDPOINTS}/{endpoint['id']}", headers=admin).json()
+    assert body["is_active"] is False and body["disabled_at"] is not None
+    assert [d.status for d in deliveries(session)] == [DeliveryStatus.failed,
+                                                       DeliveryStatus.pending]
