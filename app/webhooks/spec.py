@@ -13,7 +13,8 @@ from app.webhooks.events import DATA_SCHEMAS, EventData
 
 ACKNOWLEDGED = {"description": "Any 2xx status acknowledges the event. Anything else, a "
                 "redirect or no answer within the timeout (default 5 s) counts as a failure "
-                "and is retried with backoff (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h)."}
+                "and is retried with backoff (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); "
+                "410 Gone disables the endpoint."}
 HEADERS_TEXT = ("Signed per the Standard Webhooks specification: verify `webhook-signature` "
                 "(`v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` under "
                 "the endpoint's secret; during a secret rotation two signatures, space-"
