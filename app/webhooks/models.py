@@ -29,7 +29,8 @@ class WebhookEndpoint(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     client_pk: int | None = Field(default=None, sa_column=Column(
         Integer, ForeignKey("api_client.id", ondelete="CASCADE"), nullable=True, index=True))
-    url: str = Field(sa_column=Column(String(2000), nullable=False))
+    # Masked in the audit trail: partners sometimes put a token into the URL.
+    url: str = Field(sa_column=Column(String(2000), nullable=False, info={"personal": True}))
     event_types: list[str] = json_column(list)
     description: str = Field(default="", sa_column=Column(String(500), nullable=False))
     is_active: bool = Field(default=True, index=True)

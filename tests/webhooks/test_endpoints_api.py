@@ -34,12 +34,15 @@ def test_create_shows_the_secret_once_and_reads_never_do(client, admin):
     assert "secret" not in listed[0]
 
 
-def test_the_secret_never_reaches_the_audit_trail(client, admin, session):
-    body = create_endpoint(client, admin, PUBLIC_URL)
+def test_neither_secret_nor_url_reaches_the_audit_trail(client, admin, session):
+    body = create_endpoint(client, admin, PUBLIC_URL + "?token=partner-token")
+    client.post(f"{ENDPOINTS}/{body['id']}/secret", headers=admin)
     events = session.exec(select(AuditEvent).where(
         AuditEvent.resource_type == "webhook_endpoint").order_by(col(AuditEvent.id))).all()
-    assert events, "the creation is audited"
-    assert body["secret"] not in str([e.changes for e in events])
+    assert [e.action for e in events] == ["webhook_endpoint.create", "webhook_endpoint.update"]
+    trail = str([e.changes for e in events])
+    assert body["secret"] not in trail and "partner-token" not in trail
+    assert events[0].changes["url"] == "***"
 
 
 def test_update_with_if_match_and_a_stale_etag_is_refused(client, admin):
