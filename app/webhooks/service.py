@@ -103,7 +103,7 @@ def check_url(url: str, settings: Settings | None = None) -> None:
     try:
         urls.check(url, settings or get_settings())
     except urls.UnsafeUrl as exc:
-        raise InvalidWebhookEndpoint(f"The URL {exc}.", errors=[
+        raise InvalidWebhookEndpoint("The URL cannot be used for a webhook endpoint.", errors=[
             field_error(["body", "url"], str(exc), "url_refused")]) from exc
 
 
