@@ -167,6 +167,8 @@ class Settings(BaseSettings):
     webhook_claim_seconds: int = Field(default=300, ge=30, le=86400)
     # Deliveries given up in a row before the endpoint is disabled (0: never).
     webhook_disable_after_failures: int = Field(default=15, ge=0, le=1000)
+    # Settled deliveries (sent or given up) older than this are deleted by the retention job.
+    webhook_delivery_retention_days: int = Field(default=30, ge=1, le=3650)
 
     # /metrics (Prometheus): open only with this bearer token; unset = /metrics answers 404.
     metrics_token: str | None = None

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import httpx
-from sqlalchemy import CursorResult, ScalarSelect, update
+from sqlalchemy import CursorResult, ScalarSelect, delete, update
 from sqlmodel import Session, col, func, select
 
 from app.core.config import Settings, get_settings
@@ -264,6 +264,17 @@ def send_due(session: Session, now: datetime | None = None, *, settings: Setting
         if own_client:
             http.close()
     return report
+
+
+def purge_settled(session: Session, older_than: datetime) -> int:
+    """Delete deliveries sent or given up before ``older_than`` (pending ones stay)."""
+    result = session.execute(
+        delete(WebhookDelivery)
+        .where(col(WebhookDelivery.status) != DeliveryStatus.pending,
+               col(WebhookDelivery.created_at) < older_than)
+        .execution_options(synchronize_session=False))
+    session.commit()
+    return cast(CursorResult[Any], result).rowcount
 
 
 def backlog(session: Session) -> tuple[int, datetime | None, int]:

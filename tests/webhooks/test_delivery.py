@@ -271,3 +271,20 @@ def test_410_gone_disables_the_endpoint_at_once(client, admin, session, receiver
     assert body["is_active"] is False and body["disabled_at"] is not None
     assert [d.status for d in deliveries(session)] == [DeliveryStatus.failed,
                                                        DeliveryStatus.pending]
+
+
+def test_the_retention_job_purges_old_settled_deliveries(client, admin, session, receiver,
+                                                         monkeypatch):
+    from app.webhooks.delivery import purge_settled
+
+    monkeypatch.setattr(get_settings(), "webhook_max_attempts", 1)
+    create_endpoint(client, admin, receiver.url())
+    receiver.statuses.extend([204, 500])
+    award_event(session, award_id=1)
+    award_event(session, award_id=2)
+    send_due(session)
+    award_event(session, award_id=3)  # still pending
+    assert sorted(d.status for d in deliveries(session)) == ["failed", "pending", "succeeded"]
+    assert purge_settled(session, utcnow() - timedelta(days=1)) == 0, "young rows stay"
+    assert purge_settled(session, utcnow() + timedelta(seconds=1)) == 2
+    assert [d.status for d in deliveries(session)] == [DeliveryStatus.pending]
