@@ -41,6 +41,7 @@ from app.reports.router import router as reports_router
 from app.reports.schemas import CsvSeparator
 from app.surveys.router import router as responses_router
 from app.surveys.schemas import BatchItem
+from app.webhooks.router import router as webhooks_router
 from app.workgroups.router import public_router as public_workgroups_router
 from app.workgroups.router import router as workgroups_router
 
@@ -77,6 +78,7 @@ api_router.include_router(public_faq_router)
 api_router.include_router(events_participation_router)
 api_router.include_router(workgroups_router)
 api_router.include_router(public_workgroups_router)
+api_router.include_router(webhooks_router)
 
 TAGS = [
     {"name": "auth", "description": "Tokens (password and client credentials grants), refresh, "
@@ -120,6 +122,10 @@ TAGS = [
      "Zukunftsthema and cycle; who may join (the rule of step 5, or the Servicebüro with a "
      "reason), requests, invitations by e-mail, members and their shared contacts, and the "
      "results, drafted by members and published by the Servicebüro."},
+    {"name": "webhooks", "description": "Servicebüro: webhook endpoints that tell partner "
+     "systems (or the Servicebüro's own) about changes, signed per Standard Webhooks; the "
+     "delivery log, redelivery and a test event. The events and their payloads are in the "
+     "document's `webhooks` section."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 

@@ -131,6 +131,17 @@ def _send_mail(_: argparse.Namespace) -> int:
     return 0
 
 
+def _send_webhooks(_: argparse.Namespace) -> int:
+    """One delivery pass over the webhook outbox (for cron when no worker runs)."""
+    from app.core.db import new_session
+    from app.webhooks.delivery import send_due
+
+    with new_session() as session:
+        report = send_due(session)
+    print(f"webhooks: {report}")
+    return 0
+
+
 def _worker(_: argparse.Namespace) -> int:
     """Deliver mail and run retention until SIGTERM (finishes the current item, then exits)."""
     from app.core.config import get_settings
@@ -228,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("send-mail", help="deliver due e-mails from the outbox (one pass)") \
         .set_defaults(func=_send_mail)
 
+    sub.add_parser("send-webhooks", help="deliver due webhooks from their outbox (one pass)") \
+        .set_defaults(func=_send_webhooks)
+
     sub.add_parser("worker", help="run outbox delivery and retention until SIGTERM") \
         .set_defaults(func=_worker)
 
@@ -250,7 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
 # Commands that read or write rows. They load every table first: a command that imports only
 # some (create-admin once imported only User) fails on a fresh interpreter when a foreign key
 # names a table it never loaded, and the test process, which has loaded them all, hides it.
-_DATABASE_COMMANDS = frozenset({"seed-demo", "create-admin", "retention", "send-mail", "worker"})
+_DATABASE_COMMANDS = frozenset({"seed-demo", "create-admin", "retention", "send-mail", "send-webhooks",
+                                "worker"})
 
 
 def main(argv: list[str] | None = None) -> int:

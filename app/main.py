@@ -26,6 +26,7 @@ from app.core.tracing import configure_tracing, instrument_app
 from app.health.metrics import metrics
 from app.health.router import router as health_router
 from app.mail.dispatch import mail_lifespan
+from app.webhooks import spec as webhook_spec
 
 API_VERSION = "1.0.0"
 DESCRIPTION = """
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.include_router(health_router)
     app.include_router(api_router)
+    webhook_spec.install(app)
     _install_openapi(app)
     instrument_app(app)
     return app
@@ -150,6 +152,7 @@ def _install_openapi(app: FastAPI) -> None:
             apply_security(operation, route, method)
         complete_spec(app, schema, rate_limiter=rate_limited, query_checker=refuse_unknown_query)
         name_shapes(schema, NAMED_SHAPES)
+        webhook_spec.tidy(schema)
         app.openapi_schema = _rename_generated_schemas(schema)
         return app.openapi_schema
 

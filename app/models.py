@@ -26,6 +26,7 @@ from app.mail.models import OutboxMessage
 from app.notices.models import SurveyNotice
 from app.questionnaire.models import Question
 from app.surveys.models import ResponseRevision, SurveyResponse
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 from app.workgroups.models import (
     Workgroup,
     WorkgroupMember,
@@ -64,6 +65,8 @@ __all__ = [
     "SurveyNotice",
     "SurveyResponse",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "Workgroup",
     "WorkgroupMember",
     "WorkgroupResult",

@@ -491,7 +491,32 @@ def make_workgroup_result(session: Session, workgroup: "Workgroup", **overrides:
     return result
 
 
+def make_webhook_endpoint(session: Session, client: ApiClient | None = None,
+                          **overrides: Any) -> tuple["WebhookEndpoint", "WebhookDelivery"]:
+    """An active endpoint (for ``client``, or the Servicebüro's) with one delivered event."""
+    from app.core.db import utcnow
+    from app.webhooks import signing
+    from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+
+    fields: dict[str, Any] = {"url": "https://93.184.215.14/hooks", "client_pk": client.id if client else None,
+                              "event_types": ["award.confirmed"], "secret": signing.new_secret(),
+                              "created_by": "user:0"}
+    fields.update(overrides)
+    endpoint = WebhookEndpoint(**fields)
+    session.add(endpoint)
+    session.flush()
+    assert endpoint.id is not None
+    delivery = WebhookDelivery(endpoint_id=endpoint.id, message_id=f"msg_{next(_seq)}",
+                               event_type="award.confirmed", payload="{}", attempts=1,
+                               status=DeliveryStatus.succeeded, delivered_at=utcnow(),
+                               last_status_code=204)
+    session.add(delivery)
+    session.commit()
+    return endpoint, delivery
+
+
 if TYPE_CHECKING:
     from app.events.calendar_models import CalendarFeed
     from app.faq.models import FaqEntry
+    from app.webhooks.models import WebhookDelivery, WebhookEndpoint
     from app.workgroups.models import Workgroup, WorkgroupResult

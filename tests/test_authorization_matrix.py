@@ -171,6 +171,15 @@ POLICY: dict[tuple[str, str], dict[str, str]] = {
     ("DELETE", "/api/v1/faq/{entry_id}"): ADMIN,
     ("POST", "/api/v1/faq/{entry_id}/publish"): ADMIN,
     ("POST", "/api/v1/faq/{entry_id}/unpublish"): ADMIN,
+    ("GET", "/api/v1/webhooks/endpoints"): ADMIN,
+    ("POST", "/api/v1/webhooks/endpoints"): ADMIN,
+    ("GET", "/api/v1/webhooks/endpoints/{endpoint_id}"): ADMIN,
+    ("PATCH", "/api/v1/webhooks/endpoints/{endpoint_id}"): ADMIN,
+    ("DELETE", "/api/v1/webhooks/endpoints/{endpoint_id}"): ADMIN,
+    ("POST", "/api/v1/webhooks/endpoints/{endpoint_id}/secret"): ADMIN,
+    ("POST", "/api/v1/webhooks/endpoints/{endpoint_id}/test"): ADMIN,
+    ("GET", "/api/v1/webhooks/endpoints/{endpoint_id}/deliveries"): ADMIN,
+    ("POST", "/api/v1/webhooks/endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver"): ADMIN,
     # events: waiting list, attendance, counts (Servicebüro only)
     ("POST", "/api/v1/events/{event_id}/delegates/{delegate_id}/promote"): ADMIN,
     ("POST", "/api/v1/events/{event_id}/delegates/{delegate_id}/remove-from-waitlist"): ADMIN,
@@ -278,6 +287,7 @@ def world(session) -> World:
     _feed, feed_token = factories.make_calendar_feed(session, alliance)
     workgroup = factories.make_workgroup(session, cycle, members=[alliance])
     result = factories.make_workgroup_result(session, workgroup)  # a draft: members only
+    endpoint, delivery = factories.make_webhook_endpoint(session, client=client)
     return World(
         headers={
             "anonymous": {},
@@ -295,6 +305,7 @@ def world(session) -> World:
             "inquiry_id": str(inquiry.id), "event_id": str(event.id), "delegate_id": str(delegate.id),
             "entry_id": str(faq_entry.id), "feed_token": feed_token,
             "workgroup_id": str(workgroup.id), "result_id": str(result.id),
+            "endpoint_id": str(endpoint.id), "delivery_id": str(delivery.id),
         },
     )
 

@@ -23,7 +23,7 @@ MASK = "***"
 # Tables whose rows are bookkeeping of other audited actions, or the trail itself.
 NOT_AUDITED = frozenset({
     "audit_event", "refresh_token", "auth_session", "idempotency_record", "response_revision",
-    "evaluation", "outbox_message", "alembic_version",
+    "evaluation", "outbox_message", "webhook_delivery", "alembic_version",
 })
 _SENSITIVE_NAME = re.compile(
     r"(^|_)(e?mail|name|phone|recipient|body|password|secret|token|hash|function|address|"

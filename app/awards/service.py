@@ -47,6 +47,8 @@ from app.core.pagination import PageParams, SortKey, changed_after, paginate
 from app.cycles.models import AwardCycle, CycleStatus
 from app.cycles.service import CycleNotFound, get_cycle
 from app.evaluation import queries as evaluation
+from app.webhooks import service as webhooks
+from app.webhooks.events import AwardEventData, EventType
 
 CONFIRM_STATUSES = (CycleStatus.evaluated, CycleStatus.awarded)
 IMPORT_STATUSES = (CycleStatus.evaluated, CycleStatus.awarded, CycleStatus.archived)
@@ -133,15 +135,28 @@ def _default_date(cycle: AwardCycle, given: date | None) -> date:
     return cycle.ceremony_on
 
 
-def commit_awards(session: Session) -> None:
-    """Commit; two admins confirming the same alliance at once meet the unique constraint, and
-    the later one is told to retry instead of seeing a 500."""
+def commit_awards(session: Session, event_type: str | None = None,
+                  awards: Sequence[Award] = (), cycle: AwardCycle | None = None) -> None:
+    """Commit (after queueing ``event_type`` webhooks for ``awards``, in the same transaction);
+    two admins confirming the same alliance at once meet the unique constraint, and the later
+    one is told to retry instead of seeing a 500."""
     try:
+        if event_type is not None and awards and cycle is not None:
+            session.flush()
+            for award in awards:
+                _emit(session, event_type, award, cycle)
         session.commit()
     except IntegrityError as exc:
         session.rollback()
         raise Conflict("Another request changed this cycle's awards at the same moment; "
                        "reload and try again.", code="concurrent_change") from exc
+
+
+def _emit(session: Session, event_type: str, award: Award, cycle: AwardCycle) -> None:
+    assert award.id is not None
+    webhooks.emit(session, event_type, AwardEventData(
+        award_id=award.id, alliance_id=award.alliance_id, cycle_key=cycle.key,
+        occurred_at=award.updated_at))
 
 
 def build_award(cycle: AwardCycle, alliance_id: int, awarded_on: date, actor: str,
@@ -200,7 +215,7 @@ def confirm_awards(
             unchanged.append(award)
         else:
             skipped.append(alliance_id)
-    commit_awards(session)
+    commit_awards(session, EventType.award_confirmed, created, cycle)
     return AwardsConfirmReport(
         awarded_on=awarded_on, created=len(created), unchanged=len(unchanged),
         skipped_withdrawn=skipped,
@@ -241,7 +256,7 @@ def add_award(
         award.withdrawn_at = None
         award.version += 1
         award.updated_at = utcnow()
-    commit_awards(session)
+    commit_awards(session, EventType.award_confirmed, [award], cycle)
     return to_read(award, alliance, cycle), created
 
 
@@ -265,6 +280,10 @@ def withdraw_award(
     award.withdrawn_at = now
     award.version += 1
     award.updated_at = now
+    session.flush()
+    cycle = session.get(AwardCycle, award.cycle_id)
+    assert cycle is not None
+    _emit(session, EventType.award_withdrawn, award, cycle)
     session.commit()
     return _read(session, award)
 

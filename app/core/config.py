@@ -151,6 +151,25 @@ class Settings(BaseSettings):
     reminder_min_interval_days: int = Field(default=7, ge=1, le=365)
     reminder_max_count: int = Field(default=3, ge=0, le=20)
 
+    # Webhooks (app/webhooks): sent from their outbox by the worker or `buendnis send-webhooks`.
+    # After a secret rotation the old secret keeps signing (beside the new one) this long.
+    webhook_secret_grace_hours: int = Field(default=24, ge=0, le=24 * 30)
+    # Allow endpoints on loopback, private or link-local addresses (tests, development only).
+    webhook_allow_private_addresses: bool = False
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=20)
+    webhook_retry_backoff_seconds: list[int] = Field(
+        default=[5, 300, 1800, 7200, 18000, 36000, 36000], min_length=1,
+        description="Wait before the 2nd, 3rd … attempt; the last value repeats",
+    )
+    webhook_batch_size: int = Field(default=50, ge=1, le=1000)
+    # A claimed delivery not settled within this time (crashed sender) is tried again.
+    webhook_claim_seconds: int = Field(default=300, ge=30, le=86400)
+    # Deliveries given up in a row before the endpoint is disabled (0: never).
+    webhook_disable_after_failures: int = Field(default=15, ge=0, le=1000)
+    # Settled deliveries (sent or given up) older than this are deleted by the retention job.
+    webhook_delivery_retention_days: int = Field(default=30, ge=1, le=3650)
+
     # /metrics (Prometheus): open only with this bearer token; unset = /metrics answers 404.
     metrics_token: str | None = None
     # The worker touches this file after every loop (liveness for a container probe).

@@ -109,3 +109,11 @@ def install_pool_collector(engine: Callable[[], Engine]) -> None:
     if not getattr(REGISTRY, "_buendnis_pool", False):
         REGISTRY.register(PoolCollector(engine))
         REGISTRY._buendnis_pool = True  # type: ignore[attr-defined]
+
+
+WEBHOOK_FAILURES = Counter(
+    "buendnis_webhook_delivery_failures",
+    "Failed webhook delivery attempts by outcome (retrying: another attempt is scheduled; "
+    "failed: the delivery was given up)",
+    ["outcome"], registry=REGISTRY,
+)

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, func, select
 
 from app.alliances.models import Alliance, AlliancePartner
 from app.auth.principal import Principal
+from app.core.db import utcnow
 from app.core.errors import NotFound, RuleViolation, field_error
 from app.core.etags import check_if_match
 from app.cycles.models import AwardCycle, CycleStatus
@@ -47,6 +48,8 @@ from app.evaluation.verdicts import Facts, RuleResult, evaluate
 from app.questionnaire import rules as scoring
 from app.questionnaire.models import Question
 from app.surveys.models import ResponseStatus, SurveyResponse
+from app.webhooks import service as webhooks
+from app.webhooks.events import EvaluationRunEventData, EventType
 
 EVALUATION_STATUSES = (CycleStatus.survey_closed, CycleStatus.evaluated)
 LOCKED_STATUSES = (CycleStatus.awarded, CycleStatus.archived)
@@ -357,6 +360,8 @@ def start_run(
         )
         for d in decisions
     ])
+    webhooks.emit(session, EventType.evaluation_run_recorded, EvaluationRunEventData(
+        run_id=run.id, cycle_key=cycle.key, occurred_at=utcnow()))
     # A run never moves the cycle: ``mark-evaluated`` is the Servicebüro's explicit next step,
     # so a script following the documented path finds the status it expects.
     session.commit()

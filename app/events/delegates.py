@@ -22,7 +22,7 @@ from app.core.db import utcnow
 from app.core.errors import Forbidden, field_error
 from app.core.etags import check_if_match
 from app.core.pagination import PageParams, SortKey, changed_after, paginate
-from app.events import letters, rules, texts, waitlist
+from app.events import emitting, letters, rules, texts, waitlist
 from app.events.exceptions import (
     AlreadyRegistered,
     DelegateErased,
@@ -47,6 +47,7 @@ from app.events.queries import (
 )
 from app.events.schemas import DelegateAlliance, DelegateCreate, DelegateRead, DelegateUpdate
 from app.mail import outbox
+from app.webhooks.events import EventType
 
 ETAG_RESOURCE = "delegate"
 CONFIRMATION_QUIET_PERIOD = timedelta(days=1)
@@ -157,6 +158,7 @@ def register_delegate(session: Session, event_id: int, data: DelegateCreate,
     session.add(delegate)
     _confirm(session, delegate.email or data.email, event, now,
              waitlisted=status == DelegateStatus.waitlisted)
+    emitting.delegate_changed(session, EventType.delegate_registered, delegate)
     session.commit()
     return to_read(session, delegate)
 
@@ -259,6 +261,7 @@ def withdraw_delegate(session: Session, event_id: int, delegate_id: int, if_matc
     delegate.updated_at = utcnow()
     session.add(delegate)
     session.flush()
+    emitting.delegate_changed(session, EventType.delegate_withdrawn, delegate)
     if freed:
         waitlist.promote_waiting(session, event)
     session.commit()

@@ -13,7 +13,7 @@ from app.auth.principal import Principal
 from app.core.db import utcnow
 from app.core.errors import field_error
 from app.core.etags import check_if_match
-from app.events import invitation_mail, rules, texts, waitlist
+from app.events import emitting, invitation_mail, rules, texts, waitlist
 from app.events.exceptions import (
     CapacityBelowRegistered,
     EventCancelled,
@@ -43,6 +43,7 @@ from app.events.queries import (
 )
 from app.events.schemas import EventCreate, EventRead, EventUpdate
 from app.mail import outbox
+from app.webhooks.events import EventType
 from app.workgroups.models import Workgroup
 
 # Fields an update may not set to null: the event cannot do without them.
@@ -197,6 +198,7 @@ def publish_event(session: Session, event_id: int, if_match: str | None,
                   principal: Principal) -> EventRead:
     event = _step(session, event_id, "publish", if_match)
     invitation_mail.mail_pending(session, event)  # invitations made while it was a draft
+    emitting.event_changed(session, EventType.event_published, event)
     session.commit()
     return to_read(session, event, principal)
 
@@ -216,5 +218,6 @@ def cancel_event(session: Session, event_id: int, if_match: str | None,
     body = texts.cancellation_body(event.kind, event.title, event.starts_at, event.venue)
     for email in sorted({e for e in recipients if e}):
         outbox.enqueue(session, email, subject, body)
+    emitting.event_changed(session, EventType.event_cancelled, event)
     session.commit()
     return to_read(session, event, principal)

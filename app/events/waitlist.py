@@ -17,10 +17,11 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from app.core.db import utcnow
-from app.events import letters, rules
+from app.events import emitting, letters, rules
 from app.events.models import DelegateStatus, Event, EventDelegate, EventInvitation
 from app.events.queries import registered_count
 from app.mail import outbox
+from app.webhooks.events import EventType
 
 
 def someone_waiting(session: Session, event_id: int) -> bool:
@@ -50,6 +51,7 @@ def promote(session: Session, event: Event, delegate: EventDelegate, now: dateti
     delegate.updated_at = now
     session.add(delegate)
     _notify_promoted(session, event, delegate)
+    emitting.delegate_changed(session, EventType.delegate_promoted, delegate)
 
 
 def promote_waiting(session: Session, event: Event, now: datetime | None = None) -> list[int]:

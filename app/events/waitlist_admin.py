@@ -14,13 +14,14 @@ from sqlmodel import Session
 from app.auth.principal import Principal
 from app.core.db import utcnow
 from app.core.etags import check_if_match
-from app.events import rules
+from app.events import emitting, rules
 from app.events.delegates import ETAG_RESOURCE, etag_version, to_read, visible_delegate
 from app.events.exceptions import DelegateNotWaitlisted, EventCancelled, EventFull, EventStarted
 from app.events.models import DelegateStatus, Event, EventDelegate, EventStatus
 from app.events.queries import get_event, registered_count
 from app.events.schemas import DelegatePromote, DelegateRead
 from app.events.waitlist import promote
+from app.webhooks.events import EventType
 
 
 def _lock(session: Session, event_id: int, delegate_id: int, if_match: str | None,
@@ -63,5 +64,6 @@ def remove_by_hand(session: Session, event_id: int, delegate_id: int, if_match: 
     delegate.status = DelegateStatus.withdrawn
     delegate.updated_at = now
     session.add(delegate)
+    emitting.delegate_changed(session, EventType.delegate_withdrawn, delegate)
     session.commit()
     return to_read(session, delegate)

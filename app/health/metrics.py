@@ -5,7 +5,8 @@ OpenAPI document.
 Besides the request and pool metrics of app.core.metrics it reports the outbox backlog and
 the age of its oldest message, read at scrape time with the readiness probe's bounds; when the
 database does not answer, ``buendnis_database_up`` is 0 and the outbox gauges are left out.
-There are no webhooks yet, so no webhook failure metric."""
+The webhook outbox is reported the same way (backlog of active endpoints, oldest pending age,
+deliveries given up); the failed-attempt counter lives in app.core.metrics."""
 
 import secrets
 from collections.abc import Iterator
@@ -24,11 +25,16 @@ from app.core.db import utcnow
 from app.core.errors import problem_response
 from app.core.metrics import REGISTRY
 from app.mail import outbox
+from app.webhooks import delivery as webhook_delivery
 
 
-def _outbox_backlog() -> tuple[int, datetime | None]:
+def _backlogs() -> tuple[tuple[int, datetime | None], tuple[int, datetime | None, int]]:
     with core_db.new_session() as session:
-        return outbox.backlog(session)
+        return outbox.backlog(session), webhook_delivery.backlog(session)
+
+
+def _age(oldest: datetime | None) -> float:
+    return max(0.0, (utcnow() - oldest).total_seconds()) if oldest is not None else 0.0
 
 
 def _authorized(request: Request, token: str) -> bool:
@@ -47,17 +53,27 @@ async def metrics(request: Request) -> Response:
     families = [up]
     try:
         with anyio.fail_after(settings.db_connect_timeout_seconds + 1):
-            count, oldest = await anyio.to_thread.run_sync(_outbox_backlog, abandon_on_cancel=True)
+            (count, oldest), (hooks, hooks_oldest, hooks_failed) = await anyio.to_thread.run_sync(
+                _backlogs, abandon_on_cancel=True)
     except Exception:
         up.add_metric([], 0)
     else:
         up.add_metric([], 1)
         families.append(GaugeMetricFamily(
             "buendnis_outbox_backlog", "E-mails queued in the outbox, not yet sent", value=count))
-        age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
         families.append(GaugeMetricFamily(
             "buendnis_outbox_oldest_age_seconds", "Age of the oldest queued e-mail (0: none)",
-            value=max(0.0, age)))
+            value=_age(oldest)))
+        families.append(GaugeMetricFamily(
+            "buendnis_webhook_backlog", "Webhook deliveries pending for active endpoints",
+            value=hooks))
+        families.append(GaugeMetricFamily(
+            "buendnis_webhook_oldest_age_seconds",
+            "Age of the oldest pending webhook delivery of an active endpoint (0: none)",
+            value=_age(hooks_oldest)))
+        families.append(GaugeMetricFamily(
+            "buendnis_webhook_failed_deliveries", "Webhook deliveries given up (status failed)",
+            value=hooks_failed))
     body = generate_latest(REGISTRY) + generate_latest(_Scraped(families).registry())
     return Response(body, media_type=CONTENT_TYPE_LATEST,
                     headers={"Cache-Control": "no-store"})

@@ -50,6 +50,7 @@ from app.surveys.store import (
     add_revision,
     claim,
     content_of,
+    emit_response_event,
     ensure_eligible,
     ensure_writable,
     find_response,
@@ -58,6 +59,7 @@ from app.surveys.store import (
     to_read,
     write_content,
 )
+from app.webhooks.events import EventType
 
 SortField = Literal["id", "-id", "updated_at", "-updated_at"]
 
@@ -279,6 +281,7 @@ def reopen_response(session: Session, cycle_ref: str, alliance_id: int, reason: 
         response.reopened_reason, response.updated_at = reason, utcnow()
         session.flush()
         add_revision(session, response, "reopen", principal.actor, reason)
+        emit_response_event(session, EventType.response_reopened, response)
         session.commit()
         return to_read(response, alliance, cycle)
 

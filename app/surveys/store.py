@@ -36,6 +36,8 @@ from app.surveys.models import (
 )
 from app.surveys.rules import CONTENT_FIELDS, closed_reason, normalised
 from app.surveys.schemas import ResponseRead
+from app.webhooks import service as webhooks
+from app.webhooks.events import EventType, ResponseEventData
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 5
@@ -126,6 +128,17 @@ def finish_submit(session: Session, response: SurveyResponse, alliance: Alliance
     add_revision(session, response, "submit", actor)
     if response.wants_finder_listing is not None:
         alliances.apply_update(session, alliance, {"listed_in_finder": response.wants_finder_listing})
+    emit_response_event(session, EventType.response_submitted, response)
+
+
+def emit_response_event(session: Session, event_type: str, response: SurveyResponse) -> None:
+    """Queue the webhook for a submitted or reopened response (same transaction)."""
+    assert response.id is not None
+    cycle = session.get(AwardCycle, response.cycle_id)
+    assert cycle is not None
+    webhooks.emit(session, event_type, ResponseEventData(
+        response_id=response.id, alliance_id=response.alliance_id, cycle_key=cycle.key,
+        occurred_at=response.updated_at))
 
 
 def sealed_alliances(session: Session, alliance_ids: Iterable[int]) -> set[int]:

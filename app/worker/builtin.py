@@ -1,14 +1,17 @@
-"""The jobs the worker runs out of the box: mail delivery and retention."""
+"""The jobs the worker runs out of the box: mail and webhook delivery, and retention."""
 
 import asyncio
+from datetime import timedelta
 
 from sqlmodel import Session
 
 from app.core.config import get_settings
+from app.core.db import utcnow
 from app.core.idempotency import purge_expired
 from app.mail.dispatch import DispatchReport, dispatch_due
 from app.mail.senders import sender_from_settings
 from app.privacy.retention import RetentionPolicy, apply_retention
+from app.webhooks.delivery import SendReport, purge_settled, send_due
 from app.worker.jobs import register, stop_requested
 
 
@@ -18,12 +21,21 @@ def deliver_mail(session: Session) -> DispatchReport:
                                     should_stop=stop_requested))
 
 
+def deliver_webhooks(session: Session) -> SendReport:
+    return send_due(session, settings=get_settings(), should_stop=stop_requested)
+
+
 def retention(session: Session) -> str:
     report = apply_retention(session, RetentionPolicy.from_settings(get_settings()), dry_run=False)
     purged = purge_expired(session)
+    settings = get_settings()
+    deliveries = purge_settled(
+        session, utcnow() - timedelta(days=settings.webhook_delivery_retention_days))
     return (f"{report.messages} e-mail(s), {report.delegates} delegate(s), "
-            f"{report.inquiries} inquiry(ies) anonymised; {purged} idempotency record(s) purged")
+            f"{report.inquiries} inquiry(ies) anonymised; {purged} idempotency record(s) and "
+            f"{deliveries} webhook delivery(ies) purged")
 
 
 register("mail", lambda: get_settings().worker_poll_seconds, deliver_mail)
+register("webhooks", lambda: get_settings().worker_poll_seconds, deliver_webhooks)
 register("retention", lambda: get_settings().retention_interval_seconds, retention)

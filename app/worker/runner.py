@@ -61,7 +61,7 @@ def run_worker(stop: threading.Event, settings: Settings | None = None, *,
 
 
 def main(settings: Settings | None = None) -> int:
-    import app.worker.builtin  # noqa: F401  (registers mail and retention)
+    import app.worker.builtin  # noqa: F401  (registers mail, webhooks and retention)
 
     stop = threading.Event()
 

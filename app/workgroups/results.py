@@ -18,6 +18,8 @@ from app.core.pagination import PageParams, SortKey, paginate
 from app.cycles.models import AwardCycle
 from app.events import queries as events
 from app.events.models import FutureTopic
+from app.webhooks import service as webhooks
+from app.webhooks.events import EventType, WorkgroupResultEventData
 from app.workgroups.exceptions import (
     InvalidAuthors,
     InvalidResultTransition,
@@ -206,7 +208,7 @@ def update_result(session: Session, workgroup_id: int, result_id: int, data: Res
 
 def set_published(session: Session, workgroup_id: int, result_id: int, publish: bool,
                   if_match: str | None) -> ResultRead:
-    get_workgroup(session, workgroup_id)
+    workgroup = get_workgroup(session, workgroup_id)
     result = _get(session, workgroup_id, result_id, for_update=True)
     check_if_match(if_match, ETAG_RESOURCE, result_id, result.version)
     target = ResultStatus.published if publish else ResultStatus.draft
@@ -218,6 +220,12 @@ def set_published(session: Session, workgroup_id: int, result_id: int, publish: 
     result.version += 1
     result.updated_at = utcnow()
     session.add(result)
+    if publish:
+        cycle = session.get(AwardCycle, workgroup.cycle_id)
+        assert cycle is not None and result.id is not None and result.published_at is not None
+        webhooks.emit(session, EventType.workgroup_result_published, WorkgroupResultEventData(
+            result_id=result.id, workgroup_id=workgroup_id, cycle_key=cycle.key,
+            occurred_at=result.published_at))
     session.commit()
     return _read(session, result)
 
