@@ -5,6 +5,7 @@ valid input (never a 422 blaming the body, never a 5xx, and only statuses the op
 documents)."""
 
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,7 @@ from app.faq.models import FaqEntry
 from app.inquiries.models import Inquiry
 from app.main import create_app
 from app.questionnaire.models import Question
+from app.webhooks import urls as webhook_urls
 from app.workgroups.models import Workgroup, WorkgroupResult
 from tests import factories
 
@@ -124,7 +126,10 @@ def _path_values(session: Session) -> dict[str, str]:
     workgroup = _first(session, select(Workgroup).order_by(col(Workgroup.id)))
     result = session.exec(select(WorkgroupResult)).first()
     client = session.exec(select(ApiClient)).first() or factories.make_client(session)
+    # The demo has no webhook endpoint (it would call out): one with a delivery for the examples.
+    endpoint, delivery = factories.make_webhook_endpoint(session)
     return {
+        "endpoint_id": str(endpoint.id), "delivery_id": str(delivery.id),
         "cycle": cycle.slug, "alliance_id": str(alliance.id), "event_id": str(event.id),
         "delegate_id": str(delegate.id), "workgroup_id": str(workgroup.id),
         "result_id": str(result.id if result else 1),
@@ -192,8 +197,12 @@ def _body_faults(response: Any) -> list[Any]:
 
 
 def test_every_request_example_is_taken_by_the_demo_app(client, session, connection: Connection,
-                                                         demo):
+                                                         demo, monkeypatch):
     values, admin = demo
+    # The webhook example's host is checked by resolving it; here without a network, as a
+    # public address.
+    monkeypatch.setattr(webhook_urls.socket, "getaddrinfo", lambda host, port, *args, **kwargs: [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port))])
     draft = _first(session, select(AwardCycle).where(AwardCycle.status == CycleStatus.draft))
     alliance_user = _alliance_user_invited_to(session, values["event_id"])
     wrong: dict[str, Any] = {}

@@ -5,8 +5,9 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
+from app.core.schemas import ReadModel, StrictInput
 from app.webhooks.events import EventType
 from app.webhooks.models import DeliveryStatus
 
@@ -37,15 +38,11 @@ Description = Annotated[str, Field(max_length=500, description="What the endpoin
                         AfterValidator(_plain_line)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class WebhookEndpointCreate(Strict):
+class WebhookEndpointCreate(StrictInput):
     """A new endpoint; the answer shows its signing secret, once."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "url": "https://partner.example.org/hooks/buendnis", "client_pk": 3,
+        "url": "https://partner.example.org/hooks/buendnis", "client_pk": 1,
         "event_types": ["award.confirmed", "award.withdrawn"],
         "description": "Seal registry sync of the partner",
     }]})
@@ -61,7 +58,7 @@ class WebhookEndpointCreate(Strict):
     is_active: bool = Field(default=True, strict=True)
 
 
-class WebhookEndpointUpdate(Strict):
+class WebhookEndpointUpdate(StrictInput):
     """Every field optional; send only what changes (none of them may be null). Setting
     ``is_active`` to true re-enables an endpoint that was disabled after failures."""
 
@@ -73,7 +70,7 @@ class WebhookEndpointUpdate(Strict):
     is_active: bool | None = Field(default=None, strict=True)
 
 
-class WebhookEndpointRead(BaseModel):
+class WebhookEndpointRead(ReadModel):
     id: int
     client_pk: int | None = Field(description="The machine client; null: the Servicebüro's own")
     url: str
@@ -96,7 +93,7 @@ class WebhookEndpointWithSecret(WebhookEndpointRead):
                         "only now", examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])
 
 
-class WebhookDeliveryRead(BaseModel):
+class WebhookDeliveryRead(ReadModel):
     id: int
     endpoint_id: int
     message_id: str = Field(description="The `webhook-id` header: the same on every attempt")
