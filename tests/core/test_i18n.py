@@ -206,3 +206,16 @@ def test_english_validation_messages_unchanged(client, admin):
 def test_validation_message_table(error, german):
     assert i18n.validation_message(error, "de") == german
     assert i18n.validation_message(error, "en") == error["msg"]
+
+
+def test_framework_problems_speak_german_too(client, admin, limits):
+    not_allowed = client.put("/api/v1/users/1", headers={**admin, "Accept-Language": "de"})
+    assert assert_problem(not_allowed, 405, "method_not_allowed")["title"] == "Methode nicht erlaubt"
+    limits("max_body_bytes", 100)
+    too_large = client.post("/api/v1/alliances", content=b"{" + b" " * 500 + b"}",
+                            headers={**admin, "Accept-Language": "de",
+                                     "Content-Type": "application/json"})
+    body = assert_problem(too_large, 413, "payload_too_large")
+    assert body["title"] == "Anfrage zu groß"
+    assert body["detail"] == "Der Inhalt ist größer als 100 Bytes."
+    assert too_large.headers["content-language"] == "de"
