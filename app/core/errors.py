@@ -188,6 +188,12 @@ def language_headers(language: str, headers: dict[str, str] | None = None) -> di
     return merged
 
 
+def _translated_field(error: dict[str, Any], language: str) -> dict[str, Any]:
+    """A field error with its message in ``language``; loc and type stay as they are."""
+    msg = error.get("msg")
+    return {**error, "msg": translate(msg, language)} if isinstance(msg, str) else error
+
+
 def problem_response(
     request: Request | None,
     *,
@@ -206,6 +212,8 @@ def problem_response(
     detail = detail or title
     if language != DEFAULT_LANGUAGE:
         title, detail = translate(title, language), translate(detail, language)
+        if errors is not None:
+            errors = [_translated_field(error, language) for error in errors]
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code.replace("_", "-"),
         "title": title,

@@ -7,6 +7,7 @@ imports it:
 - titles: ``title`` in the body of an ``AppError`` subclass (``status, code, title = …``);
 - details: the first argument (or ``detail=``) of a call to an ``AppError`` subclass, or of
   ``super().__init__`` inside one, and ``detail=`` of ``problem_response``;
+- field messages: the ``msg`` of ``field_error(loc, msg, type)`` (a problem's ``errors[]``);
 - anything wrapped in ``_()``, ``N_()`` or ``gettext()`` (validation messages, page texts).
 
 An f-string becomes a template with named fields: ``f"No workgroup {workgroup_id}."`` is the
@@ -28,6 +29,7 @@ from typing import Any
 ROOT_ERROR = "AppError"
 GETTEXT_NAMES = frozenset({"_", "N_", "gettext"})
 RENDERERS = frozenset({"problem_response"})
+FIELD_ERRORS = frozenset({"field_error"})
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,8 @@ def scan(path: str, tree: ast.Module, classes: dict[str, int]) -> tuple[list[Fou
             return
         messages = templates.of(node)
         if messages is None:
-            unresolved.append(Unresolved(path, lineno, ast.unparse(node)))
+            if kind != "field":  # a field message passed on (a parser's own) stays as it is
+                unresolved.append(Unresolved(path, lineno, ast.unparse(node)))
             return
         found.extend(Found(path, lineno, message, kind) for message in messages if message)
 
@@ -258,6 +261,11 @@ def scan(path: str, tree: ast.Module, classes: dict[str, int]) -> tuple[list[Fou
                 detail = _detail_arg(node, classes.get(name or "", 0))
                 if detail is not None:
                     add(node.lineno, detail, "detail")
+            elif name in FIELD_ERRORS:
+                message = next((kw.value for kw in node.keywords if kw.arg == "msg"),
+                               node.args[1] if len(node.args) > 1 else None)
+                if message is not None:
+                    add(node.lineno, message, "field")
             elif name in RENDERERS:
                 for keyword in node.keywords:
                     if keyword.arg in ("title", "detail"):
@@ -304,4 +312,6 @@ def extract_problems(fileobj: Any, keywords: Any, comment_tags: Any,
     name = getattr(fileobj, "name", "<source>")
     found, _unresolved = scan(name, ast.parse(source), _classes_cache)
     for item in found:
-        yield item.lineno, "_", item.message, [f"problem {item.kind}"] if item.kind != "gettext" else []
+        comments = {"title": ["problem title"], "detail": ["problem detail"],
+                    "field": ["field error message"]}.get(item.kind, [])
+        yield item.lineno, "_", item.message, comments

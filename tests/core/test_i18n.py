@@ -219,3 +219,15 @@ def test_framework_problems_speak_german_too(client, admin, limits):
     assert body["title"] == "Anfrage zu groß"
     assert body["detail"] == "Der Inhalt ist größer als 100 Bytes."
     assert too_large.headers["content-language"] == "de"
+
+
+def test_field_error_messages_are_german(client, admin):
+    """The app's own field messages (field_error) read German as well; loc and type stay."""
+    response = client.post("/api/v1/alliances/import", headers={**admin, "Accept-Language": "de"},
+                           files={"file": ("leer.csv", b"", "text/csv")})
+    body = assert_problem(response, 422)
+    assert body["detail"] == "Die Datei ist leer."
+    assert body["errors"] == [{"loc": ["file"], "msg": "leere Datei", "type": "empty"}]
+    english = client.post("/api/v1/alliances/import", headers=admin,
+                          files={"file": ("leer.csv", b"", "text/csv")}).json()
+    assert english["errors"][0]["msg"] == "empty file"
