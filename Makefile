@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck openapi openapi-check ts-check test-sqlite test-postgres bench audit clean pg-client
+.PHONY: run test install lint typecheck openapi openapi-check ts-check test-sqlite test-postgres bench audit clean pg-client messages
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,18 @@ typecheck: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/buendnis openapi
+
+# German texts (gettext via Babel): extract every problem title/detail and marked text into the
+# template, merge it into app/locales/de/LC_MESSAGES/messages.po (translate the new entries
+# there), and compile the .mo that the server reads. Commit all three files.
+messages: $(STAMP)
+	PYTHONPATH=. $(BIN)/pybabel extract -F babel.cfg -o app/locales/messages.pot --no-location \
+	  --sort-output --no-wrap --project=buendnisportal --version=0.1.0 \
+	  --msgid-bugs-address=servicebuero@buendnisportal.de \
+	  --copyright-holder="Lokale Bündnisse für Familie" .
+	$(BIN)/pybabel update -i app/locales/messages.pot -d app/locales -l de --no-wrap \
+	  --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d app/locales -l de --statistics
 
 openapi-check: $(STAMP)
 	$(BIN)/buendnis openapi --check

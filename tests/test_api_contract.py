@@ -128,10 +128,14 @@ def test_particular_headers_are_declared_where_they_are_sent(spec):
         success = [r for s, r in op["responses"].items() if s.startswith("2")]
         assert all("Idempotent-Replayed" in r["headers"] for r in success), op["operationId"]
     files = [op for op in ops.values() for s, r in op["responses"].items()
-             if s.startswith("2") and set(r.get("content", {})) - {"application/json"}]
+             if s.startswith("2")
+             and set(r.get("content", {})) - {"application/json", "text/html"}]
     assert files
     for op in files:
         assert "Content-Disposition" in op["responses"]["200"]["headers"], op["operationId"]
+    problems = [r for op in ops.values() for r in op["responses"].values()
+                if "application/problem+json" in r.get("content", {})]
+    assert problems and all("Content-Language" in r["headers"] for r in problems)
 
 
 def test_servers_and_license_are_declared(spec):

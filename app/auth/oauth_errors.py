@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.core.errors import AppError, ServiceUnavailable, validation_errors
+from app.core.errors import AppError, ServiceUnavailable, request_language, validation_errors
 
 OAUTH_ERRORS = ("invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
                 "unsupported_grant_type", "invalid_scope", "temporarily_unavailable")
@@ -80,7 +80,7 @@ class OAuthTokenRoute(APIRoute):
             except TokenEndpointError:
                 raise
             except RequestValidationError as exc:
-                errors = validation_errors(exc)
+                errors = validation_errors(exc, request_language(request))
                 if _grant_type_unsupported(errors):
                     raise TokenEndpointError(
                         code="unsupported_grant_type", errors=errors,

@@ -3,10 +3,12 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
 from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse
 
 from app.alliances.schemas import StateCode
 from app.auth.deps import AdminUser, CurrentUser, admin_user
-from app.awards import certificate, importer, service
+from app.awards import certificate, importer, service, verification_page
+from app.awards.exceptions import SealNotFound
 from app.awards.models import AwardStatus
 from app.awards.schemas import (
     AwardCreate,
@@ -22,6 +24,7 @@ from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.etags import IfMatch, set_etag
 from app.core.ids import RowId
+from app.core.negotiation import prefers_html
 from app.core.pagination import Page, PageParams, UpdatedSince, page_params, set_link_header
 from app.cycles.deps import CyclePath
 
@@ -126,10 +129,32 @@ async def list_public_seals(
     return Page(items=items, next_cursor=cursor, total=total)
 
 
-@public_router.get("/verify/{code}", name="public-seals-verify", response_model=SealVerification,
-                   responses=problem_responses(404), summary="Check a certificate's verification code")
+_HTML_PAGE = {verification_page.HTML_MEDIA_TYPE: {"schema": {"type": "string"}}}
+_NOT_FOUND = problem_responses(404)[404]
+
+
+@public_router.get(
+    "/verify/{code}", name="public-seals-verify", response_model=SealVerification,
+    responses={
+        200: {"description": "The seal: JSON for programs; a German HTML page for a browser "
+                             "(Accept prefers text/html)", "content": _HTML_PAGE},
+        404: {**_NOT_FOUND, "content": {**_NOT_FOUND["content"], **_HTML_PAGE}},
+    },
+    summary="Check a certificate's verification code")
 async def verify_seal(
     code: Annotated[str, PathParam(max_length=40, description="As printed on the certificate")],
-    db: DbDep,
-) -> SealVerification:
-    return await db.run(service.verify, code)
+    request: Request, response: Response, db: DbDep,
+) -> SealVerification | Response:
+    """The certificate's QR code leads here (unless BUENDNIS_FRONTEND_BASE_URL sends people to
+    the SPA). A browser gets a small German page, valid or withdrawn, with a strict
+    Content-Security-Policy; everyone else the JSON document."""
+    if not prefers_html(request.headers.get("accept")):
+        response.headers["Vary"] = "Accept"
+        return await db.run(service.verify, code)
+    headers = {**verification_page.PAGE_HEADERS, "Vary": "Accept"}
+    try:
+        seal = await db.run(service.verify, code)
+    except SealNotFound:
+        return HTMLResponse(verification_page.render_unknown(code), status_code=404,
+                            headers=headers)
+    return HTMLResponse(verification_page.render_verification(seal), headers=headers)

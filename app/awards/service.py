@@ -39,7 +39,7 @@ from app.awards.schemas import (
     PublicSeal,
     SealVerification,
 )
-from app.core.config import get_settings
+from app.core import links
 from app.core.db import utcnow
 from app.core.errors import Conflict, RuleViolation, field_error
 from app.core.etags import check_if_match
@@ -90,7 +90,7 @@ def normalise_code(code: str) -> str:
 
 
 def verification_url(code: str) -> str:
-    return f"{get_settings().public_base_url.rstrip('/')}/api/v1/public/seals/verify/{code}"
+    return links.seal_verification_url(code)
 
 
 def to_read(award: Award, alliance: Alliance, cycle: AwardCycle) -> AwardRead:

@@ -110,6 +110,13 @@ class Settings(BaseSettings):
     cors_origins: list[str] = ["http://localhost:5173", "http://127.0.0.1:5173"]
     log_level: str = "INFO"
     public_base_url: str = "http://127.0.0.1:8000"
+    # The SPA people use (https://buendnisportal.de). Set: the certificate's QR code and every
+    # link in e-mails lead to its pages ({base}/siegel/pruefen/{code}, {base}/umfrage/{slug});
+    # unset: to this API (the verification page answers browsers in HTML). app/core/links.py.
+    frontend_base_url: str | None = Field(
+        default=None, max_length=300, pattern=r"^https?://[^\s?#]+$",
+        description="Base URL of the single-page app; links for people point there when set",
+    )
     redis_url: str | None = None
     # Every Redis key starts with this (counters: "<prefix>rl:…"), so several deployments, or
     # test runs, can share one Redis without sharing counts.

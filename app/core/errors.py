@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from app.core.i18n import DEFAULT_LANGUAGE, N_, negotiate, translate, validation_message
 from app.core.logging import current_request_id
 from app.core.schemas import ReadModel
 
@@ -147,18 +148,51 @@ def field_error(loc: Sequence[str | int], msg: str, type_: str = "value_error") 
 
 
 STATUS_CODES = {
-    400: ("bad_request", "Bad request"),
-    401: ("unauthorized", "Authentication required"),
-    403: ("forbidden", "Not allowed"),
-    404: ("not_found", "Resource not found"),
-    405: ("method_not_allowed", "Method not allowed"),
-    406: ("not_acceptable", "Not acceptable"),
-    409: ("conflict", "Conflict"),
-    413: ("payload_too_large", "Request body too large"),
-    415: ("unsupported_media_type", "Unsupported media type"),
-    422: ("validation_error", "Invalid input"),
-    429: ("too_many_requests", "Too many requests"),
+    400: ("bad_request", N_("Bad request")),
+    401: ("unauthorized", N_("Authentication required")),
+    403: ("forbidden", N_("Not allowed")),
+    404: ("not_found", N_("Resource not found")),
+    405: ("method_not_allowed", N_("Method not allowed")),
+    406: ("not_acceptable", N_("Not acceptable")),
+    409: ("conflict", N_("Conflict")),
+    413: ("payload_too_large", N_("Request body too large")),
+    415: ("unsupported_media_type", N_("Unsupported media type")),
+    422: ("validation_error", N_("Invalid input")),
+    429: ("too_many_requests", N_("Too many requests")),
 }
+HTTP_ERROR_TITLE = N_("HTTP error")
+
+
+def request_language(request: Request | None) -> str:
+    """The language a person asked for (``Accept-Language``), English for machines."""
+    if request is None:
+        return DEFAULT_LANGUAGE
+    return negotiate(request.headers.get("accept-language"))
+
+
+def scope_language(scope: Any) -> str:
+    """``request_language`` for ASGI middleware that has only the scope."""
+    for name, value in scope.get("headers", []):
+        if name == b"accept-language":
+            return negotiate(value.decode("latin-1"))
+    return DEFAULT_LANGUAGE
+
+
+def language_headers(language: str, headers: dict[str, str] | None = None) -> dict[str, str]:
+    """``Content-Language`` and ``Vary: Accept-Language`` beside the given headers."""
+    merged = dict(headers or {})
+    vary = [part.strip() for part in merged.get("Vary", "").split(",") if part.strip()]
+    if "accept-language" not in {part.lower() for part in vary}:
+        vary.append("Accept-Language")
+    merged["Vary"] = ", ".join(vary)
+    merged["Content-Language"] = language
+    return merged
+
+
+def _translated_field(error: dict[str, Any], language: str) -> dict[str, Any]:
+    """A field error with its message in ``language``; loc and type stay as they are."""
+    msg = error.get("msg")
+    return {**error, "msg": translate(msg, language)} if isinstance(msg, str) else error
 
 
 def problem_response(
@@ -171,12 +205,21 @@ def problem_response(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
+    language: str | None = None,
 ) -> JSONResponse:
+    """The problem document; ``title`` and ``detail`` are given in English and answered in the
+    language the request asks for (``Accept-Language``; ``language`` where there is no request)."""
+    language = language or request_language(request)
+    detail = detail or title
+    if language != DEFAULT_LANGUAGE:
+        title, detail = translate(title, language), translate(detail, language)
+        if errors is not None:
+            errors = [_translated_field(error, language) for error in errors]
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code.replace("_", "-"),
         "title": title,
         "status": status,
-        "detail": detail or title,
+        "detail": detail,
         "instance": request.url.path if request is not None else None,
         "code": code,
         "request_id": current_request_id(),
@@ -185,7 +228,8 @@ def problem_response(
         body["errors"] = errors
     if extra:
         body.update(extra)
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+    return JSONResponse(body, status_code=status, headers=language_headers(language, headers),
+                        media_type=PROBLEM_MEDIA_TYPE)
 
 
 def error_loc(loc: Iterable[Any]) -> list[str | int]:
@@ -193,10 +237,13 @@ def error_loc(loc: Iterable[Any]) -> list[str | int]:
     return [part if isinstance(part, int) else str(part) for part in loc]
 
 
-def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    # Pydantic's "input" and "ctx" may echo secrets (passwords) back: keep loc, msg and type only.
+def validation_errors(exc: RequestValidationError,
+                      language: str = DEFAULT_LANGUAGE) -> list[dict[str, Any]]:
+    # Pydantic's "input" and "ctx" may echo secrets (passwords) back: keep loc, msg and type only
+    # (ctx only fills in the translated message's limits).
     return [
-        {"loc": error_loc(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+        {"loc": error_loc(err.get("loc", ())), "msg": validation_message(err, language),
+         "type": err.get("type", "")}
         for err in exc.errors()
     ]
 
@@ -229,7 +276,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = validation_errors(exc)
+        errors = validation_errors(exc, request_language(request))
         fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors[:5])
         return problem_response(
             request, status=422, code="validation_error", title="Invalid input",
@@ -246,7 +293,7 @@ def install_error_handlers(app: FastAPI) -> None:
                        "form data where the operation takes a form.",
                 errors=[field_error(["body"], "unreadable body", "body_unreadable")],
             )
-        code, title = STATUS_CODES.get(exc.status_code, ("http_error", "HTTP error"))
+        code, title = STATUS_CODES.get(exc.status_code, ("http_error", HTTP_ERROR_TITLE))
         detail = exc.detail if isinstance(exc.detail, str) else title
         headers = getattr(exc, "headers", None)
         if exc.status_code == 405:

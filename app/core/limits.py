@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import get_settings
-from app.core.errors import TooManyRequests, problem_response
+from app.core.errors import TooManyRequests, problem_response, scope_language
 from app.core.ratelimit import get_counter_store
 
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
@@ -106,6 +106,7 @@ class SecurityMiddleware:
         response = problem_response(
             None, status=413, code="payload_too_large", title="Request body too large",
             detail=f"The body exceeds {limit} bytes.", extra={"instance": scope.get("path")},
+            language=scope_language(scope),
         )
         await response(scope, receive, send)
 

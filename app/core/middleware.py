@@ -7,7 +7,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import problem_response
+from app.core.errors import problem_response, scope_language
 from app.core.logging import bind_request_id, loggable_path, set_actor, unbind_request_id
 from app.core.tracing import set_request_id as trace_request_id
 
@@ -62,7 +62,7 @@ class RequestContextMiddleware:
             response = problem_response(
                 None, status=500, code="internal_error", title="Internal server error",
                 detail="An unexpected error occurred; quote the request id when reporting it.",
-                extra={"instance": scope.get("path")},
+                extra={"instance": scope.get("path")}, language=scope_language(scope),
             )
             await response(scope, receive, send_with_id)
         finally:

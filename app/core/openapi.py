@@ -59,6 +59,10 @@ HEADERS: dict[str, dict[str, Any]] = {
                  "schema": {"type": "string", "format": "uri-reference"}},
     "Content-Disposition": {"description": "`attachment` with the file name.",
                             "schema": {"type": "string"}},
+    "Content-Language": {
+        "description": "`de` when the request asked for German (`Accept-Language: de`, q-values "
+        "weighed): the problem's title, detail and messages are German; `en` otherwise. Codes "
+        "and field names stay English.", "schema": {"type": "string", "enum": ["de", "en"]}},
     "Idempotent-Replayed": {
         "description": "`true` when this is the stored reply to an earlier request with the "
         "same Idempotency-Key.", "schema": {"type": "string", "enum": ["true"]}},
@@ -206,13 +210,19 @@ def complete_operation(operation: dict[str, Any], method: str, facts: RouteFacts
         parameters = operation.setdefault("parameters", [])
         if not any(p.get("name") == "If-None-Match" for p in parameters):
             parameters.append(IF_NONE_MATCH)
+    for status in ("401", "403", "422", "429", "503", "413"):
+        if status in responses and "content" not in responses[status]:
+            responses[status]["content"] = {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF}}
     for status, response in responses.items():
         names = ["X-Request-ID"]
         if facts.rate_limited:
             names += ["RateLimit", "RateLimit-Policy"]
+        media_types = set(response.get("content", {}))
+        if PROBLEM_MEDIA_TYPE in media_types or "text/html" in media_types:
+            names.append("Content-Language")
         if status.startswith("2"):
-            media_types = set(response.get("content", {}))
-            if facts.sends_file or media_types - {"application/json"}:
+            # A page for a browser (text/html) is shown, not downloaded.
+            if facts.sends_file or media_types - {"application/json", "text/html"}:
                 names.append("Content-Disposition")
             if facts.sends_etag:
                 names.append("ETag")
@@ -223,9 +233,6 @@ def complete_operation(operation: dict[str, Any], method: str, facts: RouteFacts
             if facts.idempotent:
                 names.append("Idempotent-Replayed")
         _add_headers(response, names)
-    for status in ("401", "403", "422", "429", "503", "413"):
-        if status in responses and "content" not in responses[status]:
-            responses[status]["content"] = {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF}}
 
 
 def api_routes(app: FastAPI) -> Iterator[RouteContext]:

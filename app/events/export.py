@@ -16,6 +16,7 @@ from app.events import waitlist
 from app.events.models import DelegateStatus, EventDelegate
 from app.events.queries import get_event
 from app.reports.exports import BATCH, ExportTable, Row
+from app.reports.labels import Columns
 
 COLUMNS = ["name", "function", "email", "phone", "dietary_needs", "alliance", "status",
            "waiting_position", "attendance"]
@@ -51,4 +52,5 @@ def delegates_table(session: Session, event_id: int, separator: str) -> ExportTa
     session.commit()
     return ExportTable(filename_stem=f"veranstaltung-{event_id}-delegierte",
                        sheet_title="Delegierte", header=list(COLUMNS),
-                       fetch=partial(_batch, event_id=event_id))
+                       fetch=partial(_batch, event_id=event_id),
+                       kinds=Columns(own=frozenset(COLUMNS)))

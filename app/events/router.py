@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from app.alliances.schemas import StateCode
 from app.auth.deps import AdminUser, CurrentUser, admin_user, current_user
 from app.core.deps import DbDep
-from app.core.errors import problem_responses
+from app.core.errors import problem_responses, request_language
 from app.core.etags import IfMatch, set_etag
 from app.core.ids import RowId
 from app.core.limits import NoStore
@@ -253,19 +253,21 @@ async def list_delegates(
 @router.get("/{event_id}/delegates/export.csv", name="delegates-export-csv",
             response_class=StreamingResponse, dependencies=ADMIN,
             responses={200: {"description": "UTF-8 CSV with BOM: name, function, email, phone, "
-                             "dietary_needs, alliance of every registered delegate",
+                             "dietary_needs, alliance of every registered delegate (German "
+                             "headings and values with Accept-Language: de)",
                              "content": {"text/csv": {"schema": {"type": "string"}}}},
                        **problem_responses(404, 422)},
             summary="Servicebüro: the registered delegates as CSV (audited)")
 async def export_delegates(
-    event_id: EventId, db: DbDep,
+    event_id: EventId, db: DbDep, request: Request,
     sep: Annotated[CsvSeparator, Query(description="`,` (default) or `;` for Excel")] = ",",
 ) -> StreamingResponse:
     table = await db.run(export.delegates_table, event_id, sep)
+    table = table.for_reader(request_language(request))
     return StreamingResponse(
         exports.csv_chunks(db.run, table, sep), media_type=exports.CSV_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{table.filename("csv")}"',
-                 "Cache-Control": "no-store"})
+                 "Cache-Control": "no-store", "Vary": "Accept-Language"})
 
 
 @router.get("/{event_id}/delegates/{delegate_id}", name="delegates-get",

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from app.alliances.models import Alliance
 from app.auth.principal import Principal
+from app.core import links
 from app.core.config import get_settings
 from app.core.db import utcnow
 from app.cycles import service as cycles
@@ -39,7 +40,7 @@ from app.notices.service import queue_messages
 
 
 def render_reminder(cycle: AwardCycle, alliance: Alliance) -> tuple[str, str]:
-    link = texts.survey_link(get_settings().public_base_url, cycle.slug)
+    link = links.survey_url(cycle.slug)
     body = texts.reminder_body(alliance_name=alliance.name, cycle_key=cycle.key,
                                seal_title=cycle.seal_title, closes_at=cycle.closes_at, link=link)
     return texts.reminder_subject(cycle.key, cycle.seal_title), body

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from app.alliances import service as alliances
 from app.alliances.models import Alliance
 from app.auth.principal import Principal
-from app.core.config import get_settings
+from app.core import links
 from app.core.db import utcnow
 from app.core.errors import TooManyRequests, field_error
 from app.cycles import service as cycles
@@ -58,7 +58,7 @@ def _cycle_for_sending(session: Session, cycle_ref: str, now: datetime) -> Award
 
 
 def render_notice(cycle: AwardCycle, alliance: Alliance) -> tuple[str, str]:
-    link = texts.survey_link(get_settings().public_base_url, cycle.slug)
+    link = links.survey_url(cycle.slug)
     body = texts.notice_body(
         alliance_name=alliance.name, cycle_key=cycle.key, seal_title=cycle.seal_title,
         opens_at=cycle.opens_at, closes_at=cycle.closes_at, link=link,

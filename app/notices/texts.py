@@ -13,10 +13,6 @@ _TZ_LABEL = "deutscher Zeit" if BERLIN_KNOWN else "UTC"
 SENDER_NAME = "Servicebüro Lokale Bündnisse für Familie"
 
 
-def survey_link(public_base_url: str, cycle_slug: str) -> str:
-    return f"{public_base_url.rstrip('/')}/umfrage/{cycle_slug}"
-
-
 def window_sentence(opens_at: datetime | None, closes_at: datetime | None) -> str:
     if opens_at and closes_at:
         return (f"Die Umfrage ist vom {german_date(opens_at)} bis zum "

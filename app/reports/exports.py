@@ -16,7 +16,7 @@ recorded in the audit trail, and committed, before the first row is read.
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import partial
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any
@@ -34,7 +34,7 @@ from app.cycles.service import get_cycle
 from app.evaluation import queries as evaluation
 from app.evaluation.models import Evaluation
 from app.questionnaire.models import Question
-from app.reports import formats
+from app.reports import formats, labels
 from app.reports.schemas import ExportFormat
 from app.surveys.models import ResponseStatus, SurveyResponse
 
@@ -69,9 +69,24 @@ class ExportTable:
     sheet_title: str
     header: list[str]
     fetch: Fetch
+    kinds: labels.Columns = field(default_factory=labels.Columns)
+    # The reader's language (Accept-Language): German headings, enum values, yes/no and times.
+    language: str = "en"
 
     def filename(self, fmt: ExportFormat) -> str:
         return f"{self.filename_stem}.{fmt}"
+
+    def for_reader(self, language: str) -> "ExportTable":
+        return replace(self, language=language)
+
+    def heading(self, target: labels.Target) -> list[str]:
+        return labels.header(self.header, self.language, target, self.kinds)
+
+    def present(self, rows: Sequence[Row], target: labels.Target) -> list[Row]:
+        if self.language == labels.DEFAULT_LANGUAGE:
+            return list(rows)
+        return [labels.localize_row(row, self.header, self.language, target, self.kinds)
+                for row in rows]
 
 
 def filename_stem(cycle: AwardCycle, what: str) -> str:
@@ -147,6 +162,7 @@ def responses_table(
         filename_stem=filename_stem(cycle, "antworten"), sheet_title="Antworten",
         header=unique_header(RESPONSE_COLUMNS, keys, "answer_"),
         fetch=partial(_response_batch, cycle_id=cycle.id, keys=keys, status=status),
+        kinds=labels.Columns(own=frozenset(RESPONSE_COLUMNS), timestamps=frozenset({"submitted_at"})),
     )
 
 
@@ -212,6 +228,8 @@ def evaluations_table(
         filename_stem=filename_stem(cycle, "auswertung"), sheet_title="Auswertung",
         header=[*EVALUATION_COLUMNS, *criterion_columns, *EVALUATION_TRAILER],
         fetch=partial(_evaluation_batch, run_id=run_id, keys=keys),
+        kinds=labels.Columns(own=frozenset(EVALUATION_COLUMNS + EVALUATION_TRAILER),
+                             criteria=frozenset(criterion_columns)),
     )
 
 
@@ -221,14 +239,14 @@ def csv_batch(session: Session, table: ExportTable, after: int | None,
               separator: str) -> tuple[bytes, int | None]:
     """The next batch as encoded CSV: its rows are gone once this returns."""
     rows, after = table.fetch(session, after)
-    return formats.csv_text(rows, separator).encode(), after
+    return formats.csv_text(table.present(rows, "csv"), separator).encode(), after
 
 
 async def csv_chunks(run: Runner, table: ExportTable, separator: str) -> AsyncIterator[bytes]:
     """UTF-8 with BOM (so Excel reads the umlauts): the header first, then one chunk per batch.
     ``run`` is the request's ``Db.run``: each batch is read and formatted in the database
     worker thread, so the event loop only passes bytes on."""
-    yield (formats.BOM + formats.csv_text([table.header], separator)).encode()
+    yield (formats.BOM + formats.csv_text([table.heading("csv")], separator)).encode()
     after: int | None = None
     while True:
         chunk, after = await run(csv_batch, table, after, separator)
@@ -245,11 +263,11 @@ def build_xlsx(session: Session, table: ExportTable) -> tuple[IO[bytes], int]:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(table.sheet_title)
     sheet.freeze_panes = "A2"
-    sheet.append(formats.xlsx_header(sheet, table.header))
+    sheet.append(formats.xlsx_header(sheet, table.heading("xlsx")))
     after: int | None = None
     while True:
         rows, after = table.fetch(session, after)
-        for row in rows:
+        for row in table.present(rows, "xlsx"):
             sheet.append(formats.xlsx_row(sheet, row))
         if after is None:
             break

@@ -8,8 +8,9 @@ value              CSV                                         XLSX
 None               empty                                       empty cell
 bool               ``true`` / ``false``                        boolean cell
 int, float         plain decimal: ``12``, ``12.5``, ``0.0001``  number cell
-                   (never ``1e-04``, never a decimal comma)
-datetime           ISO 8601 in UTC (``2024-05-04T10:00:00+00:00``)  date-time cell (UTC, no zone)
+                   (never ``1e-04``; a decimal comma with ``;``)
+datetime           ISO 8601 in UTC (``2024-05-04T10:00:00+00:00``)  date-time cell (Europe/Berlin,
+                                                               no zone; the heading says so)
 date               ``2024-05-04``                              ``2024-05-04`` (text)
 list               items joined with ``|`` (multiple choice)   same text
 dict               JSON                                        same text
@@ -36,7 +37,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from app.reports.labels import berlin
+
 BOM = "\ufeff"
+GERMAN_SEPARATOR = ";"
 MULTI_SEPARATOR = "|"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_TEXT = 32_767  # Excel's limit per cell
@@ -81,18 +85,23 @@ def needs_guard(text: str) -> bool:
     return text.startswith(FORMULA_START)
 
 
-def csv_cell(value: Any) -> str:
+def csv_cell(value: Any, *, decimal_comma: bool = False) -> str:
     text = as_text(value)
-    if not _is_number(value) and needs_guard(text):
+    if _is_number(value):
+        return text.replace(".", ",") if decimal_comma else text
+    if needs_guard(text):
         return "'" + text
     return text
 
 
 def csv_text(rows: Iterable[Sequence[Any]], separator: str) -> str:
-    """CSV lines (CRLF-terminated, quoted where needed) for the given rows."""
+    """CSV lines (CRLF-terminated, quoted where needed) for the given rows. With ``;`` (Excel
+    with German settings) numbers take a decimal comma, as that Excel reads them."""
+    decimal_comma = separator == GERMAN_SEPARATOR
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
-    writer.writerows([csv_cell(value) for value in row] for row in rows)
+    writer.writerows([csv_cell(value, decimal_comma=decimal_comma) for value in row]
+                     for row in rows)
     return buffer.getvalue()
 
 
@@ -101,8 +110,8 @@ def xlsx_value(sheet: WriteOnlyWorksheet, value: Any) -> Any:
     if value is None or isinstance(value, bool) or _is_number(value):
         return value
     if isinstance(value, datetime):
-        naive = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-        cell = WriteOnlyCell(sheet, naive)
+        # Berlin wall-clock time: what people in Germany expect to read (the heading says so).
+        cell = WriteOnlyCell(sheet, berlin(value))
         cell.number_format = XLSX_DATETIME_FORMAT
         return cell
     # Control characters are not allowed in XLSX XML; remove them rather than fail the export.

@@ -6,13 +6,13 @@ evaluations routers, whose ``/{alliance_id}`` routes would otherwise take ``expo
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import admin_user
 from app.core.db import Db
 from app.core.deps import DbDep
-from app.core.errors import problem_responses
+from app.core.errors import problem_responses, request_language
 from app.core.limits import NoStore
 from app.cycles.deps import CyclePath
 from app.reports import exports, statistics
@@ -29,8 +29,12 @@ StatusFilter = Annotated[ResponseStatus | None, Query(
 RunId = Annotated[int | None, Query(
     ge=1, le=2**31 - 1, description="An earlier evaluation run (default: the latest)")]
 
-_CSV_DOC = "UTF-8 with BOM; header row first; decimals with a dot; multiple choice joined by |"
-_XLSX_DOC = "One worksheet; header row in bold and frozen; numbers and dates as typed cells"
+_CSV_DOC = ("UTF-8 with BOM; header row first; decimals with a dot (a comma with sep=`;`); "
+            "multiple choice joined by |. With Accept-Language: de the headings, enum values "
+            "and yes/no are German and times read TT.MM.JJJJ HH:MM in Europe/Berlin")
+_XLSX_DOC = ("One worksheet; header row in bold and frozen; numbers and dates as typed cells, "
+             "times as date-time cells in Europe/Berlin time (the heading says so). With "
+             "Accept-Language: de the headings, enum values and yes/no are German")
 CSV_FILE: dict[int | str, dict[str, Any]] = {200: {
     "description": _CSV_DOC,
     "content": {"text/csv": {"schema": {"type": "string"}}},
@@ -43,7 +47,8 @@ XLSX_FILE: dict[int | str, dict[str, Any]] = {200: {
 
 def _download_headers(filename: str) -> dict[str, str]:
     # Personal data: no copy in shared caches or the browser cache.
-    return {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
+    return {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store",
+            "Vary": "Accept-Language"}
 
 
 def _csv_download(db: Db, table: exports.ExportTable, sep: str) -> StreamingResponse:
@@ -71,17 +76,21 @@ async def get_statistics(cycle: CyclePath, db: DbDep) -> CycleStatistics:
             response_class=StreamingResponse, responses=CSV_FILE,
             summary="All responses as CSV: one row per alliance, one column per question")
 async def export_responses_csv(
-    cycle: CyclePath, db: DbDep, sep: Separator = ",", status: StatusFilter = None,
+    cycle: CyclePath, db: DbDep, request: Request, sep: Separator = ",",
+    status: StatusFilter = None,
 ) -> StreamingResponse:
     table = await db.run(exports.responses_table, cycle, "csv", status)
+    table = table.for_reader(request_language(request))
     return _csv_download(db, table, sep)
 
 
 @router.get("/{cycle}/responses/export.xlsx", name="responses-export-xlsx",
             response_class=StreamingResponse, responses=XLSX_FILE,
             summary="All responses as an Excel workbook")
-async def export_responses_xlsx(cycle: CyclePath, db: DbDep, status: StatusFilter = None) -> StreamingResponse:
+async def export_responses_xlsx(cycle: CyclePath, db: DbDep, request: Request,
+                                status: StatusFilter = None) -> StreamingResponse:
     table = await db.run(exports.responses_table, cycle, "xlsx", status)
+    table = table.for_reader(request_language(request))
     return await _xlsx_download(db, table)
 
 
@@ -89,15 +98,18 @@ async def export_responses_xlsx(cycle: CyclePath, db: DbDep, status: StatusFilte
             response_class=StreamingResponse, responses={**CSV_FILE, **problem_responses(409)},
             summary="The evaluation results as CSV: score, each criterion, decision, invitation")
 async def export_evaluations_csv(
-    cycle: CyclePath, db: DbDep, sep: Separator = ",", run_id: RunId = None,
+    cycle: CyclePath, db: DbDep, request: Request, sep: Separator = ",", run_id: RunId = None,
 ) -> StreamingResponse:
     table = await db.run(exports.evaluations_table, cycle, "csv", run_id)
+    table = table.for_reader(request_language(request))
     return _csv_download(db, table, sep)
 
 
 @router.get("/{cycle}/evaluations/export.xlsx", name="evaluations-export-xlsx",
             response_class=StreamingResponse, responses={**XLSX_FILE, **problem_responses(409)},
             summary="The evaluation results as an Excel workbook")
-async def export_evaluations_xlsx(cycle: CyclePath, db: DbDep, run_id: RunId = None) -> StreamingResponse:
+async def export_evaluations_xlsx(cycle: CyclePath, db: DbDep, request: Request,
+                                  run_id: RunId = None) -> StreamingResponse:
     table = await db.run(exports.evaluations_table, cycle, "xlsx", run_id)
+    table = table.for_reader(request_language(request))
     return await _xlsx_download(db, table)

@@ -9,6 +9,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.alliances.models import Alliance, AllianceStatus
 from app.awards.service import seal_holder_ids_query
+from app.core.i18n import N_
 
 
 def ineligibility_reason(status: AllianceStatus | str, holds_seal: bool) -> str | None:
@@ -16,9 +17,9 @@ def ineligibility_reason(status: AllianceStatus | str, holds_seal: bool) -> str 
     Dormant alliances are asked too (they may report themselves active again); dissolved ones
     and seal holders are not."""
     if AllianceStatus(status) == AllianceStatus.dissolved:
-        return "The alliance is dissolved."
+        return N_("The alliance is dissolved.")
     if holds_seal:
-        return "The alliance has already received the seal; only alliances without a seal answer."
+        return N_("The alliance has already received the seal; only alliances without a seal answer.")
     return None
 
 

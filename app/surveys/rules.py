@@ -7,6 +7,7 @@ from typing import Any
 
 from app.alliances.models import AllianceStatus
 from app.core.errors import field_error
+from app.core.i18n import N_
 from app.cycles import rules as cycle_rules
 from app.cycles.models import CycleStatus
 from app.questionnaire.rules import check_answers
@@ -26,14 +27,14 @@ def closed_reason(status: str, opens_at: datetime | None, closes_at: datetime | 
     if admin:
         if status in ADMIN_WRITABLE:
             return None
-        return f"The cycle is {status}; responses can no longer be changed."
+        return N_(f"The cycle is {status}; responses can no longer be changed.")
     if cycle_rules.accepts_answers(status, opens_at, closes_at, now):
         return None
     if status != CycleStatus.survey_open:
-        return f"The survey is not open (cycle status {status})."
+        return N_(f"The survey is not open (cycle status {status}).")
     if opens_at is None or now < opens_at:
-        return "The survey has not opened yet."
-    return f"The survey closed at {closes_at.isoformat() if closes_at else 'its end'}."
+        return N_("The survey has not opened yet.")
+    return N_(f"The survey closed at {closes_at.isoformat() if closes_at else 'its end'}.")
 
 
 def content_errors(questions: Iterable[Any], content: Mapping[str, Any], *, submit: bool,

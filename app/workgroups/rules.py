@@ -10,6 +10,7 @@ Membership (one row per workgroup and alliance, kept for its history)::
 """
 
 from app.alliances.models import AllianceStatus
+from app.core.i18n import N_
 from app.core.transitions import StateMachine, Transition
 from app.workgroups.models import MemberStatus, WorkgroupStatus
 
@@ -50,13 +51,13 @@ def join_refusal(workgroup_status: WorkgroupStatus | str, alliance_status: Allia
     """Why an alliance may not ask to join (None: it may). German readers get the detail
     through the frontend; the text here is for the problem's ``detail``."""
     if WorkgroupStatus(workgroup_status) == WorkgroupStatus.closed:
-        return "The workgroup is closed and takes no new members."
+        return N_("The workgroup is closed and takes no new members.")
     if AllianceStatus(alliance_status) != AllianceStatus.active:
-        return "Only active alliances take part in workgroups."
+        return N_("Only active alliances take part in workgroups.")
     if not eligible:
-        return ("Your alliance was neither invited to Projekt Zukunft by the cycle's latest "
-                "evaluation run (criteria met and interest declared) nor received the previous "
-                "cycle's seal; ask the Servicebüro, which may admit alliances with a reason.")
+        return N_("Your alliance was neither invited to Projekt Zukunft by the cycle's latest "
+                  "evaluation run (criteria met and interest declared) nor received the previous "
+                  "cycle's seal; ask the Servicebüro, which may admit alliances with a reason.")
     return None
 
 

@@ -46,14 +46,3 @@ def test_body_names_alliance_window_link_and_seal():
 )
 def test_window_in_german_time(opens_at, closes_at, sentence):
     assert texts.window_sentence(opens_at, closes_at) == sentence
-
-
-@pytest.mark.parametrize(
-    ("base", "link"),
-    [
-        ("https://portal.example.org", "https://portal.example.org/umfrage/2024-25"),
-        ("https://portal.example.org/", "https://portal.example.org/umfrage/2024-25"),
-    ],
-)
-def test_survey_link(base, link):
-    assert texts.survey_link(base, "2024-25") == link

@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, col, select
 
+from app.core.german import GERMAN_TIME
 from app.cycles.models import AwardCycle
 from app.questionnaire.models import Question
 from app.reports import exports
@@ -22,6 +23,8 @@ BASE = ["alliance_id", "slug", "name", "state", "status", "mode", "entered_by", 
         "wants_future_project", "wants_seal", "reported_status", "activity_score"]
 QUESTIONS = ["partner_meetings", "press_coverage", "offer_frequency", "future_topics", "remarks",
              "last_event_on"]
+# XLSX time cells hold Berlin wall-clock time, and their heading says so.
+XLSX_BASE = [f"{name} (Europe/Berlin)" if name == "submitted_at" else name for name in BASE]
 SUBMITTED_AT = datetime(2024, 5, 4, 10, 30, tzinfo=UTC)
 REMARKS = 'Grüße aus Fürth: „Familienzeit“, Väter-Café; "zitiert"'
 
@@ -36,16 +39,20 @@ def rows_of_xlsx(content: bytes) -> list[list[Any]]:
     return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
 
 
-def as_csv_text(value: Any) -> str:
-    """How a typed XLSX cell reads in the CSV export."""
+def as_csv_text(value: Any, sep: str = ",") -> str:
+    """How a typed XLSX cell reads in the CSV export (``;``: with a decimal comma)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC).isoformat()
+        return value.replace(tzinfo=GERMAN_TIME).astimezone(UTC).isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, float) and sep == ";":
+        return str(value).replace(".", ",")
+    if isinstance(value, str) and value.endswith(" (Europe/Berlin)"):
+        return value.removesuffix(" (Europe/Berlin)")
     return str(value)
 
 
@@ -107,8 +114,11 @@ def test_semicolon_option_for_german_excel(client, admin, cycle, answered):
     header_line = r.content.decode("utf-8-sig").split("\r\n", 1)[0]
     assert header_line == ";".join(BASE + QUESTIONS)
     rows = rows_of_csv(r.content, ";")
-    assert rows[1:] == expected_response_rows(answered)
-    assert "12.5" in rows[1], "decimals stay plain, no decimal comma"
+    expected = expected_response_rows(answered)
+    expected[0][BASE.index("activity_score")] = "12,5"
+    assert rows[1:] == expected
+    assert "12,5" in rows[1], "a decimal comma, as Excel with German settings reads it"
+    assert "12.5" not in rows[1]
 
 
 def test_columns_follow_the_questionnaire_order_not_the_insertion_order(
@@ -193,7 +203,7 @@ def test_responses_xlsx_opens_and_has_the_same_cells_as_the_csv(client, admin, c
         f'attachment; filename="buendnisumfrage-{cycle.slug}-antworten.xlsx"')
     assert int(r.headers["content-length"]) == len(r.content)
     rows = rows_of_xlsx(r.content)
-    assert rows[0] == BASE + QUESTIONS
+    assert rows[0] == XLSX_BASE + QUESTIONS
     csv_rows = rows_of_csv(client.get(cycle_url(cycle, "responses/export.csv"), headers=admin).content)
     assert [[as_csv_text(v) for v in row] for row in rows] == csv_rows
 
@@ -202,7 +212,8 @@ def test_xlsx_cells_are_typed(client, admin, cycle, answered):
     rows = rows_of_xlsx(client.get(cycle_url(cycle, "responses/export.xlsx"), headers=admin).content)
     first = dict(zip(rows[0], rows[1], strict=True))
     assert first["alliance_id"] == answered["fuerth"].id
-    assert first["submitted_at"] == datetime(2024, 5, 4, 10, 30)  # UTC; Excel has no zones
+    # 10:30 UTC is 12:30 in Berlin (summer time); Excel has no zones, the heading names it
+    assert first["submitted_at (Europe/Berlin)"] == datetime(2024, 5, 4, 12, 30)
     assert first["wants_future_project"] is True
     assert first["activity_score"] == 12.5
     assert first["partner_meetings"] == 8
@@ -276,7 +287,7 @@ def test_evaluations_xlsx_has_the_same_cells(client, admin, cycle, evaluated):
     assert load_workbook(io.BytesIO(r.content)).worksheets[0].title == "Auswertung"
     csv_rows = rows_of_csv(client.get(cycle_url(cycle, "evaluations/export.csv"), headers=admin,
                                       params={"sep": ";"}).content, ";")
-    assert [[as_csv_text(v) for v in row] for row in rows] == csv_rows
+    assert [[as_csv_text(v, ";") for v in row] for row in rows] == csv_rows
 
 
 def test_evaluations_export_uses_the_latest_run_unless_one_is_named(

@@ -59,8 +59,10 @@ def test_csv_cells_starting_like_a_formula_get_an_apostrophe(value, cell):
 
 
 def test_csv_text_quotes_separators_quotes_and_line_breaks():
-    text = formats.csv_text([["a;b", 'sagt "ja"', "Zeile 1\nZeile 2", 1.5]], ";")
-    assert text == '"a;b";"sagt ""ja""";"Zeile 1\nZeile 2";1.5\r\n'
+    text = formats.csv_text([["a;b", 'sagt "ja"', "Zeile 1\nZeile 2", 1.5, -0.25, 3, "1.5"]], ";")
+    assert text == '"a;b";"sagt ""ja""";"Zeile 1\nZeile 2";1,5;-0,25;3;1.5\r\n', \
+        "with ; numbers take a decimal comma (text stays as written)"
+    assert formats.csv_text([[1.5, 0.0001]], ",") == "1.5,0.0001\r\n"
     assert formats.csv_text([["a;b", "c,d"]], ",") == 'a;b,"c,d"\r\n'
 
 
@@ -74,7 +76,9 @@ def test_xlsx_values_are_typed_and_safe():
     assert formats.xlsx_value(sheet, "Zeile\x00\x07 eins") == "Zeile eins"
     assert len(formats.xlsx_value(sheet, "x" * 40_000)) == formats.XLSX_MAX_TEXT
     stamp = formats.xlsx_value(sheet, datetime(2024, 5, 4, 12, 0, tzinfo=timezone(timedelta(hours=2))))
-    assert stamp.value == datetime(2024, 5, 4, 10, 0)
+    assert stamp.value == datetime(2024, 5, 4, 12, 0)  # Berlin wall-clock time (summer)
+    winter = formats.xlsx_value(sheet, datetime(2024, 1, 4, 10, 0, tzinfo=UTC))
+    assert winter.value == datetime(2024, 1, 4, 11, 0)
     assert stamp.number_format == formats.XLSX_DATETIME_FORMAT
     formula = formats.xlsx_value(sheet, "=1+1")
     assert (formula.value, formula.data_type) == ("=1+1", "s")
