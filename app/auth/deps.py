@@ -91,8 +91,8 @@ async def admin_user(principal: CurrentPrincipal) -> Principal:
 
 async def alliance_user(principal: Annotated[Principal, Depends(current_user)]) -> Principal:
     if principal.is_admin or principal.alliance_id is None:
-        raise Forbidden("Only a person acting for an alliance may do this; the Servicebüro "
-                        "acts through the admin routes.")
+        raise Forbidden("Only a person acting for an alliance has a membership; the "
+                        "Servicebüro uses …/members.")
     return principal
 
 

@@ -33,7 +33,7 @@ def check_if_match(if_match: str | None, resource: str, resource_id: int, versio
     check_if_match_etag(if_match, etag_for(resource, resource_id, version))
 
 
-def check_if_match_etag(if_match: str | None, current: str, what: str = "resource") -> None:
+def check_if_match_etag(if_match: str | None, current: str) -> None:
     """The If-Match check against an ETag built some other way (a content digest)."""
     if if_match is None:
         return
@@ -41,7 +41,7 @@ def check_if_match_etag(if_match: str | None, current: str, what: str = "resourc
     if "*" in candidates or current in candidates:
         return
     raise PreconditionFailed(
-        f"The {what} is now at {current}; reload it and apply your change again.",
+        f"The resource is now at {current}; reload it and apply your change again.",
         current_etag=current,
     )
 

@@ -173,9 +173,11 @@ class StrictInput(BaseModel):
             handler(data)
         except ValidationError as exc:
             refused.extend(
-                InitErrorDetails(type=PydanticCustomError(error["type"], error["msg"]),
+                # The context is kept: the German messages are built from it.
+                InitErrorDetails(type=PydanticCustomError(error["type"], error["msg"],
+                                                          error.get("ctx")),
                                  loc=error["loc"], input=error["input"])
-                for error in exc.errors(include_url=False, include_context=False)
+                for error in exc.errors(include_url=False)
                 if not error["loc"] or error["loc"][0] not in refused_keys
             )
         raise ValidationError.from_exception_data(cls.__name__, refused)

@@ -222,7 +222,7 @@ def replace_questionnaire(
 ) -> tuple[QuestionnaireRead, str]:
     cycle = _editable_cycle(session, ref)
     assert cycle.id is not None
-    check_if_match_etag(if_match, questionnaire_etag(cycle, questions_of(session, cycle.id)), "questionnaire")
+    check_if_match_etag(if_match, questionnaire_etag(cycle, questions_of(session, cycle.id)))
     specs = [q.model_dump(mode="json") for q in data.questions]
     _refuse(scoring.check_questionnaire(specs, ("body", "questions")))
     questions = _write_all(session, cycle, specs)
@@ -237,7 +237,7 @@ def add_question(
     cycle = _editable_cycle(session, ref)
     assert cycle.id is not None
     current = questions_of(session, cycle.id)
-    check_if_match_etag(if_match, questionnaire_etag(cycle, current), "questionnaire")
+    check_if_match_etag(if_match, questionnaire_etag(cycle, current))
     spec = data.model_dump(mode="json")
     _refuse(scoring.check_question(spec, ("body",)))
     if any(q.key == data.key for q in current):
@@ -264,7 +264,7 @@ def update_question(
     assert cycle.id is not None
     current = questions_of(session, cycle.id)
     question = _find(current, key)
-    check_if_match_etag(if_match, question_etag(question), "question")
+    check_if_match_etag(if_match, question_etag(question))
     changes = data.model_dump(exclude_unset=True, mode="json")
     for name in ("key", "text", "type", "required", "options", "scoring", "weight", "position"):
         if name in changes and changes[name] is None:
@@ -292,7 +292,7 @@ def delete_question(session: Session, ref: str, key: str, if_match: str | None) 
     assert cycle.id is not None
     current = questions_of(session, cycle.id)
     question = _find(current, key)
-    check_if_match_etag(if_match, question_etag(question), "question")
+    check_if_match_etag(if_match, question_etag(question))
     session.delete(question)
     for index, item in enumerate(q for q in current if q is not question):
         if item.position != index:
@@ -308,7 +308,7 @@ def copy_questionnaire(
     cycle = _editable_cycle(session, ref)
     assert cycle.id is not None
     current = questions_of(session, cycle.id)
-    check_if_match_etag(if_match, questionnaire_etag(cycle, current), "questionnaire")
+    check_if_match_etag(if_match, questionnaire_etag(cycle, current))
     try:
         source = cycles.get_cycle(session, source_ref)
     except NotFound as exc:
