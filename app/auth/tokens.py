@@ -232,7 +232,7 @@ _SESSION = AuthSession.__table__  # type: ignore[attr-defined]
 # running it. The session is outer-joined on its id *and* its owner, so a session of another
 # user reads as ended.
 _USER_AND_SESSION = sa_select(
-    _USER.c.full_name, _USER.c.role, _USER.c.alliance_id, _USER.c.is_active,
+    _USER.c.full_name, _USER.c.email, _USER.c.role, _USER.c.alliance_id, _USER.c.is_active,
     _USER.c.erased_at, _SESSION.c.id.label("session_id"), _SESSION.c.revoked_at,
 ).select_from(
     _USER.outerjoin(_SESSION, and_(_SESSION.c.id == bindparam("sid"),
@@ -253,6 +253,7 @@ def _user_principal(session: Session, claims: security.AccessClaims) -> Principa
     return Principal(
         kind="user", id=claims.subject_id, name=row.full_name, role=Role(row.role),
         alliance_id=row.alliance_id, session_id=claims.session_id, token_jti=claims.jti,
+        email=row.email,
     )
 
 

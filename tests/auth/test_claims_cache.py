@@ -121,3 +121,18 @@ def test_an_unknown_account_is_refused(client, session):
     token, _ = security.create_access_token("user", user.id + 10_000)
 
     assert_unauthorized(client.get(ME_URL, headers=bearer(token)))
+
+
+def test_me_shows_the_account_as_it_is_now_not_as_cached(client, session, person):
+    """/me answers from the principal, which is read from the database on every request."""
+    token = login(client, person.email)["access_token"]
+    assert client.get(ME_URL, headers=bearer(token)).json()["name"] == person.full_name
+
+    person.full_name = "Umbenannte Person"
+    person.email = "umbenannt@example.org"
+    session.add(person)
+    session.flush()
+
+    me = client.get(ME_URL, headers=bearer(token)).json()
+    assert (me["name"], me["email"], me["role"]) == (
+        "Umbenannte Person", "umbenannt@example.org", "alliance_user")
