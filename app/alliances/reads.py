@@ -54,12 +54,18 @@ def one_alliance(session: Session, alliance_id: int) -> RowMapping | None:
     return session.execute(_ONE, {"id": alliance_id}).mappings().one_or_none()
 
 
-def _children(session: Session, query: Select[Any], ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+_PARTNER_KEYS = ("id", "name", "sector")
+_CONTACT_KEYS = ("id", "name", "function", "email", "phone")
+
+
+def _children(session: Session, query: Select[Any], keys: tuple[str, ...],
+              ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Rows (alliance_id, *keys) grouped by alliance. Plain tuples with ``all()``: a mapping
+    per row asks the result for its keys every time, which cost more than the query."""
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if ids:
-        for row in session.execute(query, {"ids": ids}).mappings():
-            item = dict(row)
-            grouped[item.pop("alliance_id")].append(item)
+        for row in session.execute(query, {"ids": ids}).all():
+            grouped[row[0]].append(dict(zip(keys, row[1:], strict=True)))
     return grouped
 
 
@@ -68,8 +74,8 @@ def to_reads(session: Session, rows: Sequence[RowMapping],
     """Reply models for alliance rows: partners for all, contacts where the caller acts for
     the alliance (admins, its own users), null otherwise."""
     ids = [row["id"] for row in rows]
-    partners = _children(session, _PARTNERS, ids)
-    contacts = _children(session, _CONTACTS, [i for i in ids if principal.acts_for(i)])
+    partners = _children(session, _PARTNERS, _PARTNER_KEYS, ids)
+    contacts = _children(session, _CONTACTS, _CONTACT_KEYS, [i for i in ids if principal.acts_for(i)])
     out = []
     for row in rows:
         own = partners.get(row["id"], [])
