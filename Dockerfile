@@ -59,6 +59,10 @@ COPY --from=builder /opt/venv /opt/venv
 COPY app ./app
 COPY migrations ./migrations
 COPY alembic.ini ./
+# Bytecode is compiled once here: with PYTHONDONTWRITEBYTECODE and no __pycache__ (removed in
+# the builder), every start compiled the dependencies and the app from source again
+# (docs/PERFORMANCE.md, "Hot reads and start-up").
+RUN python -m compileall -q -j 0 /opt/venv/lib /app/app
 
 # The buendnis user, numeric so Kubernetes' runAsNonRoot can verify it.
 USER 10001:10001

@@ -9,7 +9,7 @@ from fastapi.routing import APIRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import models  # noqa: F401  (registers every table before the first query)
-from app.api import NAMED_SHAPES, TAGS, api_router
+from app.api import API_PREFIX, NAMED_SHAPES, TAGS, api_router
 from app.auth.deps import rate_limited
 from app.auth.openapi import apply_security
 from app.core import db as core_db
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # but only when the peer is a configured proxy (never "127.0.0.1" by default).
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.include_router(health_router)
-    app.include_router(api_router)
+    app.include_router(api_router, prefix=API_PREFIX)
     webhook_spec.install(app)
     _install_openapi(app)
     instrument_app(app)

@@ -37,7 +37,7 @@ import app.models  # noqa: E402,F401  (every table on the metadata)
 from app.alliances.models import Alliance, AllianceContact, AlliancePartner  # noqa: E402
 from app.alliances.schemas import slugify  # noqa: E402
 from app.alliances.states import STATE_BY_AGS_PREFIX  # noqa: E402
-from app.auth.models import User  # noqa: E402
+from app.auth.models import AuthSession, User  # noqa: E402
 from app.core.db import make_engine  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("BUENDNIS_BENCH_PG_ADMIN_URL",
@@ -84,6 +84,12 @@ class BenchData:
     alliance_ids: list[int]
     counts: dict[str, int]
     seconds: float
+    # An alliance user of alliance ``user_alliance_id``; both people signed in (one session
+    # each), so their tokens carry a session id as real ones do.
+    user_id: int = 0
+    user_alliance_id: int = 0
+    admin_session_id: int = 0
+    user_session_id: int = 0
 
 
 def alembic_config(url: str) -> Config:
@@ -139,7 +145,8 @@ def _rows(n_alliances: int, seed: int) -> tuple[list[dict], list[dict], list[dic
 
 
 def populate(url: str, n_alliances: int = 650, seed: int = 20261124) -> tuple[int, dict[str, int]]:
-    """Insert alliances, partners, contacts and one admin in Core batches; return admin id."""
+    """Insert alliances, partners, contacts, one admin and one alliance user (of the alliance
+    in the middle), each with a session, in Core batches; return the admin's id."""
     alliances, partners, contacts = _rows(n_alliances, seed)
     engine = make_engine(url, null_pool=True)
     now = datetime.now(UTC)
@@ -153,9 +160,17 @@ def populate(url: str, n_alliances: int = 650, seed: int = 20261124) -> tuple[in
             "alliance_id": None, "is_active": True, "password_hash": None, "version": 1,
             "created_at": now, "updated_at": now,
         }])
-        admin_id = conn.execute(
-            select(User.__table__.c.id).where(User.__table__.c.email == "admin@bench.example.org")
-        ).scalar_one()
+        conn.execute(insert(User.__table__), [{
+            "email": "koordination@bench.example.org", "full_name": "Bench Koordination",
+            "role": "alliance_user", "alliance_id": n_alliances // 2, "is_active": True,
+            "password_hash": None, "version": 1, "created_at": now, "updated_at": now,
+        }])
+        ids = dict(conn.execute(select(User.__table__.c.email, User.__table__.c.id)).all())
+        admin_id = ids["admin@bench.example.org"]
+        conn.execute(insert(AuthSession.__table__), [
+            {"user_id": admin_id, "created_at": now},
+            {"user_id": ids["koordination@bench.example.org"], "created_at": now},
+        ])
         if engine.dialect.name == "postgresql":
             # Explicit ids were inserted; move the sequence past them.
             conn.execute(text(
@@ -166,7 +181,20 @@ def populate(url: str, n_alliances: int = 650, seed: int = 20261124) -> tuple[in
             conn.execute(text("ANALYZE"))
     engine.dispose()
     return admin_id, {"alliance": len(alliances), "alliance_partner": len(partners),
-                      "alliance_contact": len(contacts), "user_account": 1}
+                      "alliance_contact": len(contacts), "user_account": 2, "auth_session": 2}
+
+
+def _people(url: str) -> dict[str, int]:
+    engine = make_engine(url, null_pool=True)
+    users, sessions = User.__table__, AuthSession.__table__
+    with engine.connect() as conn:
+        user = conn.execute(select(users.c.id, users.c.alliance_id)
+                            .where(users.c.role == "alliance_user")).one()
+        by_user = dict(conn.execute(select(sessions.c.user_id, sessions.c.id)).all())
+    engine.dispose()
+    admin_id = next(u for u in by_user if u != user.id)
+    return {"user_id": user.id, "user_alliance_id": user.alliance_id,
+            "admin_session_id": by_user[admin_id], "user_session_id": by_user[user.id]}
 
 
 @contextmanager
@@ -192,9 +220,10 @@ def bench_database(kind: str, n_alliances: int = 650, *, keep: bool = False,
     try:
         command.upgrade(alembic_config(url), "head")
         admin_id, counts = populate(url, n_alliances)
+        people = _people(url)
         yield BenchData(url=url, kind=kind, admin_id=admin_id,
                         alliance_ids=list(range(1, n_alliances + 1)), counts=counts,
-                        seconds=round(time.perf_counter() - started, 2))
+                        seconds=round(time.perf_counter() - started, 2), **people)
     finally:
         if keep:
             pass

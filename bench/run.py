@@ -3,6 +3,8 @@
     .venv/bin/python bench/run.py                    # both databases, default variants (~8-9 min)
     .venv/bin/python bench/run.py --db sqlite --duration 5 --variants probe,app-limiter-1
     .venv/bin/python bench/run.py --app-ref HEAD     # measure a commit, not the working tree
+    .venv/bin/python bench/run.py --variants probe,app-limiter-1 --baseline-ref main --repeat 3
+                                                     # before/after in the same run, medians of 3
 
 For each database (a temporary SQLite file, a fresh PostgreSQL database dropped afterwards) it
 runs the real migrations, inserts ~650 alliances (bench/generate.py), then serves each variant
@@ -22,6 +24,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,6 +49,7 @@ class Variant:
     factory: bool = False
     env: dict[str, str] = field(default_factory=dict)
     default: bool = True  # part of a run without --variants
+    root: Path | None = None  # the application tree to serve (None: --app-ref or this checkout)
 
 
 VARIANTS = [
@@ -64,23 +68,41 @@ VARIANTS = [
     Variant("async-session", "c. async def + AsyncSession (aiosqlite / asyncpg)",
             "variants:async_app", factory=True),
 ]
-ENDPOINTS = {
-    "get": ("GET /api/v1/alliances/{id}", "/api/v1/alliances/1"),
-    "list": ("GET /api/v1/alliances?limit=50", "/api/v1/alliances?limit=50"),
-}
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    label: str
+    caller: str  # "admin" or "user" (an alliance user; both with a session, as after a login)
+    path: str  # "{id}": a random alliance per request; "{own}": the alliance user's alliance
+
+
+SCENARIOS = [
+    Scenario("get", "GET /api/v1/alliances/{id}, admin, a random alliance", "admin",
+             "/api/v1/alliances/{id}"),
+    Scenario("get-own", "GET /api/v1/alliances/{id}, alliance user, own alliance (contacts)",
+             "user", "/api/v1/alliances/{own}"),
+    Scenario("list", "GET /api/v1/alliances?limit=50, admin", "admin", "/api/v1/alliances?limit=50"),
+    Scenario("list-filtered", "GET /api/v1/alliances?limit=50&status=active&level=city, admin",
+             "admin", "/api/v1/alliances?limit=50&status=active&level=city"),
+    Scenario("me", "GET /api/v1/me, alliance user", "user", "/api/v1/me"),
+]
+SCENARIO_BY_KEY = {s.key: s for s in SCENARIOS}
+ENDPOINTS = {s.key: (s.label, s.path) for s in SCENARIOS}
 REFERENCE = "app-limiter-1"
 
 LUA = """
 local n_ids = {n_ids}
-local endpoint = "{endpoint}"
+local prefix = "{prefix}"
+local suffix = "{suffix}"
+local random_id = {random_id}
 function init(args)
   math.randomseed(os.time() + tonumber(tostring({{}}):sub(8), 16) % 100000)
 end
 function request()
-  if endpoint == "get" then
-    return wrk.format("GET", "/api/v1/alliances/" .. math.random(1, n_ids))
+  if random_id then
+    return wrk.format("GET", prefix .. math.random(1, n_ids) .. suffix)
   end
-  return wrk.format("GET", "/api/v1/alliances?limit=50")
+  return wrk.format("GET", prefix)
 end
 function done(summary, latency, requests)
   local e = summary.errors
@@ -92,6 +114,17 @@ function done(summary, latency, requests)
     latency.max, latency.mean))
 end
 """
+
+
+def scenario_path(scenario: Scenario, db: Any, alliance_id: int = 1) -> str:
+    return scenario.path.replace("{own}", str(db.user_alliance_id)).replace("{id}", str(alliance_id))
+
+
+def lua_for(scenario: Scenario, db: Any) -> str:
+    path = scenario.path.replace("{own}", str(db.user_alliance_id))
+    prefix, _, suffix = path.partition("{id}")
+    return LUA.format(n_ids=len(db.alliance_ids), prefix=prefix, suffix=suffix,
+                      random_id="true" if "{id}" in scenario.path else "false")
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -248,7 +281,7 @@ class Server:
                 raise RuntimeError(f"server exited ({self.proc.returncode}); see {self.log}:\n"
                                    + self.log.read_text()[-3000:])
             try:
-                status, body = http_get(self.base + ENDPOINTS["get"][1], token, timeout=2)
+                status, body = http_get(self.base + "/api/v1/alliances/1", token, timeout=2)
                 if status == 200:
                     return
                 raise RuntimeError(f"server answers {status}: {body[:500]!r}")
@@ -346,7 +379,7 @@ def measure(server: Server, url: str, token: str, script: Path, db: Any,
     return measured
 
 
-def bench_variant(variant: Variant, db: Any, token: str, secret: str, app_root: Path,
+def bench_variant(variant: Variant, db: Any, tokens: dict[str, str], secret: str, app_root: Path,
                   scripts: dict[str, Path], workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
     """One fresh server per endpoint: warm-up, then the measured run."""
     env = {
@@ -354,6 +387,7 @@ def bench_variant(variant: Variant, db: Any, token: str, secret: str, app_root: 
         "BUENDNIS_JWT_SECRET": secret,
         "BUENDNIS_LOG_LEVEL": "WARNING",
         "BUENDNIS_BENCH_ADMIN_ID": str(db.admin_id),
+        "BUENDNIS_BENCH_USER_ID": str(db.user_id),
         # Should the app gain a per-user rate limit, the load must not run into it.
         "BUENDNIS_LIMIT_REQUESTS_PER_MINUTE_USER": "1000000000",
     }
@@ -361,22 +395,24 @@ def bench_variant(variant: Variant, db: Any, token: str, secret: str, app_root: 
                               "env": variant.env, "endpoints": {}}
     rss: list[float] = []
     for key, script in scripts.items():
-        server = Server(variant, app_root, env, workdir / f"{db.kind}-{variant.key}-{key}.log")
+        scenario = SCENARIO_BY_KEY[key]
+        token = tokens[scenario.caller]
+        server = Server(variant, variant.root or app_root, env,
+                        workdir / f"{db.kind}-{variant.key}-{key}.log")
         try:
             started = time.monotonic()
-            server.wait_ready(token)
+            server.wait_ready(tokens["admin"])
             result.setdefault("ready_seconds", round(time.monotonic() - started, 2))
-            if "_samples" not in result:
-                samples = {}
-                for path in ("/api/v1/alliances/1",
-                             f"/api/v1/alliances/{len(db.alliance_ids) // 2}",
-                             "/api/v1/alliances?limit=50"):
-                    status, body = http_get(server.base + path, token)
-                    if status != 200:
-                        raise RuntimeError(f"{variant.key} {path}: {status} {body[:300]!r}")
-                    samples[path] = json.loads(body)
-                result["_samples"] = samples
-            url = server.base + ENDPOINTS[key][1]
+            samples = result.setdefault("_samples", {})
+            paths = ([scenario_path(scenario, db, 1),
+                      scenario_path(scenario, db, len(db.alliance_ids) // 2)]
+                     if "{id}" in scenario.path else [scenario_path(scenario, db)])
+            for path in paths:
+                status, body = http_get(server.base + path, token)
+                if status != 200:
+                    raise RuntimeError(f"{variant.key} {path}: {status} {body[:300]!r}")
+                samples[f"{key} {path}"] = json.loads(body)
+            url = server.base + scenario_path(scenario, db, 1)
             warm = run_wrk(url, token, script, args.warmup, args) if args.warmup else None
             dump = server.thread_dump() if warm is not None and warm["requests"] == 0 else []
             if any("pool/impl.py" in line for line in dump):
@@ -417,39 +453,42 @@ def export_app(ref: str) -> Path:
 
 
 def markdown(results: dict[str, Any]) -> str:
+    """One table per database and scenario: medians over the repeats; the ratio is the median
+    of each repeat's ratio to that repeat's probe."""
     lines = []
     for kind, db in results["databases"].items():
-        probe = db["variants"].get("probe", {}).get("endpoints", {})
         lines.append(f"\n**{kind}** ({db['data']['alliance']} alliances, "
                      f"{db['data']['alliance_partner']} partners, "
-                     f"{db['data']['alliance_contact']} contacts)\n")
-        lines.append("| variant | GET by id req/s | × probe | p99 ms | CPU ms/req "
-                     "| list 50 req/s | × probe | p99 ms | CPU ms/req | peak RSS MiB |")
-        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for key, v in db["variants"].items():
-            if "error" in v:
-                lines.append(f"| {key} | failed: {v['error'][:60]} | | | | | | | | |")
-                continue
-            cells = []
-            for ep in ("get", "list"):
+                     f"{db['data']['alliance_contact']} contacts; medians of "
+                     f"{results.get('repeat', 1)} run(s))")
+        scenarios = [k for k in ENDPOINTS if any(k in v.get("endpoints", {})
+                                                  for v in db["variants"].values())]
+        for ep in scenarios:
+            lines.append(f"\n`{ENDPOINTS[ep][0]}`\n")
+            lines.append("| variant | req/s | × probe | p99 ms | CPU ms/req | req/s per run |")
+            lines.append("|---|---:|---:|---:|---:|---|")
+            for key, v in db["variants"].items():
+                if "error" in v:
+                    lines.append(f"| {key} | failed: {v['error'][:60]} | | | | |")
+                    continue
                 m = v["endpoints"].get(ep)
                 if not m:
-                    cells += ["", "", "", ""]
                     continue
-                base = probe.get(ep, {}).get("rps")
-                ratio = f"{m['rps'] / base:.2f}" if base else ""
                 if m.get("stalled"):
-                    cells += ["**0 (stalled)**", "0", "–", "–"]
+                    lines.append(f"| {key} | **0 (stalled)** | 0 | – | – | |")
                     continue
                 flag = " ⚠" if m["non_2xx"] or m["socket_errors"] else ""
                 if (m.get("foreign_cpu_pct") or 0) > 10:
                     flag += " †"
                 cpu = m.get("server_cpu_ms_per_request")
-                cells += [f"{m['rps']:,.0f}{flag}", ratio, f"{m['p99_ms']:.1f}",
-                          f"{cpu:.2f}" if cpu is not None else ""]
-            lines.append(f"| {key} | " + " | ".join(cells) + f" | {v.get('peak_rss_mib', '')} |")
+                ratio = m.get("ratio_to_probe")
+                runs = ", ".join(f"{r['rps']:,.0f}" for r in m.get("runs", []))
+                lines.append(f"| {key} | {m['rps']:,.0f}{flag} | "
+                             f"{ratio:.3f} | " if ratio is not None else f"| {key} | {m['rps']:,.0f}{flag} | | ")
+                lines[-1] += (f"{m['p99_ms']:.1f} | {cpu:.2f} | {runs} |" if cpu is not None
+                              else f"{m['p99_ms']:.1f} | | {runs} |")
     lines.append("\n⚠ non-2xx answers or socket errors; † other processes used more than 10 % "
-                 "of the machine during the measured run; stalled: no response at all.")
+                 "of the machine (median over the runs); stalled: no response at all.")
     return "\n".join(lines)
 
 
@@ -471,6 +510,13 @@ def main() -> None:
                         help="seconds to wait for an idle machine before each measured run")
     parser.add_argument("--app-ref", help="benchmark this git ref (exported with git archive) "
                         "instead of the working tree")
+    parser.add_argument("--baseline-ref", help="also serve this git ref (variant 'before', "
+                        "limiter 1) in the same run: before/after with the same probe")
+    parser.add_argument("--scenarios", default=",".join(s.key for s in SCENARIOS),
+                        help="comma-separated: " + ", ".join(s.key for s in SCENARIOS))
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run every variant and scenario this many times (interleaved); "
+                        "the tables give medians, ratios are medians of same-repeat ratios")
     parser.add_argument("--out", type=Path, help="results file (default bench/results/<ts>.json)")
     args = parser.parse_args()
 
@@ -483,6 +529,14 @@ def main() -> None:
     if unknown:
         sys.exit(f"unknown variants: {sorted(unknown)}")
     variants = [v for v in VARIANTS if v.key in wanted]
+    scenario_keys = args.scenarios.split(",")
+    if set(scenario_keys) - set(SCENARIO_BY_KEY):
+        sys.exit(f"unknown scenarios: {sorted(set(scenario_keys) - set(SCENARIO_BY_KEY))}")
+    baseline_root = export_app(args.baseline_ref) if args.baseline_ref else None
+    if baseline_root is not None:
+        variants.insert(1 if variants and variants[0].key == "probe" else 0, Variant(
+            "before", f"the app at {args.baseline_ref} (git archive), limiter 1", "app.main:app",
+            env={"BUENDNIS_DB_CONCURRENCY": "1"}, root=baseline_root))
 
     app_root = export_app(args.app_ref) if args.app_ref else REPO
     os.environ["BUENDNIS_BENCH_APP_ROOT"] = str(app_root)
@@ -502,7 +556,10 @@ def main() -> None:
             "commit": git("rev-parse", args.app_ref or "HEAD"),
             "working_tree_dirty": bool(git("status", "--porcelain", "--", "app", "migrations"))
             if not args.app_ref else False,
+            "baseline": {"ref": args.baseline_ref, "commit": git("rev-parse", args.baseline_ref)}
+            if args.baseline_ref else None,
         },
+        "repeat": args.repeat,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "cpu_model": next((line.split(":", 1)[1].strip() for line in
                                        Path("/proc/cpuinfo").read_text().splitlines()
@@ -510,7 +567,7 @@ def main() -> None:
         "versions": versions(),
         "load": {"tool": "wrk", "nice": args.nice, "threads": args.threads, "connections": args.connections,
                  "duration_s": args.duration, "warmup_s": args.warmup, "host": "127.0.0.1",
-                 "endpoints": {k: v[0] for k, v in ENDPOINTS.items()}},
+                 "endpoints": {k: v[0] for k, v in ENDPOINTS.items() if k in scenario_keys}},
         "databases": {},
     }
     started = time.monotonic()
@@ -518,40 +575,42 @@ def main() -> None:
         for kind in args.db.split(","):
             print(f"\n== {kind}: migrating and loading data …", flush=True)
             with bench_database(kind, args.alliances) as db:
-                try:
-                    token, _ = security.create_access_token(
-                        "user", db.admin_id, lifetime=timedelta(hours=2))
-                except TypeError:  # an older/newer signature without lifetime
-                    token, _ = security.create_access_token("user", db.admin_id)
+                lifetime = timedelta(hours=max(2, args.repeat))
+                tokens = {
+                    "admin": security.create_access_token(
+                        "user", db.admin_id, session_id=db.admin_session_id, lifetime=lifetime)[0],
+                    "user": security.create_access_token(
+                        "user", db.user_id, session_id=db.user_session_id, lifetime=lifetime)[0],
+                }
                 scripts = {}
-                for key in ENDPOINTS:
-                    script = workdir / f"{key}.lua"
-                    script.write_text(LUA.format(n_ids=len(db.alliance_ids), endpoint=key))
+                for key in scenario_keys:
+                    script = workdir / f"{db.kind}-{key}.lua"
+                    script.write_text(lua_for(SCENARIO_BY_KEY[key], db))
                     scripts[key] = script
                 entry: dict[str, Any] = {"data": db.counts, "setup_seconds": db.seconds,
-                                         "variants": {}}
+                                         "variants": {}, "repeats": []}
                 results["databases"][kind] = entry
-                for variant in variants:
-                    try:
-                        entry["variants"][variant.key] = bench_variant(
-                            variant, db, token, secret, app_root, scripts, workdir, args)
-                    except Exception as exc:  # keep going: one broken variant is a finding
-                        print(f"  {kind} {variant.key}: FAILED {exc}", flush=True)
-                        entry["variants"][variant.key] = {"label": variant.label,
-                                                          "error": str(exc)[:2000]}
-                _compare(entry)
+                for repeat in range(args.repeat):
+                    if args.repeat > 1:
+                        print(f"  -- repeat {repeat + 1} of {args.repeat}", flush=True)
+                    this_repeat: dict[str, Any] = {}
+                    for variant in variants:
+                        try:
+                            this_repeat[variant.key] = bench_variant(
+                                variant, db, tokens, secret, app_root, scripts, workdir, args)
+                        except Exception as exc:  # keep going: one broken variant is a finding
+                            print(f"  {kind} {variant.key}: FAILED {exc}", flush=True)
+                            this_repeat[variant.key] = {"label": variant.label,
+                                                        "error": str(exc)[:2000]}
+                    _compare(this_repeat)
+                    entry["repeats"].append(this_repeat)
+                entry["variants"] = _medians(entry["repeats"])
     finally:
         results["total_seconds"] = round(time.monotonic() - started, 1)
         if args.app_ref:
             shutil.rmtree(app_root, ignore_errors=True)
-    for db_entry in results["databases"].values():
-        for v in db_entry["variants"].values():
-            v.pop("_samples", None)
-        probe = db_entry["variants"].get("probe", {}).get("endpoints", {})
-        for v in db_entry["variants"].values():
-            for ep, m in v.get("endpoints", {}).items():
-                base = probe.get(ep, {}).get("rps")
-                m["ratio_to_probe"] = round(m["rps"] / base, 3) if base else None
+        if baseline_root is not None:
+            shutil.rmtree(baseline_root, ignore_errors=True)
     out = args.out or RESULTS / f"{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
@@ -560,9 +619,46 @@ def main() -> None:
           f"in {results['total_seconds']} s; server logs in {workdir}")
 
 
-def _compare(entry: dict[str, Any]) -> None:
+MEDIAN_FIELDS = ("rps", "ratio_to_probe", "p50_ms", "p99_ms", "server_cpu_ms_per_request",
+                 "postgres_cpu_ms_per_request", "foreign_cpu_pct", "peak_rss_mib")
+
+
+def _medians(repeats: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per variant and scenario: each repeat's ratio to that repeat's probe, then the median of
+    every figure over the repeats (``runs`` keeps the single values)."""
+    for this_repeat in repeats:
+        probe = this_repeat.get("probe", {}).get("endpoints", {})
+        for v in this_repeat.values():
+            v.pop("_samples", None)
+            for ep, m in v.get("endpoints", {}).items():
+                base = probe.get(ep, {}).get("rps")
+                m["ratio_to_probe"] = round(m["rps"] / base, 3) if base else None
+    merged: dict[str, Any] = {}
+    for key in repeats[0]:
+        runs = [r[key] for r in repeats if key in r and "error" not in r[key]]
+        if not runs:
+            merged[key] = repeats[0][key]
+            continue
+        out = {k: v for k, v in runs[0].items() if k not in ("endpoints",)}
+        out["endpoints"] = {}
+        for ep in runs[0]["endpoints"]:
+            values = [r["endpoints"][ep] for r in runs if ep in r["endpoints"]]
+            m: dict[str, Any] = {}
+            for name in MEDIAN_FIELDS:
+                numbers = [v[name] for v in values if isinstance(v.get(name), int | float)]
+                m[name] = round(statistics.median(numbers), 3) if numbers else None
+            m["non_2xx"] = sum(v.get("non_2xx", 0) for v in values)
+            m["socket_errors"] = sum(v.get("socket_errors", 0) for v in values)
+            m["stalled"] = any(v.get("stalled") for v in values)
+            m["runs"] = values
+            out["endpoints"][ep] = m
+        out["same_json_as_app"] = all(r.get("same_json_as_app", True) for r in runs)
+        merged[key] = out
+    return merged
+
+
+def _compare(variants: dict[str, Any]) -> None:
     """Every variant must answer with the same JSON as the real app (limiter 1)."""
-    variants = entry["variants"]
     reference = variants.get(REFERENCE, {}).get("_samples")
     if reference is None:
         return

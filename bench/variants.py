@@ -326,6 +326,15 @@ _A = ", ".join(ALLIANCE_COLUMNS)
 _USER_SQL = "SELECT id, role, is_active, erased_at FROM user_account WHERE id = {p}"
 _ONE_SQL = f"SELECT {_A} FROM alliance WHERE id = {{p}}"
 _LIST_SQL = f"SELECT {_A} FROM alliance ORDER BY name, id LIMIT {{p}}"
+# ?status=active&level=city (the filtered list scenario): the same query with a WHERE.
+_FILTERED_SQL = (f"SELECT {_A} FROM alliance WHERE status = {{p1}} AND level = {{p2}} "
+                 f"ORDER BY name, id LIMIT {{p3}}")
+_ME_SQL = "SELECT id, full_name, email, role, alliance_id FROM user_account WHERE id = {p}"
+
+
+def _me(values: Any) -> bytes:
+    return orjson.dumps({"kind": "user", "id": values[0], "name": values[1], "email": values[2],
+                         "role": values[3], "alliance_id": values[4], "scopes": []})
 _PARTNERS_SQL = "SELECT alliance_id, id, name, sector FROM alliance_partner WHERE alliance_id {cond} ORDER BY id"
 _CONTACTS_SQL = ("SELECT alliance_id, id, name, function, email, phone FROM alliance_contact "
                  "WHERE alliance_id {cond} ORDER BY id")
@@ -374,6 +383,7 @@ def _probe_sqlite(path: str) -> Starlette:
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA query_only=ON")
     admin_id = int(os.environ.get("BUENDNIS_BENCH_ADMIN_ID", "1"))
+    user_id = int(os.environ.get("BUENDNIS_BENCH_USER_ID", "2"))
 
     def rows_of(sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
         out = []
@@ -402,12 +412,21 @@ def _probe_sqlite(path: str) -> Starlette:
     async def many(request: Any) -> RawResponse:
         limit = _limit(request)
         conn.execute(_USER_SQL.format(p="?"), (admin_id,)).fetchone()
-        rows = rows_of(_LIST_SQL.format(p="?"), (limit + 1,))
+        status, level = request.query_params.get("status"), request.query_params.get("level")
+        if status and level:
+            rows = rows_of(_FILTERED_SQL.format(p1="?", p2="?", p3="?"), (status, level, limit + 1))
+        else:
+            rows = rows_of(_LIST_SQL.format(p="?"), (limit + 1,))
         rows = _assemble(rows, *children([r["id"] for r in rows]))
         return RawResponse(_page(rows, limit), media_type="application/json")
 
+    async def me(request: Any) -> RawResponse:
+        values = conn.execute(_ME_SQL.format(p="?"), (user_id,)).fetchone()
+        return RawResponse(_me(values), media_type="application/json")
+
     return Starlette(routes=[Route("/api/v1/alliances", many),
-                             Route("/api/v1/alliances/{alliance_id:int}", one)])
+                             Route("/api/v1/alliances/{alliance_id:int}", one),
+                             Route("/api/v1/me", me)])
 
 
 def _probe_postgres(url: str) -> Starlette:
@@ -416,6 +435,7 @@ def _probe_postgres(url: str) -> Starlette:
 
     dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
     admin_id = int(os.environ.get("BUENDNIS_BENCH_ADMIN_ID", "1"))
+    user_id = int(os.environ.get("BUENDNIS_BENCH_USER_ID", "2"))
     size = get_settings().db_pool_size
     pool: dict[str, Any] = {}
 
@@ -425,11 +445,15 @@ def _probe_postgres(url: str) -> Starlette:
         yield
         await pool["p"].close()
 
-    async def fetch(one_id: int | None, limit: int) -> list[dict[str, Any]]:
+    async def fetch(one_id: int | None, limit: int,
+                    filters: tuple[str, str] | None = None) -> list[dict[str, Any]]:
         async with pool["p"].acquire() as conn:
             await conn.fetchrow(_USER_SQL.format(p="$1"), admin_id)
             if one_id is not None:
                 records = await conn.fetch(_ONE_SQL.format(p="$1"), one_id)
+            elif filters is not None:
+                records = await conn.fetch(_FILTERED_SQL.format(p1="$1", p2="$2", p3="$3"),
+                                           *filters, limit + 1)
             else:
                 records = await conn.fetch(_LIST_SQL.format(p="$1"), limit + 1)
             rows = [dict(r) for r in records]
@@ -450,10 +474,18 @@ def _probe_postgres(url: str) -> Starlette:
 
     async def many(request: Any) -> RawResponse:
         limit = _limit(request)
-        return RawResponse(_page(await fetch(None, limit), limit), media_type="application/json")
+        status, level = request.query_params.get("status"), request.query_params.get("level")
+        rows = await fetch(None, limit, (status, level) if status and level else None)
+        return RawResponse(_page(rows, limit), media_type="application/json")
+
+    async def me(request: Any) -> RawResponse:
+        async with pool["p"].acquire() as conn:
+            values = await conn.fetchrow(_ME_SQL.format(p="$1"), user_id)
+        return RawResponse(_me(values), media_type="application/json")
 
     return Starlette(routes=[Route("/api/v1/alliances", many),
-                             Route("/api/v1/alliances/{alliance_id:int}", one)],
+                             Route("/api/v1/alliances/{alliance_id:int}", one),
+                             Route("/api/v1/me", me)],
                      lifespan=lifespan)
 
 

@@ -1,13 +1,14 @@
 """Alliance rules: who sees what, who may change which field, and safe deletion."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import exists
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, or_, select
 
+from app.alliances import reads
 from app.alliances.exceptions import AllianceNotFound, SlugTaken
 from app.alliances.models import (
     Alliance,
@@ -72,8 +73,10 @@ def ensure_client_reach(principal: Principal, alliance_id: int) -> None:
 
 def read_alliance(session: Session, alliance_id: int, principal: Principal) -> AllianceRead:
     ensure_client_reach(principal, alliance_id)
-    alliance = get_alliance(session, alliance_id)
-    return to_read(alliance, with_contacts=principal.acts_for(alliance_id))
+    row = reads.one_alliance(session, alliance_id)
+    if row is None:
+        raise AllianceNotFound(f"No alliance {alliance_id}.")
+    return reads.to_reads(session, [row], principal)[0]
 
 
 _SORT_COLUMNS: dict[str, Any] = {
@@ -89,7 +92,7 @@ def _sort_key(sort: SortField) -> SortKey:
                    descending=sort.startswith("-"))
 
 
-def _sort_value(alliance: Alliance, sort: SortField) -> Any:
+def _sort_value(alliance: Any, sort: SortField) -> Any:
     return getattr(alliance, sort.lstrip("-"))
 
 
@@ -106,18 +109,19 @@ def list_alliances(
     public: bool = False,
     updated_since: datetime | None = None,
 ) -> tuple[list[Any], str | None, int | None]:
-    query = changed_after(select(Alliance), col(Alliance.updated_at), updated_since)
+    # columns: rows, not ORM objects (alliances/reads.py)
+    query = changed_after(reads.alliance_query(), col(Alliance.updated_at), updated_since)
     if public:
         query = query.where(col(Alliance.listed_in_finder).is_(True),
-                            Alliance.status != AllianceStatus.dissolved)
+                            col(Alliance.status) != AllianceStatus.dissolved)
     if principal is not None and principal.is_client and principal.allowed_alliance_ids is not None:
         query = query.where(col(Alliance.id).in_(principal.allowed_alliance_ids))
     if state:
-        query = query.where(Alliance.state == state)
+        query = query.where(col(Alliance.state) == state)
     if status:
-        query = query.where(Alliance.status == status)
+        query = query.where(col(Alliance.status) == status)
     if level:
-        query = query.where(Alliance.level == level)
+        query = query.where(col(Alliance.level) == level)
     if q and q.strip():
         # % and _ in the search text are literal characters, not wildcards.
         escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -126,13 +130,14 @@ def list_alliances(
         query = query.where(or_(func.lower(Alliance.name).like(pattern, escape="\\"),
                                 func.lower(Alliance.municipality).like(pattern, escape="\\")))
     rows, cursor, total = paginate(
-        session, query, _sort_key(sort), params,
+        session, cast(Any, query), _sort_key(sort), params,
         value_of=lambda a: _sort_value(a, sort), id_of=lambda a: a.id,
     )
+    mappings = [row._mapping for row in rows]
     if public:
-        return [to_public(a) for a in rows], cursor, total
+        return reads.to_publics(session, mappings), cursor, total
     assert principal is not None
-    return [to_read(a, with_contacts=principal.acts_for(a.id or 0)) for a in rows], cursor, total
+    return reads.to_reads(session, mappings, principal), cursor, total
 
 
 def _unique_slug(session: Session, wanted: str, *, exclude_id: int | None = None) -> str:

@@ -20,6 +20,8 @@ class Principal:
     token_jti: str | None = field(default=None, compare=False)
     # Set when the caller authenticated with a personal access token.
     token_id: int | None = None
+    # A person's address as read with the principal in this request (GET /me needs no query).
+    email: str | None = field(default=None, compare=False)
 
     @property
     def is_admin(self) -> bool:
@@ -50,7 +52,7 @@ class Principal:
         assert user.id is not None
         return cls(
             kind="user", id=user.id, name=user.full_name, role=user.role,
-            alliance_id=user.alliance_id, session_id=session_id, token_jti=jti,
+            alliance_id=user.alliance_id, session_id=session_id, token_jti=jti, email=user.email,
         )
 
     @classmethod

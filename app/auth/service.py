@@ -166,6 +166,15 @@ def update_user(
     return user_read(user)
 
 
+def me_without_query(principal: Principal) -> Me | None:
+    """A person's /me from the principal, which this request read from the database already;
+    None when it does not carry everything (then ``me`` reads the row)."""
+    if principal.kind != "user" or principal.email is None or principal.role is None:
+        return None
+    return Me(kind="user", id=principal.id, name=principal.name, email=principal.email,
+              role=principal.role, alliance_id=principal.alliance_id)
+
+
 def me(principal: Principal, session: Session) -> Me:
     if principal.kind == "user":
         user = _get_user(session, principal.id)

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import and_, bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select, update
 
 from app.audit import recorder
@@ -12,7 +14,7 @@ from app.auth.exceptions import (
     InvalidRefreshToken,
     RefreshTokenReused,
 )
-from app.auth.models import ApiClient, ApiClientAlliance, AuthSession, RefreshToken, User
+from app.auth.models import ApiClient, ApiClientAlliance, AuthSession, RefreshToken, Role, User
 from app.auth.principal import Principal
 from app.auth.schemas import TokenResponse
 from app.core import security
@@ -224,20 +226,41 @@ def client_alliance_ids(session: Session, client: ApiClient) -> frozenset[int] |
     return frozenset(rows)
 
 
+_USER = User.__table__  # type: ignore[attr-defined]
+_SESSION = AuthSession.__table__  # type: ignore[attr-defined]
+# Built once with bound parameters: constructing the statement per request cost as much as
+# running it. The session is outer-joined on its id *and* its owner, so a session of another
+# user reads as ended.
+_USER_AND_SESSION = sa_select(
+    _USER.c.full_name, _USER.c.email, _USER.c.role, _USER.c.alliance_id, _USER.c.is_active,
+    _USER.c.erased_at, _SESSION.c.id.label("session_id"), _SESSION.c.revoked_at,
+).select_from(
+    _USER.outerjoin(_SESSION, and_(_SESSION.c.id == bindparam("sid"),
+                                   _SESSION.c.user_id == _USER.c.id))
+).where(_USER.c.id == bindparam("uid"))
+
+
+def _user_principal(session: Session, claims: security.AccessClaims) -> Principal:
+    """The account and its session in one statement (the hottest query of the API: every
+    signed-in request runs it), as columns, not ORM objects."""
+    row = session.execute(
+        _USER_AND_SESSION, {"uid": claims.subject_id, "sid": claims.session_id or 0}
+    ).one_or_none()
+    if row is None or not row.is_active or row.erased_at is not None:
+        raise Unauthorized("The account is not active.")
+    if claims.session_id is not None and (row.session_id is None or row.revoked_at is not None):
+        raise Unauthorized("The session was ended; sign in again.")
+    return Principal(
+        kind="user", id=claims.subject_id, name=row.full_name, role=Role(row.role),
+        alliance_id=row.alliance_id, session_id=claims.session_id, token_jti=claims.jti,
+        email=row.email,
+    )
+
+
 def principal_for(session: Session, claims: security.AccessClaims) -> Principal:
     """Re-checks the account on every request, so deactivation and logout act at once."""
     if claims.subject_kind == "user":
-        user = session.get(User, claims.subject_id)
-        if user is None or not user.is_active or user.erased_at is not None:
-            raise Unauthorized("The account is not active.")
-        if claims.session_id is not None:
-            auth_session = session.get(AuthSession, claims.session_id)
-            if (
-                auth_session is None or auth_session.revoked_at is not None
-                or auth_session.user_id != user.id
-            ):
-                raise Unauthorized("The session was ended; sign in again.")
-        return Principal.of_user(user, session_id=claims.session_id, jti=claims.jti)
+        return _user_principal(session, claims)
     if claims.subject_kind == "client":
         client = session.get(ApiClient, claims.subject_id)
         if client is None or not client.is_active:

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from app.alliances.schemas import StateCode
 from app.auth.deps import AdminUser, CurrentUser, admin_user
-from app.awards import certificate, importer, service, verification_page
+from app.awards import importer, service, verification_page
 from app.awards.exceptions import SealNotFound
 from app.awards.models import AwardStatus
 from app.awards.schemas import (
@@ -108,6 +108,9 @@ async def withdraw_award(
             summary="The certificate (Urkunde) as PDF, A4 landscape")
 async def get_certificate(award_id: RowId, db: DbDep, principal: CurrentUser) -> Response:
     data = await db.run(service.certificate_data, award_id, principal)
+    # reportlab costs ~100 ms of import: the first certificate pays it, not every start-up.
+    from app.awards import certificate
+
     # Drawing takes a few milliseconds of CPU: keep it off the event loop.
     pdf = await anyio.to_thread.run_sync(certificate.render_certificate, data)
     filename = f"urkunde-{data['alliance_slug']}-{data['cycle_slug']}.pdf"

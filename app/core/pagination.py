@@ -13,7 +13,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request, Response
 from pydantic import Field
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, func, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -25,6 +25,7 @@ from app.core.timestamps import Timestamp, in_utc_range
 
 ItemT = TypeVar("ItemT")
 RowT = TypeVar("RowT")
+QueryT = TypeVar("QueryT", bound=Select[Any])  # ORM (SelectOfScalar) or Core select
 
 
 class Page(ReadModel, Generic[ItemT]):
@@ -42,8 +43,7 @@ UpdatedSince = Annotated[Timestamp | None, Query(
 )]
 
 
-def changed_after(query: SelectOfScalar[RowT], column: Any,
-                  since: datetime | None) -> SelectOfScalar[RowT]:
+def changed_after(query: QueryT, column: Any, since: datetime | None) -> QueryT:
     """``query`` limited to rows whose ``column`` (their ``updated_at``) lies after ``since``."""
     return query if since is None else query.where(column > since)
 

@@ -9,16 +9,19 @@ adds nothing) while people's passwords get argon2id.
 import hashlib
 import hmac
 import secrets
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, Literal, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from jose import JWTError, jwt
 
-from app.core.config import get_settings
+from app.core.config import Settings, get_settings
 from app.core.db import utcnow
 from app.core.ids import MAX_ROW_ID  # a larger subject id in a token names no row
 
@@ -29,7 +32,12 @@ CLOCK_LEEWAY_SECONDS = 5
 SubjectKind = Literal["user", "client", "pat"]
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-_DUMMY_HASH = _hasher.hash("timing-equaliser-not-a-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Made on the first sign-in, not at import: an argon2 hash costs ~50-90 ms of start-up."""
+    return _hasher.hash("timing-equaliser-not-a-password")
 
 
 def hash_password(password: str) -> str:
@@ -39,7 +47,7 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, password_hash: str | None) -> bool:
     """Constant-ish time: an unknown account still pays for one argon2 verification."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -112,8 +120,42 @@ def create_access_token(
     return token, int(expires_in.total_seconds())
 
 
+# Verified claims by token: a bearer token comes back on every request of its lifetime, and
+# checking its signature and claims again costs more than the rest of the principal lookup.
+# Bounded (least recently used goes first), an entry is used only while the token is unexpired
+# and the settings (secret, issuer, audience) are those it was verified with. Only the
+# signature check is saved: the account, its session (logout, revocation) and a client's
+# current secret are still read from the database on every request (auth/tokens.py).
+CLAIMS_CACHE_SIZE = 4096
+_claims_cache: OrderedDict[str, tuple[Settings, AccessClaims]] = OrderedDict()
+_claims_lock = threading.Lock()
+
+
+def clear_claims_cache() -> None:
+    with _claims_lock:
+        _claims_cache.clear()
+
+
 def decode_access_token(token: str) -> AccessClaims:
     settings = get_settings()
+    with _claims_lock:
+        hit = _claims_cache.get(token)
+        if hit is not None:
+            verified_with, cached = hit
+            if verified_with is settings and utcnow() < cached.expires_at:
+                _claims_cache.move_to_end(token)
+                return cached
+            # Expired or verified under other settings: decide afresh (and fail as before).
+            del _claims_cache[token]
+    claims = _verify_access_token(token, settings)
+    with _claims_lock:
+        _claims_cache[token] = (settings, claims)
+        if len(_claims_cache) > CLAIMS_CACHE_SIZE:
+            _claims_cache.popitem(last=False)
+    return claims
+
+
+def _verify_access_token(token: str, settings: Settings) -> AccessClaims:
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != JWT_ALGORITHM:

@@ -38,7 +38,6 @@ from functools import partial
 from typing import Any
 
 import anyio
-from openpyxl import load_workbook
 
 from app.core.config import get_settings
 from app.core.errors import AppError, PayloadTooLarge, RuleViolation, field_error
@@ -266,6 +265,8 @@ def _counted(rows: Iterable[Sequence[object]], max_sheet_rows: int,
 
 
 def _xlsx_table(content: bytes, max_rows: int, convert: CellText) -> Table:
+    from openpyxl import load_workbook  # ~100 ms of import: paid by the first XLSX, not at start
+
     check_workbook_size(content)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)

@@ -17,10 +17,12 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from icalendar import Calendar, Timezone
-from icalendar import Event as VEvent
+if TYPE_CHECKING:  # imported where a calendar is built (~20 ms), not at start-up
+    from icalendar import Event as VEvent
+    from icalendar import Timezone
 
 from app.core.german import GERMAN_TIME
 from app.events.models import EventKind, EventStatus
@@ -78,7 +80,9 @@ def _description(entry: CalendarEntry) -> str:
     return "\n".join(lines)
 
 
-def _vevent(entry: CalendarEntry, base_url: str) -> VEvent:
+def _vevent(entry: CalendarEntry, base_url: str) -> "VEvent":
+    from icalendar import Event as VEvent
+
     vevent = VEvent()
     vevent.add("uid", uid_for(entry.id, base_url))
     vevent.add("sequence", max(entry.version - 1, 0))
@@ -102,7 +106,9 @@ def _vevent(entry: CalendarEntry, base_url: str) -> VEvent:
     return vevent
 
 
-def _timezone(entries: Sequence[CalendarEntry]) -> Timezone:
+def _timezone(entries: Sequence[CalendarEntry]) -> "Timezone":
+    from icalendar import Timezone
+
     starts = [e.starts_at.astimezone(GERMAN_TIME).date() for e in entries] or [date.today()]
     ends = [e.ends_at.astimezone(GERMAN_TIME).date() for e in entries] or [date.today()]
     first = date(max(min(starts).year - 1, 1900), 1, 1)
@@ -114,6 +120,8 @@ def _timezone(entries: Sequence[CalendarEntry]) -> Timezone:
 def build_calendar(entries: Sequence[CalendarEntry], base_url: str, *, name: str | None = None,
                    refresh_hours: int | None = None) -> bytes:
     """A VCALENDAR with one VTIMEZONE (Europe/Berlin) and a VEVENT per entry."""
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

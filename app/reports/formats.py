@@ -27,17 +27,20 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
-
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from typing import TYPE_CHECKING, Any
 
 from app.reports.labels import berlin
+
+if TYPE_CHECKING:  # openpyxl is imported where a workbook is written, not at start-up
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+# openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE (tests/reports compare the two)
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 BOM = "\ufeff"
 GERMAN_SEPARATOR = ";"
@@ -105,11 +108,13 @@ def csv_text(rows: Iterable[Sequence[Any]], separator: str) -> str:
     return buffer.getvalue()
 
 
-def xlsx_value(sheet: WriteOnlyWorksheet, value: Any) -> Any:
+def xlsx_value(sheet: "WriteOnlyWorksheet", value: Any) -> Any:
     """What to append to a write-only sheet for this value."""
     if value is None or isinstance(value, bool) or _is_number(value):
         return value
     if isinstance(value, datetime):
+        from openpyxl.cell import WriteOnlyCell
+
         # Berlin wall-clock time: what people in Germany expect to read (the heading says so).
         cell = WriteOnlyCell(sheet, berlin(value))
         cell.number_format = XLSX_DATETIME_FORMAT
@@ -117,13 +122,18 @@ def xlsx_value(sheet: WriteOnlyWorksheet, value: Any) -> Any:
     # Control characters are not allowed in XLSX XML; remove them rather than fail the export.
     text = ILLEGAL_CHARACTERS_RE.sub("", as_text(value))[:XLSX_MAX_TEXT]
     if needs_guard(text):
+        from openpyxl.cell import WriteOnlyCell
+
         cell = WriteOnlyCell(sheet, text)
         cell.data_type = "s"  # openpyxl would store "=..." as a formula
         return cell
     return text
 
 
-def xlsx_header(sheet: WriteOnlyWorksheet, names: Sequence[str]) -> list[WriteOnlyCell]:
+def xlsx_header(sheet: "WriteOnlyWorksheet", names: Sequence[str]) -> list["WriteOnlyCell"]:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     cells = []
     for name in names:
         cell = WriteOnlyCell(sheet, name)
@@ -132,5 +142,5 @@ def xlsx_header(sheet: WriteOnlyWorksheet, names: Sequence[str]) -> list[WriteOn
     return cells
 
 
-def xlsx_row(sheet: WriteOnlyWorksheet, row: Sequence[Any]) -> list[Any]:
+def xlsx_row(sheet: "WriteOnlyWorksheet", row: Sequence[Any]) -> list[Any]:
     return [xlsx_value(sheet, value) for value in row]

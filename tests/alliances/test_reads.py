@@ -1,0 +1,169 @@
+"""The alliance reads from Core rows (app/alliances/reads.py) answer byte for byte as the ORM
+path they replaced: the demo data is read through the API both ways and the bodies compared."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlmodel import Session, col, select
+
+from app.alliances import service
+from app.alliances.models import Alliance, AllianceContact, AllianceStatus
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.core.db import utcnow
+from app.core.pagination import PageParams, paginate
+from app.demo.seed import seed_demo
+from tests import factories
+from tests.alliances.helpers import API
+
+PUBLIC_API = "/api/v1/public/alliances"
+
+
+# --- the ORM path as it was (the reference) -----------------------------------------------------
+
+def orm_read_alliance(session: Session, alliance_id: int, principal: Principal) -> Any:
+    service.ensure_client_reach(principal, alliance_id)
+    alliance = service.get_alliance(session, alliance_id)
+    return service.to_read(alliance, with_contacts=principal.acts_for(alliance_id))
+
+
+def orm_list_alliances(
+    session: Session, params: PageParams, principal: Principal | None, *,
+    state: str | None = None, status: AllianceStatus | None = None, level: str | None = None,
+    q: str | None = None, sort: service.SortField = "name", public: bool = False,
+) -> tuple[list[Any], str | None, int | None]:
+    assert q is None  # the reference covers the filters the comparison uses
+    query = select(Alliance)
+    if public:
+        query = query.where(col(Alliance.listed_in_finder).is_(True),
+                            col(Alliance.status) != AllianceStatus.dissolved)
+    if principal is not None and principal.is_client and principal.allowed_alliance_ids is not None:
+        query = query.where(col(Alliance.id).in_(principal.allowed_alliance_ids))
+    if state:
+        query = query.where(col(Alliance.state) == state)
+    if status:
+        query = query.where(col(Alliance.status) == status)
+    if level:
+        query = query.where(col(Alliance.level) == level)
+    rows, cursor, total = paginate(
+        session, query, service._sort_key(sort), params,
+        value_of=lambda a: service._sort_value(a, sort), id_of=lambda a: a.id,
+    )
+    if public:
+        return [service.to_public(a) for a in rows], cursor, total
+    assert principal is not None
+    return [service.to_read(a, with_contacts=principal.acts_for(a.id or 0)) for a in rows], cursor, total
+
+
+@pytest.fixture
+def demo(session: Session) -> list[Alliance]:
+    seed_demo(session)
+    # an alliance without partners or contacts, and one with an erased (anonymised) contact
+    bare = factories.make_alliance(session, contacts=[])
+    bare.partners = []
+    erased = factories.make_alliance(session, municipality="Hamm", state="DE-NW")
+    session.add(AllianceContact(alliance_id=erased.id, name="gelöscht", erased_at=utcnow()))
+    session.commit()
+    alliances = list(session.exec(select(Alliance).order_by(col(Alliance.id))).all())
+    assert bare in alliances and len(alliances) >= 10
+    return alliances
+
+
+def both_ways(client: TestClient, monkeypatch: pytest.MonkeyPatch, url: str,
+              headers: dict[str, str] | None = None, **params: Any) -> tuple[Any, Any]:
+    new = client.get(url, headers=headers, params=params)
+    with monkeypatch.context() as patched:
+        patched.setattr(service, "read_alliance", orm_read_alliance)
+        patched.setattr(service, "list_alliances", orm_list_alliances)
+        old = client.get(url, headers=headers, params=params)
+    return new, old
+
+
+def assert_same(new: Any, old: Any) -> None:
+    assert new.status_code == old.status_code
+    if new.status_code >= 400:  # a problem names its own request: compare the rest
+        per_request = {"instance", "request_id"}
+        assert {k: v for k, v in new.json().items() if k not in per_request} == {
+            k: v for k, v in old.json().items() if k not in per_request}
+    else:
+        assert new.content == old.content
+    for header in ("etag", "link", "content-type", "cache-control"):
+        assert new.headers.get(header) == old.headers.get(header), header
+
+
+# --- the comparisons ------------------------------------------------------------------------------
+
+def test_every_demo_alliance_reads_the_same_for_an_admin(client, monkeypatch, admin, demo):
+    for alliance in demo:
+        new, old = both_ways(client, monkeypatch, f"{API}/{alliance.id}", admin)
+        assert new.status_code == 200
+        assert_same(new, old)
+    assert new.json()["contacts"] is not None
+
+
+def test_own_user_other_alliance_and_clients_read_the_same(client, session, monkeypatch, demo,
+                                                         partner):
+    own, other = demo[0], demo[1]
+    user = factories.user_headers(factories.make_user(session, Role.alliance_user, own))
+    restricted = factories.client_headers(factories.make_client(session, alliances=[own]))
+    for headers, alliance, status, contacts in (
+        (user, own, 200, True), (user, other, 200, False), (partner, own, 200, False),
+        (restricted, own, 200, False), (restricted, other, 404, False),
+    ):
+        new, old = both_ways(client, monkeypatch, f"{API}/{alliance.id}", headers)
+        assert new.status_code == status
+        assert_same(new, old)
+        if status == 200:
+            assert (new.json()["contacts"] is not None) is contacts
+
+
+def test_a_missing_alliance_is_the_same_problem(client, monkeypatch, admin, demo):
+    new, old = both_ways(client, monkeypatch, f"{API}/{demo[-1].id + 1000}", admin)
+    assert new.status_code == 404
+    assert_same(new, old)
+
+
+@pytest.mark.parametrize("params", [
+    {"limit": 100},
+    {"limit": 3, "include_total": "true"},
+    {"limit": 5, "sort": "-created_at"},
+    {"limit": 100, "state": "DE-NW"},
+    {"limit": 100, "status": "active", "sort": "-id"},
+])
+def test_lists_read_the_same(client, session, monkeypatch, admin, partner, demo, params):
+    user = factories.user_headers(factories.make_user(session, Role.alliance_user, demo[0]))
+    restricted = factories.client_headers(factories.make_client(session, alliances=demo[:3]))
+    for headers in (admin, user, partner, restricted):
+        new, old = both_ways(client, monkeypatch, API, headers, **params)
+        assert new.status_code == 200
+        assert_same(new, old)
+        cursor = new.json()["next_cursor"]
+        if cursor:  # the next page, from the cursor the new path wrote
+            new, old = both_ways(client, monkeypatch, API, headers, **params, cursor=cursor)
+            assert_same(new, old)
+    public_params = {k: v for k, v in params.items() if k != "status"}
+    new, old = both_ways(client, monkeypatch, PUBLIC_API, None, **public_params)
+    assert new.status_code == 200 and new.json()["items"]
+    assert_same(new, old)
+
+
+def test_a_page_costs_the_same_statements_whatever_its_size(client, session, admin, demo, connection):
+    """Partners and contacts of a page come with one IN query each, not one per alliance."""
+    counted: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):  # not the tests' savepoints
+            counted.append(statement)
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        client.get(API, headers=admin, params={"limit": 2})
+        small = len(counted)
+        counted.clear()
+        client.get(API, headers=admin, params={"limit": 100})
+        large = len(counted)
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+    assert small == large == 4  # the caller, the page, its partners, its contacts

@@ -1,0 +1,42 @@
+"""Start-up stays light: ``import app.main`` in a fresh interpreter loads none of the libraries
+only a few endpoints need (XLSX, PDF, iCalendar) and hashes no password; those endpoints import
+them on first use (their own tests cover that they still work)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from app.reports import formats
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("openpyxl", "reportlab", "icalendar", "PIL", "pypdf")
+
+PROBE = """
+import sys
+import argon2
+
+calls = []
+original = argon2.PasswordHasher.hash
+argon2.PasswordHasher.hash = lambda self, *a, **k: calls.append(1) or original(self, *a, **k)
+import app.main
+print(" ".join(m for m in {heavy!r} if m in sys.modules) or "-")
+print(len(calls))
+"""
+
+
+def test_importing_the_app_loads_no_heavy_library_and_hashes_nothing():
+    done = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY)], cwd=ROOT, capture_output=True,
+        text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr
+    loaded, hashes = done.stdout.split("\n")[:2]
+    assert loaded == "-", f"imported at start-up: {loaded}"
+    assert hashes == "0"
+
+
+def test_the_xlsx_control_character_filter_is_openpyxls():
+    assert formats.ILLEGAL_CHARACTERS_RE.pattern == ILLEGAL_CHARACTERS_RE.pattern
+    assert formats.xlsx_value(None, "a\x01b\x1fc\td") == "abc\td"  # type: ignore[arg-type]
