@@ -10,22 +10,24 @@ the new state (e.g. 409 ``response_submitted``).
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, func, select
 
 from app.alliances import service as alliances
 from app.alliances.models import Alliance
+from app.audit import recorder
 from app.auth.principal import Principal
 from app.awards.models import Award
 from app.awards.service import seal_holder_ids_query
 from app.core.db import columns_of, utcnow
 from app.cycles.models import AwardCycle
 from app.questionnaire.models import Question
-from app.questionnaire.rules import score
+from app.questionnaire.rules import ScoringPlan, score
 from app.surveys.eligibility import ineligibility_reason
 from app.surveys.exceptions import NotEligible, ResponseBusy, SurveyClosed
 from app.surveys.models import (
@@ -113,9 +115,10 @@ def write_content(session: Session, response: SurveyResponse | None, *, cycle_id
     return response
 
 
-def finish_submit(session: Session, response: SurveyResponse, alliance: Alliance,
+def finish_submit(session: Session, response: SurveyResponse, alliance: Alliance | int,
                   questions: list[Question], actor: str) -> None:
-    """Freeze a claimed draft: store the activity score, and the Bündnisfinder consent."""
+    """Freeze a claimed draft: store the activity score, and the Bündnisfinder consent
+    (``alliance`` may be its id: it is loaded only when the consent is given)."""
     result = score(questions, response.answers)
     now = utcnow()
     response.status = ResponseStatus.submitted
@@ -125,7 +128,74 @@ def finish_submit(session: Session, response: SurveyResponse, alliance: Alliance
     session.flush()
     add_revision(session, response, "submit", actor)
     if response.wants_finder_listing is not None:
+        if isinstance(alliance, int):
+            alliance = alliances.get_alliance(session, alliance)
         alliances.apply_update(session, alliance, {"listed_in_finder": response.wants_finder_listing})
+
+
+@dataclass(frozen=True)
+class NewResponse:
+    """A response to create in bulk: its alliance, its (normalised) content, and whether it is
+    submitted at once."""
+
+    alliance_id: int
+    content: dict[str, Any]
+    submit: bool
+
+
+def create_many(session: Session, items: Sequence[NewResponse], *, cycle_id: int,
+                questions: list[Question], mode: ResponseMode, actor: str,
+                action: str) -> list[tuple[int, ResponseStatus]]:
+    """Create responses as ``write_content`` (and ``finish_submit`` for submitted ones) would,
+    with one INSERT … RETURNING executemany for the responses and one for their revisions
+    instead of a flush per row. The audit trail gets the same events as the ORM path (a
+    create per response, an update per submission); a concurrent insert of the same
+    alliance raises IntegrityError, which ``retrying`` turns into a fresh attempt. Returns
+    each response's id and status, in the order of ``items``. The Bündnisfinder consent of
+    a submission is the caller's to apply (``alliances.apply_update``)."""
+    if not items:
+        return []
+    table = SurveyResponse.__table__
+    plan = ScoringPlan(questions)
+    created = utcnow()
+    drafts: list[dict[str, Any]] = []
+    finals: list[dict[str, Any]] = []
+    for item in items:
+        draft = {
+            "cycle_id": cycle_id, "alliance_id": item.alliance_id, "status": ResponseStatus.draft,
+            **item.content, "answers": dict(item.content["answers"]), "mode": mode,
+            "entered_by": actor, "activity_score": None, "score_breakdown": [],
+            "submitted_at": None, "submitted_by": None, "reopened_reason": None, "version": 1,
+            "created_at": created, "updated_at": created,
+        }
+        final = draft
+        if item.submit:
+            result = plan.score(draft["answers"])
+            now = utcnow()
+            final = {**draft, "status": ResponseStatus.submitted, "activity_score": result.total,
+                     "score_breakdown": result.breakdown, "submitted_at": now,
+                     "submitted_by": actor, "updated_at": now}
+        drafts.append(draft)
+        finals.append(final)
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    connection = session.connection()
+    ids = list(connection.execute(statement, finals).scalars())
+    revisions: list[dict[str, Any]] = []
+    for response_id, draft, final in zip(ids, drafts, finals, strict=True):
+        draft["id"] = final["id"] = response_id
+        revisions.append({"response_id": response_id, "revision": 1, "action": action,
+                          "answers": draft["answers"], "mode": mode, "actor": actor,
+                          "reason": None, "created_at": created})
+        if final is not draft:
+            revisions.append({**revisions[-1], "revision": 2, "action": "submit",
+                              "created_at": final["submitted_at"]})
+    connection.execute(insert(ResponseRevision.__table__), revisions)
+    recorder.record_created(session, table, drafts)
+    recorder.record_updated(session, table, [
+        (draft["id"], draft, {k: v for k, v in final.items() if k != "id"})
+        for draft, final in zip(drafts, finals, strict=True) if final is not draft
+    ])
+    return [(final["id"], final["status"]) for final in finals]
 
 
 def sealed_alliances(session: Session, alliance_ids: Iterable[int]) -> set[int]:
