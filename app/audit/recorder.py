@@ -8,7 +8,7 @@ failed logins, exports) are written with ``record``.
 """
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from enum import Enum
 from functools import lru_cache
@@ -163,25 +163,6 @@ def record_created(session: Session, table: Table, rows: Sequence[Mapping[str, A
         pk = row[key[0]] if len(key) == 1 else "/".join(str(row[k]) for k in key)
         events.append(_event_row(f"{table.name}.create", table.name, pk, fields, table))
     session.connection().execute(insert(AuditEvent), events)
-
-
-def record_updated(session: Session, table: Table,
-                   changes: Iterable[tuple[Any, Mapping[str, Any], Mapping[str, Any]]]) -> None:
-    """One ``<table>.update`` event per (primary key, old values, new values) whose values
-    differ, naming only the changed columns with old and new value, as the hook records an
-    ORM update."""
-    if not _auditable(table):
-        return
-    events = []
-    for pk, old, new in changes:
-        fields = {
-            name: {"old": _plain(old.get(name)), "new": _plain(value)}
-            for name, value in new.items() if value != old.get(name)
-        }
-        if fields:
-            events.append(_event_row(f"{table.name}.update", table.name, pk, fields, table))
-    if events:
-        session.connection().execute(insert(AuditEvent), events)
 
 
 def install() -> None:

@@ -31,7 +31,7 @@ Worked example (the questions of ``tests.factories.STANDARD_QUESTIONS``)::
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -232,6 +232,13 @@ class ScoringPlan:
                 best_weighted, _option_points(question) if question.type in CHOICE_TYPES else None))
         self._planned = planned
         self.max_total = round2(maximum) if bounded else None
+        self.by_key = {q.key: q for q in self.questions}
+        self.tables = {q.key: q.table for q in planned}
+
+    def __iter__(self) -> Iterator[Any]:
+        """The questions, so a plan goes wherever questions do (``check_answers`` uses the
+        plan's option tables)."""
+        return iter(self.questions)
 
     def score(self, answers: Mapping[str, Any]) -> ScoreResult:
         breakdown = []
@@ -296,7 +303,11 @@ def check_answers(
 ) -> list[dict[str, Any]]:
     """Field errors for the answers: unknown keys, wrong types, and (when ``complete``) missing
     required answers. ``None`` (and blank text) counts as not answered."""
-    by_key = {q.key: q for q in questions}
+    tables: Mapping[str, dict[str, float] | None] = {}
+    if isinstance(questions, ScoringPlan):
+        by_key, tables = questions.by_key, questions.tables
+    else:
+        by_key = {q.key: q for q in questions}
     errors: list[dict[str, Any]] = []
     for key in answers:
         if key not in by_key:
@@ -310,7 +321,7 @@ def check_answers(
                                "type": "missing"})
             if value is None:
                 continue
-        problem = _type_error(question, value)
+        problem = _type_error(question, value, tables.get(key))
         if problem:
             errors.append({"loc": [*loc_prefix, key], "msg": problem, "type": f"{question.type}_type"})
     return errors

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.alliances import service as alliances
@@ -29,6 +30,7 @@ from app.core.tabular import Table
 from app.cycles.models import AwardCycle
 from app.cycles.service import get_cycle
 from app.questionnaire.models import Question
+from app.questionnaire.rules import ScoringPlan
 from app.questionnaire.service import questions_of
 from app.surveys.eligibility import ineligibility_reason
 from app.surveys.files import (
@@ -120,7 +122,8 @@ def _load_alliances(session: Session, refs: Iterable[int | str]) -> dict[tuple[s
                col(Alliance.listed_in_finder))
     for kind, column in (("id", Alliance.id), ("ags", Alliance.ags), ("slug", Alliance.slug)):
         if wanted[kind]:
-            for row in session.exec(select(*columns).where(col(column).in_(wanted[kind]))).all():
+            query = sa_select(*columns).where(col(column).in_(wanted[kind]))
+            for row in session.execute(query).all():
                 target = _Target(*row)
                 found.setdefault((kind, getattr(target, kind)), []).append(target)
     return found
@@ -130,7 +133,7 @@ def _load_alliances(session: Session, refs: Iterable[int | str]) -> dict[tuple[s
 
 def _check_items(
     session: Session, cycle: AwardCycle, items: list[ItemInput], principal: Principal,
-    questions: list[Question],
+    questions: ScoringPlan,
 ) -> tuple[list[_Accepted], dict[int, BatchItemResult]]:
     """Everything that can be decided before writing: shape, alliance, reach, duplicates,
     eligibility and answer types. Returns the accepted items and the rejected results."""
@@ -258,7 +261,7 @@ def apply_items(
     session back and raises 422 with every problem."""
     assert cycle.id is not None
     questions = questions_of(session, cycle.id)
-    accepted, results = _check_items(session, cycle, items, principal, questions)
+    accepted, results = _check_items(session, cycle, items, principal, ScoringPlan(questions))
     existing = {r.alliance_id: r for r in session.exec(
         select(SurveyResponse).where(
             SurveyResponse.cycle_id == cycle.id,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, update
+from sqlalchemy import Table, insert, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, func, select
 
@@ -143,19 +143,26 @@ class NewResponse:
     submit: bool
 
 
+def table_of(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 def create_many(session: Session, items: Sequence[NewResponse], *, cycle_id: int,
                 questions: list[Question], mode: ResponseMode, actor: str,
                 action: str) -> list[tuple[int, ResponseStatus]]:
     """Create responses as ``write_content`` (and ``finish_submit`` for submitted ones) would,
-    with one INSERT … RETURNING executemany for the responses and one for their revisions
-    instead of a flush per row. The audit trail gets the same events as the ORM path (a
-    create per response, an update per submission); a concurrent insert of the same
+    with one executemany for the responses and one for their revisions
+    instead of a flush per row. The audit trail gets the event the after_flush hook writes
+    for each inserted row (a response submitted at once is inserted once, so its create
+    event carries the submitted state); a concurrent insert of the same
     alliance raises IntegrityError, which ``retrying`` turns into a fresh attempt. Returns
     each response's id and status, in the order of ``items``. The Bündnisfinder consent of
     a submission is the caller's to apply (``alliances.apply_update``)."""
     if not items:
         return []
-    table = SurveyResponse.__table__
+    table = table_of(SurveyResponse)
     plan = ScoringPlan(questions)
     created = utcnow()
     drafts: list[dict[str, Any]] = []
@@ -177,24 +184,25 @@ def create_many(session: Session, items: Sequence[NewResponse], *, cycle_id: int
                      "submitted_by": actor, "updated_at": now}
         drafts.append(draft)
         finals.append(final)
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     connection = session.connection()
-    ids = list(connection.execute(statement, finals).scalars())
+    # A plain executemany and one SELECT of the new ids (one response per alliance and cycle)
+    # beat INSERT … RETURNING, which SQLAlchemy renders as one huge multi-row statement.
+    connection.execute(insert(table), finals)
+    ids: dict[int, int] = dict(connection.execute(
+        select(table.c.alliance_id, table.c.id).where(
+            table.c.cycle_id == cycle_id, table.c.alliance_id.in_([i.alliance_id for i in items]))
+    ).all())
     revisions: list[dict[str, Any]] = []
-    for response_id, draft, final in zip(ids, drafts, finals, strict=True):
-        draft["id"] = final["id"] = response_id
-        revisions.append({"response_id": response_id, "revision": 1, "action": action,
+    for draft, final in zip(drafts, finals, strict=True):
+        final["id"] = ids[draft["alliance_id"]]
+        revisions.append({"response_id": final["id"], "revision": 1, "action": action,
                           "answers": draft["answers"], "mode": mode, "actor": actor,
                           "reason": None, "created_at": created})
         if final is not draft:
             revisions.append({**revisions[-1], "revision": 2, "action": "submit",
                               "created_at": final["submitted_at"]})
-    connection.execute(insert(ResponseRevision.__table__), revisions)
-    recorder.record_created(session, table, drafts)
-    recorder.record_updated(session, table, [
-        (draft["id"], draft, {k: v for k, v in final.items() if k != "id"})
-        for draft, final in zip(drafts, finals, strict=True) if final is not draft
-    ])
+    connection.execute(insert(table_of(ResponseRevision)), revisions)
+    recorder.record_created(session, table, finals)
     return [(final["id"], final["status"]) for final in finals]
 
 
