@@ -47,7 +47,7 @@ def populate(url: str, n: int) -> tuple[str, dict[str, str]]:
     from app.alliances.models import Alliance
     from app.auth.models import Role
     from app.cycles.models import CycleStatus
-    from app.questionnaire.rules import ScoringPlan
+    from app.questionnaire.rules import score
     from app.surveys.models import SurveyResponse
     from tests import factories
 
@@ -61,11 +61,10 @@ def populate(url: str, n: int) -> tuple[str, dict[str, str]]:
         admin = factories.make_user(session, Role.admin)
         headers = factories.user_headers(admin)
         ids = list(session.exec(select(Alliance.id).order_by(Alliance.id)).all())[:n]
-        plan = ScoringPlan(questions)
         rows = []
         for i, alliance_id in enumerate(ids):
             answers = answers_for(i)
-            result = plan.score(answers)
+            result = score(questions, answers)
             rows.append({
                 "cycle_id": cycle.id, "alliance_id": alliance_id, "status": "submitted",
                 "answers": answers, "wants_future_project": i % 3 != 0, "wants_seal": i % 4 != 0,
