@@ -152,16 +152,23 @@ def _auditable(table: Table) -> bool:
 
 def record_created(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """One ``<table>.create`` event per inserted row (``rows`` carry every column, the primary
-    key included), as the hook records an ORM insert."""
+    key included), as the hook records an ORM insert: every field, masked where sensitive,
+    the caller and the request id. What is the same for every row is worked out once."""
     if not rows or not _auditable(table):
         return
-    names = [c.key for c in table.columns]
+    names = sorted(c.key for c in table.columns)
+    masked = {name for name in names if is_sensitive(table, name)}
     key = [c.key for c in table.primary_key.columns]
+    actor, request_id, now = current_actor(), current_request_id(), utcnow()
+    common = {"occurred_at": now, "actor": actor, "actor_type": _actor_type(actor),
+              "action": f"{table.name}.create", "resource_type": table.name,
+              "changed_fields": names, "request_id": request_id}
     events = []
     for row in rows:
-        fields = {name: _plain(row.get(name)) for name in names}
         pk = row[key[0]] if len(key) == 1 else "/".join(str(row[k]) for k in key)
-        events.append(_event_row(f"{table.name}.create", table.name, pk, fields, table))
+        changes = {name: MASK if name in masked else _plain(row.get(name)) for name in names}
+        events.append({**common, "resource_id": None if pk is None else str(pk),
+                       "changes": changes})
     session.connection().execute(insert(AuditEvent), events)
 
 
