@@ -200,6 +200,17 @@ def score(questions: Iterable[QuestionLike], answers: Mapping[str, Any]) -> Scor
                        max_total=round2(maximum) if bounded else None)
 
 
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    key: str
+    type: str
+    required: bool
+    options: list[dict[str, Any]]
+    scoring: dict[str, Any]
+    weight: float
+    criterion_group: str | None
+
+
 @dataclass(frozen=True)
 class _PlannedQuestion:
     question: Any
@@ -217,7 +228,10 @@ class ScoringPlan:
     exactly what ``score(questions, answers)`` gives (a property test compares them)."""
 
     def __init__(self, questions: Iterable[QuestionLike]) -> None:
-        self.questions = list(questions)
+        # Plain copies: table rows answer every attribute read through the ORM's descriptors.
+        self.questions: list[QuestionLike] = [_Snapshot(
+            q.key, q.type, q.required, list(q.options or []), dict(q.scoring or {}), q.weight,
+            q.criterion_group) for q in questions]
         planned = []
         bounded, maximum = True, 0.0
         for question in self.questions:
