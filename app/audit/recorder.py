@@ -8,8 +8,10 @@ failed logins, exports) are written with ``record``.
 """
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Column, Table, event, insert, inspect
@@ -31,6 +33,8 @@ _SENSITIVE_NAME = re.compile(
 )
 _SAFE_NAMES = frozenset({"slug", "state", "status", "level", "role", "key", "mode", "sector"})
 
+
+@lru_cache(maxsize=4096)
 def is_sensitive(table: Table, column_name: str) -> bool:
     column = table.c.get(column_name)
     if column is not None and "personal" in column.info:
@@ -134,6 +138,38 @@ def record(session: Session, action: str, resource_type: str, resource_id: Any =
     """Append an event explicitly (logins, exports, …). Flushes with the session's work."""
     row = _event_row(action, resource_type, resource_id, fields or {}, None, actor)
     session.connection().execute(insert(AuditEvent), [row])
+
+
+# --- rows written with Core statements (executemany) ---------------------------------------
+# Bulk writers bypass the unit of work, so the hook above never sees their rows. They call
+# these helpers with the rows they wrote; the events are the ones the hook would have written
+# had the same rows gone through ``session.flush()`` (same action, fields, masking, actor and
+# request id), in one executemany.
+
+def _auditable(table: Table) -> bool:
+    return table.name not in NOT_AUDITED
+
+
+def record_created(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """One ``<table>.create`` event per inserted row (``rows`` carry every column, the primary
+    key included), as the hook records an ORM insert: every field, masked where sensitive,
+    the caller and the request id. What is the same for every row is worked out once."""
+    if not rows or not _auditable(table):
+        return
+    names = sorted(c.key for c in table.columns)
+    masked = {name for name in names if is_sensitive(table, name)}
+    key = [c.key for c in table.primary_key.columns]
+    actor, request_id, now = current_actor(), current_request_id(), utcnow()
+    common = {"occurred_at": now, "actor": actor, "actor_type": _actor_type(actor),
+              "action": f"{table.name}.create", "resource_type": table.name,
+              "changed_fields": names, "request_id": request_id}
+    events = []
+    for row in rows:
+        pk = row[key[0]] if len(key) == 1 else "/".join(str(row[k]) for k in key)
+        changes = {name: MASK if name in masked else _plain(row.get(name)) for name in names}
+        events.append({**common, "resource_id": None if pk is None else str(pk),
+                       "changes": changes})
+    session.connection().execute(insert(AuditEvent), events)
 
 
 def install() -> None:

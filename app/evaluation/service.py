@@ -14,16 +14,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
-from app.alliances.models import Alliance, AlliancePartner
+from app.alliances.models import Alliance
 from app.auth.principal import Principal
 from app.core.db import utcnow
 from app.core.errors import NotFound, RuleViolation, field_error
 from app.core.etags import check_if_match
 from app.cycles.models import AwardCycle, CycleStatus
 from app.cycles.service import get_cycle
-from app.evaluation import checks, queries
+from app.evaluation import checks, plan, queries
 from app.evaluation.exceptions import (
     CriteriaLocked,
     CriteriaMissing,
@@ -32,7 +32,8 @@ from app.evaluation.exceptions import (
     EvaluationNotAllowed,
     InvalidCriteria,
 )
-from app.evaluation.models import Evaluation, EvaluationRun, SealCriterion
+from app.evaluation.models import EvaluationRun, SealCriterion
+from app.evaluation.plan import Decision, PlannedCriterion
 from app.evaluation.rules import parse_rule, rule_to_json
 from app.evaluation.schemas import (
     CriteriaSetIn,
@@ -44,8 +45,6 @@ from app.evaluation.schemas import (
     PreviewCriterionCount,
     PreviewRead,
 )
-from app.evaluation.verdicts import Facts, RuleResult, evaluate
-from app.questionnaire import rules as scoring
 from app.questionnaire.models import Question
 from app.surveys.models import ResponseStatus, SurveyResponse
 from app.webhooks import service as webhooks
@@ -189,89 +188,11 @@ def copy_criteria(
     return _to_set(cycle, rows)
 
 
-# --- facts and decisions ------------------------------------------------------------------------
+# --- decisions (app/evaluation/plan.py) --------------------------------------------------------
 
-def group_scores(breakdown: Sequence[dict[str, Any]]) -> dict[str, float]:
-    groups: dict[str, float] = {}
-    for row in breakdown:
-        group = row.get("group")
-        if group:
-            groups[group] = round(groups.get(group, 0.0) + float(row.get("weighted") or 0.0), 2)
-    return groups
-
-
-def facts_for(response: SurveyResponse, questions: Sequence[Question], partner_count: int) -> Facts:
-    """The response's stored score is used as submitted; one without a score (e.g. entered
-    before scoring existed) is scored now with the cycle's questionnaire."""
-    if response.activity_score is None or not response.score_breakdown:
-        result = scoring.score(questions, response.answers or {})
-        total, breakdown = result.total, result.breakdown
-    else:
-        total, breakdown = response.activity_score, response.score_breakdown
-    return Facts(
-        total_score=float(total), group_scores=group_scores(breakdown),
-        answers=dict(response.answers or {}), partner_count=partner_count,
-        wants_seal=response.wants_seal is True,
-    )
-
-
-@dataclass(frozen=True)
-class _Criterion:
-    key: str
-    label: str
-    rule: Any
-
-
-@dataclass(frozen=True)
-class _Decision:
-    response: SurveyResponse
-    facts: Facts
-    results: list[tuple[_Criterion, RuleResult]]
-
-    @property
-    def response_id(self) -> int:
-        assert self.response.id is not None
-        return self.response.id
-
-    @property
-    def meets_criteria(self) -> bool:
-        return all(result.passed for _, result in self.results)
-
-    @property
-    def wants_future_project(self) -> bool:
-        return self.response.wants_future_project is True
-
-    @property
-    def invited(self) -> bool:
-        return self.meets_criteria and self.wants_future_project
-
-    def criteria_results(self) -> list[dict[str, Any]]:
-        return [{"key": c.key, "label": c.label, **result.as_dict()} for c, result in self.results]
-
-
-def _decide_all(session: Session, cycle_id: int, criteria: Sequence[_Criterion]) -> list[_Decision]:
-    responses = list(session.exec(
-        select(SurveyResponse).where(SurveyResponse.cycle_id == cycle_id,
-                                     SurveyResponse.status == ResponseStatus.submitted)
-        .order_by(col(SurveyResponse.alliance_id))
-    ).all())
-    if not responses:
-        return []
-    questions = _questions(session, cycle_id)
-    alliance_ids = [r.alliance_id for r in responses]
-    partner_counts = dict(session.exec(
-        select(AlliancePartner.alliance_id, func.count(col(AlliancePartner.id)))
-        .where(col(AlliancePartner.alliance_id).in_(alliance_ids))
-        .group_by(col(AlliancePartner.alliance_id))
-    ).all())
-    decisions = []
-    for response in responses:
-        facts = facts_for(response, questions, partner_counts.get(response.alliance_id, 0))
-        decisions.append(_Decision(
-            response=response, facts=facts,
-            results=[(c, evaluate(c.rule, facts)) for c in criteria],
-        ))
-    return decisions
+def _decide_all(session: Session, cycle_id: int,
+                criteria: Sequence[PlannedCriterion]) -> list[Decision]:
+    return plan.decide_all(session, cycle_id, plan.CriteriaPlan(criteria, _questions(session, cycle_id)))
 
 
 def preview(session: Session, cycle_ref: str, data: CriteriaSetIn) -> PreviewRead:
@@ -280,17 +201,19 @@ def preview(session: Session, cycle_ref: str, data: CriteriaSetIn) -> PreviewRea
     errors = checks.check_criteria(data.criteria, _questions(session, cycle.id))
     if errors:
         raise InvalidCriteria(f"{len(errors)} problem(s) in the criteria.", errors=errors)
-    criteria = [_Criterion(c.key, c.label, c.rule) for c in data.criteria]
+    criteria = [PlannedCriterion(c.key, c.label, c.rule) for c in data.criteria]
     decisions = _decide_all(session, cycle.id, criteria)
     names = dict(session.exec(
         select(Alliance.id, Alliance.name)
-        .where(col(Alliance.id).in_([d.response.alliance_id for d in decisions]))
+        .where(col(Alliance.id).in_(
+            select(SurveyResponse.alliance_id).where(SurveyResponse.cycle_id == cycle.id,
+                                                     SurveyResponse.status == ResponseStatus.submitted)))
     ).all())
     counts = [
         PreviewCriterionCount(
             key=c.key, label=c.label,
-            passed=sum(d.results[i][1].passed for d in decisions),
-            failed=sum(not d.results[i][1].passed for d in decisions),
+            passed=sum(d.outcome.passed[i] for d in decisions),
+            failed=sum(not d.outcome.passed[i] for d in decisions),
         )
         for i, c in enumerate(criteria)
     ]
@@ -300,9 +223,10 @@ def preview(session: Session, cycle_ref: str, data: CriteriaSetIn) -> PreviewRea
         invited_to_future_project=sum(d.invited for d in decisions), criteria=counts,
         alliances=[
             PreviewAlliance(
-                alliance_id=d.response.alliance_id, alliance_name=names.get(d.response.alliance_id, ""),
-                activity_score=d.facts.total_score, meets_criteria=d.meets_criteria,
-                failed_criteria=[c.key for c, r in d.results if not r.passed],
+                alliance_id=d.alliance_id, alliance_name=names.get(d.alliance_id, ""),
+                activity_score=d.activity_score, meets_criteria=d.meets_criteria,
+                failed_criteria=[c.key for c, passed in zip(criteria, d.outcome.passed, strict=True)
+                                 if not passed],
                 wants_future_project=d.wants_future_project, invited_to_future_project=d.invited,
             )
             for d in decisions
@@ -312,11 +236,11 @@ def preview(session: Session, cycle_ref: str, data: CriteriaSetIn) -> PreviewRea
 
 # --- runs ---------------------------------------------------------------------------------------
 
-def _saved_criteria(session: Session, cycle_id: int) -> tuple[list[SealCriterion], list[_Criterion]]:
+def _saved_criteria(session: Session, cycle_id: int) -> tuple[list[SealCriterion], list[PlannedCriterion]]:
     rows = _criteria_rows(session, cycle_id)
     if not rows:
         raise CriteriaMissing("Define the seal criteria (PUT …/criteria) before evaluating.")
-    parsed = [_Criterion(r.key, r.label, parse_rule(r.rule)) for r in rows]
+    parsed = [PlannedCriterion(r.key, r.label, parse_rule(r.rule)) for r in rows]
     errors = checks.check_criteria(parsed, _questions(session, cycle_id), loc=("criteria",))
     if errors:
         raise CriteriaOutdated(
@@ -351,15 +275,7 @@ def start_run(
     session.add(run)
     session.flush()
     assert run.id is not None
-    session.add_all([
-        Evaluation(
-            run_id=run.id, cycle_id=cycle.id, alliance_id=d.response.alliance_id,
-            response_id=d.response_id, activity_score=d.facts.total_score,
-            criteria_results=d.criteria_results(), meets_criteria=d.meets_criteria,
-            wants_future_project=d.wants_future_project, invited_to_future_project=d.invited,
-        )
-        for d in decisions
-    ])
+    plan.store(session, run.id, cycle.id, decisions)
     webhooks.emit(session, EventType.evaluation_run_recorded, EvaluationRunEventData(
         run_id=run.id, cycle_key=cycle.key, occurred_at=utcnow()))
     # A run never moves the cycle: ``mark-evaluated`` is the Servicebüro's explicit next step,

@@ -31,10 +31,11 @@ Worked example (the questions of ``tests.factories.STANDARD_QUESTIONS``)::
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any, Protocol
 
 MAX_TEXT_LENGTH = 5000
@@ -80,6 +81,7 @@ class QuestionLike(Protocol):
     def criterion_group(self) -> str | None: ...
 
 
+@lru_cache(maxsize=8192)
 def round2(value: float) -> float:
     """Round half up to two decimals (2.675 -> 2.68; float ``round`` would give 2.67).
     Only reachable with definitions the checks refuse: overflow counts as 0, and beyond 10^15
@@ -124,11 +126,14 @@ def _option_points(question: QuestionLike) -> dict[str, float]:
     return {str(o["value"]): max(0.0, _number(o.get("points"), 0.0)) for o in question.options}
 
 
-def raw_points(question: QuestionLike, answer: Any) -> float:
-    """Points of one answer before the weight; 0 for no answer or an invalid one."""
-    if answer is None or _type_error(question, answer) is not None:
+def raw_points(question: QuestionLike, answer: Any, table: dict[str, float] | None = None,
+               kind: str | None = None) -> float:
+    """Points of one answer before the weight; 0 for no answer or an invalid one. ``table``
+    and ``kind`` (the question's option points and scoring kind) may be passed in when
+    they are known already (``ScoringPlan``)."""
+    if answer is None or _type_error(question, answer, table) is not None:
         return 0.0
-    kind, scoring = _kind(question), question.scoring or {}
+    kind, scoring = kind or _kind(question), question.scoring or {}
     if kind == "if_yes" and question.type == "boolean":
         return max(0.0, _number(scoring.get("points"), 1.0)) if answer is True else 0.0
     if kind == "per_unit" and question.type == "integer":
@@ -136,7 +141,7 @@ def raw_points(question: QuestionLike, answer: Any) -> float:
         cap = scoring.get("cap")
         return min(points, max(0.0, _number(cap, points))) if cap is not None else points
     if kind == "per_option" and question.type in CHOICE_TYPES:
-        table = _option_points(question)
+        table = _option_points(question) if table is None else table
         chosen = set(answer) if isinstance(answer, list) else {answer}
         return sum(table.get(value, 0.0) for value in chosen)
     return 0.0
@@ -195,7 +200,78 @@ def score(questions: Iterable[QuestionLike], answers: Mapping[str, Any]) -> Scor
                        max_total=round2(maximum) if bounded else None)
 
 
-def _type_error(question: QuestionLike, value: Any) -> str | None:
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    key: str
+    type: str
+    required: bool
+    options: list[dict[str, Any]]
+    scoring: dict[str, Any]
+    weight: float
+    criterion_group: str | None
+
+
+@dataclass(frozen=True)
+class _PlannedQuestion:
+    question: Any
+    key: str
+    group: str | None
+    kind: str
+    weight: float
+    best_weighted: float | None
+    table: dict[str, float] | None
+
+
+class ScoringPlan:
+    """``score`` for many answer sets of one questionnaire: what depends only on the
+    questions (scoring kind, option points, weight, best score) is worked out once. Gives
+    exactly what ``score(questions, answers)`` gives (a property test compares them)."""
+
+    def __init__(self, questions: Iterable[QuestionLike]) -> None:
+        # Plain copies: table rows answer every attribute read through the ORM's descriptors.
+        self.questions: list[QuestionLike] = [_Snapshot(
+            q.key, q.type, q.required, list(q.options or []), dict(q.scoring or {}), q.weight,
+            q.criterion_group) for q in questions]
+        planned = []
+        bounded, maximum = True, 0.0
+        for question in self.questions:
+            weight = _weight(question)
+            best = max_points(question)
+            best_weighted = None if best is None else round2(best * weight)
+            if best_weighted is None and weight > 0:
+                bounded = False
+            maximum += best_weighted or 0.0
+            planned.append(_PlannedQuestion(
+                question, question.key, question.criterion_group, _kind(question), weight,
+                best_weighted, _option_points(question) if question.type in CHOICE_TYPES else None))
+        self._planned = planned
+        self.max_total = round2(maximum) if bounded else None
+        self.by_key = {q.key: q for q in self.questions}
+        self.tables = {q.key: q.table for q in planned}
+
+    def __iter__(self) -> Iterator[Any]:
+        """The questions, so a plan goes wherever questions do (``check_answers`` uses the
+        plan's option tables)."""
+        return iter(self.questions)
+
+    def score(self, answers: Mapping[str, Any]) -> ScoreResult:
+        breakdown = []
+        total = 0.0
+        for q in self._planned:
+            answer = answers.get(q.key)
+            points = raw_points(q.question, answer, q.table, q.kind) if answer is not None else 0.0
+            weighted = round2(points * q.weight)
+            total += weighted
+            breakdown.append({
+                "question": q.key, "group": q.group, "answered": answer is not None,
+                "points": round2(points), "weight": q.weight, "weighted": weighted,
+                "max": q.best_weighted,
+            })
+        return ScoreResult(total=round2(total), breakdown=breakdown, max_total=self.max_total)
+
+
+def _type_error(question: QuestionLike, value: Any,
+                table: dict[str, float] | None = None) -> str | None:
     kind = question.type
     if kind == "boolean":
         return None if isinstance(value, bool) else "must be true or false"
@@ -204,10 +280,10 @@ def _type_error(question: QuestionLike, value: Any) -> str | None:
             return "must be a whole number"
         return None if 0 <= value <= MAX_INTEGER else f"must be between 0 and {MAX_INTEGER}"
     if kind == "single_choice":
-        allowed = set(_option_points(question))
+        allowed = set(_option_points(question) if table is None else table)
         return None if isinstance(value, str) and value in allowed else f"must be one of {sorted(allowed)}"
     if kind == "multi_choice":
-        allowed = set(_option_points(question))
+        allowed = set(_option_points(question) if table is None else table)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return "must be a list of option values"
         if len(set(value)) != len(value):
@@ -241,7 +317,11 @@ def check_answers(
 ) -> list[dict[str, Any]]:
     """Field errors for the answers: unknown keys, wrong types, and (when ``complete``) missing
     required answers. ``None`` (and blank text) counts as not answered."""
-    by_key = {q.key: q for q in questions}
+    tables: Mapping[str, dict[str, float] | None] = {}
+    if isinstance(questions, ScoringPlan):
+        by_key, tables = questions.by_key, questions.tables
+    else:
+        by_key = {q.key: q for q in questions}
     errors: list[dict[str, Any]] = []
     for key in answers:
         if key not in by_key:
@@ -255,7 +335,7 @@ def check_answers(
                                "type": "missing"})
             if value is None:
                 continue
-        problem = _type_error(question, value)
+        problem = _type_error(question, value, tables.get(key))
         if problem:
             errors.append({"loc": [*loc_prefix, key], "msg": problem, "type": f"{question.type}_type"})
     return errors

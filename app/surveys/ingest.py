@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from app.alliances import service as alliances
 from app.alliances.models import Alliance
 from app.auth.principal import Principal
 from app.core import tabular
@@ -28,6 +30,7 @@ from app.core.tabular import Table
 from app.cycles.models import AwardCycle
 from app.cycles.service import get_cycle
 from app.questionnaire.models import Question
+from app.questionnaire.rules import ScoringPlan
 from app.questionnaire.service import questions_of
 from app.surveys.eligibility import ineligibility_reason
 from app.surveys.files import (
@@ -45,8 +48,10 @@ from app.surveys.rules import (
 )
 from app.surveys.schemas import BatchItem, BatchItemResult, BatchResult, ItemProblem, ResponseBatch
 from app.surveys.store import (
+    NewResponse,
     claim,
     content_of,
+    create_many,
     ensure_writable,
     finish_submit,
     retrying,
@@ -68,10 +73,22 @@ class ItemInput:
 
 
 @dataclass
+class _Target:
+    """What the batch needs of a matched alliance (not the whole row)."""
+
+    id: int
+    ags: str | None
+    slug: str
+    status: str
+    listed_in_finder: bool
+
+
+@dataclass
 class _Accepted:
     item: ItemInput
     data: BatchItem
-    alliance: Alliance
+    alliance: _Target
+    content: dict[str, Any]
 
 
 def _rejected(item: ItemInput, code: str, detail: str, errors: list[dict[str, Any]],
@@ -95,16 +112,20 @@ def alliance_lookup(ref: int | str) -> tuple[str, int | str]:
     return "slug", text.lower()
 
 
-def _load_alliances(session: Session, refs: Iterable[int | str]) -> dict[tuple[str, int | str], list[Alliance]]:
+def _load_alliances(session: Session, refs: Iterable[int | str]) -> dict[tuple[str, int | str], list[_Target]]:
     wanted: dict[str, set[Any]] = {"id": set(), "ags": set(), "slug": set()}
     for ref in refs:
         kind, value = alliance_lookup(ref)
         wanted[kind].add(value)
-    found: dict[tuple[str, int | str], list[Alliance]] = {}
+    found: dict[tuple[str, int | str], list[_Target]] = {}
+    columns = (col(Alliance.id), col(Alliance.ags), col(Alliance.slug), col(Alliance.status),
+               col(Alliance.listed_in_finder))
     for kind, column in (("id", Alliance.id), ("ags", Alliance.ags), ("slug", Alliance.slug)):
         if wanted[kind]:
-            for alliance in session.exec(select(Alliance).where(col(column).in_(wanted[kind]))).all():
-                found.setdefault((kind, getattr(alliance, kind)), []).append(alliance)
+            query = sa_select(*columns).where(col(column).in_(wanted[kind]))
+            for row in session.execute(query).all():
+                target = _Target(*row)
+                found.setdefault((kind, getattr(target, kind)), []).append(target)
     return found
 
 
@@ -112,7 +133,7 @@ def _load_alliances(session: Session, refs: Iterable[int | str]) -> dict[tuple[s
 
 def _check_items(
     session: Session, cycle: AwardCycle, items: list[ItemInput], principal: Principal,
-    questions: list[Question],
+    questions: ScoringPlan,
 ) -> tuple[list[_Accepted], dict[int, BatchItemResult]]:
     """Everything that can be decided before writing: shape, alliance, reach, duplicates,
     eligibility and answer types. Returns the accepted items and the rejected results."""
@@ -177,16 +198,15 @@ def _check_items(
                 item, "invalid_answers", f"{len(errors)} answer(s) are missing or invalid.",
                 errors, data.ref, alliance.id)
             continue
-        accepted.append(_Accepted(item, data, alliance))
+        accepted.append(_Accepted(item, data, alliance, content))
     return accepted, rejected
 
 
 def _write_item(session: Session, cycle: AwardCycle, entry: _Accepted,
                 existing: SurveyResponse | None, principal: Principal, mode: ResponseMode,
                 questions: list[Question]) -> BatchItemResult:
-    item, data, alliance = entry.item, entry.data, entry.alliance
+    item, data, alliance, content = entry.item, entry.data, entry.alliance, entry.content
     assert cycle.id is not None and alliance.id is not None
-    content = normalised(data.model_dump(include=set(CONTENT_FIELDS), mode="json"))
     same = existing is not None and content_of(existing) == content
     if existing is not None and existing.status == ResponseStatus.submitted:
         if not (same and data.submit):
@@ -205,11 +225,32 @@ def _write_item(session: Session, cycle: AwardCycle, entry: _Accepted,
                                  content=content, mode=mode, actor=principal.actor,
                                  action="import")
         if data.submit:
-            finish_submit(session, existing, alliance, questions, principal.actor)
+            finish_submit(session, existing, alliance.id, questions, principal.actor)
     return BatchItemResult(
         index=item.index, line=item.line, ref=data.ref, alliance_id=alliance.id,
         response_id=existing.id, status=status, response_status=existing.status,
     )
+
+
+def _create_all(session: Session, cycle: AwardCycle, entries: list[_Accepted],
+                principal: Principal, mode: ResponseMode,
+                questions: list[Question]) -> dict[int, BatchItemResult]:
+    """The items without a response yet, written together (``store.create_many``)."""
+    assert cycle.id is not None
+    stored = create_many(
+        session, [NewResponse(e.alliance.id or 0, e.content, e.data.submit) for e in entries],
+        cycle_id=cycle.id, questions=questions, mode=mode, actor=principal.actor, action="import")
+    results = {}
+    for entry, (response_id, status) in zip(entries, stored, strict=True):
+        listing = entry.content.get("wants_finder_listing")
+        if entry.data.submit and listing is not None and entry.alliance.listed_in_finder != listing:
+            alliances.apply_update(session, alliances.get_alliance(session, entry.alliance.id),
+                                   {"listed_in_finder": listing})
+        results[entry.item.index] = BatchItemResult(
+            index=entry.item.index, line=entry.item.line, ref=entry.data.ref,
+            alliance_id=entry.alliance.id, response_id=response_id, status="created",
+            response_status=status)
+    return results
 
 
 def apply_items(
@@ -220,18 +261,20 @@ def apply_items(
     session back and raises 422 with every problem."""
     assert cycle.id is not None
     questions = questions_of(session, cycle.id)
-    accepted, results = _check_items(session, cycle, items, principal, questions)
+    accepted, results = _check_items(session, cycle, items, principal, ScoringPlan(questions))
     existing = {r.alliance_id: r for r in session.exec(
         select(SurveyResponse).where(
             SurveyResponse.cycle_id == cycle.id,
             col(SurveyResponse.alliance_id).in_([e.alliance.id for e in accepted]))
     ).all()}
     if not (atomic and results):
+        fresh = [e for e in accepted if e.alliance.id not in existing]
+        results.update(_create_all(session, cycle, fresh, principal, mode, questions))
         for entry in accepted:
             assert entry.alliance.id is not None
-            outcome = _write_item(session, cycle, entry, existing.get(entry.alliance.id),
-                                  principal, mode, questions)
-            results[entry.item.index] = outcome
+            if entry.alliance.id in existing:
+                results[entry.item.index] = _write_item(
+                    session, cycle, entry, existing[entry.alliance.id], principal, mode, questions)
     ordered = [results[i.index] for i in items if i.index in results]
     ordered += [
         BatchItemResult(index=e.item.index, line=e.item.line, ref=e.data.ref,

@@ -8,24 +8,27 @@ snapshot, and ``retrying`` runs the whole write again from a fresh read, where t
 the new state (e.g. 409 ``response_submitted``).
 """
 
+import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import Table, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, func, select
 
 from app.alliances import service as alliances
 from app.alliances.models import Alliance
+from app.audit import recorder
 from app.auth.principal import Principal
 from app.awards.models import Award
 from app.awards.service import seal_holder_ids_query
 from app.core.db import columns_of, utcnow
 from app.cycles.models import AwardCycle
 from app.questionnaire.models import Question
-from app.questionnaire.rules import score
+from app.questionnaire.rules import ScoringPlan, score
 from app.surveys.eligibility import ineligibility_reason
 from app.surveys.exceptions import NotEligible, ResponseBusy, SurveyClosed
 from app.surveys.models import (
@@ -115,9 +118,10 @@ def write_content(session: Session, response: SurveyResponse | None, *, cycle_id
     return response
 
 
-def finish_submit(session: Session, response: SurveyResponse, alliance: Alliance,
+def finish_submit(session: Session, response: SurveyResponse, alliance: Alliance | int,
                   questions: list[Question], actor: str) -> None:
-    """Freeze a claimed draft: store the activity score, and the Bündnisfinder consent."""
+    """Freeze a claimed draft: store the activity score, and the Bündnisfinder consent
+    (``alliance`` may be its id: it is loaded only when the consent is given)."""
     result = score(questions, response.answers)
     now = utcnow()
     response.status = ResponseStatus.submitted
@@ -127,6 +131,8 @@ def finish_submit(session: Session, response: SurveyResponse, alliance: Alliance
     session.flush()
     add_revision(session, response, "submit", actor)
     if response.wants_finder_listing is not None:
+        if isinstance(alliance, int):
+            alliance = alliances.get_alliance(session, alliance)
         alliances.apply_update(session, alliance, {"listed_in_finder": response.wants_finder_listing})
     emit_response_event(session, EventType.response_submitted, response)
 
@@ -139,6 +145,111 @@ def emit_response_event(session: Session, event_type: str, response: SurveyRespo
     webhooks.emit(session, event_type, ResponseEventData(
         response_id=response.id, alliance_id=response.alliance_id, cycle_key=cycle.key,
         occurred_at=response.updated_at))
+
+
+@dataclass(frozen=True)
+class NewResponse:
+    """A response to create in bulk: its alliance, its (normalised) content, and whether it is
+    submitted at once."""
+
+    alliance_id: int
+    content: dict[str, Any]
+    submit: bool
+
+
+def table_of(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+_RESPONSE_COLUMNS = (
+    "cycle_id", "alliance_id", "status", "answers", "wants_future_project", "wants_seal",
+    "reported_status", "wants_finder_listing", "mode", "entered_by", "activity_score",
+    "score_breakdown", "submitted_at", "submitted_by", "reopened_reason", "version",
+    "created_at", "updated_at",
+)
+_REVISION_COLUMNS = ("response_id", "revision", "action", "answers", "mode", "actor", "reason",
+                     "created_at")
+_JSON_COLUMNS = frozenset({"answers", "score_breakdown"})
+
+
+def _driver_insert(connection: Any, table: Table, columns: Sequence[str],
+                   rows: list[tuple[Any, ...]]) -> None:
+    """One executemany of ready-made rows (JSON already as text, timestamps already converted
+    by their column type): SQLAlchemy converts nothing per row."""
+    postgresql = connection.dialect.name == "postgresql"
+    marks = ", ".join(("%s::json" if name in _JSON_COLUMNS else "%s") if postgresql else "?"
+                      for name in columns)
+    sql = "INSERT INTO " + table.name + " (" + ", ".join(columns) + ") VALUES (" + marks + ")"  # noqa: S608 (model names)
+    connection.exec_driver_sql(sql, rows)
+
+
+def create_many(session: Session, items: Sequence[NewResponse], *, cycle_id: int,
+                questions: list[Question], mode: ResponseMode, actor: str,
+                action: str) -> list[tuple[int, ResponseStatus]]:
+    """Create responses as ``write_content`` (and ``finish_submit`` for submitted ones) would,
+    with one executemany for the responses and one for their revisions instead of two
+    flushes per row; each answer set is serialised to JSON once, for the response and its
+    revisions. The audit trail gets the event the after_flush hook writes for each inserted
+    row (a response submitted at once is inserted once, so its create event carries the
+    submitted state); a concurrent insert of the same alliance raises IntegrityError, which
+    ``retrying`` turns into a fresh attempt. Returns each response's id and status, in the
+    order of ``items``. The Bündnisfinder consent of a submission is the caller's to apply
+    (``alliances.apply_update``)."""
+    if not items:
+        return []
+    table = table_of(SurveyResponse)
+    connection = session.connection()
+    stamp = table.c.created_at.type.bind_processor(connection.dialect) or (lambda value: value)
+    plan = ScoringPlan(questions)
+    created = utcnow()
+    submitted = utcnow()
+    created_db, submitted_db = stamp(created), stamp(submitted)
+    finals: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
+    answers_json: list[str] = []
+    for item in items:
+        answers = dict(item.content["answers"])
+        final = {
+            "cycle_id": cycle_id, "alliance_id": item.alliance_id, "status": ResponseStatus.draft,
+            **item.content, "answers": answers, "mode": mode, "entered_by": actor,
+            "activity_score": None, "score_breakdown": [], "submitted_at": None,
+            "submitted_by": None, "reopened_reason": None, "version": 1,
+            "created_at": created, "updated_at": created,
+        }
+        if item.submit:
+            result = plan.score(answers)
+            final.update(status=ResponseStatus.submitted, activity_score=result.total,
+                         score_breakdown=result.breakdown, submitted_at=submitted,
+                         submitted_by=actor, updated_at=submitted)
+        finals.append(final)
+        answers_json.append(json.dumps(answers))
+        rows.append((
+            cycle_id, item.alliance_id, final["status"].value, answers_json[-1],
+            final["wants_future_project"], final["wants_seal"], final["reported_status"],
+            final["wants_finder_listing"], mode.value, actor, final["activity_score"],
+            json.dumps(final["score_breakdown"]), submitted_db if item.submit else None,
+            final["submitted_by"], None, 1, created_db,
+            submitted_db if item.submit else created_db,
+        ))
+    # A plain executemany and one SELECT of the new ids (one response per alliance and cycle)
+    # beat INSERT … RETURNING, which SQLAlchemy renders as one huge multi-row statement.
+    _driver_insert(connection, table, _RESPONSE_COLUMNS, rows)
+    ids: dict[int, int] = dict(connection.execute(
+        select(table.c.alliance_id, table.c.id).where(
+            table.c.cycle_id == cycle_id, table.c.alliance_id.in_([i.alliance_id for i in items]))
+    ).all())
+    revisions: list[tuple[Any, ...]] = []
+    for final, answers_text in zip(finals, answers_json, strict=True):
+        final["id"] = ids[final["alliance_id"]]
+        revisions.append((final["id"], 1, action, answers_text, mode.value, actor, None, created_db))
+        if final["status"] == ResponseStatus.submitted:
+            revisions.append((final["id"], 2, "submit", answers_text, mode.value, actor, None,
+                              submitted_db))
+    _driver_insert(connection, table_of(ResponseRevision), _REVISION_COLUMNS, revisions)
+    recorder.record_created(session, table, finals)
+    return [(final["id"], final["status"]) for final in finals]
 
 
 def sealed_alliances(session: Session, alliance_ids: Iterable[int]) -> set[int]:

@@ -330,26 +330,24 @@ def test_same_key_at_the_same_moment_writes_once(engine, committed, racing_clien
 def test_batch_killed_halfway_leaves_nothing(app, session, cycle, alliance, other_alliance, pusher,
                                              monkeypatch):
     """A crash while writing (the process dies, the database drops the connection …) after the
-    first item was written: the batch is one transaction, so nothing of it stays."""
+    responses and their revisions were inserted, before their audit events: the batch is one
+    transaction, so nothing of it stays."""
     from fastapi.testclient import TestClient
 
-    from app.surveys import ingest
+    from app.audit import recorder
 
-    write_item = ingest._write_item
-    calls = {"n": 0}
+    calls = {"rows": 0}
 
-    def crash_on_second(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise RuntimeError("process killed")
-        return write_item(*args, **kwargs)
+    def crash(session_, table, rows):
+        calls["rows"] = len(rows)
+        raise RuntimeError("process killed")
 
-    monkeypatch.setattr(ingest, "_write_item", crash_on_second)
+    monkeypatch.setattr(recorder, "record_created", crash)
     before = (response_count(session, cycle), revision_count(session))
     with TestClient(app, raise_server_exceptions=False) as crashing:
         r = crashing.post(batch_url(cycle), headers=pusher,
                           json={"items": [item(alliance.id), item(other_alliance.id)]})
     assert_problem(r, 500, "internal_error")
-    assert calls["n"] == 2, "the first item was written before the crash"
+    assert calls["rows"] == 2, "both responses were inserted before the crash"
     session.expire_all()
     assert (response_count(session, cycle), revision_count(session)) == before
