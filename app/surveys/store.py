@@ -249,6 +249,13 @@ def create_many(session: Session, items: Sequence[NewResponse], *, cycle_id: int
                               submitted_db))
     _driver_insert(connection, table_of(ResponseRevision), _REVISION_COLUMNS, revisions)
     recorder.record_created(session, table, finals)
+    submitted_now = [final for final in finals if final["status"] == ResponseStatus.submitted]
+    if submitted_now:
+        cycle = session.get(AwardCycle, cycle_id)
+        assert cycle is not None
+        webhooks.emit_many(session, EventType.response_submitted, [ResponseEventData(
+            response_id=final["id"], alliance_id=final["alliance_id"], cycle_key=cycle.key,
+            occurred_at=final["updated_at"]) for final in submitted_now])
     return [(final["id"], final["status"]) for final in finals]
 
 

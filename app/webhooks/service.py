@@ -6,6 +6,7 @@ if the change is rolled back, so is the event. Sending is ``app.webhooks.deliver
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -72,27 +73,38 @@ def emit(session: Session, event_type: str, data: EventData) -> int:
     """Queue ``event_type`` for every active endpoint that chose it and may see it (an event
     with an ``alliance_id`` reaches a client's endpoint only if that client may see the
     alliance). Flushes only; returns how many deliveries were queued."""
+    return emit_many(session, event_type, [data])
+
+
+def emit_many(session: Session, event_type: str, events: Sequence[EventData]) -> int:
+    """``emit`` for several events of one type (bulk work): the endpoints are read once."""
     expected = DATA_SCHEMAS.get(event_type)
-    if expected is None or not isinstance(data, expected):
-        raise TypeError(f"{event_type!r} carries {expected}, not {type(data).__name__}")
+    for data in events:
+        if expected is None or not isinstance(data, expected):
+            raise TypeError(f"{event_type!r} carries {expected}, not {type(data).__name__}")
+    if not events:
+        return 0
     endpoints = session.exec(select(WebhookEndpoint).where(
         col(WebhookEndpoint.is_active).is_(True)).order_by(col(WebhookEndpoint.id))).all()
     wanted = [e for e in endpoints if event_type in e.event_types]
     if not wanted:
         return 0
-    alliance_id = getattr(data, "alliance_id", None)
     clients: dict[int, ApiClient | None] = {}
-    targets = [e for e in wanted if _client_may_see(session, e, alliance_id, clients)]
-    if not targets:
-        return 0
-    message_id, body, now = new_message_id(), body_of(event_type, data), utcnow()
-    for endpoint in targets:
-        assert endpoint.id is not None
-        session.add(WebhookDelivery(endpoint_id=endpoint.id, message_id=message_id,
-                                    event_type=event_type, payload=body,
-                                    next_attempt_at=now, created_at=now))
+    queued, now = 0, utcnow()
+    for data in events:
+        alliance_id = getattr(data, "alliance_id", None)
+        targets = [e for e in wanted if _client_may_see(session, e, alliance_id, clients)]
+        if not targets:
+            continue
+        message_id, body = new_message_id(), body_of(event_type, data)
+        for endpoint in targets:
+            assert endpoint.id is not None
+            session.add(WebhookDelivery(endpoint_id=endpoint.id, message_id=message_id,
+                                        event_type=event_type, payload=body,
+                                        next_attempt_at=now, created_at=now))
+        queued += len(targets)
     session.flush()
-    return len(targets)
+    return queued
 
 
 # --- endpoints ----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from app.webhooks.events import AwardEventData, EventEventData
 from tests import factories
 from tests.events.helpers import delegate_body, delegate_url
 from tests.events.helpers import url as event_url
-from tests.surveys.helpers import draft_body, response_url
+from tests.surveys.helpers import draft_body, response_url, responses_url
 from tests.webhooks.helpers import ALL_TYPES, ENDPOINTS, deliveries, payload_of
 
 PUBLIC_URL = "https://93.184.215.14/hooks"
@@ -59,6 +59,25 @@ def test_response_submitted_and_reopened(client, session, alliance, alliance_use
     assert [(t, d["response_id"], d["alliance_id"], d["cycle_key"]) for t, d in events_of(session)
             ] == [("response.submitted", response_id, alliance.id, cycle.key),
                   ("response.reopened", response_id, alliance.id, cycle.key)]
+
+
+def test_a_partner_batch_emits_one_event_per_submitted_response(client, session, alliance,
+                                                                 other_alliance, endpoint):
+    cycle = factories.make_cycle(session)
+    factories.make_questions(session, cycle)
+    partner = factories.client_headers(factories.make_client(session, alliances=[alliance,
+                                                                              other_alliance]))
+    answers = dict(factories.GOOD_ANSWERS)
+    pushed = client.post(f"{responses_url(cycle)}:batch", headers=partner, json={"items": [
+        {"alliance": alliance.id, "answers": answers, "wants_seal": True,
+         "wants_future_project": True, "submit": True},
+        {"alliance": other_alliance.id, "answers": answers, "wants_seal": True}]})
+    assert pushed.status_code == 200, pushed.text
+    submitted_items = [r for r in pushed.json()["items"] if r["response_status"] == "submitted"]
+    assert len(submitted_items) == 1, pushed.text
+    [submitted] = submitted_items
+    assert [(t, d["response_id"], d["alliance_id"], d["cycle_key"]) for t, d in events_of(session)
+            ] == [("response.submitted", submitted["response_id"], alliance.id, cycle.key)]
 
 
 def test_evaluation_run_and_awards(client, session, alliance, admin, endpoint):
