@@ -12,6 +12,7 @@ File exports (CSV, XLSX, PDF, iCalendar) stream in batches by design and are not
 here; /metrics reads no database.
 """
 
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,7 +92,11 @@ def build(session: Session) -> World:
                            meets_criteria=True, wants_future_project=True,
                            invited_to_future_project=True))
     session.commit()
-    awarded = factories.make_cycle(session, status="awarded")
+    # A cycle before the world's, so rules that look at "the previous cycle" (Projekt Zukunft's
+    # seal alliances) take the same branch before and after the growth adds more cycles.
+    suffix = secrets.token_hex(3)
+    awarded = factories.make_cycle(session, status="awarded", key=f"1999/00-{suffix}",
+                                   slug=f"1999-00-{suffix}")
     award = factories.make_award(session, awarded, alliance)
     token = factories.make_pat(session, admin)
     inquiry = factories.make_inquiry(session, alliance)

@@ -238,7 +238,7 @@ def _create_all(session: Session, cycle: AwardCycle, entries: list[_Accepted],
     """The items without a response yet, written together (``store.create_many``)."""
     assert cycle.id is not None
     stored = create_many(
-        session, [NewResponse(e.alliance.id or 0, e.content, e.data.submit) for e in entries],
+        session, [NewResponse(e.alliance.id, e.content, e.data.submit) for e in entries],
         cycle_id=cycle.id, questions=questions, mode=mode, actor=principal.actor, action="import")
     results = {}
     for entry, (response_id, status) in zip(entries, stored, strict=True):
