@@ -6,12 +6,14 @@ documents)."""
 
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import jsonschema_rs
 import pytest
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 from sqlalchemy import Connection
 from sqlmodel import Session, col, select
@@ -19,6 +21,7 @@ from sqlmodel import Session, col, select
 from app.alliances.models import Alliance
 from app.auth.models import ApiClient, Role, User
 from app.awards.models import Award
+from app.core.db import Db, get_db, make_engine
 from app.core.openapi import api_routes
 from app.cycles.models import AwardCycle, CycleStatus
 from app.demo.seed import DEMO_ADMIN_EMAIL, seed_demo
@@ -29,7 +32,7 @@ from app.main import create_app
 from app.questionnaire.models import Question
 from app.webhooks import urls as webhook_urls
 from app.workgroups.models import Workgroup, WorkgroupResult
-from tests import factories
+from tests import dbsetup, factories
 
 SPEC: dict[str, Any] = create_app().openapi()
 JSON = "application/json"
@@ -142,11 +145,52 @@ def _path_values(session: Session) -> dict[str, str]:
     }
 
 
+@dataclass
+class DemoWorld:
+    client: TestClient
+    session: Session
+    connection: Connection
+    values: dict[str, str]
+    admin: dict[str, str]
+
+
 @pytest.fixture
-def demo(session: Session) -> tuple[dict[str, str], dict[str, str]]:
-    seed_demo(session)
-    admin = _first(session, select(User).where(User.email == DEMO_ADMIN_EMAIL))
-    return _path_values(session), factories.user_headers(admin)
+def demo(database_url: str) -> Iterator[DemoWorld]:
+    """``buendnis migrate`` and ``seed-demo`` on a fresh database, as an installation has them
+    (ids from 1, so the examples' ids name demo rows on both database lanes); the app talks to
+    it inside one transaction that is rolled back at the end. ``database_url`` brings the
+    lane's checks (an unreachable PostgreSQL skips or fails the run as everywhere)."""
+    from app.main import app as application
+
+    with dbsetup.fresh_database() as url:
+        dbsetup.upgrade(url)
+        engine = make_engine(url)
+        connection = engine.connect()
+        transaction = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint",
+                          expire_on_commit=False)
+
+        async def override_db() -> AsyncIterator[Db]:
+            request_session = Session(bind=connection, join_transaction_mode="create_savepoint",
+                                      expire_on_commit=False)
+            try:
+                yield Db(request_session)
+            finally:
+                request_session.close()
+
+        application.dependency_overrides[get_db] = override_db
+        try:
+            seed_demo(session)
+            admin = _first(session, select(User).where(User.email == DEMO_ADMIN_EMAIL))
+            with TestClient(application, base_url="http://testserver") as client:
+                yield DemoWorld(client, session, connection, _path_values(session),
+                                factories.user_headers(admin))
+        finally:
+            application.dependency_overrides.clear()
+            session.close()
+            transaction.rollback()
+            connection.close()
+            engine.dispose()
 
 
 # Whom an example is written for, where not the Servicebüro (operation, example index): an
@@ -196,9 +240,9 @@ def _body_faults(response: Any) -> list[Any]:
             if error["loc"][:1] == ["body"]]
 
 
-def test_every_request_example_is_taken_by_the_demo_app(client, session, connection: Connection,
-                                                         demo, monkeypatch):
-    values, admin = demo
+def test_every_request_example_is_taken_by_the_demo_app(demo: DemoWorld, monkeypatch):
+    client, session, connection, values, admin = (demo.client, demo.session, demo.connection,
+                                                   demo.values, demo.admin)
     # The webhook example's host is checked by resolving it; here without a network, as a
     # public address.
     monkeypatch.setattr(webhook_urls.socket, "getaddrinfo", lambda host, port, *args, **kwargs: [

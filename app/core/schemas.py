@@ -34,6 +34,7 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError
+from pydantic_core._pydantic_core import list_all_errors
 
 
 class ReadModel(BaseModel):
@@ -172,12 +173,21 @@ class StrictInput(BaseModel):
         try:
             handler(data)
         except ValidationError as exc:
-            refused.extend(
-                # The context is kept: the German messages are built from it.
-                InitErrorDetails(type=PydanticCustomError(error["type"], error["msg"],
-                                                          error.get("ctx")),
-                                 loc=error["loc"], input=error["input"])
-                for error in exc.errors(include_url=False)
-                if not error["loc"] or error["loc"][0] not in refused_keys
-            )
+            refused.extend(_carried(error) for error in exc.errors(include_url=False)
+                           if not error["loc"] or error["loc"][0] not in refused_keys)
         raise ValidationError.from_exception_data(cls.__name__, refused)
+
+
+_KNOWN_ERROR_TYPES = frozenset(info["type"] for info in list_all_errors())
+
+
+def _carried(error: Any) -> InitErrorDetails:
+    """A field error of the lax validation, kept as it was (its type and context, so a
+    validator further out can rebuild it) beside the refused coercions."""
+    details = InitErrorDetails(type=error["type"], loc=error["loc"], input=error["input"])
+    if "ctx" in error:
+        details["ctx"] = error["ctx"]
+    if error["type"] not in _KNOWN_ERROR_TYPES:
+        details["type"] = PydanticCustomError(error["type"], error["msg"])
+        details.pop("ctx", None)
+    return details

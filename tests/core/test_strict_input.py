@@ -230,3 +230,16 @@ def test_a_boolean_is_not_a_number(client, admin, value):
     body = assert_problem(r, 422, "validation_error")
     assert error_locs(body) == [["body", "expires_in_days"]]
     assert body["errors"][0]["type"] == "int_type"
+
+
+def test_a_refused_coercion_inside_a_rule_keeps_the_other_rule_faults(client, admin, session):
+    """A rule (a StrictInput inside a union whose validator rebuilds the errors) with a boolean
+    for a number and a rule fault beside it: both are reported, nothing fails with a 500."""
+    cycle = factories.make_cycle(session)
+    factories.make_questions(session, cycle)
+    rule = {"kind": "partners_at_least", "min": True, "question": "partner_count"}
+    r = client.put(f"{CYCLES}/{cycle.slug}/criteria", headers=admin,
+                   json={"criteria": [{"key": "partners", "label": "Viele Partner", "rule": rule}]})
+    body = assert_problem(r, 422, "validation_error")
+    assert sorted(map(tuple, error_locs(body))) == [
+        ("body", "criteria", 0, "rule", "min"), ("body", "criteria", 0, "rule", "question")]
