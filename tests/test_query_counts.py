@@ -27,6 +27,7 @@ from app.alliances.models import AllianceContact, AlliancePartner
 from app.auth.models import Role
 from app.evaluation.models import Evaluation, EvaluationRun
 from app.surveys.models import ResponseRevision
+from app.webhooks.models import WebhookDelivery
 from app.workgroups.models import MemberStatus, WorkgroupMember
 from tests import factories
 
@@ -106,6 +107,7 @@ def build(session: Session) -> World:
     _feed, feed_token = factories.make_calendar_feed(session, alliance)
     workgroup = factories.make_workgroup(session, cycle, members=[alliance])
     result = factories.make_workgroup_result(session, workgroup, status="published")
+    endpoint, delivery = factories.make_webhook_endpoint(session, client)
     return World(
         headers={
             "admin": factories.user_headers(admin),
@@ -120,10 +122,11 @@ def build(session: Session) -> World:
             "inquiry_id": str(inquiry.id), "event_id": str(event_.id), "delegate_id": str(delegate.id),
             "entry_id": str(faq_entry.id), "feed_token": feed_token,
             "workgroup_id": str(workgroup.id), "result_id": str(result.id),
+            "endpoint_id": str(endpoint.id), "delivery_id": str(delivery.id),
         },
         objects={"alliance": alliance, "admin": admin, "cycle": cycle, "awarded": awarded,
                  "run": run, "response": response, "event": event_, "inquiry": inquiry,
-                 "workgroup": workgroup, "client": client},
+                 "workgroup": workgroup, "client": client, "endpoint": endpoint},
     )
 
 
@@ -163,6 +166,10 @@ def grow(session: Session, world: World, n: int) -> None:
         factories.make_pat(session, o["admin"])
         factories.make_client(session)
         factories.make_cycle(session)
+        factories.make_webhook_endpoint(session, o["client"])
+        session.add(WebhookDelivery(endpoint_id=o["endpoint"].id, message_id=f"grown_{i}_{secrets.token_hex(4)}",
+                                    event_type="award.confirmed", payload="{}"))
+        session.commit()
 
 
 @pytest.fixture

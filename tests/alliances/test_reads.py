@@ -1,6 +1,7 @@
 """The alliance reads from Core rows (app/alliances/reads.py) answer byte for byte as the ORM
 path they replaced: the demo data is read through the API both ways and the bodies compared."""
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from app.alliances.models import Alliance, AllianceContact, AllianceStatus
 from app.auth.models import Role
 from app.auth.principal import Principal
 from app.core.db import utcnow
-from app.core.pagination import PageParams, paginate
+from app.core.pagination import PageParams, changed_after, paginate
 from app.demo.seed import seed_demo
 from tests import factories
 from tests.alliances.helpers import API
@@ -33,9 +34,10 @@ def orm_list_alliances(
     session: Session, params: PageParams, principal: Principal | None, *,
     state: str | None = None, status: AllianceStatus | None = None, level: str | None = None,
     q: str | None = None, sort: service.SortField = "name", public: bool = False,
+    updated_since: datetime | None = None,
 ) -> tuple[list[Any], str | None, int | None]:
     assert q is None  # the reference covers the filters the comparison uses
-    query = select(Alliance)
+    query = changed_after(select(Alliance), col(Alliance.updated_at), updated_since)
     if public:
         query = query.where(col(Alliance.listed_in_finder).is_(True),
                             col(Alliance.status) != AllianceStatus.dissolved)

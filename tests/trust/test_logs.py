@@ -342,7 +342,7 @@ def test_a_working_session_leaves_no_personal_data_in_the_logs(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError(f"lookup failed for {CONTACT_EMAIL} ({CONTACT_PHONE})")
 
-    monkeypatch.setattr(alliances_service, "get_alliance", broken)
+    monkeypatch.setattr(alliances_service, "read_alliance", broken)
     failure = client.get(alliance_url, headers=bearer(pat["token"]))
     assert failure.status_code == 500 and failure.json()["request_id"]
     assert CONTACT_EMAIL not in failure.text
