@@ -59,3 +59,15 @@ class Committed:
     partner_headers: dict[str, str]
     cycle: AwardCycle
     draft: SurveyResponse
+
+
+def batch_url(cycle: Any) -> str:
+    return f"{responses_url(cycle)}:batch"
+
+
+def item(alliance: Any, **overrides: Any) -> dict[str, Any]:
+    """One item of a partner batch: complete answers, seal and Projekt Zukunft wanted."""
+    body: dict[str, Any] = {"alliance": alliance, "answers": dict(factories.GOOD_ANSWERS),
+                            "wants_future_project": True, "wants_seal": True}
+    body.update(overrides)
+    return body

@@ -1,7 +1,6 @@
 """The partner-system batch: per-item results, matching, reach, atomicity, idempotency."""
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -14,20 +13,15 @@ from app.cycles.models import CycleStatus
 from app.surveys.ingest import alliance_lookup
 from app.surveys.models import ResponseRevision, ResponseStatus
 from tests import factories
-from tests.surveys.helpers import response_count, responses_url, revision_count, stored
+from tests.surveys.helpers import (
+    batch_url,
+    item,
+    response_count,
+    revision_count,
+    stored,
+)
 from tests.utils.problems import assert_problem, error_locs
 from tests.utils.racing import race
-
-
-def batch_url(cycle) -> str:
-    return f"{responses_url(cycle)}:batch"
-
-
-def item(alliance: Any, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"alliance": alliance, "answers": dict(factories.GOOD_ANSWERS),
-                            "wants_future_project": True, "wants_seal": True}
-    body.update(overrides)
-    return body
 
 
 @pytest.fixture

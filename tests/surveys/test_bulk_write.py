@@ -15,18 +15,7 @@ from app.audit.models import AuditEvent
 from app.questionnaire.rules import ScoringPlan, check_answers, score
 from app.surveys.models import ResponseRevision, SurveyResponse
 from tests import factories
-from tests.surveys.helpers import response_url, responses_url, stored
-
-
-def batch_url(cycle: Any) -> str:
-    return f"{responses_url(cycle)}:batch"
-
-
-def item(alliance: Any, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"alliance": alliance, "answers": dict(factories.GOOD_ANSWERS),
-                            "wants_future_project": True, "wants_seal": True}
-    body.update(overrides)
-    return body
+from tests.surveys.helpers import batch_url, item, response_url, stored
 
 
 def _creates(session: Session, response_id: int | None, request_id: str) -> list[AuditEvent]:
