@@ -132,6 +132,14 @@ class RuleViolation(AppError):
     status, code, title = 422, "rule_violation", "The request breaks a rule"
 
 
+class UnknownReference(RuleViolation):
+    """An id in the body names no row (an alliance, cycle, topic …): one problem type for every
+    domain, with the field at fault in ``errors``."""
+
+    code, title = ("unknown_reference",
+                   "The input names an alliance, cycle or topic that does not exist")
+
+
 class TooManyRequests(AppError):
     status, code, title = 429, "too_many_requests", "Too many requests"
 

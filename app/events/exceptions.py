@@ -1,6 +1,7 @@
 """Errors of the events domain, each with its own stable ``code``."""
 
 from app.core.errors import Conflict, NotFound, RuleViolation
+from app.core.errors import UnknownReference as UnknownReference  # one type for every domain
 
 __all__ = [
     "AlreadyRegistered", "CapacityBelowRegistered", "DelegateErased", "DelegateNotFound",
@@ -94,10 +95,6 @@ class CapacityBelowRegistered(Conflict):
 
 class InvalidEvent(RuleViolation):
     code, title = "invalid_event", "The event's dates or topics do not fit together"
-
-
-class UnknownReference(RuleViolation):
-    code, title = "unknown_reference", "The input names an alliance or cycle that does not exist"
 
 
 # --- waiting list and attendance ----------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Errors of the inquiries domain, each with its own stable ``code``."""
 
 from app.core.errors import Conflict, NotFound, RuleViolation
+from app.core.errors import UnknownReference as UnknownReference  # one type for every domain
 
 
 class InquiryNotFound(NotFound):
@@ -21,7 +22,3 @@ class InquiryErased(Conflict):
 
 class InvalidInquiry(RuleViolation):
     code, title = "invalid_inquiry", "The inquiry breaks a rule"
-
-
-class UnknownReference(RuleViolation):
-    code, title = "unknown_reference", "The input names an alliance or cycle that does not exist"

@@ -3,6 +3,7 @@
 from typing import Any
 
 from app.core.errors import Conflict, Forbidden, NotFound, RuleViolation
+from app.core.errors import UnknownReference as UnknownReference  # one type for every domain
 
 __all__ = [
     "AllianceNotActive", "InvalidAuthors", "InvalidMembershipTransition",
@@ -59,11 +60,6 @@ class ResultPublished(Conflict):
 
 class ReasonRequired(RuleViolation):
     code, title = "reason_required", "Admitting an alliance outside the rule needs a reason"
-
-
-class UnknownReference(RuleViolation):
-    code, title = ("unknown_reference",
-                   "The input names an alliance, cycle or topic that does not exist")
 
 
 class UnknownContact(RuleViolation):
