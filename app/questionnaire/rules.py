@@ -38,6 +38,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any, Protocol
 
+from app.core.text import forbidden_characters
+
 MAX_TEXT_LENGTH = 5000
 MAX_INTEGER = 1_000_000
 
@@ -293,7 +295,13 @@ def _type_error(question: QuestionLike, value: Any,
     if kind == "text":
         if not isinstance(value, str):
             return "must be text"
-        return None if len(value) <= MAX_TEXT_LENGTH else f"at most {MAX_TEXT_LENGTH} characters"
+        if len(value) > MAX_TEXT_LENGTH:
+            return f"at most {MAX_TEXT_LENGTH} characters"
+        # Answers reach the exports and e-mails like any free text: line breaks and tabs are
+        # fine (a carriage return too, as browsers send it), other control and bidi
+        # formatting characters are not.
+        found = forbidden_characters(value.replace("\r", ""), multiline=True)
+        return None if not found else f"must not contain control or bidirectional formatting characters ({', '.join(found[:5])})"
     if kind == "date":
         # date.fromisoformat also takes "20240504" and "2024-W18-6"; the API promises YYYY-MM-DD.
         if not isinstance(value, str) or not _DATE.match(value):

@@ -329,7 +329,10 @@ def valid_answer_st(question: Q) -> st.SearchStrategy[Any]:
         "boolean": st.booleans(),
         "single_choice": st.sampled_from(values) if values else st.none(),
         "multi_choice": st.lists(st.sampled_from(values), unique=True) if values else st.none(),
-        "text": st.text(max_size=50),
+        # what a text answer may hold: no control or bidi formatting characters (core/text)
+        "text": st.text(st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters=(
+            "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+            "\u2028\u2029")), max_size=50),
         "date": st.dates().map(lambda d: d.isoformat()),
     }[question.type]
 

@@ -139,6 +139,35 @@ def test_put_replaces_the_whole_draft(client, cycle, alliance, coordinator):
     assert r.json()["wants_seal"] is None
 
 
+@pytest.mark.parametrize("text", ["Rechnung\u202efdp.exe", "Zeile\x0bZwei", "Null\x1bEsc"])
+def test_free_text_answers_refuse_control_and_bidi_characters(client, cycle, alliance, coordinator,
+                                                              session, text):
+    r = client.put(response_url(cycle, alliance), headers=coordinator,
+                   json={"answers": {"remarks": text}})
+    body = assert_problem(r, 422, "invalid_answers")
+    assert error_locs(body) == [["body", "answers", "remarks"]]
+    assert "control" in body["errors"][0]["msg"]
+    assert stored(session, cycle, alliance) is None
+
+
+def test_free_text_answers_keep_line_breaks_and_tabs(client, cycle, alliance, coordinator):
+    text = "Erste Zeile\r\nZweite Zeile\n\tEingerückt"
+    r = client.put(response_url(cycle, alliance), headers=coordinator,
+                   json={"answers": {"remarks": text}})
+    assert r.status_code == 201, r.text
+    assert r.json()["answers"]["remarks"] == text
+
+
+def test_a_partner_batch_refuses_the_item_with_a_bidi_override(client, session, cycle, alliance):
+    partner = factories.client_headers(factories.make_client(session, alliances=[alliance]))
+    r = client.post(f"{responses_url(cycle)}:batch", headers=partner, json={"items": [
+        {"alliance": alliance.id, "answers": {"remarks": "Name\u202eevil"}}]})
+    assert r.status_code == 200, r.text
+    [item] = r.json()["items"]
+    assert item["status"] == "rejected"
+    assert [e["loc"] for e in item["problem"]["errors"]] == [["body", "items", 0, "answers", "remarks"]]
+
+
 def test_draft_answers_are_type_checked(client, cycle, alliance, coordinator):
     r = client.put(response_url(cycle, alliance), headers=coordinator, json={"answers": {
         "partner_meetings": "viele", "offer_frequency": "weekly", "future_topics": ["childcare",
