@@ -64,6 +64,9 @@ def _refuse_if_alliance_filed_too_many(session: Session, alliance_id: int, now: 
     """People of one alliance file at most ``inquiries_per_alliance_per_day`` (429): each one
     queues an e-mail and lands in the Servicebüro's queue."""
     limit = get_settings().limits.inquiries_per_alliance_per_day
+    # The alliance's row lock makes count-then-insert one step on PostgreSQL, so concurrent
+    # filings cannot all see room under the cap (SQLite has one writer anyway).
+    session.exec(select(Alliance.id).where(col(Alliance.id) == alliance_id).with_for_update()).first()
     recent = session.exec(select(Inquiry.created_at).where(
         Inquiry.alliance_id == alliance_id, col(Inquiry.requester_user_id).is_not(None),
         col(Inquiry.created_at) >= now - _DAY).order_by(col(Inquiry.created_at))).all()
