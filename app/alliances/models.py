@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, true
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.core.db import UTCDateTime, utcnow
@@ -102,4 +102,7 @@ class AllianceContact(SQLModel, table=True):
     function: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320)
     phone: str | None = Field(default=None, max_length=50)
+    # False: the Servicebüro sends this person no e-mail (notices, reminders, invitations).
+    accepts_mail: bool = Field(default=True, sa_column=Column(Boolean, nullable=False,
+                                                              server_default=true()))
     erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

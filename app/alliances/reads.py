@@ -33,7 +33,7 @@ _PARTNERS = (
 )
 _CONTACTS = (
     sa_select(_CONTACT.c.alliance_id, _CONTACT.c.id, _CONTACT.c.name, _CONTACT.c.function,
-              _CONTACT.c.email, _CONTACT.c.phone)
+              _CONTACT.c.email, _CONTACT.c.phone, _CONTACT.c.accepts_mail)
     .where(_CONTACT.c.alliance_id.in_(bindparam("ids", expanding=True)))
     .order_by(_CONTACT.c.id)
 )
@@ -55,7 +55,7 @@ def one_alliance(session: Session, alliance_id: int) -> RowMapping | None:
 
 
 _PARTNER_KEYS = ("id", "name", "sector")
-_CONTACT_KEYS = ("id", "name", "function", "email", "phone")
+_CONTACT_KEYS = ("id", "name", "function", "email", "phone", "accepts_mail")
 
 
 def _children(session: Session, query: Select[Any], keys: tuple[str, ...],

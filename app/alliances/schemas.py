@@ -96,6 +96,9 @@ class ContactIn(Strict):
     function: Text200 | None = None
     email: Email | None = None
     phone: Phone | None = None
+    accepts_mail: bool = Field(
+        default=True, description="False: the Servicebüro sends this person no e-mail (survey "
+        "notices, reminders, event and workgroup invitations); the address stays on record")
 
 
 class ContactRead(ReadModel):
@@ -104,6 +107,7 @@ class ContactRead(ReadModel):
     function: str | None
     email: str | None
     phone: str | None
+    accepts_mail: bool
 
 
 class _AllianceFields(Strict):

@@ -163,7 +163,8 @@ def _replace_partners(alliance: Alliance, partners: list[PartnerIn]) -> None:
 
 def _replace_contacts(alliance: Alliance, contacts: list[ContactIn]) -> None:
     alliance.contacts = [
-        AllianceContact(name=c.name, function=c.function, email=c.email, phone=c.phone)
+        AllianceContact(name=c.name, function=c.function, email=c.email, phone=c.phone,
+                        accepts_mail=c.accepts_mail)
         for c in contacts
     ]
 

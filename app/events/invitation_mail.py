@@ -37,7 +37,8 @@ def mail_pending(session: Session, event: Event) -> int:
         return 0
     contacts = session.exec(select(AllianceContact.alliance_id, AllianceContact.email).where(
         col(AllianceContact.alliance_id).in_([i.alliance_id for i in pending]),
-        col(AllianceContact.erased_at).is_(None), col(AllianceContact.email).is_not(None))
+        col(AllianceContact.erased_at).is_(None), col(AllianceContact.email).is_not(None),
+        col(AllianceContact.accepts_mail).is_(True))
         .order_by(col(AllianceContact.id))).all()
     by_alliance: dict[int, list[str | None]] = {}
     for alliance_id, email in contacts:

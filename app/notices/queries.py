@@ -34,8 +34,10 @@ from app.surveys.models import ResponseStatus, SurveyResponse
 
 
 def contact_emails(alliance: Alliance) -> list[str]:
-    """Where a notice to the alliance goes: its contacts' addresses (erased ones excluded)."""
-    return unique_addresses(c.email for c in alliance.contacts if c.erased_at is None)
+    """Where mail to the alliance goes (notices, reminders, workgroup invitations): its
+    contacts' addresses, leaving out erased contacts and those who accept no mail."""
+    return unique_addresses(c.email for c in alliance.contacts
+                            if c.erased_at is None and c.accepts_mail)
 
 
 def notice_rows(session: Session, cycle_id: int, alliance_ids: Iterable[int] | None = None

@@ -39,7 +39,7 @@ def test_admin_creates_an_alliance_with_partners_and_contacts(
         ("Stadt Fürth", "municipality"), ("Caritas Fürth", "welfare")]
     assert body["contacts"][0] | {"id": 0} == {
         "id": 0, "name": "Erika Muster", "function": "Koordinatorin",
-        "email": "erika.muster@example.org", "phone": "+49 911 974-0"}
+        "email": "erika.muster@example.org", "phone": "+49 911 974-0", "accepts_mail": True}
 
     fetched = client.get(r.headers["location"], headers=admin)
     assert fetched.status_code == 200
@@ -537,3 +537,16 @@ def test_api_client_allowance_is_no_history(client: TestClient, admin: dict[str,
     r = client.delete(f"{API}/{alliance.id}", headers=admin)
     assert (r.status_code, r.headers["x-outcome"]) == (204, "deleted")
     assert session.exec(select(Alliance)).first() is None
+
+
+def test_a_contact_can_decline_mail_and_the_flag_must_be_a_boolean(client, admin, alliance):
+    url = f"/api/v1/alliances/{alliance.id}"
+    contacts = [{"name": "Erika Muster", "email": "erika@example.org", "accepts_mail": False},
+                {"name": "Max Muster", "email": "max@example.org"}]
+    r = client.patch(url, headers=admin, json={"contacts": contacts})
+    assert r.status_code == 200, r.text
+    assert [c["accepts_mail"] for c in r.json()["contacts"]] == [False, True]
+    assert [c["accepts_mail"] for c in client.get(url, headers=admin).json()["contacts"]] == [False, True]
+    refused = client.patch(url, headers=admin, json={"contacts": [
+        {"name": "Erika Muster", "email": "erika@example.org", "accepts_mail": "nein"}]})
+    assert ["body", "contacts", 0, "accepts_mail"] in error_locs(assert_problem(refused, 422))

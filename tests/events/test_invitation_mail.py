@@ -42,6 +42,7 @@ def test_a_hand_invitation_is_mailed_once_in_german_with_date_place_and_deadline
         {"name": "Ohne Adresse"},
         {"name": "Gelöscht", "email": "weg@example.org", "erased_at": utcnow()},
         {"name": "Doppelt", "email": "EINS@example.org"},
+        {"name": "Keine Post", "email": "keine-post@example.org", "accepts_mail": False},
         {"name": "Zweite", "email": "zwei@example.org"}])
     event = an_event(session)
 
@@ -56,6 +57,7 @@ def test_a_hand_invitation_is_mailed_once_in_german_with_date_place_and_deadline
     assert "bis zum 01.09.2099, 23:59 Uhr" in mail.body and "eingeladen" in mail.body
     assert "Zukunftswerkstatt" in mail.body
     assert mail_to(session, "weg@example.org") == []
+    assert mail_to(session, "keine-post@example.org") == []
     row = session.exec(select(EventInvitation).where(EventInvitation.event_id == event.id)).one()
     assert row.mailed_at is not None
 

@@ -55,9 +55,12 @@ def test_send_queues_one_notice_per_contact_of_each_eligible_alliance(
         {"name": "Max Muster", "email": "max@fuerth.example.org"},
         {"name": "Dieselbe", "email": "ERIKA@fuerth.example.org"},  # same address, other case
         {"name": "Ohne Mail", "phone": "+49 911 1"},
+        {"name": "Keine Post", "email": "keine-post@fuerth.example.org", "accepts_mail": False},
     ])
     dormant = factories.make_alliance(session, status=AllianceStatus.dormant)
-    no_mail = factories.make_alliance(session, contacts=[{"name": "Nur Telefon", "phone": "+49 1"}])
+    no_mail = factories.make_alliance(session, contacts=[
+        {"name": "Nur Telefon", "phone": "+49 1"},
+        {"name": "Will keine Post", "email": "nein@example.org", "accepts_mail": False}])
     dissolved = factories.make_alliance(session, status=AllianceStatus.dissolved)
     holder = factories.make_alliance(session)
     seal(holder)

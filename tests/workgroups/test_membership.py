@@ -170,10 +170,11 @@ def test_invite_by_rule_is_idempotent_and_mails_once(client, admin, session, wor
     assert accepted.status_code == 200 and accepted.json()["status"] == "active"
 
 
-def test_invitation_mail_goes_to_every_contact_with_an_address(client, admin, session, cycles):
-
+def test_invitation_mail_goes_to_every_contact_with_an_address_that_accepts_mail(
+        client, admin, session, cycles):
     alliance = factories.make_alliance(session, contacts=[
         {"name": "Eins", "email": "eins@example.org"}, {"name": "Zwei", "email": None},
+        {"name": "Vier", "email": "vier@example.org", "accepts_mail": False},
         {"name": "Drei", "email": "drei@example.org"}])
     factories.make_evaluation_run(session, cycles["current"], [(alliance, True)])
     workgroup = factories.make_workgroup(session, cycles["current"])
