@@ -22,6 +22,7 @@ from app.core.query import refuse_unknown_query
 from app.cycles.router import admin_router as cycles_admin_router
 from app.cycles.router import router as cycles_router
 from app.evaluation import rules as criterion_rules
+from app.evaluation import schemas as evaluation_schemas
 from app.evaluation.router import router as evaluation_router
 from app.events.calendar_router import events_router as calendar_events_router
 from app.events.calendar_router import feeds_router as calendar_feeds_router
@@ -141,6 +142,8 @@ NAMED_SHAPES = NamedShapes(
         "ClientScope": (tuple(sorted(SCOPES)), "A scope a machine client can hold: "
                         + "; ".join(f"`{name}`: {text}" for name, text in sorted(SCOPES.items()))),
         "PatScope": (get_args(PatScope), "A scope of a personal access token"),
+        "PartnerSource": (get_args(criterion_rules.PartnerSource),
+                          "Where a partner-count criterion reads the partners"),
         "AnswerOperator": (get_args(criterion_rules.AnswerOp),
                            "How an answer criterion compares the answer with its value"),
         "ScoringKind": (get_args(ScoringKind), "How a question earns points"),
@@ -152,6 +155,9 @@ NAMED_SHAPES = NamedShapes(
         "CriterionRule": (frozenset(model.__name__ for model in get_args(get_args(
             criterion_rules.Rule)[0])), "A criterion's rule as data, told apart by `kind`; "
             "`all_of`/`any_of` nest further rules"),
+        "CriterionRuleRead": (frozenset(model.__name__ for model in get_args(get_args(
+            evaluation_schemas.RuleRead)[0])), "A criterion's rule as the server sends it: "
+            "the request's shapes with every field present"),
     },
     models={"BatchItem": BatchItem},
 )

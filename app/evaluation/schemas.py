@@ -1,10 +1,10 @@
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import ConfigDict, Field
 
 from app.core.schemas import ReadModel, StrictInput
-from app.evaluation.rules import MAX_DEPTH, Rule
+from app.evaluation.rules import MAX_DEPTH, AnswerOp, PartnerSource, Rule, Scalar
 
 MAX_CRITERIA = 30
 CriterionKey = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z][a-z0-9_]*$",
@@ -48,11 +48,62 @@ class CriteriaSetIn(_Strict):
     criteria: list[CriterionIn] = Field(max_length=MAX_CRITERIA)
 
 
+# The rule as the server sends it back: the request's shapes with every field present (a
+# defaulted field is filled in), so generated clients get the same union as for the request.
+
+class RuleGroupScoreAtLeastRead(ReadModel):
+    kind: Literal["group_score_at_least"]
+    group: str
+    min: float
+
+
+class RuleTotalScoreAtLeastRead(ReadModel):
+    kind: Literal["total_score_at_least"]
+    min: float
+
+
+class RuleAnswerRead(ReadModel):
+    kind: Literal["answer"]
+    question: str
+    op: AnswerOp
+    value: Scalar | list[Scalar]
+
+
+class RulePartnersAtLeastRead(ReadModel):
+    kind: Literal["partners_at_least"]
+    min: int
+    source: PartnerSource = "registry"
+    question: str | None = None
+
+
+class RuleWantsSealRead(ReadModel):
+    kind: Literal["wants_seal"]
+
+
+class RuleAllOfRead(ReadModel):
+    kind: Literal["all_of"]
+    rules: list["RuleRead"]
+
+
+class RuleAnyOfRead(ReadModel):
+    kind: Literal["any_of"]
+    rules: list["RuleRead"]
+
+
+RuleRead = Annotated[
+    Union[RuleGroupScoreAtLeastRead, RuleTotalScoreAtLeastRead, RuleAnswerRead,  # noqa: UP007
+          RulePartnersAtLeastRead, RuleWantsSealRead, RuleAllOfRead, RuleAnyOfRead],
+    Field(discriminator="kind"),
+]
+RuleAllOfRead.model_rebuild()
+RuleAnyOfRead.model_rebuild()
+
+
 class CriterionRead(ReadModel):
     key: str
     label: str
     explanation: str | None
-    rule: dict[str, Any] = Field(description="A rule as in the request (see RuleAllOf etc.)")
+    rule: RuleRead = Field(description="The rule as sent, with every field filled in")
     position: int
 
 

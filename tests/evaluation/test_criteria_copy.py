@@ -41,7 +41,11 @@ def test_copy_brings_every_criterion_in_order(client, admin, session, source, ta
     body = r.json()
     assert body["cycle_id"] == target.id
     assert [c["key"] for c in body["criteria"]] == [c["key"] for c in factories.STANDARD_CRITERIA]
-    assert [c["rule"] for c in body["criteria"]] == [c["rule"] for c in factories.STANDARD_CRITERIA]
+    source_rules = [c["rule"] for c in client.get(f"/api/v1/cycles/{source.slug}/criteria",
+                                                  headers=admin).json()["criteria"]]
+    assert [c["rule"] for c in body["criteria"]] == source_rules
+    assert source_rules[0]["rules"][1] == {"kind": "partners_at_least", "min": 2,
+                                           "source": "registry", "question": None}
     assert body["criteria"][0]["explanation"] == factories.STANDARD_CRITERIA[0]["explanation"]
     assert r.headers["ETag"]
     read = client.get(cycle_url(target, "criteria"), headers=admin)

@@ -35,7 +35,8 @@ def _result(client, admin, session, cycle, alliance, rule, answers):
     """Save the criterion, evaluate one response, return the alliance's networking result."""
     r = client.put(cycle_url(cycle, "criteria"), headers=admin, json=_criteria(rule))
     assert r.status_code == 200, r.text
-    assert r.json()["criteria"][0]["rule"] == rule  # stored as written, no defaults added
+    # sent back with every field present (a partner rule's defaulted source and question too)
+    assert r.json()["criteria"][0]["rule"] == {"source": "registry", "question": None, **rule}
     factories.make_scored_response(session, cycle, alliance, answers=answers)
     r = client.post(cycle_url(cycle, "evaluation"), headers=admin, json={"reason": "Auswertung"})
     assert r.status_code == 201, r.text
