@@ -20,7 +20,7 @@ from app.core import ratelimit
 from app.core.db import Db, get_db, make_engine
 from tests import dbsetup, factories
 
-pytest_plugins = ["tests.utils.racing", "tests.utils.settings"]
+pytest_plugins = ["tests.utils.racing", "tests.utils.settings", "tests.utils.statements"]
 
 
 def reload_settings() -> None:

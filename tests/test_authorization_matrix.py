@@ -10,17 +10,16 @@ alliance user of alliance B acting on A's resources; admin; ``client`` = partner
 every scope, allowed alliance A; ``noscope`` = partner system without scopes.
 """
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
 from app.evaluation.models import Evaluation, EvaluationRun
 from app.main import create_app
 from tests import factories
+from tests.utils.routes import walk_routes
 
 CALLERS = ("anonymous", "noscope", "client", "other", "own", "admin")
 OK, DENY, UNAUTH, FORBID = "ok", "deny", "401", "403"
@@ -219,20 +218,9 @@ POLICY: dict[tuple[str, str], dict[str, str]] = {
 NOT_API = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
 
-def _walk(routes: list[Any]) -> Iterator[APIRoute]:
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        elif hasattr(route, "effective_route_contexts"):
-            # FastAPI's included routers: each context carries path, methods and name.
-            yield from route.effective_route_contexts()
-        elif hasattr(route, "routes"):
-            yield from _walk(route.routes)
-
-
 def route_table(app: FastAPI) -> set[tuple[str, str]]:
     table = set()
-    for route in _walk(list(app.routes)):
+    for route in walk_routes(list(app.routes)):
         if route.path in NOT_API:
             continue
         for method in route.methods or ():

@@ -13,14 +13,10 @@ here; /metrics reads no database.
 """
 
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
-from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from app.alliances.models import AllianceContact, AlliancePartner
@@ -30,6 +26,7 @@ from app.surveys.models import ResponseRevision
 from app.webhooks.models import WebhookDelivery
 from app.workgroups.models import MemberStatus, WorkgroupMember
 from tests import factories
+from tests.utils.routes import walk_routes
 
 FILE_SUFFIXES = (".csv", ".xlsx", ".pdf", ".ics")
 NOT_MEASURED = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/metrics"}
@@ -37,19 +34,9 @@ SMALL_PAGE, LARGE_PAGE = 2, 50
 GROWTH = 12  # new rows of each kind between the two measurements
 
 
-def _walk(routes: list[Any]) -> Iterator[APIRoute]:
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        elif hasattr(route, "effective_route_contexts"):
-            yield from route.effective_route_contexts()
-        elif hasattr(route, "routes"):
-            yield from _walk(route.routes)
-
-
 def measured_routes(app: FastAPI) -> list[str]:
     paths = {
-        route.path for route in _walk(list(app.routes))
+        route.path for route in walk_routes(list(app.routes))
         if "GET" in (route.methods or ()) and route.path not in NOT_MEASURED
         and not route.path.endswith(FILE_SUFFIXES)
     }
@@ -170,18 +157,6 @@ def grow(session: Session, world: World, n: int) -> None:
         session.add(WebhookDelivery(endpoint_id=o["endpoint"].id, message_id=f"grown_{i}_{secrets.token_hex(4)}",
                                     event_type="award.confirmed", payload="{}"))
         session.commit()
-
-
-@pytest.fixture
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    yield seen
-    event.remove(engine, "before_cursor_execute", count)
 
 
 def test_statements_per_get_do_not_grow_with_data_or_page_size(app, client, session, statements):

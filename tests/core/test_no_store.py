@@ -7,27 +7,17 @@ import typing
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from app.core.limits import _NO_STORE_PREFIXES, no_store
 from app.main import app as application
 from tests import factories
+from tests.utils.routes import walk_routes
 
 PERSONAL_FIELDS = {"email", "phone", "full_name", "requester_name", "requester_email",
                    "requester_phone", "dietary_needs", "contact_emails", "contacts", "recipient",
                    "name_of_person", "author_name"}
 PRIVATE_PATH_PARTS = ("export", "personal-data", "/audit-events", ":erase")
-
-
-def _routes(routes: list[Any]) -> Iterator[Any]:
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        elif hasattr(route, "effective_route_contexts"):
-            yield from route.effective_route_contexts()
-        elif hasattr(route, "routes"):
-            yield from _routes(route.routes)
 
 
 def _field_names(annotation: Any, seen: set[type]) -> set[str]:
@@ -55,7 +45,7 @@ def _carries_personal_data(route: Any) -> bool:
 
 def test_every_route_with_personal_data_declares_no_store() -> None:
     checked, missing = 0, []
-    for route in _routes(list(application.routes)):
+    for route in walk_routes(list(application.routes)):
         if not route.path.startswith("/api/v1") or not _carries_personal_data(route):
             continue
         checked += 1

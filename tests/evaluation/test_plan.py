@@ -1,13 +1,11 @@
 """The evaluation plan decides like ``verdicts.evaluate``, response by response, though it
 decides each combination of facts only once; a run's SQL does not grow with its responses."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, event
 from sqlmodel import Session, col, select
 
 from app.evaluation.models import Evaluation
@@ -79,18 +77,6 @@ def test_the_plan_decides_every_row_as_evaluate_does(raw_rules, rows):
                                       ("1", 1), (None, "")])
 def test_keys_keep_json_types_apart(a, b):
     assert typed(a) != typed(b)
-
-
-@pytest.fixture
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    yield seen
-    event.remove(engine, "before_cursor_execute", count)
 
 
 def test_a_run_stores_what_evaluate_says_and_its_statements_do_not_grow(

@@ -1,13 +1,10 @@
 """The batch writes new responses in bulk (Core executemany): the audit trail, the answer
 history, the finder consent and the number of statements are those of the row-by-row path."""
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, event
 from sqlmodel import Session, col, select
 
 from app.alliances.models import Alliance
@@ -94,18 +91,6 @@ def test_submitting_in_a_batch_applies_the_finder_consent(client, session, cycle
         AuditEvent.action == "alliance.update", AuditEvent.resource_id == str(alliance.id),
         AuditEvent.request_id == "consent")).all()
     assert any("listed_in_finder" in e.changed_fields for e in updates)
-
-
-@pytest.fixture
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    yield seen
-    event.remove(engine, "before_cursor_execute", count)
 
 
 def test_statements_per_batch_do_not_grow_with_its_items(client, session, cycle_in, partner,
