@@ -243,3 +243,27 @@ def test_a_refused_coercion_inside_a_rule_keeps_the_other_rule_faults(client, ad
     body = assert_problem(r, 422, "validation_error")
     assert sorted(map(tuple, error_locs(body))) == [
         ("body", "criteria", 0, "rule", "min"), ("body", "criteria", 0, "rule", "question")]
+
+
+# --- boolean query parameters --------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["yes", "1", "on", "True", "ja", ""])
+def test_a_boolean_query_parameter_is_true_or_false(client, admin, value):
+    response = client.get("/api/v1/alliances", headers=admin, params={"include_total": value})
+    body = assert_problem(response, 422, "validation_error")
+    assert error_locs(body) == [["query", "include_total"]]
+
+
+def test_true_and_false_are_taken_in_the_query(client, admin, alliance):
+    counted = client.get("/api/v1/alliances", headers=admin, params={"include_total": "true"})
+    assert counted.status_code == 200 and counted.json()["total"] >= 1
+    plain = client.get("/api/v1/alliances", headers=admin, params={"include_total": "false"})
+    assert plain.status_code == 200 and plain.json()["total"] is None
+
+
+def test_a_lax_dry_run_flag_writes_nothing(client, admin, session):
+    before = len(session.exec(select(Alliance)).all())
+    response = client.post("/api/v1/alliances/import", headers=admin, params={"dry_run": "ja"},
+                           files={"file": ("a.csv", b"name;ags\nNeu;09564000\n", "text/csv")})
+    assert error_locs(assert_problem(response, 422, "validation_error")) == [["query", "dry_run"]]
+    assert len(session.exec(select(Alliance)).all()) == before
