@@ -83,14 +83,14 @@ def _answers(i: int) -> dict[str, Any]:
     }
 
 
-def populate(url: str, large: int, small: int) -> tuple[int, str, str]:
+def populate(url: str, large: int, small: int) -> tuple[int, int, str, str]:
     """The admin's id and the slugs of the small and the large cycle."""
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import insert, select
 
     from app.alliances.models import Alliance
-    from app.auth.models import User
+    from app.auth.models import AuthSession, User
     from app.core.db import make_engine
     from app.cycles.models import AwardCycle
     from app.questionnaire.models import Question
@@ -113,6 +113,8 @@ def populate(url: str, large: int, small: int) -> tuple[int, str, str]:
             "created_at": now, "updated_at": now,
         }])
         admin_id = conn.execute(select(tables["user"].c.id)).scalar_one()
+        conn.execute(insert(AuthSession.__table__), [{"user_id": admin_id, "created_at": now}])
+        session_id = conn.execute(select(AuthSession.__table__.c.id)).scalar_one()
         cycle_ids = {}
         for key, slug in (("2023/24", "2023-24"), ("2024/25", "2024-25")):
             conn.execute(insert(tables["cycle"]), [{
@@ -149,7 +151,7 @@ def populate(url: str, large: int, small: int) -> tuple[int, str, str]:
                 if rows:
                     conn.execute(insert(tables["response"]), rows)
     engine.dispose()
-    return admin_id, "2023-24", "2024-25"
+    return admin_id, session_id, "2023-24", "2024-25"
 
 
 class _QueuedBody(httpx.AsyncByteStream):
@@ -251,12 +253,12 @@ async def download(client: httpx.AsyncClient, url: str, headers: dict[str, str],
             "seconds": seconds}
 
 
-async def measure(admin_id: int, cycles: dict[str, int], xlsx: bool) -> list[dict[str, Any]]:
+async def measure(admin_id: int, session_id: int, cycles: dict[str, int], xlsx: bool) -> list[dict[str, Any]]:
     """``cycles``: slug → number of responses, smallest first."""
     from app.core import security
     from app.main import create_app
 
-    token, _ = security.create_access_token("user", admin_id)
+    token, _ = security.create_access_token("user", admin_id, session_id=session_id)
     headers = {"Authorization": f"Bearer {token}"}
     transport = StreamingASGITransport(create_app())
     results = []
@@ -292,10 +294,10 @@ def main() -> None:
     os.environ.pop("BUENDNIS_REDIS_URL", None)
     try:
         started = time.perf_counter()
-        admin_id, small_slug, large_slug = populate(url, args.rows, args.small)
+        admin_id, session_id, small_slug, large_slug = populate(url, args.rows, args.small)
         print(f"generated {args.small:,} + {args.rows:,} responses in "
               f"{time.perf_counter() - started:.1f} s ({tmpdir})")
-        results = asyncio.run(measure(admin_id, {small_slug: args.small, large_slug: args.rows},
+        results = asyncio.run(measure(admin_id, session_id, {small_slug: args.small, large_slug: args.rows},
                                       args.xlsx))
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)

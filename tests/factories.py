@@ -3,10 +3,11 @@
 import itertools
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from app.alliances.models import Alliance, AllianceContact, AlliancePartner
-from app.auth.models import ApiClient, ApiClientAlliance, Role, User
+from app.auth.models import ApiClient, ApiClientAlliance, AuthSession, Role, User
 from app.core import security
 
 _seq = itertools.count(1)
@@ -85,8 +86,16 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def user_headers(user: User) -> dict[str, str]:
+    """A token as a sign-in gives it: bound to a new session of the user (the server refuses
+    user tokens without one)."""
     assert user.id is not None
-    token, _ = security.create_access_token("user", user.id)
+    session = object_session(user)
+    assert session is not None, "user_headers needs a user attached to the test's session"
+    auth_session = AuthSession(user_id=user.id)
+    session.add(auth_session)
+    session.commit()
+    assert auth_session.id is not None
+    token, _ = security.create_access_token("user", user.id, session_id=auth_session.id)
     return bearer(token)
 
 

@@ -248,7 +248,9 @@ def _user_principal(session: Session, claims: security.AccessClaims) -> Principa
     ).one_or_none()
     if row is None or not row.is_active or row.erased_at is not None:
         raise Unauthorized("The account is not active.")
-    if claims.session_id is not None and (row.session_id is None or row.revoked_at is not None):
+    # Every user token the server issues names its session; one without could not be ended by
+    # logout or a password change, so it is refused like an ended one.
+    if claims.session_id is None or row.session_id is None or row.revoked_at is not None:
         raise Unauthorized("The session was ended; sign in again.")
     return Principal(
         kind="user", id=claims.subject_id, name=row.full_name, role=Role(row.role),

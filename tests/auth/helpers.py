@@ -9,7 +9,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 from httpx import Response
 from jose import jwt
+from sqlmodel import Session
 
+from app.auth.models import AuthSession, User
 from app.core.config import get_settings
 from tests.factories import PASSWORD
 from tests.utils.problems import assert_problem, error_locs
@@ -138,3 +140,17 @@ def unsigned(claims: dict[str, Any], alg: str = "none") -> str:
 def decode_unverified(token: str) -> dict[str, Any]:
     claims: dict[str, Any] = jwt.get_unverified_claims(token)
     return claims
+
+
+def new_auth_session(session: Session, user: User) -> int:
+    """A sign-in's session row for ``user``: every user token the server accepts names one."""
+    auth_session = AuthSession(user_id=user.id)
+    session.add(auth_session)
+    session.commit()
+    assert auth_session.id is not None
+    return auth_session.id
+
+
+def user_claims(session: Session, user: User, **overrides: Any) -> dict[str, Any]:
+    """Claims of a signed-in user's access token, bound to a new session of ``user``."""
+    return claims_for(f"user:{user.id}", **{"sid": new_auth_session(session, user), **overrides})

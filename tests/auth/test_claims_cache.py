@@ -12,7 +12,15 @@ from app.auth.models import AuthSession, Role
 from app.core import security
 from app.core.db import utcnow
 from tests import factories
-from tests.auth.helpers import ME_URL, assert_unauthorized, bearer, claims_for, forge, login
+from tests.auth.helpers import (
+    ME_URL,
+    assert_unauthorized,
+    bearer,
+    claims_for,
+    forge,
+    login,
+    new_auth_session,
+)
 from tests.utils.settings import reload_settings
 
 
@@ -63,9 +71,11 @@ def test_a_session_of_another_user_does_not_carry_a_token(client, session, perso
     assert_unauthorized(client.get(ME_URL, headers=bearer(token)))  # and again, from the cache
 
 
-def test_a_cached_token_expires_with_its_exp(client, person):
+def test_a_cached_token_expires_with_its_exp(client, session, person):
     assert person.id is not None
-    token, _ = security.create_access_token("user", person.id, lifetime=timedelta(seconds=1))
+    token, _ = security.create_access_token(
+        "user", person.id, session_id=new_auth_session(session, person), lifetime=timedelta(seconds=1)
+    )
     assert client.get(ME_URL, headers=bearer(token)).status_code == 200
     assert _cached(token)
 
@@ -75,9 +85,9 @@ def test_a_cached_token_expires_with_its_exp(client, person):
     assert not _cached(token)
 
 
-def test_a_new_secret_ends_cached_tokens(client, person, monkeypatch):
+def test_a_new_secret_ends_cached_tokens(client, session, person, monkeypatch):
     assert person.id is not None
-    token, _ = security.create_access_token("user", person.id)
+    token, _ = security.create_access_token("user", person.id, session_id=new_auth_session(session, person))
     assert client.get(ME_URL, headers=bearer(token)).status_code == 200
 
     monkeypatch.setenv("BUENDNIS_JWT_SECRET", "another-secret-" + "x" * 40)
@@ -90,8 +100,8 @@ def test_a_new_secret_ends_cached_tokens(client, person, monkeypatch):
     assert client.get(ME_URL, headers=bearer(token)).status_code == 200
 
 
-def test_a_forged_twin_of_a_cached_token_is_refused(client, person):
-    claims = claims_for(f"user:{person.id}")
+def test_a_forged_twin_of_a_cached_token_is_refused(client, session, person):
+    claims = claims_for(f"user:{person.id}", sid=new_auth_session(session, person))
     genuine = forge(claims)
     assert client.get(ME_URL, headers=bearer(genuine)).status_code == 200
 
@@ -105,7 +115,8 @@ def test_the_cache_is_bounded_and_drops_the_least_recently_used(client, session,
     monkeypatch.setattr(security, "CLAIMS_CACHE_SIZE", 3)
     user = factories.make_user(session, Role.admin)
     assert user.id is not None
-    tokens = [security.create_access_token("user", user.id)[0] for _ in range(5)]
+    sid = new_auth_session(session, user)
+    tokens = [security.create_access_token("user", user.id, session_id=sid)[0] for _ in range(5)]
     for token in tokens:
         assert client.get(ME_URL, headers=bearer(token)).status_code == 200
 
@@ -118,7 +129,7 @@ def test_the_cache_is_bounded_and_drops_the_least_recently_used(client, session,
 def test_an_unknown_account_is_refused(client, session):
     user = factories.make_user(session, Role.admin)
     assert user.id is not None
-    token, _ = security.create_access_token("user", user.id + 10_000)
+    token, _ = security.create_access_token("user", user.id + 10_000, session_id=new_auth_session(session, user))
 
     assert_unauthorized(client.get(ME_URL, headers=bearer(token)))
 
@@ -136,3 +147,13 @@ def test_me_shows_the_account_as_it_is_now_not_as_cached(client, session, person
     me = client.get(ME_URL, headers=bearer(token)).json()
     assert (me["name"], me["email"], me["role"]) == (
         "Umbenannte Person", "umbenannt@example.org", "alliance_user")
+
+
+def test_a_user_token_without_a_session_is_refused(client, session, person):
+    """The server names the session in every user token it issues; a token without one could
+    outlive logout and a password change, so it is refused even with a valid signature."""
+    assert person.id is not None
+    token, _ = security.create_access_token("user", person.id)
+
+    assert_unauthorized(client.get(ME_URL, headers=bearer(token)))
+    assert_unauthorized(client.get(ME_URL, headers=bearer(token)))  # and again, from the cache

@@ -25,50 +25,51 @@ from tests.auth.helpers import (
     forge,
     login,
     unsigned,
+    user_claims,
 )
 from tests.utils.problems import assert_problem
 
 USERS_URL = "/api/v1/users"
 
 
-def test_a_forged_token_with_the_right_key_is_accepted(client, admin_account):
+def test_a_forged_token_with_the_right_key_is_accepted(client, session, admin_account):
     """The baseline the attacks below deviate from: ``claims_for`` mirrors real tokens."""
-    token = forge(claims_for(f"user:{admin_account.id}"))
+    token = forge(user_claims(session, admin_account))
 
     assert client.get(ME_URL, headers=bearer(token)).status_code == 200
     assert client.get(USERS_URL, headers=bearer(token)).status_code == 200
 
 
 @pytest.mark.parametrize("alg", ["none", "None", "NONE", "HS256"])
-def test_unsigned_tokens_are_refused(client, admin_account, alg):
-    token = unsigned(claims_for(f"user:{admin_account.id}"), alg=alg)
+def test_unsigned_tokens_are_refused(client, session, admin_account, alg):
+    token = unsigned(user_claims(session, admin_account), alg=alg)
 
     assert_unauthorized(client.get(USERS_URL, headers=bearer(token)))
 
 
-def test_token_signed_with_another_key_is_refused(client, admin_account):
-    token = forge(claims_for(f"user:{admin_account.id}"), key="an-attacker-chosen-secret-key-xx")
+def test_token_signed_with_another_key_is_refused(client, session, admin_account):
+    token = forge(user_claims(session, admin_account), key="an-attacker-chosen-secret-key-xx")
 
     assert_unauthorized(client.get(USERS_URL, headers=bearer(token)))
 
 
 @pytest.mark.parametrize("algorithm", ["HS384", "HS512"])
-def test_only_hs256_is_accepted_even_with_the_right_key(client, admin_account, algorithm):
-    token = forge(claims_for(f"user:{admin_account.id}"), algorithm=algorithm)
+def test_only_hs256_is_accepted_even_with_the_right_key(client, session, admin_account, algorithm):
+    token = forge(user_claims(session, admin_account), algorithm=algorithm)
 
     assert_unauthorized(client.get(USERS_URL, headers=bearer(token)))
 
 
-def test_expired_token_is_refused(client, admin_account):
+def test_expired_token_is_refused(client, session, admin_account):
     now = int(time.time())
-    token = forge(claims_for(f"user:{admin_account.id}", iat=now - 3600, nbf=now - 3600,
+    token = forge(user_claims(session, admin_account, iat=now - 3600, nbf=now - 3600,
                              exp=now - 60))
 
     assert_unauthorized(client.get(ME_URL, headers=bearer(token)))
 
 
-def test_token_not_yet_valid_is_refused(client, admin_account):
-    token = forge(claims_for(f"user:{admin_account.id}", nbf=int(time.time()) + 3600))
+def test_token_not_yet_valid_is_refused(client, session, admin_account):
+    token = forge(user_claims(session, admin_account, nbf=int(time.time()) + 3600))
 
     assert_unauthorized(client.get(ME_URL, headers=bearer(token)))
 
@@ -92,15 +93,15 @@ def test_token_not_yet_valid_is_refused(client, admin_account):
     ("iat", "yesterday"),
     ("exp", "tomorrow"),
 ])
-def test_tokens_with_wrong_claims_are_refused(client, admin_account, claim, value):
-    claims = claims_for(f"user:{admin_account.id}", **{claim: value})
+def test_tokens_with_wrong_claims_are_refused(client, session, admin_account, claim, value):
+    claims = user_claims(session, admin_account, **{claim: value})
 
     assert_unauthorized(client.get(ME_URL, headers=bearer(forge(claims))))
 
 
 @pytest.mark.parametrize("claim", ["exp", "iat", "iss", "aud", "sub", "jti", "typ"])
-def test_tokens_missing_a_required_claim_are_refused(client, admin_account, claim):
-    token = forge(claims_for(f"user:{admin_account.id}"), drop=(claim,))
+def test_tokens_missing_a_required_claim_are_refused(client, session, admin_account, claim):
+    token = forge(user_claims(session, admin_account), drop=(claim,))
 
     assert_unauthorized(client.get(ME_URL, headers=bearer(token)))
 
@@ -277,7 +278,8 @@ def test_token_for_a_session_that_never_existed_is_refused(client, person):
 
 
 def test_role_change_takes_effect_on_existing_tokens(client, session, admin_account):
-    """Rights come from the database at each request, never from the token."""
+    """A role change through the API ends the person's sessions; and rights come from the
+    database at each request, never from the token (a change made beside the API acts too)."""
     headers = factories.user_headers(admin_account)
     other_admin = factories.make_user(session, Role.admin)
     alliance = factories.make_alliance(session)
@@ -285,13 +287,20 @@ def test_role_change_takes_effect_on_existing_tokens(client, session, admin_acco
                           json={"role": "alliance_user", "alliance_id": alliance.id},
                           headers=factories.user_headers(other_admin))
     assert demote.status_code == 200, demote.text
+    assert_unauthorized(client.get(USERS_URL, headers=headers))
 
-    assert_problem(client.get(USERS_URL, headers=headers), 403, "forbidden")
+    still_signed_in = factories.user_headers(other_admin)
+    assert client.get(USERS_URL, headers=still_signed_in).status_code == 200
+    other_admin.role = Role.alliance_user
+    other_admin.alliance_id = alliance.id
+    session.add(other_admin)
+    session.commit()
+    assert_problem(client.get(USERS_URL, headers=still_signed_in), 403, "forbidden")
 
 
-def test_problem_for_a_bad_token_says_nothing_about_why(client, admin_account):
-    expired = forge(claims_for(f"user:{admin_account.id}", exp=int(time.time()) - 10))
-    wrong_key = forge(claims_for(f"user:{admin_account.id}"), key="x" * 32)
+def test_problem_for_a_bad_token_says_nothing_about_why(client, session, admin_account):
+    expired = forge(user_claims(session, admin_account, exp=int(time.time()) - 10))
+    wrong_key = forge(user_claims(session, admin_account), key="x" * 32)
 
     first = assert_unauthorized(client.get(ME_URL, headers=bearer(expired)))
     second = assert_unauthorized(client.get(ME_URL, headers=bearer(wrong_key)))

@@ -6,21 +6,21 @@ import time
 
 from app.auth.models import ApiClient
 from app.core import security
-from tests.auth.helpers import ME_URL, assert_unauthorized, claims_for, forge
+from tests.auth.helpers import ME_URL, assert_unauthorized, claims_for, forge, user_claims
 from tests.factories import bearer
 
 
-def test_a_token_issued_in_the_future_is_refused(client, admin_account):
+def test_a_token_issued_in_the_future_is_refused(client, session, admin_account):
     later = int(time.time()) + 3600
-    token = forge(claims_for(f"user:{admin_account.id}", iat=later, nbf=int(time.time()),
+    token = forge(user_claims(session, admin_account, iat=later, nbf=int(time.time()),
                              exp=later + 900))
 
     assert_unauthorized(client.get(ME_URL, headers=bearer(token)))
 
 
-def test_a_token_issued_a_moment_ago_is_accepted(client, admin_account):
+def test_a_token_issued_a_moment_ago_is_accepted(client, session, admin_account):
     now = int(time.time())
-    token = forge(claims_for(f"user:{admin_account.id}", iat=now - 1, nbf=now - 1))
+    token = forge(user_claims(session, admin_account, iat=now - 1, nbf=now - 1))
 
     assert client.get(ME_URL, headers=bearer(token)).status_code == 200
 
