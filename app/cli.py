@@ -122,11 +122,16 @@ def _send_mail(_: argparse.Namespace) -> int:
     from app.core.config import get_settings
     from app.core.db import new_session
     from app.mail.dispatch import dispatch_due
-    from app.mail.senders import sender_from_settings
+    from app.mail.senders import MailNotConfigured, sender_from_settings
 
     settings = get_settings()
+    try:
+        sender = sender_from_settings(settings)
+    except MailNotConfigured as exc:
+        print(f"send-mail: {exc}", file=sys.stderr)
+        return 2
     with new_session() as session:
-        report = asyncio.run(dispatch_due(session, sender_from_settings(settings), settings=settings))
+        report = asyncio.run(dispatch_due(session, sender, settings=settings))
     print(f"mail: {report.sent} sent, {report.retrying} to retry later, {report.failed} failed")
     return 0
 

@@ -7,6 +7,7 @@ so a liveness probe can check its age."""
 
 import logging
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -60,8 +61,24 @@ def run_worker(stop: threading.Event, settings: Settings | None = None, *,
     logger.info("worker stopped")
 
 
+def _refusal(settings: Settings) -> str | None:
+    """Why the worker must not start (a job could only do harm), or None."""
+    from app.mail.senders import MailNotConfigured, sender_from_settings
+
+    try:
+        sender_from_settings(settings)
+    except MailNotConfigured as exc:
+        return str(exc)
+    return None
+
+
 def main(settings: Settings | None = None) -> int:
     import app.worker.builtin  # noqa: F401  (registers mail, webhooks and retention)
+
+    if (refusal := _refusal(settings or get_settings())) is not None:
+        logger.error("worker refuses to start: %s", refusal)
+        print(f"worker: {refusal}", file=sys.stderr)
+        return 2
 
     stop = threading.Event()
 
