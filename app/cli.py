@@ -136,6 +136,22 @@ def _send_mail(_: argparse.Namespace) -> int:
     return 0
 
 
+def _send_reminders(_: argparse.Namespace) -> int:
+    """The survey reminders that are due in every open survey (for cron when no worker sends
+    them); the same rules as the Servicebüro's call, so running it often never sends twice."""
+    from app.core.db import new_session
+    from app.notices.reminders import remind_open_cycles
+
+    with new_session() as session:
+        reports = remind_open_cycles(session, actor="system:cron")
+    for report in reports:
+        print(f"reminders {report.cycle_key}: {report.reminders_queued} queued, "
+              f"{sum(report.skipped_counts.values())} skipped")
+    if not reports:
+        print("reminders: no survey takes answers now")
+    return 0
+
+
 def _send_webhooks(_: argparse.Namespace) -> int:
     """One delivery pass over the webhook outbox (for cron when no worker runs)."""
     from app.core.db import new_session
@@ -246,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("send-webhooks", help="deliver due webhooks from their outbox (one pass)") \
         .set_defaults(func=_send_webhooks)
+    sub.add_parser("send-reminders", help="queue the survey reminders that are due (one pass)") \
+        .set_defaults(func=_send_reminders)
 
     sub.add_parser("worker", help="run outbox delivery and retention until SIGTERM") \
         .set_defaults(func=_worker)
@@ -270,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
 # some (create-admin once imported only User) fails on a fresh interpreter when a foreign key
 # names a table it never loaded, and the test process, which has loaded them all, hides it.
 _DATABASE_COMMANDS = frozenset({"seed-demo", "create-admin", "retention", "send-mail", "send-webhooks",
-                                "worker"})
+                                "send-reminders", "worker"})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,6 +49,6 @@ def test_create_admin_without_a_password_and_no_terminal_says_what_to_do(fresh_u
 
 def test_migrate_seed_retention_and_send_mail_each_in_a_fresh_interpreter(fresh_url):
     for command in (["migrate"], ["seed-demo"], ["seed-demo"], ["retention", "--dry-run"],
-                    ["send-mail"], ["send-webhooks"]):
+                    ["send-mail"], ["send-webhooks"], ["send-reminders"]):
         result = buendnis(fresh_url, *command)
         assert result.returncode == 0, (command, result.stderr)
