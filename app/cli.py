@@ -294,13 +294,44 @@ _DATABASE_COMMANDS = frozenset({"seed-demo", "create-admin", "retention", "send-
 def main(argv: list[str] | None = None) -> int:
     import importlib
 
+    from pydantic import ValidationError
+    from sqlalchemy.exc import OperationalError
+
     from app.core.logging import set_actor
 
     args = build_parser().parse_args(argv)
-    if args.command in _DATABASE_COMMANDS:
-        importlib.import_module("app.models")  # every table, the audit hook, outbox listeners
-    set_actor("system")  # writes from the command line are audited as the system
-    return int(args.func(args))
+    try:
+        if args.command in _DATABASE_COMMANDS:
+            importlib.import_module("app.models")  # every table, the audit hook, outbox listeners
+            if (refusal := _unmigrated()) is not None:
+                print(f"{args.command}: {refusal}", file=sys.stderr)
+                return 2
+        set_actor("system")  # writes from the command line are audited as the system
+        return int(args.func(args))
+    except ValidationError as exc:
+        # A person reads this, not a traceback; the settings hide their values (no secrets).
+        for error in exc.errors(include_url=False, include_input=False):
+            name = "BUENDNIS_" + "__".join(str(part) for part in error["loc"]).upper()
+            where = name if error["loc"] else "BUENDNIS_* settings"
+            print(f"{args.command}: configuration: {where}: {error['msg']}", file=sys.stderr)
+        return 2
+    except OperationalError as exc:
+        # The driver's message may quote the URL with its password: the kind of failure only.
+        print(f"{args.command}: the database does not answer ({type(exc.orig).__name__}); "
+              "check BUENDNIS_DATABASE_URL and that the server runs", file=sys.stderr)
+        return 2
+
+
+def _unmigrated() -> str | None:
+    """Why a command that reads or writes rows cannot run on this database, or None."""
+    from sqlalchemy import inspect
+
+    from app.core.db import get_engine
+
+    with get_engine().connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return "the database has no tables yet: run `buendnis migrate` first"
+    return None
 
 
 if __name__ == "__main__":
