@@ -165,8 +165,8 @@ class InviteReport(ReadModel):
                          "status: kept as it is, a declined or left one is not invited again)")
     emails_queued: int = Field(description="Invitation e-mails queued (one per contact address "
                                "of each invited alliance)")
-    evaluation_run_id: int | None = Field(description="The run whose invitations to Projekt "
-                                          "Zukunft were used; null: none yet")
+    evaluation_run_id: int = Field(description="The run whose invitations to Projekt Zukunft "
+                                   "were used (without one the call is refused)")
     previous_cycle_key: str | None
 
 
