@@ -210,6 +210,10 @@ class InvitationsAdd(Strict):
 class InvitationsAddReport(ReadModel):
     added: list[int] = Field(description="Alliances invited by this call")
     already_invited: list[int] = Field(description="Invited before: kept as they were")
+    emails_queued: int = Field(description="Invitation e-mails queued by this call: one per "
+                               "contact address of each alliance it invited (0 while the event "
+                               "is a draft or registration has closed; older invitations are "
+                               "never mailed by it)")
 
 
 class InvitationBasisCounts(ReadModel):
@@ -227,6 +231,10 @@ class InvitationsGenerateReport(ReadModel):
                                           "Zukunft were used (null for a ceremony)")
     previous_cycle_key: str | None = Field(description="The cycle whose seal alliances were "
                                            "invited (null for a ceremony or the first cycle)")
+    emails_queued: int = Field(description="Invitation e-mails queued by this call: one per "
+                               "contact address of each alliance it invited (0 while the event "
+                               "is a draft or registration has closed; older invitations are "
+                               "never mailed by it)")
 
 
 # --- delegates ----------------------------------------------------------------------------------
