@@ -14,7 +14,6 @@ invitation unmailed. The mail links the event in the portal (``event_url``).
 
 from collections.abc import Sequence
 
-
 from sqlmodel import Session, col, select
 
 from app.alliances.models import AllianceContact
@@ -24,7 +23,6 @@ from app.core.text import unique_addresses
 from app.events import letters, rules
 from app.events.models import Event, EventInvitation
 from app.mail import outbox
-
 
 SPA_EVENT = "/veranstaltungen/{event_id}"
 

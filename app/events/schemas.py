@@ -19,6 +19,7 @@ from app.events.models import (
     EventStatus,
     InvitationBasis,
 )
+from app.events.rules import EventAction
 
 
 def _strip(value: str) -> str:
@@ -148,7 +149,15 @@ class EventRead(ReadModel):
     invitation_only: bool
     is_public: bool
     workgroup_id: int | None = Field(description="The Arbeitsrunde the event is held for")
-    allowed_actions: list[str] = Field(description="Status steps possible now (publish, cancel)")
+    is_full: bool = Field(description="A registration now joins the waiting list: every place "
+                          "is taken or delegates are waiting already (false without a "
+                          "capacity). Shown to every caller who sees the event")
+    allowed_actions: list[EventAction] = Field(
+        description="Admins: the status steps possible now (`publish`, `cancel`). Alliance "
+        "users: what their alliance can do about taking part now: `register` (a place is "
+        "free), `join_waitlist` (the event is full: a delegate registered now joins the "
+        "waiting list), or nothing (registration closed, or not invited to an "
+        "invitation-only event)")
     invited: bool | None = Field(
         default=None, description="Alliance users: whether their alliance is invited; "
         "null for admins")

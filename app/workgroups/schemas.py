@@ -12,6 +12,7 @@ from app.core.schemas import ReadModel, StrictInput
 from app.core.text import multi_line, single_line
 from app.events.schemas import CycleRef, FutureTopicRead, TopicNumber
 from app.workgroups.models import MemberBasis, MemberStatus, ResultStatus, WorkgroupStatus
+from app.workgroups.rules import MembershipAction
 
 
 def _one_line(value: str) -> str:
@@ -201,7 +202,10 @@ class MembershipRead(ReadModel):
     decided_at: datetime | None
     joined_at: datetime | None
     left_at: datetime | None
-    allowed_actions: list[str] = Field(description="request, accept_invitation, leave")
+    allowed_actions: list[MembershipAction] = Field(
+        description="What the alliance can do now: `request` (ask to join), "
+        "`accept_invitation` (joins at once), `leave` (withdraw a request, turn down an "
+        "invitation, or leave)")
 
 
 # --- results ------------------------------------------------------------------------------------
