@@ -189,6 +189,10 @@ async def list_invitations(request: Request, response: Response, event_id: Event
              summary="Servicebüro: invite alliances by hand (already invited ones are kept)")
 async def add_invitations(event_id: EventId, body: InvitationsAdd, db: DbDep,
                           principal: AdminUser) -> InvitationsAddReport:
+    """Each alliance invited by this call is mailed once (a published event with registration
+    open); older invitations are not mailed again, nor mailed by this call if they never were
+    (`emails_queued` counts this call's mails). Refused for a cancelled event (409
+    `event_cancelled`) and for one that has ended (409 `event_over`)."""
     return await db.run(invitations.add_invitations, event_id, body, principal)
 
 
@@ -200,7 +204,10 @@ async def generate_invitations(event_id: EventId, db: DbDep,
                                principal: AdminUser) -> InvitationsGenerateReport:
     """Exchanges, workshops, dialogues: the alliances the latest evaluation run of the event's
     cycle invited to Projekt Zukunft, and the seal alliances of the previous cycle. A ceremony:
-    the seal alliances of the event's cycle. Existing invitations stay as they are."""
+    the seal alliances of the event's cycle. Existing invitations stay as they are; only the
+    ones this call adds are mailed (`emails_queued`). Refused while the cycle has no evaluation
+    run (409 `no_evaluation_run`), for a cancelled event (409 `event_cancelled`) and for one
+    that has ended (409 `event_over`)."""
     return await db.run(invitations.generate_invitations, event_id, principal)
 
 

@@ -184,7 +184,9 @@ async def invite_members(workgroup_id: WorkgroupPath, db: DbDep,
                          principal: AdminUser) -> InviteReport:
     """The alliances the cycle's latest evaluation run invited to Projekt Zukunft and the
     previous cycle's still-active seal alliances, if they have no membership yet; each gets a
-    German invitation e-mail to its contacts. A second call invites nobody."""
+    German invitation e-mail to its contacts. A second call invites nobody. Like
+    `POST /events/{id}/invitations:generate`, refused while the cycle has no evaluation run
+    (409 `no_evaluation_run`): invitations by the rule follow the evaluation."""
     return await db.run(service.invite_by_rule, workgroup_id, principal)
 
 

@@ -39,3 +39,14 @@ def test_seeding_twice_adds_no_second_faq(session):
     again = SeedReport()
     demo.seed_faq(session, again)
     assert again.created.get("faq_entries", 0) == 0
+
+
+def test_the_demo_faq_states_the_rule_of_the_survey_the_same_way_everywhere(client, session):
+    """Who takes part is every alliance that has *never* received a seal (DOMAIN step 2), not
+    one without last year's seal: no entry may say otherwise."""
+    seed_demo(session)
+    items = client.get(PUBLIC, params={"limit": 100}).json()["items"]
+    answers = {i["question"]: i["answer"] for i in items}
+    assert "bisher noch kein Siegel" in answers[demo.NO_NOTICE_QUESTION]
+    assert "bisher noch kein Siegel" in answers["Wer kann an der Bündnisumfrage teilnehmen?"]
+    assert not [q for q, a in answers.items() if "letztes Jahr kein Siegel" in a]
