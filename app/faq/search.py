@@ -84,8 +84,9 @@ _STEMMER = snowballstemmer.stemmer("german")
 
 def fold(text: str) -> str:
     """``text`` folded (lower case, umlauts spelled out, no accents, one space between words,
-    a space at either end): the stored ``FaqEntry.search_text``, kept for the Servicebüro's
-    exports and for anything that wants plain words; the search itself uses ``terms``."""
+    a space at either end): what ``FaqEntry.search_text`` holds. The search no longer reads
+    that column (it analyses question and answer apart, to weigh them, with ``terms``); it is
+    still kept in step, so that dropping it can be a migration of its own."""
     folded = unicodedata.normalize("NFC", text).casefold().translate(_UMLAUTS_SPELLED)
     words = _WORD.findall(_strip_accents(folded))
     return f" {' '.join(words)} " if words else " "
@@ -123,7 +124,7 @@ def _is_term(word: str) -> bool:
     return len(word) > 1 and word not in _STOP_KEYS
 
 
-@lru_cache(maxsize=4_096)
+@lru_cache(maxsize=1_024)  # a few hundred entries, two texts each; answers ≤ 20,000 chars
 def terms(text: str) -> frozenset[str]:
     """The distinct search terms of a text: words without stop words, stemmed and folded.
     Cached by text, so a FAQ entry is analysed once until its text changes."""
