@@ -39,7 +39,8 @@ def _etag(response: Response, entry: FaqEntryRead) -> None:
 
 @public_router.get("", name="public-faq-list", response_model=Page[PublicFaqEntryRead],
                    responses=problem_responses(422, 429),
-                   summary="The FAQ: published entries by category, then position")
+                   summary="The FAQ: published entries by category, then position; "
+                   "with `q`, the search hits, most relevant first")
 async def list_public_faq(request: Request, response: Response, db: DbDep, page: PageDep,
                           category: CategoryFilter = None, q: Search = None,
                           ) -> Page[PublicFaqEntryRead]:
@@ -65,8 +66,11 @@ async def list_faq(
     category: CategoryFilter = None, q: Search = None,
     is_published: Annotated[bool | None, Query(description="Only published (true) or only "
                                                "drafts (false)")] = None,
-    sort: Annotated[FaqSort, Query(description="`category`: as the public FAQ shows it; "
-                                   "`-updated_at`: the latest changes first")] = "category",
+    sort: Annotated[FaqSort | None, Query(
+        description="`category`: as the public FAQ shows it; `-updated_at`: the latest changes "
+        "first; `relevance`: the best search hits first, as the public search orders them "
+        "(without `q`, the same as `category`). Default: `relevance` with `q`, else "
+        "`category`")] = None,
 ) -> Page[FaqEntryRead]:
     items, cursor, total = await db.run(service.list_entries, page, category=category, q=q,
                                         is_published=is_published, sort=sort)
