@@ -9,7 +9,7 @@ alliance had no address, or the deadline had passed) is not mailed by a later ca
 alliance, so one hand invitation cannot mail a whole list at once. ``EventInvitation.mailed_at``
 records the mail, so re-running ``:generate``, adding the alliance again by hand or publishing
 never mails twice; callers hold the event's row lock, so two requests cannot both see an
-invitation unmailed. The mail links the event in the portal (``event_url``).
+invitation unmailed. The mail links the event in the portal (``app.core.links.event_url``).
 """
 
 from collections.abc import Sequence
@@ -17,23 +17,12 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from app.alliances.models import AllianceContact
-from app.core.config import get_settings
+from app.core import links
 from app.core.db import utcnow
 from app.core.text import unique_addresses
 from app.events import letters, rules
 from app.events.models import Event, EventInvitation
 from app.mail import outbox
-
-SPA_EVENT = "/veranstaltungen/{event_id}"
-
-
-def event_url(event_id: int) -> str:
-    """The event's page for people, built like app.core.links builds the survey link: the
-    single-page app's route with ``BUENDNIS_FRONTEND_BASE_URL``, else under the portal's
-    ``BUENDNIS_PUBLIC_BASE_URL``."""
-    settings = get_settings()
-    base = (settings.frontend_base_url or settings.public_base_url).rstrip("/")
-    return base + SPA_EVENT.format(event_id=event_id)
 
 
 def mail_pending(session: Session, event: Event,
@@ -69,7 +58,7 @@ def mail_pending(session: Session, event: Event,
     body = letters.invitation_body(
         event.kind, event.title, event.starts_at, event.venue,
         rules.registration_deadline(event.starts_at, event.registration_closes_at),
-        event_url(event.id or 0))
+        links.event_url(event.id or 0))
     now, mailed = utcnow(), 0
     for invitation in pending:
         recipients = unique_addresses(by_alliance.get(invitation.alliance_id, []))

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from app.alliances.models import Alliance
 from app.audit import recorder
 from app.auth.principal import Principal
+from app.core import links
 from app.core.db import utcnow
 from app.core.errors import RuleViolation, field_error
 from app.core.etags import check_if_match
@@ -285,7 +286,8 @@ def invite_by_rule(session: Session, workgroup_id: int, principal: Principal) ->
     topic = session.get(FutureTopic, workgroup.topic_id)
     assert topic is not None
     subject = texts.invitation_subject(workgroup.title)
-    body = texts.invitation_body(workgroup.title, topic.title, cycle.key, workgroup.region)
+    body = texts.invitation_body(workgroup.title, topic.title, cycle.key, workgroup.region,
+                                 links.workgroup_url(workgroup.id or 0))
     counts, now, mails = MemberBasisCounts(), utcnow(), 0
     for alliance in alliances:
         assert alliance.id is not None
