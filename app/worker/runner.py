@@ -34,7 +34,15 @@ def run_job(job: Job) -> None:
             # Type and frames only (see JsonFormatter): messages may quote personal data.
             logger.exception("job %s failed", job.name)
             return
-        logger.info("job %s: %s", job.name, outcome)
+        # An idle worker polls every few seconds: a pass that found nothing is not news.
+        level = logging.DEBUG if _found_nothing(outcome) else logging.INFO
+        logger.log(level, "job %s: %s", job.name, outcome)
+
+
+def _found_nothing(outcome: object) -> bool:
+    """A delivery pass (mail, webhooks) that had nothing to send."""
+    counts = [getattr(outcome, name, None) for name in ("sent", "retrying", "failed")]
+    return all(count == 0 for count in counts)
 
 
 def heartbeat(path: str | None) -> None:

@@ -153,3 +153,27 @@ def test_the_worker_serves_its_own_counters_when_a_port_is_set():
     samples = {(s.name, s.labels.get("outcome")): s.value
                for family in text_string_to_metric_families(text) for s in family.samples}
     assert samples[("buendnis_webhook_delivery_failures_total", "retrying")] == before + 1
+
+
+def test_an_idle_worker_logs_no_line_per_poll(own_database, caplog):
+    """Idle passes log at DEBUG; a pass that delivered something logs at INFO."""
+    import logging
+
+    import app.worker.builtin  # noqa: F401
+    from app.worker.runner import run_worker
+
+    mail_job = [job for job in jobs.registered() if job.name == "mail"]
+    with caplog.at_level(logging.INFO, logger="buendnis.worker"):
+        run_worker(threading.Event(), jobs=mail_job, until_idle=True)
+    assert not [r for r in caplog.records if r.getMessage().startswith("job mail")]
+
+
+def test_a_pass_that_did_something_is_news():
+    from app.mail.dispatch import DispatchReport
+    from app.webhooks.delivery import SendReport
+    from app.worker.runner import _found_nothing
+
+    assert _found_nothing(DispatchReport()) and _found_nothing(SendReport())
+    assert not _found_nothing(DispatchReport(sent=1))
+    assert not _found_nothing(SendReport(failed=1))
+    assert not _found_nothing("3 e-mail(s) anonymised")  # other jobs always report
