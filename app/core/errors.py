@@ -276,9 +276,12 @@ def _allowed_methods(request: Request) -> list[str]:
     """Every method the path supports. Starlette's 405 names only the first route whose pattern
     matches, though several routes share a path (GET and PATCH /users/{id})."""
     routes = request.app.router.routes
-    return [method for method in _METHODS
-            if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
-                   for route in routes)]
+    allowed = [method for method in _METHODS
+               if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
+                      for route in routes)]
+    if "GET" in allowed and "HEAD" not in allowed:
+        allowed.insert(allowed.index("GET") + 1, "HEAD")  # NotModifiedMiddleware serves it
+    return allowed
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -124,7 +124,11 @@ _KEPT_ON_304 = {b"etag", b"cache-control", b"content-location", b"date", b"expir
 
 class NotModifiedMiddleware:
     """``If-None-Match`` on a GET or HEAD: when the 200 it would send carries an ``ETag`` that
-    matches, the answer is 304 without a body. One place for every read that sets an ETag."""
+    matches, the answer is 304 without a body. One place for every read that sets an ETag.
+
+    HEAD is answered here too, for every GET route (uptime monitors and link checkers use it):
+    the app serves it as the GET, and the body is dropped while the GET's headers, its
+    ``Content-Length`` included, go out as they are."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -135,14 +139,18 @@ class NotModifiedMiddleware:
             return
         if_none_match = next((value.decode("latin-1") for name, value in scope.get("headers", [])
                               if name == b"if-none-match"), None)
-        if if_none_match is None:
+        head = scope["method"] == "HEAD"
+        if if_none_match is None and not head:
             await self.app(scope, receive, send)
             return
-        not_modified = False
+        if head:
+            scope = {**scope, "method": "GET"}
+        not_modified = head  # no body goes out: HEAD never has one, a 304 neither
 
         async def send_checked(message: Message) -> None:
             nonlocal not_modified
-            if message["type"] == "http.response.start" and message["status"] == 200:
+            if (message["type"] == "http.response.start" and message["status"] == 200
+                    and if_none_match is not None):
                 headers = message.get("headers", [])
                 etag = next((v.decode("latin-1") for n, v in headers if n.lower() == b"etag"), None)
                 if etag is not None and etag_matches(if_none_match, etag):

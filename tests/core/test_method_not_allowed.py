@@ -8,11 +8,11 @@ from tests.utils.problems import assert_problem
 
 
 @pytest.mark.parametrize(("method", "url", "allow"), [
-    ("PUT", "/api/v1/users/1", "GET, PATCH"),
-    ("OPTIONS", "/api/v1/clients/1", "GET, PATCH, DELETE"),
-    ("DELETE", "/api/v1/me/tokens", "GET, POST"),
-    ("PATCH", "/api/v1/cycles/2024-25/questions", "GET, POST, PUT"),
-    ("POST", "/healthz", "GET"),
+    ("PUT", "/api/v1/users/1", "GET, HEAD, PATCH"),
+    ("OPTIONS", "/api/v1/clients/1", "GET, HEAD, PATCH, DELETE"),
+    ("DELETE", "/api/v1/me/tokens", "GET, HEAD, POST"),
+    ("PATCH", "/api/v1/cycles/2024-25/questions", "GET, HEAD, POST, PUT"),
+    ("POST", "/healthz", "GET, HEAD"),
 ])
 def test_405_allows_every_method_of_the_path(client, admin, method, url, allow):
     response = client.request(method, url, headers=admin)
