@@ -313,6 +313,7 @@ def test_a_working_session_leaves_no_personal_data_in_the_logs(
     group = ok(client.post("/api/v1/workgroups", headers=admin, json={
         "cycle": cycle.slug, "topic": 2, "title": "Arbeitsrunde Logstadt"}), 201)
     group_url = f"/api/v1/workgroups/{group['id']}"
+    factories.make_evaluation_run(session, cycle, [])  # invitations by the rule follow it
     ok(client.post(f"{group_url}/members:invite", headers=admin))
     ok(client.post(f"{group_url}/members", headers=admin,
                    json={"alliance_id": alliance["id"], "reason": FREE_TEXT}))
