@@ -17,7 +17,7 @@ router = APIRouter(prefix="/audit-events", tags=["audit"], dependencies=[Depends
                    responses=problem_responses(401, 403, 422))
 
 
-def audit_filter(
+async def audit_filter(
     actor: Annotated[str | None, Query(max_length=40, examples=["user:3"])] = None,
     action: Annotated[str | None, Query(max_length=60, description="Prefix, e.g. alliance.")] = None,
     resource_type: Annotated[str | None, Query(max_length=60)] = None,

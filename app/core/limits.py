@@ -28,10 +28,12 @@ _NO_STORE_PREFIXES = ("/api/v1/auth", "/api/v1/me", "/api/v1/users", "/api/v1/cl
 _NO_STORE_FLAG = "buendnis_no_store"
 
 
-def no_store(request: Request) -> None:
+async def no_store(request: Request) -> None:
     """Route dependency for responses with personal data (contacts, delegates, requesters,
     audit events, exports): ``SecurityMiddleware`` sends ``Cache-Control: no-store`` with them,
-    streamed exports included. tests/core/test_no_store.py finds routes that forget it."""
+    streamed exports included. tests/core/test_no_store.py finds routes that forget it.
+    ``async``: FastAPI runs a plain ``def`` dependency in a worker thread, a thread hop per
+    request for setting a flag."""
     request.state.__setattr__(_NO_STORE_FLAG, True)
 
 

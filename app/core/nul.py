@@ -37,12 +37,26 @@ def nul_locations(value: Any, loc: Loc) -> Iterator[Loc]:
             yield from nul_locations(item, (*loc, index))
 
 
-def declared_query(dependant: Dependant) -> frozenset[str]:
-    """The query parameters an operation reads: its own and its dependencies'."""
+def _declared(dependant: Dependant) -> frozenset[str]:
     names = {field.alias for field in dependant.query_params}
     for sub in dependant.dependencies:
-        names |= declared_query(sub)
+        names |= _declared(sub)
     return frozenset(names)
+
+
+# A route's dependant is built once and never changes: its answer is kept, keyed by identity
+# (the dependant is kept alongside, so a reused id can never answer for another one).
+_DECLARED: dict[int, tuple[Dependant, frozenset[str]]] = {}
+
+
+def declared_query(dependant: Dependant) -> frozenset[str]:
+    """The query parameters an operation reads: its own and its dependencies'."""
+    cached = _DECLARED.get(id(dependant))
+    if cached is not None and cached[0] is dependant:
+        return cached[1]
+    names = _declared(dependant)
+    _DECLARED[id(dependant)] = (dependant, names)
+    return names
 
 
 async def _body_locations(request: Request, route: APIRoute) -> list[Loc]:
@@ -64,9 +78,10 @@ async def refuse_nul_characters(request: Request) -> None:
         return
     locations: list[Loc] = [("path", name) for name, value in request.path_params.items()
                             if isinstance(value, str) and NUL in value]
-    declared = declared_query(route.dependant)
-    locations += [("query", name) for name, value in request.query_params.multi_items()
-                  if name in declared and NUL in value]
+    if request.scope.get("query_string"):
+        declared = declared_query(route.dependant)
+        locations += [("query", name) for name, value in request.query_params.multi_items()
+                      if name in declared and NUL in value]
     locations += await _body_locations(request, route)
     if locations:
         raise RequestValidationError([

@@ -55,7 +55,8 @@ class PageParams:
     include_total: bool
 
 
-def page_params(
+# async: FastAPI would run a plain def dependency in a worker thread (a hop per request).
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=100, description="Page size, at most 100")] = 20,
     cursor: Annotated[str | None, Query(max_length=512, description="From `next_cursor`")] = None,
     include_total: Annotated[bool, Query(description="Also count all matching rows")] = False,

@@ -43,13 +43,26 @@ def _is_boolean(annotation: Any) -> bool:
     return False
 
 
-def boolean_query(dependant: Dependant) -> frozenset[str]:
-    """The boolean query parameters of an operation (its own and its dependencies')."""
+def _booleans(dependant: Dependant) -> frozenset[str]:
     names = {field.alias for field in dependant.query_params
              if _is_boolean(field.field_info.annotation)}
     for sub in dependant.dependencies:
-        names |= boolean_query(sub)
+        names |= _booleans(sub)
     return frozenset(names)
+
+
+_BOOLEANS: dict[int, tuple[Dependant, frozenset[str]]] = {}
+
+
+def boolean_query(dependant: Dependant) -> frozenset[str]:
+    """The boolean query parameters of an operation (its own and its dependencies'), kept per
+    dependant like ``declared_query``."""
+    cached = _BOOLEANS.get(id(dependant))
+    if cached is not None and cached[0] is dependant:
+        return cached[1]
+    names = _booleans(dependant)
+    _BOOLEANS[id(dependant)] = (dependant, names)
+    return names
 
 
 async def refuse_unknown_query(request: Request) -> None:
