@@ -101,13 +101,13 @@ if ! $postgres; then
   echo "SKIPPED: PostgreSQL lane (BUENDNIS_SKIP_POSTGRES=1)"
 elif $serial; then
   timed_step "tests on PostgreSQL" pytest_lane postgresql
-else
-  for pid in "${lane_pids[@]}"; do finish_lane "$pid"; done
-  lane_pids=()
 fi
+# The audit mostly waits on the network: it runs while the PostgreSQL lane is still busy.
 if [[ "${CI:-}" == "true" ]]; then
   step "dependency audit" "$BIN/python" scripts/audit.py
 fi
+for pid in "${lane_pids[@]}"; do finish_lane "$pid"; done
+lane_pids=()
 
 if ((${#failed[@]})); then
   echo "FAILED: ${failed[*]}"
