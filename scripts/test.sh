@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # The whole check, as CI runs it. Every step runs; the script fails if any step failed.
+#
+# The two pytest lanes (SQLite, PostgreSQL) are independent processes and each is mostly one
+# busy CPU, so they run at the same time: the PostgreSQL lane (the longer one) starts first, in
+# the background, while the static checks and then the SQLite lane run in the foreground. Each
+# lane writes to its own log, printed whole when the lane ends; each lane's exit code counts
+# (pytest's 5, "no tests collected", is a failure like any other non-zero code).
+# BUENDNIS_TEST_LANES=serial runs everything one after the other (to time a lane on its own).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 failed=()
+lane_pids=()
 
 step() {
   local name=$1; shift
@@ -15,6 +23,49 @@ pytest_lane() {
   # pytest exits 5 when it collected no tests: that is a failure here, not a pass.
   BUENDNIS_TEST_DB=$1 "$BIN/pytest" "${@:2}"
 }
+
+# A lane in the background: its output goes to its own log; the name, log, pid and start time
+# are remembered so that finish_lane can print the log whole and count its exit code.
+LOGS=$(mktemp -d "${TMPDIR:-/tmp}/buendnis-lanes.XXXXXX")
+declare -A lane_name lane_log lane_start
+start_lane() {
+  local name=$1 db=$2 log
+  log="$LOGS/$db.log"
+  echo "==> $name (started in the background, log $log)"
+  # exec: the pid is pytest's own, so that an interrupted run can stop it.
+  (export BUENDNIS_TEST_DB=$db; exec "$BIN/pytest") >"$log" 2>&1 &
+  local pid=$!
+  lane_pids+=("$pid"); lane_name[$pid]=$name; lane_log[$pid]=$log; lane_start[$pid]=$SECONDS
+}
+
+finish_lane() {
+  local pid=$1 rc=0
+  wait "$pid" || rc=$?
+  local name=${lane_name[$pid]} seconds=$((SECONDS - ${lane_start[$pid]}))
+  echo "==> $name (output of the background lane, ${seconds} s)"
+  cat "${lane_log[$pid]}"
+  if ((rc == 0)); then
+    echo "--> $name: ok (${seconds} s)"
+  else
+    echo "--> $name: FAILED (exit $rc, ${seconds} s)"
+    failed+=("$name")
+  fi
+}
+
+timed_step() {
+  local name=$1 start=$SECONDS; shift
+  step "$name" "$@"
+  echo "    ($name: $((SECONDS - start)) s)"
+}
+
+cleanup() {
+  # Interrupted: stop the lanes this script started (only those, by pid).
+  local pid
+  for pid in "${lane_pids[@]}"; do kill -- "$pid" 2>/dev/null; done
+  rm -rf "$LOGS"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # The seal verification page is checked in a real headless browser (Debian's Chromium): install
 # it when missing and we may (root with apt-get). Without it that test skips, but fails in CI.
@@ -28,21 +79,35 @@ if ! command -v chromium >/dev/null 2>&1 && [[ ! -x /usr/bin/chromium ]]; then
   fi
 fi
 
+serial=false
+[[ "${BUENDNIS_TEST_LANES:-parallel}" == "serial" ]] && serial=true
+postgres=true
+if [[ "${BUENDNIS_SKIP_POSTGRES:-}" == "1" && "${CI:-}" != "true" ]]; then
+  postgres=false
+fi
+
+if $postgres && ! $serial; then
+  start_lane "tests on PostgreSQL" postgresql
+fi
+
 step "ruff" "$BIN/ruff" check app tests migrations bench
 step "mypy" "$BIN/mypy" app
 step "migrations expand/contract" "$BIN/python" scripts/check_migrations.py
 step "openapi is current" "$BIN/buendnis" openapi --check
 step "typescript client" bash frontend-check/check.sh
 step "openapi lint" bash frontend-check/lint.sh
-step "tests on SQLite" pytest_lane sqlite
-if [[ "${BUENDNIS_SKIP_POSTGRES:-}" == "1" && "${CI:-}" != "true" ]]; then
+timed_step "tests on SQLite" pytest_lane sqlite
+if ! $postgres; then
   echo "SKIPPED: PostgreSQL lane (BUENDNIS_SKIP_POSTGRES=1)"
-else
-  step "tests on PostgreSQL" pytest_lane postgresql
+elif $serial; then
+  timed_step "tests on PostgreSQL" pytest_lane postgresql
 fi
+# The audit mostly waits on the network: it runs while the PostgreSQL lane is still busy.
 if [[ "${CI:-}" == "true" ]]; then
   step "dependency audit" "$BIN/python" scripts/audit.py
 fi
+for pid in "${lane_pids[@]}"; do finish_lane "$pid"; done
+lane_pids=()
 
 if ((${#failed[@]})); then
   echo "FAILED: ${failed[*]}"

@@ -5,6 +5,7 @@ unreachable server fails the run when ``CI=true`` and skips it loudly otherwise.
 """
 
 import os
+import resource
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
@@ -40,6 +41,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"database lane: {dbsetup.lane()}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The lane's CPU time (this process and the servers, workers and commands it waited for):
+    unlike the wall time it hardly depends on what else the machine is doing."""
+    own, children = (resource.getrusage(who)
+                     for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    terminalreporter.write_line(f"database lane {dbsetup.lane()}: {cpu:.0f} s of CPU")
 
 
 @pytest.fixture(scope="session")
