@@ -39,6 +39,7 @@ from typing import Annotated, Any
 
 import anyio
 import orjson
+import probe_reads
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import event, select
@@ -424,9 +425,19 @@ def _probe_sqlite(path: str) -> Starlette:
         values = conn.execute(_ME_SQL.format(p="?"), (user_id,)).fetchone()
         return RawResponse(_me(values), media_type="application/json")
 
+    async def rows(sql: str, *args: Any) -> list[Any]:
+        return conn.execute(sql, args).fetchall()
+
+    sqlite_driver = probe_reads.Driver(rows, sqlite=True)
+
+    @asynccontextmanager
+    async def driver() -> AsyncIterator[probe_reads.Driver]:
+        yield sqlite_driver
+
     return Starlette(routes=[Route("/api/v1/alliances", many),
                              Route("/api/v1/alliances/{alliance_id:int}", one),
-                             Route("/api/v1/me", me)])
+                             Route("/api/v1/me", me),
+                             *probe_reads.routes(driver, admin_id)])
 
 
 def _probe_postgres(url: str) -> Starlette:
@@ -483,9 +494,18 @@ def _probe_postgres(url: str) -> Starlette:
             values = await conn.fetchrow(_ME_SQL.format(p="$1"), user_id)
         return RawResponse(_me(values), media_type="application/json")
 
+    @asynccontextmanager
+    async def driver() -> AsyncIterator[probe_reads.Driver]:
+        async with pool["p"].acquire() as conn:
+            async def rows(sql: str, *args: Any) -> list[Any]:
+                return await conn.fetch(probe_reads.numbered(sql), *args)
+
+            yield probe_reads.Driver(rows, sqlite=False)
+
     return Starlette(routes=[Route("/api/v1/alliances", many),
                              Route("/api/v1/alliances/{alliance_id:int}", one),
-                             Route("/api/v1/me", me)],
+                             Route("/api/v1/me", me),
+                             *probe_reads.routes(driver, admin_id)],
                      lifespan=lifespan)
 
 
