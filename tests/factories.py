@@ -1,8 +1,10 @@
 """Factories that build rows directly through the test's session (no shared state)."""
 
 import itertools
+import weakref
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
@@ -58,6 +60,7 @@ def make_user(
     )
     session.add(user)
     session.commit()
+    _made_in[id(user)] = (weakref.ref(user), session.get_bind())
     return user
 
 
@@ -85,17 +88,34 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+# Where each user a factory made lives, so a token can be minted for it after its test session
+# closed (race fixtures commit in a session of their own). Keyed by the object's identity and
+# checked through a weak reference: User rows are not hashable.
+_made_in: dict[int, tuple["weakref.ref[User]", Engine | Connection]] = {}
+
+
+def _new_auth_session(session: Session, user: User) -> int:
+    auth_session = AuthSession(user_id=user.id)
+    session.add(auth_session)
+    session.commit()
+    assert auth_session.id is not None
+    return auth_session.id
+
+
 def user_headers(user: User) -> dict[str, str]:
     """A token as a sign-in gives it: bound to a new session of the user (the server refuses
     user tokens without one)."""
     assert user.id is not None
     session = object_session(user)
-    assert session is not None, "user_headers needs a user attached to the test's session"
-    auth_session = AuthSession(user_id=user.id)
-    session.add(auth_session)
-    session.commit()
-    assert auth_session.id is not None
-    token, _ = security.create_access_token("user", user.id, session_id=auth_session.id)
+    if session is not None:
+        session_id = _new_auth_session(session, user)
+    else:
+        ref, bind = _made_in.get(id(user), (None, None))
+        assert ref is not None and ref() is user and bind is not None, (
+            "user_headers needs a user attached to a session or made by make_user")
+        with Session(bind) as own:
+            session_id = _new_auth_session(own, user)
+    token, _ = security.create_access_token("user", user.id, session_id=session_id)
     return bearer(token)
 
 

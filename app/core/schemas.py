@@ -68,9 +68,9 @@ def _date_error(kind: str) -> PydanticCustomError:
         f"{kind}_type", f"Input should be a {kind} in ISO 8601 form (a string), not a number")
 
 
-def _number_error(kind: str) -> PydanticCustomError:
+def _number_error(kind: str, given: str = "true or false") -> PydanticCustomError:
     kind_name = "an integer" if kind == "int" else "a number"
-    return PydanticCustomError(f"{kind}_type", f"Input should be {kind_name}, not true or false")
+    return PydanticCustomError(f"{kind}_type", f"Input should be {kind_name}, not {given}")
 
 
 def _finite_error() -> PydanticCustomError:
@@ -121,6 +121,9 @@ def _problem(annotation: Any, value: Any) -> Problem | None:
         return None if isinstance(value, bool) else ((), _bool_error())
     if annotation in (int, float) and isinstance(value, bool):
         return (), _number_error(annotation.__name__)
+    if annotation in (int, float) and isinstance(value, str):
+        # Lax mode reads "5" as 5; a client that sends numbers as strings has a bug to see.
+        return (), _number_error(annotation.__name__, "a string")
     if annotation in _DATETIMES:
         return None if isinstance(value, str | dt.datetime) else ((), _date_error("datetime"))
     if annotation in _DATES:

@@ -232,6 +232,32 @@ def test_a_boolean_is_not_a_number(client, admin, value):
     assert body["errors"][0]["type"] == "int_type"
 
 
+@pytest.mark.parametrize("value", ["30", " 30", "3e1"])
+def test_a_number_is_not_a_string(client, admin, value):
+    r = client.post("/api/v1/me/tokens", headers=admin,
+                    json={"name": "Export", "scopes": ["api:read"], "expires_in_days": value})
+    body = assert_problem(r, 422, "validation_error")
+    assert error_locs(body) == [["body", "expires_in_days"]]
+    assert body["errors"][0]["type"] == "int_type"
+    assert "not a string" in body["errors"][0]["msg"]
+
+
+def test_a_string_for_a_number_inside_a_rule_is_refused(client, admin, session):
+    cycle = factories.make_cycle(session)
+    factories.make_questions(session, cycle)
+    rule = {"kind": "partners_at_least", "min": "3"}
+    r = client.put(f"{CYCLES}/{cycle.slug}/criteria", headers=admin,
+                   json={"criteria": [{"key": "partners", "label": "Viele Partner", "rule": rule}]})
+    body = assert_problem(r, 422, "validation_error")
+    assert error_locs(body) == [["body", "criteria", 0, "rule", "min"]]
+
+
+def test_a_json_number_is_still_taken(client, admin):
+    r = client.post("/api/v1/me/tokens", headers=admin,
+                    json={"name": "Export", "scopes": ["api:read"], "expires_in_days": 30})
+    assert r.status_code == 201, r.text
+
+
 def test_a_refused_coercion_inside_a_rule_keeps_the_other_rule_faults(client, admin, session):
     """A rule (a StrictInput inside a union whose validator rebuilds the errors) with a boolean
     for a number and a rule fault beside it: both are reported, nothing fails with a 500."""
