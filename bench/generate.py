@@ -300,8 +300,11 @@ def populate_world(url: str, n_alliances: int, user_alliance_id: int,
         session.commit()
         counts["award"] = len(awards)
 
-        # Events: a quarter in the past, the rest ahead; invitations to about 10 % of the
-        # alliances each for invitation-only ones; delegates from a fifth of the invited.
+        # Events: a quarter in the past, the rest ahead. An invitation-only event invites 65
+        # alliances whatever the scale (a workshop's list; invitations grow with the number of
+        # events, so in proportion to the alliances); delegates from a fifth of the invited.
+        # The bench user's alliance is invited to every third of the first 60 events only: an
+        # alliance's own invitations do not grow with the number of other alliances.
         topics = list(session.scalars(select(FutureTopic.id).order_by(FutureTopic.number)))
         n_events = max(EVENTS_PER_650 * n_alliances // 650, 1)
         events = []
@@ -333,12 +336,13 @@ def populate_world(url: str, n_alliances: int, user_alliance_id: int,
                         for t in rng.sample(topics, rng.randint(1, 2))]
         _batches(session.connection(), EventTopic.__table__, event_topics)
         invitations, delegates = [], []
-        per_event = max(n_alliances // 10, 1)
+        per_event = min(65, n_alliances)
         for event in events:
             if not event["invitation_only"]:
                 continue
             invited = set(rng.sample(range(1, n_alliances + 1), per_event))
-            if event["id"] % 3 == 0:
+            invited.discard(user_alliance_id)
+            if event["id"] % 3 == 0 and event["id"] <= EVENTS_PER_650:
                 invited.add(user_alliance_id)  # the bench user's alliance: a third of them
             for alliance_id in sorted(invited):
                 invitations.append({

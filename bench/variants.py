@@ -337,7 +337,8 @@ def _me(values: Any) -> bytes:
     return orjson.dumps({"kind": "user", "id": values[0], "name": values[1], "email": values[2],
                          "role": values[3], "alliance_id": values[4], "scopes": []})
 _PARTNERS_SQL = "SELECT alliance_id, id, name, sector FROM alliance_partner WHERE alliance_id {cond} ORDER BY id"
-_CONTACTS_SQL = ("SELECT alliance_id, id, name, function, email, phone FROM alliance_contact "
+_CONTACTS_SQL = ("SELECT alliance_id, id, name, function, email, phone, accepts_mail "
+                 "FROM alliance_contact "
                  "WHERE alliance_id {cond} ORDER BY id")
 
 
@@ -359,7 +360,8 @@ def _assemble(rows: list[dict[str, Any]], partners: list[Any], contacts: list[An
         by_id[p[0]]["partners"].append({"id": p[1], "name": p[2], "sector": p[3]})
     for c in contacts:
         by_id[c[0]]["contacts"].append(
-            {"id": c[1], "name": c[2], "function": c[3], "email": c[4], "phone": c[5]})
+            {"id": c[1], "name": c[2], "function": c[3], "email": c[4], "phone": c[5],
+             "accepts_mail": bool(c[6])})
     for row in rows:
         row["partner_count"] = len(row["partners"])
     return rows
