@@ -5,11 +5,19 @@
     .venv/bin/python bench/run.py --app-ref HEAD     # measure a commit, not the working tree
     .venv/bin/python bench/run.py --variants probe,app-limiter-1 --baseline-ref main --repeat 3
                                                      # before/after in the same run, medians of 3
+    .venv/bin/python bench/run.py --variants probe,app-limiter-1 --scale 1,100
+                                                     # growth: every scenario at 650 and 65,000
+                                                     # alliances, cost ratios x100/x1
+    .venv/bin/python bench/run.py --db postgresql --scenarios get --threads 1 --repeat 3 \
+        --variants probe,app-limiter-1,app-2proc-limiter-1,probe-2proc
+                                                     # two uvicorn processes against one
 
 For each database (a temporary SQLite file, a fresh PostgreSQL database dropped afterwards) it
-runs the real migrations, inserts ~650 alliances (bench/generate.py), then serves each variant
-with uvicorn (1 worker, httptools, uvloop, log level warning, no access log) on 127.0.0.1 and
-loads two endpoints with wrk (warm-up, then the measured run). Every figure is also given as a
+runs the real migrations, inserts ~650 alliances and the survey world around them (cycles,
+responses, an evaluation run, seals, events: bench/generate.py), then serves each variant with
+uvicorn (1 worker unless the variant says 2, httptools, uvloop, log level warning, no access
+log) on 127.0.0.1 and loads every scenario (SCENARIOS) with wrk (warm-up, then the measured
+run). Every figure is also given as a
 ratio to the probe (raw driver + orjson) of the same run. Writes bench/results/<timestamp>.json
 and prints a markdown table. Needs wrk (apt-get install wrk) and bench/requirements.txt.
 """
