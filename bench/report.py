@@ -27,8 +27,9 @@ def scenario_tables(results: dict[str, Any], app: str) -> list[str]:
     for key in keys:
         lines.append(f"\n##### `{key}`: {SCENARIO_BY_KEY[key].label}\n")
         lines.append("| db | data | probe req/s | app req/s | **app × probe** | app CPU ms/req | "
-                     "probe CPU ms/req | app p99 ms | probe p99 ms | others % | load (1 min) |")
-        lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+                     "probe CPU ms/req | app p99 ms | probe p99 ms | app / probe ms, one at a "
+                     "time | others % | load (1 min) |")
+        lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for name, entry in results["databases"].items():
             a = entry["variants"].get(app, {}).get("endpoints", {}).get(key)
             p = entry["variants"].get("probe", {}).get("endpoints", {}).get(key)
@@ -39,12 +40,15 @@ def scenario_tables(results: dict[str, Any], app: str) -> list[str]:
             load = runs[0].get("loadavg_1m")
             data = f"{entry['data'].get('alliance', 0):,} alliances"
             flag = " ⚠" if a.get("non_2xx") or a.get("socket_errors") else ""
+            if a.get("timed_out"):
+                flag = " (all > timeout)"
             lines.append(
                 f"| {entry.get('kind', name)} | {data} | {_num(p.get('rps'), 0)} | "
                 f"{_num(a.get('rps'), 0)}{flag} | **{_num(a.get('ratio_to_probe'), 3)}** | "
                 f"{_num(a.get('server_cpu_ms_per_request'))} | "
                 f"{_num(p.get('server_cpu_ms_per_request'))} | {_num(a.get('p99_ms'), 0)} | "
-                f"{_num(p.get('p99_ms'), 0)} | {_num(a.get('foreign_cpu_pct'), 0)} | "
+                f"{_num(p.get('p99_ms'), 0)} | {_num(a.get('seq_ms_median'), 1)} / "
+                f"{_num(p.get('seq_ms_median'), 1)} | {_num(a.get('foreign_cpu_pct'), 0)} | "
                 f"{_num(load, 1)} |")
     return lines
 
@@ -54,9 +58,10 @@ def growth_table(results: dict[str, Any], app: str) -> list[str]:
     if not rows:
         return []
     lines = ["\n##### Growth: cost at x100 / cost at x1 (target ≤ 1.3)\n",
-             "| db | scenario | app CPU ms/req x1 → x100 | **app CPU ratio** | app req/s x1 → x100 | "
-             "app req/s ratio (x1/x100) | probe CPU ratio | × probe x1 → x100 |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+             "| db | scenario | app CPU ms/req under load x1 → x100 | **ratio** | app ms one at a "
+             "time x1 → x100 | **ratio** | app req/s ratio (x1/x100) | probe CPU ratio | "
+             "probe ms ratio, one at a time | × probe x1 → x100 |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     probe = {(g["db"], g["scenario"]): g for g in rows if g["variant"] == "probe"}
     for g in rows:
         if g["variant"] != app:
@@ -64,8 +69,10 @@ def growth_table(results: dict[str, Any], app: str) -> list[str]:
         pg = probe.get((g["db"], g["scenario"]), {})
         lines.append(
             f"| {g['db']} | {g['scenario']} | {_num(g['cpu_ms_x1'])} → {_num(g['cpu_ms_xN'])} | "
-            f"**{_num(g['cpu_ratio'])}** | {_num(g['rps_x1'], 0)} → {_num(g['rps_xN'], 0)} | "
+            f"**{_num(g['cpu_ratio'])}** | {_num(g.get('seq_ms_x1'), 1)} → "
+            f"{_num(g.get('seq_ms_xN'), 1)} | **{_num(g.get('seq_ratio'))}** | "
             f"{_num(g['rps_cost_ratio'])} | {_num(pg.get('cpu_ratio'))} | "
+            f"{_num(pg.get('seq_ratio'))} | "
             f"{_num(g['ratio_to_probe_x1'], 3)} → {_num(g['ratio_to_probe_xN'], 3)} |")
     return lines
 

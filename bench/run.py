@@ -392,7 +392,7 @@ def run_wrk(url: str, token: str | None, script: Path, duration: int,
             args: argparse.Namespace) -> dict[str, Any]:
     auth = ["-H", f"Authorization: Bearer {token}"] if token else []
     cmd = [*nice_prefix(), "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s",
-           "--timeout", "5s", "-s", str(script), *auth, url]
+           "--timeout", f"{args.wrk_timeout}s", "-s", str(script), *auth, url]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60, check=False)
     for line in done.stdout.splitlines():
         if line.startswith("JSON:"):
@@ -452,6 +452,29 @@ def measure(server: Server, url: str, token: str | None, script: Path, db: Any,
     return measured
 
 
+def sequential(server: Server, scenario: Scenario, db: Any, token: str | None,
+               n: int, budget_s: float = 15.0) -> dict[str, Any]:
+    """One request at a time (after the load): the median latency and the server's CPU per
+    request without queueing. The figure for growth when an endpoint is too slow for 50
+    connections, and steadier than req/s on a shared machine."""
+    import random
+
+    rng = random.Random(12)
+    times = []
+    cpu_before = tree_cpu_seconds(server.proc.pid)
+    started = time.monotonic()
+    for _ in range(n):
+        path = scenario_path(scenario, db, rng.choice(db.alliance_ids))
+        t0 = time.perf_counter()
+        status, _body = http_get(server.base + path, token, timeout=120)
+        times.append(1000 * (time.perf_counter() - t0))
+        if status != 200 or time.monotonic() - started > budget_s:
+            break
+    cpu = tree_cpu_seconds(server.proc.pid) - cpu_before
+    return {"seq_requests": len(times), "seq_ms_median": round(statistics.median(times), 2),
+            "seq_cpu_ms_per_request": round(1000 * cpu / len(times), 3)}
+
+
 def bench_variant(variant: Variant, db: Any, tokens: dict[str, str], secret: str, app_root: Path,
                   scripts: dict[str, Path], workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
     """One fresh server per endpoint: warm-up, then the measured run."""
@@ -499,9 +522,15 @@ def bench_variant(variant: Variant, db: Any, tokens: dict[str, str], secret: str
                             "thread_dump": dump}
             else:
                 measured = measure(server, url, token, script, db, args)
-                if measured["requests"] == 0:
+                if measured["requests"] == 0 and measured["socket_errors"]:
+                    # Served, but slower than wrk's timeout at this many connections: no stall.
+                    measured.update(timed_out=True, note=f"every answer took longer than wrk's "
+                                    f"{args.wrk_timeout} s timeout at {args.connections} connections")
+                elif measured["requests"] == 0:
                     measured.update(stalled=True, thread_dump=server.thread_dump(),
                                     note="0 responses in the measured run")
+            if args.sequential:
+                measured.update(sequential(server, scenario, db, token, args.sequential))
             status_now = tree_status(server.proc.pid)
             measured["peak_rss_mib"] = round(status_now.get("VmHWM", 0) / 1024, 1)
             measured["threads_at_end"] = status_now.get("Threads")
@@ -551,6 +580,9 @@ def markdown(results: dict[str, Any]) -> str:
                     continue
                 m = v["endpoints"].get(ep)
                 if not m:
+                    continue
+                if m.get("timed_out"):
+                    lines.append(f"| {key} | **0 (every answer > wrk timeout)** | 0 | – | – | |")
                     continue
                 if m.get("stalled"):
                     lines.append(f"| {key} | **0 (stalled)** | 0 | – | – | |")
@@ -624,6 +656,12 @@ def growth(results: dict[str, Any]) -> list[dict[str, Any]]:
                     "rps_x1": b.get("rps"), "rps_xN": m.get("rps"),
                     "rps_cost_ratio": _ratio(b.get("rps"), m.get("rps")),
                     "p50_ms_x1": b.get("p50_ms"), "p50_ms_xN": m.get("p50_ms"),
+                    "seq_ms_x1": b.get("seq_ms_median"), "seq_ms_xN": m.get("seq_ms_median"),
+                    "seq_ratio": _ratio(m.get("seq_ms_median"), b.get("seq_ms_median")),
+                    "seq_cpu_x1": b.get("seq_cpu_ms_per_request"),
+                    "seq_cpu_xN": m.get("seq_cpu_ms_per_request"),
+                    "seq_cpu_ratio": _ratio(m.get("seq_cpu_ms_per_request"),
+                                            b.get("seq_cpu_ms_per_request")),
                     "ratio_to_probe_x1": b.get("ratio_to_probe"),
                     "ratio_to_probe_xN": m.get("ratio_to_probe"),
                 })
@@ -667,6 +705,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per endpoint")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--wrk-timeout", type=int, default=5,
+                        help="seconds before wrk gives up on an answer (counted as an error)")
+    parser.add_argument("--sequential", type=int, default=20,
+                        help="after each load, this many requests one at a time (median latency "
+                        "and CPU per request without queueing; 0 = off)")
     parser.add_argument("--alliances", type=int, default=650)
     parser.add_argument("--scale", default="1",
                         help="comma-separated data sizes, as multiples of --alliances: '1,100' "
@@ -802,7 +845,8 @@ def main() -> None:
 
 
 MEDIAN_FIELDS = ("rps", "ratio_to_probe", "p50_ms", "p99_ms", "server_cpu_ms_per_request",
-                 "postgres_cpu_ms_per_request", "foreign_cpu_pct", "peak_rss_mib")
+                 "postgres_cpu_ms_per_request", "foreign_cpu_pct", "peak_rss_mib",
+                 "seq_ms_median", "seq_cpu_ms_per_request")
 
 
 def _medians(repeats: list[dict[str, Any]]) -> dict[str, Any]:
@@ -832,6 +876,7 @@ def _medians(repeats: list[dict[str, Any]]) -> dict[str, Any]:
             m["non_2xx"] = sum(v.get("non_2xx", 0) for v in values)
             m["socket_errors"] = sum(v.get("socket_errors", 0) for v in values)
             m["stalled"] = any(v.get("stalled") for v in values)
+            m["timed_out"] = any(v.get("timed_out") for v in values)
             m["runs"] = values
             out["endpoints"][ep] = m
         out["same_json_as_app"] = all(r.get("same_json_as_app", True) for r in runs)
