@@ -454,7 +454,7 @@ def measure(server: Server, url: str, token: str | None, script: Path, db: Any,
 
 def sequential(server: Server, scenario: Scenario, db: Any, token: str | None,
                n: int, budget_s: float = 15.0) -> dict[str, Any]:
-    """One request at a time (after the load): the median latency and the server's CPU per
+    """One request at a time (before the load): the median latency and the server's CPU per
     request without queueing. The figure for growth when an endpoint is too slow for 50
     connections, and steadier than req/s on a shared machine."""
     import random
@@ -510,6 +510,10 @@ def bench_variant(variant: Variant, db: Any, tokens: dict[str, str], secret: str
                 if status != 200:
                     raise RuntimeError(f"{variant.key} {path}: {status} {body[:300]!r}")
                 samples[f"{key} {path}"] = json.loads(body)
+            # One at a time *before* any load: after a saturating load the server still works
+            # off the requests queued behind its limiter, and a slow endpoint's backlog (50
+            # connections x its time) would be measured instead of the endpoint.
+            seq = sequential(server, scenario, db, token, args.sequential) if args.sequential else {}
             url = server.base + scenario_path(scenario, db, 1)
             warm = run_wrk(url, token, script, args.warmup, args) if args.warmup else None
             dump = server.thread_dump() if warm is not None and warm["requests"] == 0 else []
@@ -529,8 +533,8 @@ def bench_variant(variant: Variant, db: Any, tokens: dict[str, str], secret: str
                 elif measured["requests"] == 0:
                     measured.update(stalled=True, thread_dump=server.thread_dump(),
                                     note="0 responses in the measured run")
-            if args.sequential:
-                measured.update(sequential(server, scenario, db, token, args.sequential))
+            if seq:
+                measured.update(seq)
             status_now = tree_status(server.proc.pid)
             measured["peak_rss_mib"] = round(status_now.get("VmHWM", 0) / 1024, 1)
             measured["threads_at_end"] = status_now.get("Threads")
@@ -708,7 +712,7 @@ def main() -> None:
     parser.add_argument("--wrk-timeout", type=int, default=5,
                         help="seconds before wrk gives up on an answer (counted as an error)")
     parser.add_argument("--sequential", type=int, default=20,
-                        help="after each load, this many requests one at a time (median latency "
+                        help="before each load, this many requests one at a time (median latency "
                         "and CPU per request without queueing; 0 = off)")
     parser.add_argument("--alliances", type=int, default=650)
     parser.add_argument("--scale", default="1",
