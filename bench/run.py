@@ -526,8 +526,9 @@ def bench_variant(variant: Variant, db: Any, tokens: dict[str, str], secret: str
                             "thread_dump": dump}
             else:
                 measured = measure(server, url, token, script, db, args)
-                if measured["requests"] == 0 and measured["socket_errors"]:
-                    # Served, but slower than wrk's timeout at this many connections: no stall.
+                if measured["requests"] == 0 and (measured["socket_errors"] or seq.get("seq_requests")):
+                    # Served (one at a time, or wrk timed out), but no answer within the run or
+                    # wrk's timeout at this many connections: slow, not stalled.
                     measured.update(timed_out=True, note=f"every answer took longer than wrk's "
                                     f"{args.wrk_timeout} s timeout at {args.connections} connections")
                 elif measured["requests"] == 0:
