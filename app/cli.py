@@ -122,12 +122,33 @@ def _send_mail(_: argparse.Namespace) -> int:
     from app.core.config import get_settings
     from app.core.db import new_session
     from app.mail.dispatch import dispatch_due
-    from app.mail.senders import sender_from_settings
+    from app.mail.senders import MailNotConfigured, sender_from_settings
 
     settings = get_settings()
+    try:
+        sender = sender_from_settings(settings)
+    except MailNotConfigured as exc:
+        print(f"send-mail: {exc}", file=sys.stderr)
+        return 2
     with new_session() as session:
-        report = asyncio.run(dispatch_due(session, sender_from_settings(settings), settings=settings))
+        report = asyncio.run(dispatch_due(session, sender, settings=settings))
     print(f"mail: {report.sent} sent, {report.retrying} to retry later, {report.failed} failed")
+    return 0
+
+
+def _send_reminders(_: argparse.Namespace) -> int:
+    """The survey reminders that are due in every open survey (for cron when no worker sends
+    them); the same rules as the Servicebüro's call, so running it often never sends twice."""
+    from app.core.db import new_session
+    from app.notices.reminders import remind_open_cycles
+
+    with new_session() as session:
+        reports = remind_open_cycles(session, actor="system:cron")
+    for report in reports:
+        print(f"reminders {report.cycle_key}: {report.reminders_queued} queued, "
+              f"{sum(report.skipped_counts.values())} skipped")
+    if not reports:
+        print("reminders: no survey takes answers now")
     return 0
 
 
@@ -241,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("send-webhooks", help="deliver due webhooks from their outbox (one pass)") \
         .set_defaults(func=_send_webhooks)
+    sub.add_parser("send-reminders", help="queue the survey reminders that are due (one pass)") \
+        .set_defaults(func=_send_reminders)
 
     sub.add_parser("worker", help="run outbox delivery and retention until SIGTERM") \
         .set_defaults(func=_worker)
@@ -265,19 +288,50 @@ def build_parser() -> argparse.ArgumentParser:
 # some (create-admin once imported only User) fails on a fresh interpreter when a foreign key
 # names a table it never loaded, and the test process, which has loaded them all, hides it.
 _DATABASE_COMMANDS = frozenset({"seed-demo", "create-admin", "retention", "send-mail", "send-webhooks",
-                                "worker"})
+                                "send-reminders", "worker"})
 
 
 def main(argv: list[str] | None = None) -> int:
     import importlib
 
+    from pydantic import ValidationError
+    from sqlalchemy.exc import OperationalError
+
     from app.core.logging import set_actor
 
     args = build_parser().parse_args(argv)
-    if args.command in _DATABASE_COMMANDS:
-        importlib.import_module("app.models")  # every table, the audit hook, outbox listeners
-    set_actor("system")  # writes from the command line are audited as the system
-    return int(args.func(args))
+    try:
+        if args.command in _DATABASE_COMMANDS:
+            importlib.import_module("app.models")  # every table, the audit hook, outbox listeners
+            if (refusal := _unmigrated()) is not None:
+                print(f"{args.command}: {refusal}", file=sys.stderr)
+                return 2
+        set_actor("system")  # writes from the command line are audited as the system
+        return int(args.func(args))
+    except ValidationError as exc:
+        # A person reads this, not a traceback; the settings hide their values (no secrets).
+        for error in exc.errors(include_url=False, include_input=False):
+            name = "BUENDNIS_" + "__".join(str(part) for part in error["loc"]).upper()
+            where = name if error["loc"] else "BUENDNIS_* settings"
+            print(f"{args.command}: configuration: {where}: {error['msg']}", file=sys.stderr)
+        return 2
+    except OperationalError as exc:
+        # The driver's message may quote the URL with its password: the kind of failure only.
+        print(f"{args.command}: the database does not answer ({type(exc.orig).__name__}); "
+              "check BUENDNIS_DATABASE_URL and that the server runs", file=sys.stderr)
+        return 2
+
+
+def _unmigrated() -> str | None:
+    """Why a command that reads or writes rows cannot run on this database, or None."""
+    from sqlalchemy import inspect
+
+    from app.core.db import get_engine
+
+    with get_engine().connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return "the database has no tables yet: run `buendnis migrate` first"
+    return None
 
 
 if __name__ == "__main__":

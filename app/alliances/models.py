@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, true
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, true
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.core.db import UTCDateTime, utcnow
@@ -38,6 +38,8 @@ class PartnerSector(StrEnum):
 
 class Alliance(SQLModel, table=True):
     __tablename__ = "alliance"
+    # Partner systems pull what changed since their last sync (?updated_since=).
+    __table_args__ = (Index("ix_alliance_updated_at", "updated_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)

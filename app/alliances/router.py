@@ -17,7 +17,7 @@ from app.auth.deps import CurrentUser, admin_user
 from app.core.config import get_settings
 from app.core.deps import DbDep
 from app.core.errors import PayloadTooLarge, problem_responses
-from app.core.etags import IfMatch, set_etag
+from app.core.etags import IfMatch, SetETag
 from app.core.limits import NoStore
 from app.core.pagination import Page, PageParams, UpdatedSince, page_params, set_link_header
 
@@ -49,10 +49,10 @@ async def list_alliances(
 @router.post("", name="alliances-create", response_model=AllianceRead,
              status_code=status.HTTP_201_CREATED, dependencies=[Depends(admin_user)],
              responses=problem_responses(409, 422))
-async def create_alliance(body: AllianceCreate, db: DbDep, response: Response) -> AllianceRead:
+async def create_alliance(body: AllianceCreate, db: DbDep, response: Response, etag: SetETag) -> AllianceRead:
     alliance = await db.run(service.create_alliance, body)
     response.headers["Location"] = f"/api/v1/alliances/{alliance.id}"
-    set_etag(response, "alliance", alliance.id, alliance.version)
+    etag.row("alliance", alliance.id, alliance.version, alliance)
     return alliance
 
 
@@ -74,20 +74,20 @@ async def import_alliances(
 @router.get("/{alliance_id}", name="alliances-get", response_model=AllianceRead,
             responses=problem_responses(404))
 async def get_alliance(alliance_id: AllianceId, db: DbDep, principal: AllianceReader,
-                       response: Response) -> AllianceRead:
+                       etag: SetETag) -> AllianceRead:
     alliance = await db.run(service.read_alliance, alliance_id, principal)
-    set_etag(response, "alliance", alliance.id, alliance.version)
+    etag.row("alliance", alliance.id, alliance.version, alliance)
     return alliance
 
 
 @router.patch("/{alliance_id}", name="alliances-update", response_model=AllianceRead,
               responses=problem_responses(404, 409, 412, 422))
 async def update_alliance(
-    alliance_id: AllianceId, body: AllianceUpdate, db: DbDep, principal: CurrentUser, response: Response,
+    alliance_id: AllianceId, body: AllianceUpdate, db: DbDep, principal: CurrentUser, etag: SetETag,
     if_match: IfMatch = None,
 ) -> AllianceRead:
     alliance = await db.run(service.update_alliance, alliance_id, body, if_match, principal)
-    set_etag(response, "alliance", alliance.id, alliance.version)
+    etag.row("alliance", alliance.id, alliance.version, alliance)
     return alliance
 
 

@@ -28,7 +28,7 @@ from app.auth.schemas import (
 )
 from app.core.deps import DbDep
 from app.core.errors import BadRequest, problem_responses
-from app.core.etags import IfMatch, set_etag
+from app.core.etags import IfMatch, SetETag
 from app.core.ids import RowId
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 
@@ -157,37 +157,37 @@ async def list_users(
 
 @users_router.post("", name="users-create", response_model=UserCreated,
                    status_code=status.HTTP_201_CREATED, responses=problem_responses(409, 422))
-async def create_user(body: UserCreate, db: DbDep, response: Response) -> UserCreated:
+async def create_user(body: UserCreate, db: DbDep, response: Response, etag: SetETag) -> UserCreated:
     created = await db.run(service.create_user, body)
     response.headers["Location"] = f"/api/v1/users/{created.id}"
-    set_etag(response, "user", created.id, created.version)
+    etag.row("user", created.id, created.version, created)
     return created
 
 
 @users_router.get("/{user_id}", name="users-get", response_model=UserRead,
                   responses=problem_responses(404))
-async def get_user(user_id: RowId, db: DbDep, response: Response) -> UserRead:
+async def get_user(user_id: RowId, db: DbDep, etag: SetETag) -> UserRead:
     user = await db.run(service.get_user, user_id)
-    set_etag(response, "user", user.id, user.version)
+    etag.row("user", user.id, user.version, user)
     return user
 
 
 @users_router.patch("/{user_id}", name="users-update", response_model=UserRead,
                     responses=problem_responses(404, 409, 412, 422))
 async def update_user(
-    user_id: RowId, body: UserUpdate, db: DbDep, response: Response, actor: AdminUser,
+    user_id: RowId, body: UserUpdate, db: DbDep, etag: SetETag, actor: AdminUser,
     if_match: IfMatch = None,
 ) -> UserRead:
     user = await db.run(service.update_user, user_id, body, if_match, actor)
-    set_etag(response, "user", user.id, user.version)
+    etag.row("user", user.id, user.version, user)
     return user
 
 
 @users_router.post("/{user_id}/invitation", name="users-reissue-invitation",
                    response_model=UserCreated, responses=problem_responses(404, 409))
-async def reissue_invitation(user_id: RowId, db: DbDep, response: Response) -> UserCreated:
+async def reissue_invitation(user_id: RowId, db: DbDep, etag: SetETag) -> UserCreated:
     reissued = await db.run(service.reissue_invitation, user_id)
-    set_etag(response, "user", reissued.id, reissued.version)
+    etag.row("user", reissued.id, reissued.version, reissued)
     return reissued
 
 
@@ -203,36 +203,36 @@ async def list_clients(request: Request, response: Response, db: DbDep, page: Pa
 
 @clients_router.post("", name="clients-create", response_model=ClientWithSecret,
                      status_code=status.HTTP_201_CREATED, responses=problem_responses(422))
-async def create_client(body: ClientCreate, db: DbDep, response: Response) -> ClientWithSecret:
+async def create_client(body: ClientCreate, db: DbDep, response: Response, etag: SetETag) -> ClientWithSecret:
     created = await db.run(service.create_client, body)
     response.headers["Location"] = f"/api/v1/clients/{created.id}"
-    set_etag(response, "client", created.id, created.version)
+    etag.row("client", created.id, created.version, created)
     return created
 
 
 @clients_router.get("/{client_pk}", name="clients-get", response_model=ClientRead,
                     responses=problem_responses(404))
-async def get_client(client_pk: RowId, db: DbDep, response: Response) -> ClientRead:
+async def get_client(client_pk: RowId, db: DbDep, etag: SetETag) -> ClientRead:
     client = await db.run(service.get_client, client_pk)
-    set_etag(response, "client", client.id, client.version)
+    etag.row("client", client.id, client.version, client)
     return client
 
 
 @clients_router.patch("/{client_pk}", name="clients-update", response_model=ClientRead,
                       responses=problem_responses(404, 412, 422))
 async def update_client(
-    client_pk: RowId, body: ClientUpdate, db: DbDep, response: Response, if_match: IfMatch = None
+    client_pk: RowId, body: ClientUpdate, db: DbDep, etag: SetETag, if_match: IfMatch = None
 ) -> ClientRead:
     client = await db.run(service.update_client, client_pk, body, if_match)
-    set_etag(response, "client", client.id, client.version)
+    etag.row("client", client.id, client.version, client)
     return client
 
 
 @clients_router.post("/{client_pk}/secret", name="clients-rotate-secret",
                      response_model=ClientWithSecret, responses=problem_responses(404))
-async def rotate_secret(client_pk: RowId, db: DbDep, response: Response) -> ClientWithSecret:
+async def rotate_secret(client_pk: RowId, db: DbDep, etag: SetETag) -> ClientWithSecret:
     rotated = await db.run(service.rotate_client_secret, client_pk)
-    set_etag(response, "client", rotated.id, rotated.version)
+    etag.row("client", rotated.id, rotated.version, rotated)
     return rotated
 
 

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.columns import enum_column, fk, now_column, optional_timestamp
@@ -16,7 +16,9 @@ class Award(SQLModel, table=True):
     """The seal „Ausgezeichnetes Bündnis“ for one alliance in one cycle."""
 
     __tablename__ = "award"
-    __table_args__ = (UniqueConstraint("cycle_id", "alliance_id"),)
+    # The index serves partner systems' incremental pulls of a cycle (?updated_since=).
+    __table_args__ = (UniqueConstraint("cycle_id", "alliance_id"),
+                      Index("ix_award_cycle_id_updated_at", "cycle_id", "updated_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: int = fk("award_cycle.id")

@@ -22,7 +22,7 @@ from app.awards.schemas import (
 )
 from app.core.deps import DbDep
 from app.core.errors import problem_responses
-from app.core.etags import IfMatch, set_etag
+from app.core.etags import IfMatch, SetETag
 from app.core.ids import RowId
 from app.core.negotiation import prefers_html
 from app.core.pagination import Page, PageParams, UpdatedSince, page_params, set_link_header
@@ -47,11 +47,11 @@ async def confirm_awards(
              status_code=status.HTTP_201_CREATED, responses=problem_responses(404, 409, 422),
              summary="Add one award by hand, or re-add a withdrawn one (with a reason)")
 async def add_award(
-    cycle: CyclePath, body: AwardCreate, db: DbDep, principal: AdminUser, response: Response,
+    cycle: CyclePath, body: AwardCreate, db: DbDep, principal: AdminUser, response: Response, etag: SetETag,
 ) -> AwardRead:
     award, _created = await db.run(service.add_award, cycle, body, principal)
     response.headers["Location"] = f"/api/v1/awards/{award.id}"
-    set_etag(response, "award", award.id, award.version)
+    etag.row("award", award.id, award.version, award)
     return award
 
 
@@ -85,9 +85,9 @@ async def list_awards(
 
 @router.get("/awards/{award_id}", name="awards-get", response_model=AwardRead,
             responses=problem_responses(404))
-async def get_award(award_id: RowId, db: DbDep, principal: CurrentUser, response: Response) -> AwardRead:
+async def get_award(award_id: RowId, db: DbDep, principal: CurrentUser, etag: SetETag) -> AwardRead:
     award = await db.run(service.read_award, award_id, principal)
-    set_etag(response, "award", award.id, award.version)
+    etag.row("award", award.id, award.version, award)
     return award
 
 
@@ -95,10 +95,10 @@ async def get_award(award_id: RowId, db: DbDep, principal: CurrentUser, response
              dependencies=[Depends(admin_user)], responses=problem_responses(404, 409, 412, 422),
              summary="Withdraw an award (with a reason); its certificate stops being valid")
 async def withdraw_award(
-    award_id: RowId, body: AwardWithdraw, db: DbDep, response: Response, if_match: IfMatch = None,
+    award_id: RowId, body: AwardWithdraw, db: DbDep, etag: SetETag, if_match: IfMatch = None,
 ) -> AwardRead:
     award = await db.run(service.withdraw_award, award_id, body, if_match)
-    set_etag(response, "award", award.id, award.version)
+    etag.row("award", award.id, award.version, award)
     return award
 
 

@@ -10,6 +10,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from contextlib import closing
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
@@ -74,6 +75,23 @@ def backup(database_url: str, target: Path) -> Path:
     return target
 
 
+def _check_sqlite_backup(source: Path) -> None:
+    """Refuse before touching the database: a file that is no SQLite database, or one that is
+    not a Bündnisportal database (no migration record), would replace every row with nothing."""
+    with source.open("rb") as file:
+        if file.read(16) != b"SQLite format 3\x00":
+            raise BackupError(f"{source} is not a SQLite backup")
+    try:
+        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as backup_db:
+            found = backup_db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+            ).fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"{source} is not a readable SQLite backup") from exc
+    if found is None:
+        raise BackupError(f"{source} is not a Bündnisportal backup (no migration record)")
+
+
 def restore(database_url: str, source: Path) -> None:
     """Replace the configured database's contents with the backup's."""
     if not source.is_file():
@@ -81,6 +99,7 @@ def restore(database_url: str, source: Path) -> None:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         target = _sqlite_path(url)
+        _check_sqlite_backup(source)
         with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
             src.backup(dst)
         return

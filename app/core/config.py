@@ -157,6 +157,10 @@ class Settings(BaseSettings):
     # last notice or reminder, and at most this many reminders per alliance and cycle.
     reminder_min_interval_days: int = Field(default=7, ge=1, le=365)
     reminder_max_count: int = Field(default=3, ge=0, le=20)
+    # With true, `buendnis worker` sends the reminders that are due (same rules) in every open
+    # survey, checking this often; false: only the Servicebüro's call sends them.
+    reminders_automatic: bool = False
+    reminder_check_interval_seconds: float = Field(default=3600.0, gt=0, le=7 * 86400)
 
     # Webhooks (app/webhooks): sent from their outbox by the worker or `buendnis send-webhooks`.
     # After a secret rotation the old secret keeps signing (beside the new one) this long.
@@ -182,6 +186,10 @@ class Settings(BaseSettings):
     # The worker touches this file after every loop (liveness for a container probe).
     worker_heartbeat_file: str | None = None
     worker_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # The worker's own counters (webhook attempts that failed, per outcome) on this port as
+    # Prometheus text, so they can be scraped; unset = not served.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    worker_metrics_address: str = "127.0.0.1"
     retention_interval_seconds: float = Field(default=86400.0, gt=0, le=30 * 86400)
 
     # `buendnis backup` / `restore` give pg_dump / pg_restore at most this long.

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Iterable, Sequence
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -169,6 +170,12 @@ STATUS_CODES = {
     429: ("too_many_requests", N_("Too many requests")),
 }
 HTTP_ERROR_TITLE = N_("HTTP error")
+# Starlette's details for unmatched routes are bare reason phrases ("Not Found"): say what they
+# mean, in words the catalog translates.
+ROUTING_DETAILS = {
+    404: N_("Nothing is found at this address; check the path."),
+    405: N_("This address does not take this method; the Allow header lists the ones it takes."),
+}
 
 
 def request_language(request: Request | None) -> str:
@@ -303,6 +310,8 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         code, title = STATUS_CODES.get(exc.status_code, ("http_error", HTTP_ERROR_TITLE))
         detail = exc.detail if isinstance(exc.detail, str) else title
+        if detail == HTTPStatus(exc.status_code).phrase:
+            detail = ROUTING_DETAILS.get(exc.status_code, title)
         headers = getattr(exc, "headers", None)
         if exc.status_code == 405:
             headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}

@@ -11,6 +11,8 @@ from app.core.config import get_settings
 
 SPA_SEAL_VERIFICATION = "/siegel/pruefen/{code}"
 SPA_SURVEY = "/umfrage/{slug}"
+SPA_EVENT = "/veranstaltungen/{event_id}"
+SPA_WORKGROUP = "/arbeitsrunden/{workgroup_id}"
 API_SEAL_VERIFICATION = "/api/v1/public/seals/verify/{code}"
 
 
@@ -35,3 +37,13 @@ def seal_verification_url(code: str) -> str:
 def survey_url(cycle_slug: str) -> str:
     """The survey of a cycle, as the notices and reminders link it."""
     return (_frontend() or _api()) + SPA_SURVEY.format(slug=quote(cycle_slug, safe=""))
+
+
+def event_url(event_id: int) -> str:
+    """An event's page, as invitation e-mails link it."""
+    return (_frontend() or _api()) + SPA_EVENT.format(event_id=event_id)
+
+
+def workgroup_url(workgroup_id: int) -> str:
+    """A workgroup's page, as its invitation e-mails link it."""
+    return (_frontend() or _api()) + SPA_WORKGROUP.format(workgroup_id=workgroup_id)

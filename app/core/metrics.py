@@ -100,7 +100,8 @@ class PoolCollector(Collector):
                               ("overflow", "overflow"), ("size", "size")):
             read = getattr(pool, reader, None)
             if callable(read):
-                family.add_metric([state], float(read()))
+                # QueuePool counts overflow from -size up; below the pool size none is in use.
+                family.add_metric([state], max(0.0, float(read())))
         yield family
 
 

@@ -14,7 +14,8 @@ a route added later gets it without a word in its router:
 * a description on every operation.
 
 Which operations send which header is read from the route itself (its response model, its
-parameters, the helpers its endpoint calls), see ``RouteFacts``.
+parameters and dependencies, the helpers its endpoint calls), see ``RouteFacts``; the ETag from
+the ``SetETag`` dependency every ETag goes through.
 """
 
 import ast
@@ -31,6 +32,7 @@ from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 from app.core import errors
 from app.core.errors import PROBLEM_MEDIA_TYPE, AppError
+from app.core.etags import etag_writer
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -49,8 +51,12 @@ HEADERS: dict[str, dict[str, Any]] = {
         "description": "Seconds to wait before retrying.",
         "schema": {"type": "integer", "minimum": 1}},
     "ETag": {
-        "description": "The representation's version; send it as If-Match on a write, or as "
-        "If-None-Match on a read to get 304 while it is unchanged.",
+        "description": "`\"<resource>-<id>-v<version>.<digest>\"`: the resource's version and a "
+        "digest of this reply's whole body as you get it (counts, positions, per-caller and "
+        "clock-driven fields included). As If-None-Match on a read: 304 only while the body "
+        "would be the same. As If-Match on a write: compared by the version part only, so the "
+        "write succeeds while nobody changed the resource itself, even if a computed value in "
+        "the reply moved; a stale version gets 412 naming the current one.",
         "schema": {"type": "string"}},
     "Link": {
         "description": "RFC 8288 link to the next page (`rel=\"next\"`) while there is one.",
@@ -159,7 +165,9 @@ def route_facts(route: RouteContext, calls: set[Callable[..., Any]], *,
     return RouteFacts(
         rate_limited=rate_limiter in calls,
         checks_query=query_checker in calls,
-        sends_etag="set_etag(" in source or '"ETag"' in source,
+        # Not read from the source: an ETag is only ever set through the SetETag dependency
+        # (core/etags.py), so a route that takes it is a route that sends one.
+        sends_etag=etag_writer in calls,
         sends_link="set_link_header(" in source,
         sends_location='"Location"' in source,
         sends_file="Content-Disposition" in source,

@@ -4,6 +4,9 @@ A mistyped filter (``?stauts=open``) would otherwise be ignored silently and the
 everything. Mounted on the API router: every operation accepts exactly the query parameters it
 declares (its own and its dependencies', pagination included) and answers 422 naming the others.
 
+Operations people reach through a shared link or a calendar app (``LINK_TARGETS``) ignore
+parameters they do not declare instead.
+
 A boolean query parameter is ``true`` or ``false``, as the spec says, like a boolean in a body
 (core/schemas.StrictInput): pydantic's lax reading would take ``yes``, ``on`` or ``1`` too, and
 ``?dry_run=ja`` must not quietly become a real import.
@@ -18,6 +21,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from app.core.nul import declared_query
+
+# Addresses people open from a link: a shared post, the certificate's QR code, a calendar app.
+# Those add parameters of their own (fbclid, utm_*, a cache-buster) that must not turn the page
+# or the file into a 422; every other operation refuses unknown parameters. Route names.
+LINK_TARGETS = frozenset({"public-seals-verify", "public-events-calendar", "public-calendar-feed"})
 
 MESSAGE = "Unknown query parameter"
 ERROR_TYPE = "extra_forbidden"
@@ -49,7 +57,8 @@ async def refuse_unknown_query(request: Request) -> None:
     if not isinstance(route, APIRoute) or not request.query_params:
         return
     declared = declared_query(route.dependant)
-    unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in declared]
+    unknown = [name for name in dict.fromkeys(request.query_params.keys())
+               if name not in declared and route.name not in LINK_TARGETS]
     if unknown:
         raise RequestValidationError([
             {"loc": ("query", name), "msg": MESSAGE, "type": ERROR_TYPE} for name in unknown

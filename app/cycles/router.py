@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from app.auth.deps import admin_user
 from app.core.deps import DbDep
 from app.core.errors import problem_responses
-from app.core.etags import IfMatch, set_etag
+from app.core.etags import ETagWriter, IfMatch, SetETag
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.cycles import service
 from app.cycles.deps import CyclePath, CycleReader
@@ -21,8 +21,8 @@ admin_router = APIRouter(prefix="/cycles", tags=["cycles"], dependencies=[Depend
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
-def _etag(response: Response, cycle: CycleRead) -> None:
-    set_etag(response, service.ETAG_RESOURCE, cycle.id, cycle.version)
+def _etag(etag: ETagWriter, cycle: CycleRead) -> None:
+    etag.row(service.ETAG_RESOURCE, cycle.id, cycle.version, cycle)
 
 
 @router.get("", name="cycles-list", response_model=Page[CycleRead],
@@ -41,19 +41,19 @@ async def list_cycles(
 
 @router.get("/{cycle}", name="cycles-get", response_model=CycleRead,
             responses=problem_responses(404), summary="One cycle by id, slug or key")
-async def get_cycle(cycle: CyclePath, db: DbDep, _: CycleReader, response: Response) -> CycleRead:
+async def get_cycle(cycle: CyclePath, db: DbDep, _: CycleReader, etag: SetETag) -> CycleRead:
     found = await db.run(service.read_cycle, cycle)
-    _etag(response, found)
+    _etag(etag, found)
     return found
 
 
 @admin_router.post("", name="cycles-create", response_model=CycleRead,
                    status_code=status.HTTP_201_CREATED, responses=problem_responses(409, 422),
                    summary="Create a cycle (a draft, or a past one as awarded/archived)")
-async def create_cycle(body: CycleCreate, db: DbDep, response: Response) -> CycleRead:
+async def create_cycle(body: CycleCreate, db: DbDep, response: Response, etag: SetETag) -> CycleRead:
     cycle = await db.run(service.create_cycle, body)
     response.headers["Location"] = f"/api/v1/cycles/{cycle.slug}"
-    _etag(response, cycle)
+    _etag(etag, cycle)
     return cycle
 
 
@@ -61,10 +61,10 @@ async def create_cycle(body: CycleCreate, db: DbDep, response: Response) -> Cycl
                     responses=problem_responses(404, 409, 412, 422),
                     summary="Change a cycle's key, title, window or ceremony")
 async def update_cycle(
-    cycle: CyclePath, body: CycleUpdate, db: DbDep, response: Response, if_match: IfMatch = None,
+    cycle: CyclePath, body: CycleUpdate, db: DbDep, etag: SetETag, if_match: IfMatch = None,
 ) -> CycleRead:
     updated = await db.run(service.update_cycle, cycle, body, if_match)
-    _etag(response, updated)
+    _etag(etag, updated)
     return updated
 
 
@@ -78,10 +78,10 @@ async def delete_cycle(cycle: CyclePath, db: DbDep, if_match: IfMatch = None) ->
 
 def _action_route(action: str, summary: str, description: str) -> None:
     async def endpoint(
-        cycle: CyclePath, db: DbDep, response: Response, if_match: IfMatch = None,
+        cycle: CyclePath, db: DbDep, etag: SetETag, if_match: IfMatch = None,
     ) -> CycleRead:
         moved = await db.run(service.run_action, cycle, action, if_match)
-        _etag(response, moved)
+        _etag(etag, moved)
         return moved
 
     admin_router.add_api_route(

@@ -12,9 +12,22 @@ Every other step is refused with 409 and the actions allowed from the current st
 """
 
 from datetime import datetime
+from enum import StrEnum
 
 from app.core.transitions import StateMachine, Transition
 from app.cycles.models import CycleStatus
+
+
+class CycleAction(StrEnum):
+    """The names of the steps below, as ``CycleRead.allowed_actions`` lists them (an enum in the
+    spec, so generated clients know every value)."""
+
+    open_survey = "open-survey"
+    close_survey = "close-survey"
+    mark_evaluated = "mark-evaluated"
+    mark_awarded = "mark-awarded"
+    archive = "archive"
+
 
 CYCLE_STEPS = StateMachine(
     Transition("open-survey", frozenset({CycleStatus.draft, CycleStatus.survey_closed}),
@@ -24,8 +37,13 @@ CYCLE_STEPS = StateMachine(
     Transition("mark-awarded", frozenset({CycleStatus.evaluated}), CycleStatus.awarded),
     Transition("archive", frozenset({CycleStatus.awarded}), CycleStatus.archived),
 )
-allowed_actions = CYCLE_STEPS.allowed_actions
 target_of = CYCLE_STEPS.target_of
+
+
+def allowed_actions(status: CycleStatus | str) -> list[CycleAction]:
+    """The steps possible from ``status``, in the order they are declared."""
+    return [CycleAction(a) for a in CYCLE_STEPS.allowed_actions(status)]
+
 
 # Statuses a cycle may be created in: a new round starts as a draft; past rounds (e.g. 2023
 # with its 56 seal alliances) are recorded as awarded or archived history.

@@ -10,6 +10,7 @@ from app.core.schemas import ReadModel, StrictInput
 from app.core.text import SingleLine
 from app.core.timestamps import Timestamp
 from app.cycles.models import CycleStatus
+from app.cycles.rules import CycleAction
 
 KEY_PATTERN = r"^\d{4}/\d{2}$"
 
@@ -100,7 +101,7 @@ class CycleRead(ReadModel):
     ceremony_on: date | None
     ceremony_place: str | None
     status: CycleStatus
-    allowed_actions: list[str] = Field(
+    allowed_actions: list[CycleAction] = Field(
         description="The status actions possible now, e.g. [\"close-survey\"]"
     )
     accepting_answers: bool = Field(

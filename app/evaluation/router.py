@@ -6,7 +6,7 @@ from app.alliances.schemas import StateCode
 from app.auth.deps import AdminUser, CurrentUser, admin_user
 from app.core.deps import DbDep
 from app.core.errors import problem_responses
-from app.core.etags import IfMatch, set_etag
+from app.core.etags import ETagWriter, IfMatch, SetETag
 from app.core.ids import RowId
 from app.core.limits import NoStore
 from app.core.pagination import Page, PageParams, page_params, set_link_header
@@ -26,15 +26,15 @@ router = APIRouter(prefix="/cycles", tags=["evaluation"], dependencies=[NoStore]
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
-def _criteria_etag(response: Response, criteria: CriteriaSetRead) -> None:
-    set_etag(response, "criteria", criteria.cycle_id, service.criteria_version(criteria.criteria))
+def _criteria_etag(etag: ETagWriter, criteria: CriteriaSetRead) -> None:
+    etag.row("criteria", criteria.cycle_id, service.criteria_version(criteria.criteria), criteria)
 
 
 @router.get("/{cycle}/criteria", name="criteria-get", response_model=CriteriaSetRead,
             responses=problem_responses(404), summary="The cycle's seal criteria")
-async def get_criteria(cycle: CyclePath, db: DbDep, _: CurrentUser, response: Response) -> CriteriaSetRead:
+async def get_criteria(cycle: CyclePath, db: DbDep, _: CurrentUser, etag: SetETag) -> CriteriaSetRead:
     criteria = await db.run(service.read_criteria, cycle)
-    _criteria_etag(response, criteria)
+    _criteria_etag(etag, criteria)
     return criteria
 
 
@@ -42,10 +42,10 @@ async def get_criteria(cycle: CyclePath, db: DbDep, _: CurrentUser, response: Re
             dependencies=[Depends(admin_user)], responses=problem_responses(404, 409, 412, 422),
             summary="Replace the cycle's seal criteria (Servicebüro)")
 async def replace_criteria(
-    cycle: CyclePath, body: CriteriaSetIn, db: DbDep, response: Response, if_match: IfMatch = None,
+    cycle: CyclePath, body: CriteriaSetIn, db: DbDep, etag: SetETag, if_match: IfMatch = None,
 ) -> CriteriaSetRead:
     criteria = await db.run(service.replace_criteria, cycle, body, if_match)
-    _criteria_etag(response, criteria)
+    _criteria_etag(etag, criteria)
     return criteria
 
 
@@ -53,14 +53,14 @@ async def replace_criteria(
              dependencies=[Depends(admin_user)], responses=problem_responses(404, 409, 412, 422),
              summary="Copy the seal criteria of another cycle into this one (until it is evaluated)")
 async def copy_criteria(
-    cycle: CyclePath, db: DbDep, response: Response,
+    cycle: CyclePath, db: DbDep, etag: SetETag,
     from_: Annotated[str, Query(alias="from", max_length=20, examples=["2024-25"],
                                 description="The cycle to copy from (id, slug or key)")],
     replace: Annotated[bool, Query(description="Overwrite the criteria this cycle has")] = False,
     if_match: IfMatch = None,
 ) -> CriteriaSetRead:
     criteria = await db.run(service.copy_criteria, cycle, from_, replace, if_match)
-    _criteria_etag(response, criteria)
+    _criteria_etag(etag, criteria)
     return criteria
 
 

@@ -3,7 +3,8 @@
 
 * Times are given in Europe/Berlin (``TZID``), with the matching ``VTIMEZONE`` in the file,
   so every calendar app shows the German local time whatever its own zone.
-* ``UID`` is derived from the event's id and the portal's host: it never changes, so a
+* ``UID`` is the event's id under the product's fixed domain (``UID_DOMAIN``), not the host the
+  portal runs on: it never changes, also when the portal moves to another address, so a
   calendar app updates the event it has instead of adding a second one.
 * ``SEQUENCE`` is the event's ``version`` − 1: it starts at 0 and grows with every change,
   publish and cancel included, as RFC 5546 asks of a changed event.
@@ -18,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 if TYPE_CHECKING:  # imported where a calendar is built (~20 ms), not at start-up
     from icalendar import Event as VEvent
@@ -54,9 +54,14 @@ class CalendarEntry:
     detail_url: str | None = None
 
 
-def uid_for(event_id: int, base_url: str) -> str:
-    host = urlsplit(base_url).hostname or "buendnisportal"
-    return f"event-{event_id}@{host}"
+# The product's own domain, fixed: a UID must not follow BUENDNIS_PUBLIC_BASE_URL (RFC 5545
+# 3.8.4.7: globally unique and persistent), or moving the portal duplicates every event in the
+# subscribers' calendars.
+UID_DOMAIN = "buendnisportal.lokale-buendnisse-fuer-familie.de"
+
+
+def uid_for(event_id: int) -> str:
+    return f"event-{event_id}@{UID_DOMAIN}"
 
 
 def _local(moment: datetime) -> datetime:
@@ -80,11 +85,11 @@ def _description(entry: CalendarEntry) -> str:
     return "\n".join(lines)
 
 
-def _vevent(entry: CalendarEntry, base_url: str) -> "VEvent":
+def _vevent(entry: CalendarEntry) -> "VEvent":
     from icalendar import Event as VEvent
 
     vevent = VEvent()
-    vevent.add("uid", uid_for(entry.id, base_url))
+    vevent.add("uid", uid_for(entry.id))
     vevent.add("sequence", max(entry.version - 1, 0))
     vevent.add("dtstamp", entry.updated_at)
     vevent.add("created", entry.created_at)
@@ -117,7 +122,7 @@ def _timezone(entries: Sequence[CalendarEntry]) -> "Timezone":
                               last_date=max(last, first + timedelta(days=366)))
 
 
-def build_calendar(entries: Sequence[CalendarEntry], base_url: str, *, name: str | None = None,
+def build_calendar(entries: Sequence[CalendarEntry], *, name: str | None = None,
                    refresh_hours: int | None = None) -> bytes:
     """A VCALENDAR with one VTIMEZONE (Europe/Berlin) and a VEVENT per entry."""
     from icalendar import Calendar
@@ -136,7 +141,7 @@ def build_calendar(entries: Sequence[CalendarEntry], base_url: str, *, name: str
         calendar.add("x-published-ttl", f"PT{refresh_hours}H")
     calendar.add_component(_timezone(entries))
     for entry in entries:
-        calendar.add_component(_vevent(entry, base_url))
+        calendar.add_component(_vevent(entry))
     return calendar.to_ical()
 
 
@@ -145,11 +150,10 @@ class CalendarDocument:
     """What the service hands the router: rendered outside the database slot."""
 
     entries: tuple[CalendarEntry, ...]
-    base_url: str
     filename: str
     name: str | None = None
     refresh_hours: int | None = None
 
     def render(self) -> bytes:
-        return build_calendar(self.entries, self.base_url, name=self.name,
+        return build_calendar(self.entries, name=self.name,
                               refresh_hours=self.refresh_hours)

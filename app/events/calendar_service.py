@@ -102,7 +102,7 @@ def event_ics(session: Session, event_id: int, principal: Principal) -> Calendar
 
 
 def _single(entry: CalendarEntry) -> CalendarDocument:
-    return CalendarDocument((entry,), _base_url(), filename=f"veranstaltung-{entry.id}.ics")
+    return CalendarDocument((entry,), filename=f"veranstaltung-{entry.id}.ics")
 
 
 # --- the personal feed --------------------------------------------------------------------------
@@ -195,7 +195,7 @@ def feed_ics(session: Session, token: str) -> CalendarDocument:
     # An invitation-only event shows only while the alliance is invited (as in the JSON API).
     invited_ids = _invited(session, ids, alliance.id)
     visible = [e for e in events if not e.invitation_only or e.id in invited_ids]
-    return CalendarDocument(tuple(_entries(session, visible, with_link)), _base_url(),
+    return CalendarDocument(tuple(_entries(session, visible, with_link)),
                             filename="veranstaltungen.ics",
                             name=f"Veranstaltungen – {alliance.name}",
                             refresh_hours=FEED_REFRESH_HOURS)

@@ -158,7 +158,11 @@ def register_delegate(session: Session, event_id: int, data: DelegateCreate,
     session.add(delegate)
     _confirm(session, delegate.email or data.email, event, now,
              waitlisted=status == DelegateStatus.waitlisted)
-    emitting.delegate_changed(session, EventType.delegate_registered, delegate)
+    # A partner counting places must not count a waiting person: delegate.waitlisted, and
+    # delegate.promoted once a place is theirs.
+    emitting.delegate_changed(session, EventType.delegate_waitlisted
+                              if status == DelegateStatus.waitlisted
+                              else EventType.delegate_registered, delegate)
     session.commit()
     return to_read(session, delegate)
 

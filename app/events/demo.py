@@ -1,19 +1,27 @@
 """Demo events (seed step ``seed_events``), around the open cycle "2024/25".
 
+Coherent in time (tests/cycles/test_demo_coherence.py): the 2024/25 survey opened 14 days ago
+and closes in 42 (app/cycles/demo.py) and has no evaluation run yet, so its Projekt Zukunft
+events are held after the survey closes, and nobody is invited by the rule yet (that follows
+the evaluation): the Servicebüro invited the three alliances with a demo login by hand. The
+events were entered the day after the survey opened; delegates registered after that, before
+now. What Projekt Zukunft has already done belongs to the previous cycle, "2023/24".
+
 * The regional Zukunftswerkstätten of the public reports: Hamm (childcare; company policy) and
-  Fürth (care and work; low-income families), published and invitation-only. Invited: the
-  2023/24 seal alliances (basis ``previous_seal``, app/awards/demo.py) and, by hand, the three
-  alliances with a demo login; Hamm and Fürth have registered one delegate each.
+  Fürth (care and work; low-income families), published and invitation-only; Hamm and Fürth
+  have registered one delegate each.
 * A virtual Erfahrungsaustausch on childcare, open to every alliance.
 * The Bündnisdialog, a public draft the Servicebüro is still preparing.
 * The seal ceremony of 2024/25 in Berlin, published in the public calendar.
 * A full virtual exchange on low-income families (two places, both taken by demo logins) with
   two delegates on the waiting list, in order of arrival.
-* A Zukunftswerkstatt in the Metropolregion Nürnberg six weeks ago, with the attendance the
-  Servicebüro recorded after it (two attended, one no-show).
+* A Zukunftswerkstatt of Projekt Zukunft 2023/24 in the Metropolregion Nürnberg six weeks ago,
+  with the attendance the Servicebüro recorded after it (two attended, one no-show).
 
-Idempotent: a demo event is recognised by its title, a delegate by its e-mail; without the
-cycle nothing is seeded, and missing alliances are skipped. No e-mail is queued.
+Every demo invitation counts as mailed (``mailed_at`` at its creation): the first invitation
+the Servicebüro makes in the demo mails only its own alliances. Idempotent: a demo event is
+recognised by its title; an event whose cycle is missing is skipped, and so are missing
+alliances. No e-mail is queued.
 """
 
 from dataclasses import dataclass, field
@@ -25,10 +33,9 @@ from sqlmodel import Session, col, select
 from app.alliances.demo import DEMO_ALLIANCES
 from app.alliances.models import Alliance
 from app.alliances.schemas import slugify
-from app.awards.demo import DEMO_SEAL_ALLIANCES
 from app.core.db import utcnow
 from app.core.german import GERMAN_TIME
-from app.cycles.demo import CEREMONY_DAYS_AHEAD
+from app.cycles.demo import CEREMONY_DAYS_AHEAD, SURVEY_OPENED_DAYS_AGO
 from app.cycles.models import AwardCycle
 from app.events.models import (
     Attendance,
@@ -44,6 +51,7 @@ from app.events.models import (
 )
 
 CYCLE_KEY = "2024/25"
+PREVIOUS_CYCLE_KEY = "2023/24"
 DEMO_ACTOR = "system:seed-demo"
 HAMM = "Zukunftswerkstatt Hamm: Kinderbetreuung und familienbewusste Unternehmenspolitik"
 FUERTH = "Zukunftswerkstatt Fürth: Pflege, Beruf und Familien mit geringen Einkommen"
@@ -82,6 +90,10 @@ class _Demo:
     waiting: list[tuple[str, str, str, str]] = field(default_factory=list)
     # For a past event: the attendance recorded for ``delegates``, in their order.
     attendance: tuple[Attendance, ...] = ()
+    cycle_key: str = CYCLE_KEY
+    # Days before now the Servicebüro entered the event (default: the day after the open
+    # cycle's survey opened).
+    created_days_ago: int = SURVEY_OPENED_DAYS_AGO - 1
 
 
 def _demo_person(n: int, slug: str) -> tuple[str, str, str, str]:
@@ -99,7 +111,7 @@ DEMO_EVENTS: list[_Demo] = [
           invite=True, summary="Regionale Zukunftswerkstatt im Projekt Zukunft.",
           delegates=[("buendnis-fuer-familie-fuerth", "Koordination Fürth",
                       "Bündnissprecherin", "delegierte@buendnis-fuer-familie-fuerth.example.org")]),
-    _Demo(EXCHANGE, EventKind.exchange, 20, (14, 16), "online", topics=(2,),
+    _Demo(EXCHANGE, EventKind.exchange, 48, (14, 16), "online", topics=(2,),
           invitation_only=False, online_url="https://konferenz.example.org/zukunft-kita"),
     _Demo(DIALOGUE, EventKind.dialogue, 120, (11, 15), "Berlin", "DE-BE", (1, 2, 3, 4),
           status=EventStatus.draft, is_public=True),
@@ -107,7 +119,7 @@ DEMO_EVENTS: list[_Demo] = [
           capacity=150, invite=True,
           summary="Die Bundesfamilienministerin überreicht das Siegel an die ausgezeichneten "
           "Bündnisse."),
-    _Demo(FULL_EXCHANGE, EventKind.exchange, 30, (15, 17), "online", topics=(3,), capacity=2,
+    _Demo(FULL_EXCHANGE, EventKind.exchange, 60, (15, 17), "online", topics=(3,), capacity=2,
           invitation_only=False, online_url="https://konferenz.example.org/zukunft-einkommen",
           summary="Virtueller Austausch im Projekt Zukunft; die Plätze sind begrenzt.",
           delegates=[_demo_person(1, LOGIN_SLUGS[0]), _demo_person(2, LOGIN_SLUGS[1])],
@@ -116,7 +128,8 @@ DEMO_EVENTS: list[_Demo] = [
           capacity=30, invite=True, summary="Regionale Zukunftswerkstatt im Projekt Zukunft.",
           delegates=[_demo_person(5, LOGIN_SLUGS[0]), _demo_person(6, LOGIN_SLUGS[1]),
                      _demo_person(7, LOGIN_SLUGS[2])],
-          attendance=(Attendance.attended, Attendance.attended, Attendance.no_show)),
+          attendance=(Attendance.attended, Attendance.attended, Attendance.no_show),
+          cycle_key=PREVIOUS_CYCLE_KEY, created_days_ago=90),
 ]
 
 
@@ -133,12 +146,14 @@ def _alliances(session: Session, slugs: tuple[str, ...]) -> dict[str, int]:
 
 def _add_event(session: Session, demo: _Demo, cycle: AwardCycle, now: datetime) -> Event:
     starts = _at(demo.days_ahead, demo.hours[0], now)
+    entered = now - timedelta(days=demo.created_days_ago)
     event = Event(
         cycle_id=cycle.id, kind=demo.kind, status=demo.status, title=demo.title,
         summary=demo.summary, starts_at=starts, ends_at=_at(demo.days_ahead, demo.hours[1], now),
         registration_closes_at=starts - timedelta(days=7), venue=demo.venue, state=demo.state,
         online_url=demo.online_url, capacity=demo.capacity,
         invitation_only=demo.invitation_only, is_public=demo.is_public,
+        created_at=entered, updated_at=entered,
     )
     session.add(event)
     session.flush()
@@ -151,29 +166,35 @@ def _add_event(session: Session, demo: _Demo, cycle: AwardCycle, now: datetime) 
     return event
 
 
-def _invite(session: Session, event_id: int, demo: _Demo) -> None:
-    # The ceremony is for this cycle's seal alliances, who are not confirmed yet in the demo:
-    # the demo logins stand in for them.
-    seal = () if demo.kind == EventKind.ceremony else DEMO_SEAL_ALLIANCES
-    ids = _alliances(session, (*seal, *LOGIN_SLUGS))
-    for slug in (*seal, *LOGIN_SLUGS):
+def _invite(session: Session, event: Event) -> None:
+    """By hand (basis ``manual``): the open cycle has no evaluation run, so nobody is invited
+    by the rule yet; the ceremony's seal alliances are not confirmed yet either. Each
+    invitation was mailed when it was made (a published event's)."""
+    assert event.id is not None
+    ids = _alliances(session, LOGIN_SLUGS)
+    mailed = event.created_at if event.status == EventStatus.published else None
+    for slug in LOGIN_SLUGS:
         if slug in ids:
-            basis = InvitationBasis.previous_seal if slug in seal else InvitationBasis.manual
-            session.add(EventInvitation(event_id=event_id, alliance_id=ids[slug], basis=basis,
-                                        invited_by=DEMO_ACTOR))
+            session.add(EventInvitation(event_id=event.id, alliance_id=ids[slug],
+                                        basis=InvitationBasis.manual, invited_by=DEMO_ACTOR,
+                                        created_at=event.created_at, mailed_at=mailed))
 
 
-def _add_delegates(session: Session, event: Event, demo: _Demo, report: Report) -> None:
-    """Registered two weeks before the deadline, one a minute after the other (the waiting
-    list's order); attendance recorded the evening after a past event."""
+def _add_delegates(session: Session, event: Event, demo: _Demo, report: Report,
+                   now: datetime) -> None:
+    """Registered a day after the event was entered (or halfway to the deadline, if that is
+    sooner), one a minute after the other (the waiting list's order): after the invitation,
+    before the deadline and before now. Attendance recorded the evening after a past event."""
     assert event.id is not None
     people = [*demo.delegates, *demo.waiting]
     ids = _alliances(session, tuple(d[0] for d in people))
-    deadline = event.registration_closes_at or event.starts_at
+    deadline = min(event.registration_closes_at or event.starts_at, now)
+    first = min(event.created_at + timedelta(days=1),
+                event.created_at + (deadline - event.created_at) / 2)
     for n, (slug, name, function, email) in enumerate(people):
         if slug not in ids:
             continue
-        at = deadline - timedelta(days=14) + timedelta(minutes=n)
+        at = first + timedelta(minutes=n)
         delegate = EventDelegate(
             event_id=event.id, alliance_id=ids[slug], name=name, function=function, email=email,
             registered_by=DEMO_ACTOR, created_at=at, updated_at=at,
@@ -189,19 +210,21 @@ def _add_delegates(session: Session, event: Event, demo: _Demo, report: Report) 
 
 
 def seed_events(session: Session, report: Report) -> None:
-    cycle = session.exec(select(AwardCycle).where(AwardCycle.key == CYCLE_KEY)).first()
-    if cycle is None or cycle.id is None:
+    cycles = {c.key: c for c in session.exec(select(AwardCycle).where(
+        col(AwardCycle.key).in_([CYCLE_KEY, PREVIOUS_CYCLE_KEY])))}
+    if CYCLE_KEY not in cycles:
         return
     titles = [d.title for d in DEMO_EVENTS]
     present = set(session.exec(select(Event.title).where(col(Event.title).in_(titles))).all())
     now = utcnow()
     for demo in DEMO_EVENTS:
-        if demo.title in present:
+        cycle = cycles.get(demo.cycle_key)
+        if demo.title in present or cycle is None or cycle.id is None:
             continue
         event = _add_event(session, demo, cycle, now)
         assert event.id is not None
         if demo.invite:
-            _invite(session, event.id, demo)
-        _add_delegates(session, event, demo, report)
+            _invite(session, event)
+        _add_delegates(session, event, demo, report, now)
         report.count("events")
     session.flush()

@@ -3,16 +3,21 @@ outbox, in German, to the invited alliance's contact persons that can receive ma
 address, not erased), with the event's date, place and registration deadline.
 
 Only a published event's invitations are mailed; invitations made while the event was a draft
-get their mail when it is published. ``EventInvitation.mailed_at`` records the mail, so
-re-running ``:generate``, adding the alliance again by hand or publishing never mails twice;
-callers hold the event's row lock, so two requests cannot both see an invitation unmailed. An
-invitation whose alliance has no address yet stays unmailed and is mailed by the next call.
+get their mail when it is published. An invitation call (``:generate`` or by hand) mails only
+the invitations it created, never older unmailed ones: an invitation that stayed unmailed (its
+alliance had no address, or the deadline had passed) is not mailed by a later call for another
+alliance, so one hand invitation cannot mail a whole list at once. ``EventInvitation.mailed_at``
+records the mail, so re-running ``:generate``, adding the alliance again by hand or publishing
+never mails twice; callers hold the event's row lock, so two requests cannot both see an
+invitation unmailed. The mail links the event in the portal (``app.core.links.event_url``).
 """
 
+from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
 from app.alliances.models import AllianceContact
+from app.core import links
 from app.core.db import utcnow
 from app.core.text import unique_addresses
 from app.events import letters, rules
@@ -20,9 +25,10 @@ from app.events.models import Event, EventInvitation
 from app.mail import outbox
 
 
-def mail_pending(session: Session, event: Event) -> int:
-    """Queue the mail of every unmailed invitation of ``event`` (published only); flushes.
-    Returns the number of invitations mailed."""
+def mail_pending(session: Session, event: Event,
+                 invitations: Sequence[EventInvitation] | None = None) -> int:
+    """Queue the mail of the unmailed ``invitations`` of ``event`` (default: every unmailed
+    one, for publication), published events only; flushes. Returns the e-mails queued."""
     if not rules.registration_open(event.status, event.starts_at, event.registration_closes_at,
                                    utcnow()):
         # Published, but the deadline has passed (or the event began): an invitation to
@@ -30,9 +36,13 @@ def mail_pending(session: Session, event: Event) -> int:
         # Servicebüro extends the deadline and invites again.
         return 0
     session.flush()
-    pending = session.exec(select(EventInvitation).where(
-        EventInvitation.event_id == event.id, col(EventInvitation.mailed_at).is_(None))
-        .order_by(col(EventInvitation.id))).all()
+    if invitations is None:
+        pending = list(session.exec(select(EventInvitation).where(
+            EventInvitation.event_id == event.id, col(EventInvitation.mailed_at).is_(None))
+            .order_by(col(EventInvitation.id))).all())
+    else:
+        pending = sorted((i for i in invitations if i.mailed_at is None),
+                         key=lambda i: i.id or 0)
     if not pending:
         return 0
     contacts = session.exec(select(AllianceContact.alliance_id, AllianceContact.email).where(
@@ -47,7 +57,8 @@ def mail_pending(session: Session, event: Event) -> int:
     subject = letters.invitation_subject(event.title)
     body = letters.invitation_body(
         event.kind, event.title, event.starts_at, event.venue,
-        rules.registration_deadline(event.starts_at, event.registration_closes_at))
+        rules.registration_deadline(event.starts_at, event.registration_closes_at),
+        links.event_url(event.id or 0))
     now, mailed = utcnow(), 0
     for invitation in pending:
         recipients = unique_addresses(by_alliance.get(invitation.alliance_id, []))
@@ -55,8 +66,8 @@ def mail_pending(session: Session, event: Event) -> int:
             continue
         for recipient in recipients:
             outbox.enqueue(session, recipient, subject, body)
+            mailed += 1
         invitation.mailed_at = now
         session.add(invitation)
-        mailed += 1
     session.flush()
     return mailed

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, func, select
 from app.alliances.models import Alliance, AllianceStatus
 from app.auth.principal import Principal
 from app.awards.models import Award, AwardStatus
+from app.core.db import utcnow
 from app.core.errors import field_error
 from app.core.pagination import PageParams, SortKey, paginate
 from app.cycles.models import AwardCycle
@@ -26,6 +27,7 @@ from app.evaluation.models import Evaluation
 from app.events import invitation_mail, rules
 from app.events.exceptions import (
     EventCancelled,
+    EventOver,
     EventWithoutCycle,
     InvitationInUse,
     InvitationNotFound,
@@ -54,9 +56,14 @@ from app.workgroups.models import MemberStatus, WorkgroupMember
 
 
 def _open_event(session: Session, event_id: int) -> Event:
+    """The event, locked, that may still take invitations: not cancelled, not over (an event
+    that has ended took place; nobody can come to it any more)."""
     event = get_event(session, event_id, for_update=True)
     if event.status == EventStatus.cancelled:
         raise EventCancelled(f"Event {event_id} is cancelled; its invitations stay as they are.")
+    if utcnow() >= event.ends_at:
+        raise EventOver(f"Event {event_id} ended at {event.ends_at.isoformat()}; it takes no "
+                        "invitations any more.")
     return event
 
 
@@ -110,13 +117,16 @@ def add_invitations(session: Session, event_id: int, data: InvitationsAdd,
             for i, a in unknown])
     already = _invited_ids(session, event_id)
     added = [a for a in wanted if a not in already]
-    for alliance_id in added:
-        session.add(EventInvitation(event_id=event_id, alliance_id=alliance_id,
-                                    basis=InvitationBasis.manual, invited_by=principal.actor))
-    invitation_mail.mail_pending(session, event)
+    created = [EventInvitation(event_id=event_id, alliance_id=alliance_id,
+                               basis=InvitationBasis.manual, invited_by=principal.actor)
+               for alliance_id in added]
+    session.add_all(created)
+    # Only this call's invitations: an older unmailed one is not this call's to send.
+    mails = invitation_mail.mail_pending(session, event, created)
     session.commit()
     return InvitationsAddReport(added=sorted(added),
-                                already_invited=sorted(a for a in wanted if a in already))
+                                already_invited=sorted(a for a in wanted if a in already),
+                                emails_queued=mails)
 
 
 def _seal_holders(session: Session, cycle_id: int) -> list[int]:
@@ -204,15 +214,17 @@ def generate_invitations(session: Session, event_id: int,
                                               previous_seal=invitees.previous_seal,
                                               already=already)
     counts = InvitationBasisCounts()
+    created = []
     for choice in chosen:
-        session.add(EventInvitation(event_id=event_id, alliance_id=choice.alliance_id,
-                                    basis=choice.basis, invited_by=principal.actor))
+        created.append(EventInvitation(event_id=event_id, alliance_id=choice.alliance_id,
+                                       basis=choice.basis, invited_by=principal.actor))
         setattr(counts, choice.basis.value, getattr(counts, choice.basis.value) + 1)
-    invitation_mail.mail_pending(session, event)
+    session.add_all(created)
+    mails = invitation_mail.mail_pending(session, event, created)
     session.commit()
     return InvitationsGenerateReport(
         added=[c.alliance_id for c in chosen], counts=counts, already_invited=len(already),
-        evaluation_run_id=run_id, previous_cycle_key=previous_key)
+        evaluation_run_id=run_id, previous_cycle_key=previous_key, emails_queued=mails)
 
 
 def remove_invitation(session: Session, event_id: int, alliance_id: int) -> None:

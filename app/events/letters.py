@@ -55,13 +55,14 @@ def invitation_subject(title: str) -> str:
 
 
 def invitation_body(kind: EventKind, title: str, starts_at: datetime, venue: str | None,
-                    deadline: datetime) -> str:
+                    deadline: datetime, link: str) -> str:
     return f"""Guten Tag,
 
 Ihr Lokales Bündnis für Familie ist zur Veranstaltung „{title}“ ({KIND_LABELS[kind]}) \
 {when_and_where(starts_at, venue)} eingeladen.
 
-Bitte melden Sie Ihre Delegierten bis zum {german_datetime(deadline)} im Bündnisportal an.
+Bitte melden Sie Ihre Delegierten bis zum {german_datetime(deadline)} im Bündnisportal an:
+{link}
 
 Mit freundlichen Grüßen
 Ihr {SENDER_NAME}

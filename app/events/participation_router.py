@@ -1,12 +1,12 @@
 """Servicebüro routes for who takes part in an event: the waiting list by hand, attendance
 and the counts. Mounted next to app/events/router.py under /api/v1/events, admin only."""
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends
 
 from app.auth.deps import AdminUser, admin_user, current_user
 from app.core.deps import DbDep
 from app.core.errors import problem_responses
-from app.core.etags import IfMatch, set_etag
+from app.core.etags import ETagWriter, IfMatch, SetETag
 from app.core.limits import NoStore
 from app.events import attendance, delegates, waitlist_admin
 from app.events.router import DelegateId, EventId, VisibleEventId
@@ -24,16 +24,16 @@ router = APIRouter(prefix="/events", tags=["events"],
                    responses=problem_responses(401, 403))
 
 
-def _delegate_etag(response: Response, delegate: DelegateRead) -> None:
-    set_etag(response, delegates.ETAG_RESOURCE, delegate.id,
-             int(delegate.updated_at.timestamp() * 1_000_000))
+def _delegate_etag(etag: ETagWriter, delegate: DelegateRead) -> None:
+    etag.row(delegates.ETAG_RESOURCE, delegate.id,
+             int(delegate.updated_at.timestamp() * 1_000_000), delegate)
 
 
 @router.post("/{event_id}/delegates/{delegate_id}/promote", name="delegates-promote",
              response_model=DelegateRead, responses=problem_responses(404, 409, 412, 422),
              summary="Servicebüro: move a waitlisted delegate to a place (e-mailed)")
 async def promote_delegate(event_id: VisibleEventId, delegate_id: DelegateId, db: DbDep,
-                           principal: AdminUser, response: Response,
+                           principal: AdminUser, etag: SetETag,
                            body: DelegatePromote | None = None,
                            if_match: IfMatch = None) -> DelegateRead:
     """Possible from publication until the event begins, also after the registration
@@ -42,7 +42,7 @@ async def promote_delegate(event_id: VisibleEventId, delegate_id: DelegateId, db
     capacity. Not waitlisted: 409 `delegate_not_waitlisted`."""
     delegate = await db.run(waitlist_admin.promote_by_hand, event_id, delegate_id,
                             body or DelegatePromote(), if_match, principal)
-    _delegate_etag(response, delegate)
+    _delegate_etag(etag, delegate)
     return delegate
 
 
@@ -51,11 +51,11 @@ async def promote_delegate(event_id: VisibleEventId, delegate_id: DelegateId, db
              responses=problem_responses(404, 409, 412),
              summary="Servicebüro: take a delegate off the waiting list (status withdrawn)")
 async def remove_from_waitlist(event_id: EventId, delegate_id: DelegateId, db: DbDep,
-                               principal: AdminUser, response: Response,
+                               principal: AdminUser, etag: SetETag,
                                if_match: IfMatch = None) -> DelegateRead:
     delegate = await db.run(waitlist_admin.remove_by_hand, event_id, delegate_id, if_match,
                             principal)
-    _delegate_etag(response, delegate)
+    _delegate_etag(etag, delegate)
     return delegate
 
 
@@ -63,12 +63,12 @@ async def remove_from_waitlist(event_id: EventId, delegate_id: DelegateId, db: D
             response_model=DelegateRead, responses=problem_responses(404, 409, 422),
             summary="Servicebüro: record whether a registered delegate attended")
 async def set_attendance(event_id: VisibleEventId, delegate_id: DelegateId, body: AttendanceSet,
-                         db: DbDep, principal: AdminUser, response: Response) -> DelegateRead:
+                         db: DbDep, principal: AdminUser, etag: SetETag) -> DelegateRead:
     """From the event's start on (before: 409 `event_not_started`), not for a cancelled
     event (409 `event_cancelled`), for registered delegates only (409
     `delegate_not_registered`). `null` clears the record."""
     delegate = await db.run(attendance.record_one, event_id, delegate_id, body, principal)
-    _delegate_etag(response, delegate)
+    _delegate_etag(etag, delegate)
     return delegate
 
 

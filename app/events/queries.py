@@ -144,6 +144,25 @@ def _counts(session: Session, event_ids: Sequence[int], alliance_id: int | None)
     return dict(session.exec(query).all())
 
 
+def _occupancy(session: Session, event_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """event id → (delegates registered, delegates waiting who can still move up)."""
+    if not event_ids:
+        return {}
+    rows = session.exec(
+        select(EventDelegate.event_id, EventDelegate.status, func.count())
+        .where(col(EventDelegate.event_id).in_(event_ids),
+               or_(EventDelegate.status == DelegateStatus.registered,
+                   (col(EventDelegate.status) == DelegateStatus.waitlisted)
+                   & col(EventDelegate.erased_at).is_(None)))
+        .group_by(col(EventDelegate.event_id), col(EventDelegate.status))).all()
+    out: dict[int, tuple[int, int]] = {}
+    for event_id, status, count in rows:
+        registered, waiting = out.get(event_id, (0, 0))
+        out[event_id] = ((registered + count, waiting) if status == DelegateStatus.registered
+                         else (registered, waiting + count))
+    return out
+
+
 def _invited_to(session: Session, event_ids: Sequence[int], alliance_id: int) -> set[int]:
     if not event_ids:
         return set()
@@ -157,11 +176,15 @@ def to_reads(session: Session, events: Sequence[Event], principal: Principal) ->
     topics, cycle_rows, now = _topics(session, ids), _cycles(session, events), utcnow()
     counts = _counts(session, ids, None if principal.is_admin else principal.alliance_id or -1)
     invited = set() if principal.is_admin else _invited_to(session, ids, principal.alliance_id or -1)
+    occupancy = _occupancy(session, ids)
     reads = []
     for event in events:
         assert event.id is not None
         cycle = cycle_rows.get(event.cycle_id) if event.cycle_id is not None else None
         count = counts.get(event.id, 0)
+        full = rules.is_full(event.capacity, *occupancy.get(event.id, (0, 0)))
+        registration_open = rules.registration_open(event.status, event.starts_at,
+                                                    event.registration_closes_at, now)
         extra: dict[str, Any] = (
             {"registered_count": count,
              "remaining_capacity": rules.remaining_capacity(event.capacity, count)}
@@ -178,9 +201,10 @@ def to_reads(session: Session, events: Sequence[Event], principal: Principal) ->
             cycle=EventCycle(id=cycle.id, key=cycle.key, slug=cycle.slug)
             if cycle is not None and cycle.id is not None else None,
             topics=topics[event.id],
-            registration_open=rules.registration_open(event.status, event.starts_at,
-                                                      event.registration_closes_at, now),
-            allowed_actions=rules.allowed_actions(event.status) if principal.is_admin else [],
+            registration_open=registration_open, is_full=full,
+            allowed_actions=rules.status_actions(event.status) if principal.is_admin else
+            rules.participation_actions(registration_open, not event.invitation_only
+                                        or event.id in invited, full),
             **extra,
         ))
     return reads

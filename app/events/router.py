@@ -11,7 +11,7 @@ from app.alliances.schemas import StateCode
 from app.auth.deps import AdminUser, CurrentUser, admin_user, current_user
 from app.core.deps import DbDep
 from app.core.errors import problem_responses, request_language
-from app.core.etags import IfMatch, set_etag
+from app.core.etags import ETagWriter, IfMatch, SetETag
 from app.core.ids import RowId
 from app.core.limits import NoStore
 from app.core.pagination import Page, PageParams, UpdatedSince, page_params, set_link_header
@@ -58,13 +58,13 @@ async def visible_event_id(event_id: EventId, db: DbDep, principal: CurrentUser)
 VisibleEventId = Annotated[int, Depends(visible_event_id)]
 
 
-def _etag(response: Response, event: EventRead) -> None:
-    set_etag(response, queries.ETAG_RESOURCE, event.id, event.version)
+def _etag(etag: ETagWriter, event: EventRead) -> None:
+    etag.row(queries.ETAG_RESOURCE, event.id, event.version, event)
 
 
-def _delegate_etag(response: Response, delegate: DelegateRead) -> None:
-    set_etag(response, delegates.ETAG_RESOURCE, delegate.id,
-             int(delegate.updated_at.timestamp() * 1_000_000))
+def _delegate_etag(etag: ETagWriter, delegate: DelegateRead) -> None:
+    etag.row(delegates.ETAG_RESOURCE, delegate.id,
+             int(delegate.updated_at.timestamp() * 1_000_000), delegate)
 
 
 # --- public -------------------------------------------------------------------------------------
@@ -116,19 +116,19 @@ async def list_events(
              status_code=status.HTTP_201_CREATED, dependencies=ADMIN,
              responses=problem_responses(422), summary="Servicebüro: create an event (a draft)")
 async def create_event(body: EventCreate, db: DbDep, principal: AdminUser,
-                       response: Response) -> EventRead:
+                       response: Response, etag: SetETag) -> EventRead:
     event = await db.run(service.create_event, body, principal)
     response.headers["Location"] = f"/api/v1/events/{event.id}"
-    _etag(response, event)
+    _etag(etag, event)
     return event
 
 
 @router.get("/{event_id}", name="events-get", response_model=EventRead,
             responses=problem_responses(404), summary="One event")
 async def get_event(event_id: EventId, db: DbDep, principal: CurrentUser,
-                    response: Response) -> EventRead:
+                    etag: SetETag) -> EventRead:
     event = await db.run(queries.read_event, event_id, principal)
-    _etag(response, event)
+    _etag(etag, event)
     return event
 
 
@@ -136,10 +136,10 @@ async def get_event(event_id: EventId, db: DbDep, principal: CurrentUser,
               responses=problem_responses(404, 409, 412, 422),
               summary="Servicebüro: change an event (not a cancelled one)")
 async def update_event(event_id: EventId, body: EventUpdate, db: DbDep, principal: AdminUser,
-                       response: Response, if_match: IfMatch = None) -> EventRead:
+                       etag: SetETag, if_match: IfMatch = None) -> EventRead:
     """The capacity cannot go below the delegates registered (409)."""
     event = await db.run(service.update_event, event_id, body, if_match, principal)
-    _etag(response, event)
+    _etag(etag, event)
     return event
 
 
@@ -154,20 +154,20 @@ async def delete_event(event_id: EventId, db: DbDep, if_match: IfMatch = None) -
 @router.post("/{event_id}/publish", name="events-publish", response_model=EventRead,
              dependencies=ADMIN, responses=problem_responses(404, 409, 412),
              summary="Servicebüro: publish a draft (opens registration)")
-async def publish_event(event_id: EventId, db: DbDep, principal: AdminUser, response: Response,
+async def publish_event(event_id: EventId, db: DbDep, principal: AdminUser, etag: SetETag,
                         if_match: IfMatch = None) -> EventRead:
     event = await db.run(service.publish_event, event_id, if_match, principal)
-    _etag(response, event)
+    _etag(etag, event)
     return event
 
 
 @router.post("/{event_id}/cancel", name="events-cancel", response_model=EventRead,
              dependencies=ADMIN, responses=problem_responses(404, 409, 412),
              summary="Servicebüro: cancel an event; registered delegates are told by e-mail")
-async def cancel_event(event_id: EventId, db: DbDep, principal: AdminUser, response: Response,
+async def cancel_event(event_id: EventId, db: DbDep, principal: AdminUser, etag: SetETag,
                        if_match: IfMatch = None) -> EventRead:
     event = await db.run(service.cancel_event, event_id, if_match, principal)
-    _etag(response, event)
+    _etag(etag, event)
     return event
 
 
@@ -189,6 +189,10 @@ async def list_invitations(request: Request, response: Response, event_id: Event
              summary="Servicebüro: invite alliances by hand (already invited ones are kept)")
 async def add_invitations(event_id: EventId, body: InvitationsAdd, db: DbDep,
                           principal: AdminUser) -> InvitationsAddReport:
+    """Each alliance invited by this call is mailed once (a published event with registration
+    open); older invitations are not mailed again, nor mailed by this call if they never were
+    (`emails_queued` counts this call's mails). Refused for a cancelled event (409
+    `event_cancelled`) and for one that has ended (409 `event_over`)."""
     return await db.run(invitations.add_invitations, event_id, body, principal)
 
 
@@ -200,7 +204,10 @@ async def generate_invitations(event_id: EventId, db: DbDep,
                                principal: AdminUser) -> InvitationsGenerateReport:
     """Exchanges, workshops, dialogues: the alliances the latest evaluation run of the event's
     cycle invited to Projekt Zukunft, and the seal alliances of the previous cycle. A ceremony:
-    the seal alliances of the event's cycle. Existing invitations stay as they are."""
+    the seal alliances of the event's cycle. Existing invitations stay as they are; only the
+    ones this call adds are mailed (`emails_queued`). Refused while the cycle has no evaluation
+    run (409 `no_evaluation_run`), for a cancelled event (409 `event_cancelled`) and for one
+    that has ended (409 `event_over`)."""
     return await db.run(invitations.generate_invitations, event_id, principal)
 
 
@@ -219,7 +226,7 @@ async def delete_invitation(event_id: EventId, alliance_id: AllianceId, db: DbDe
              status_code=status.HTTP_201_CREATED, responses=problem_responses(404, 409, 422),
              summary="Register a delegate (alliance users for their own alliance)")
 async def register_delegate(event_id: VisibleEventId, body: DelegateCreate, db: DbDep,
-                            principal: CurrentUser, response: Response) -> DelegateRead:
+                            principal: CurrentUser, response: Response, etag: SetETag) -> DelegateRead:
     """Refused in this order: an alliance user's alliance may not see the event (a draft, or
     invitation-only, not public and without an invitation: 404), the event is cancelled or not
     published (409), registration has closed (409 `registration_closed`), the alliance is not
@@ -229,7 +236,7 @@ async def register_delegate(event_id: VisibleEventId, body: DelegateCreate, db: 
     gets a confirmation by e-mail."""
     delegate = await db.run(delegates.register_delegate, event_id, body, principal)
     response.headers["Location"] = f"/api/v1/events/{event_id}/delegates/{delegate.id}"
-    _delegate_etag(response, delegate)
+    _delegate_etag(etag, delegate)
     return delegate
 
 
@@ -273,9 +280,9 @@ async def export_delegates(
 @router.get("/{event_id}/delegates/{delegate_id}", name="delegates-get",
             response_model=DelegateRead, responses=problem_responses(404), summary="One delegate")
 async def get_delegate(event_id: EventId, delegate_id: DelegateId, db: DbDep,
-                       principal: CurrentUser, response: Response) -> DelegateRead:
+                       principal: CurrentUser, etag: SetETag) -> DelegateRead:
     delegate = await db.run(delegates.read_delegate, event_id, delegate_id, principal)
-    _delegate_etag(response, delegate)
+    _delegate_etag(etag, delegate)
     return delegate
 
 
@@ -283,11 +290,11 @@ async def get_delegate(event_id: EventId, delegate_id: DelegateId, db: DbDep,
               response_model=DelegateRead, responses=problem_responses(404, 409, 412, 422),
               summary="Change a delegate's details while registration is open")
 async def update_delegate(event_id: VisibleEventId, delegate_id: DelegateId, body: DelegateUpdate,
-                          db: DbDep, principal: CurrentUser, response: Response,
+                          db: DbDep, principal: CurrentUser, etag: SetETag,
                           if_match: IfMatch = None) -> DelegateRead:
     delegate = await db.run(delegates.update_delegate, event_id, delegate_id, body, if_match,
                             principal)
-    _delegate_etag(response, delegate)
+    _delegate_etag(etag, delegate)
     return delegate
 
 
@@ -295,9 +302,9 @@ async def update_delegate(event_id: VisibleEventId, delegate_id: DelegateId, bod
              response_model=DelegateRead, responses=problem_responses(404, 409, 412),
              summary="Withdraw a delegate; the place is free again")
 async def withdraw_delegate(event_id: EventId, delegate_id: DelegateId, db: DbDep,
-                            principal: CurrentUser, response: Response,
+                            principal: CurrentUser, etag: SetETag,
                             if_match: IfMatch = None) -> DelegateRead:
     delegate = await db.run(delegates.withdraw_delegate, event_id, delegate_id, if_match,
                             principal)
-    _delegate_etag(response, delegate)
+    _delegate_etag(etag, delegate)
     return delegate

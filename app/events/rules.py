@@ -12,9 +12,21 @@ them; the ceremony is for the alliances receiving the seal of the event's cycle.
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from app.core.transitions import StateMachine, Transition
 from app.events.models import EventKind, EventStatus, InvitationBasis
+
+
+class EventAction(StrEnum):
+    """``EventRead.allowed_actions``: the Servicebüro's status steps, or what the caller's
+    alliance can do about taking part."""
+
+    publish = "publish"
+    cancel = "cancel"
+    register = "register"  # a place is free: the delegate is registered
+    join_waitlist = "join_waitlist"  # full: the delegate joins the waiting list
+
 
 EVENT_STEPS = StateMachine(
     Transition("publish", frozenset({EventStatus.draft}), EventStatus.published),
@@ -23,6 +35,10 @@ EVENT_STEPS = StateMachine(
 )
 allowed_actions = EVENT_STEPS.allowed_actions
 target_of = EVENT_STEPS.target_of
+
+
+def status_actions(status: EventStatus | str) -> list[EventAction]:
+    return [EventAction(a) for a in EVENT_STEPS.allowed_actions(status)]
 
 
 def registration_deadline(starts_at: datetime, registration_closes_at: datetime | None) -> datetime:
@@ -47,6 +63,22 @@ def remaining_capacity(capacity: int | None, registered: int) -> int | None:
 
 def has_room(capacity: int | None, registered: int) -> bool:
     return capacity is None or registered < capacity
+
+
+def is_full(capacity: int | None, registered: int, waiting: int) -> bool:
+    """A registration now joins the waiting list: every place is taken, or someone waits
+    already (nobody jumps the line). Never for an event without a capacity."""
+    return capacity is not None and (not has_room(capacity, registered) or waiting > 0)
+
+
+def participation_actions(registration_open: bool, may_register: bool,
+                          full: bool) -> list[EventAction]:
+    """What an alliance can do about taking part: register a delegate, or put one on the
+    waiting list when the event is full; nothing while registration is closed or the
+    alliance is not invited to an invitation-only event."""
+    if not (registration_open and may_register):
+        return []
+    return [EventAction.join_waitlist if full else EventAction.register]
 
 
 @dataclass(frozen=True)

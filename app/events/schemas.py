@@ -19,6 +19,7 @@ from app.events.models import (
     EventStatus,
     InvitationBasis,
 )
+from app.events.rules import EventAction
 
 
 def _strip(value: str) -> str:
@@ -148,7 +149,15 @@ class EventRead(ReadModel):
     invitation_only: bool
     is_public: bool
     workgroup_id: int | None = Field(description="The Arbeitsrunde the event is held for")
-    allowed_actions: list[str] = Field(description="Status steps possible now (publish, cancel)")
+    is_full: bool = Field(description="A registration now joins the waiting list: every place "
+                          "is taken or delegates are waiting already (false without a "
+                          "capacity). Shown to every caller who sees the event")
+    allowed_actions: list[EventAction] = Field(
+        description="Admins: the status steps possible now (`publish`, `cancel`). Alliance "
+        "users: what their alliance can do about taking part now: `register` (a place is "
+        "free), `join_waitlist` (the event is full: a delegate registered now joins the "
+        "waiting list), or nothing (registration closed, or not invited to an "
+        "invitation-only event)")
     invited: bool | None = Field(
         default=None, description="Alliance users: whether their alliance is invited; "
         "null for admins")
@@ -210,6 +219,10 @@ class InvitationsAdd(Strict):
 class InvitationsAddReport(ReadModel):
     added: list[int] = Field(description="Alliances invited by this call")
     already_invited: list[int] = Field(description="Invited before: kept as they were")
+    emails_queued: int = Field(description="Invitation e-mails queued by this call: one per "
+                               "contact address of each alliance it invited (0 while the event "
+                               "is a draft or registration has closed; older invitations are "
+                               "never mailed by it)")
 
 
 class InvitationBasisCounts(ReadModel):
@@ -227,6 +240,10 @@ class InvitationsGenerateReport(ReadModel):
                                           "Zukunft were used (null for a ceremony)")
     previous_cycle_key: str | None = Field(description="The cycle whose seal alliances were "
                                            "invited (null for a ceremony or the first cycle)")
+    emails_queued: int = Field(description="Invitation e-mails queued by this call: one per "
+                               "contact address of each alliance it invited (0 while the event "
+                               "is a draft or registration has closed; older invitations are "
+                               "never mailed by it)")
 
 
 # --- delegates ----------------------------------------------------------------------------------

@@ -61,8 +61,8 @@ DEMO_FAQ: list[_Demo] = [
           "der Mitwirkung am **„Projekt Zukunft“** und am **Siegel „Ausgezeichnetes Bündnis "
           "2024/25“** bekunden."),
     _Demo(FaqCategory.survey, 30, NO_NOTICE_QUESTION,
-          "Wenn Ihr Bündnis letztes Jahr kein Siegel bekommen und dieses Jahr noch keine "
-          "Nachricht über die Bündnisumfrage vom Servicebüro erhalten hat, schicken Sie uns "
+          "Wenn Ihr Bündnis bisher noch kein Siegel erhalten und dieses Jahr noch keine "
+          "Nachricht über die Bündnisumfrage vom Servicebüro bekommen hat, schicken Sie uns "
           "bitte eine **Anfrage an das Servicebüro** (Anliegen „Keine Nachricht zur Umfrage "
           "erhalten“). Das geht auch ohne Anmeldung. Das Servicebüro sieht dann, ob eine "
           "Nachricht an Ihr Bündnis verschickt wurde, und schickt sie erneut.\n\n"

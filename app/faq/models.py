@@ -29,8 +29,9 @@ class FaqEntry(SQLModel, table=True):
     position: int = 0
     question: str = Field(max_length=300)
     answer: str = Field(sa_column=Column(Text, nullable=False))
-    # Question and answer folded for search on both databases (lower case, umlauts and ß
-    # spelled out, accents removed); kept by the service on every write, never sent out.
+    # Question and answer folded (lower case, umlauts and ß spelled out, accents removed);
+    # kept by the service on every write, never sent out. The search (app/faq/search.py) no
+    # longer reads it: it weighs question and answer apart, analysed in Python.
     search_text: str = Field(sa_column=Column(Text, nullable=False))
     is_published: bool = Field(default=False, index=True)
     published_at: datetime | None = optional_timestamp()

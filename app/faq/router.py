@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from app.auth.deps import AdminUser, admin_user
 from app.core.deps import DbDep
 from app.core.errors import problem_responses
-from app.core.etags import IfMatch, set_etag
+from app.core.etags import ETagWriter, IfMatch, SetETag
 from app.core.ids import RowId
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.faq import service
@@ -31,15 +31,16 @@ CategoryFilter = Annotated[FaqCategory | None, Query(description="Only this cate
 Search = Annotated[SearchQuery | None, Query()]
 
 
-def _etag(response: Response, entry: FaqEntryRead) -> None:
-    set_etag(response, service.ETAG_RESOURCE, entry.id, entry.version)
+def _etag(etag: ETagWriter, entry: FaqEntryRead) -> None:
+    etag.row(service.ETAG_RESOURCE, entry.id, entry.version, entry)
 
 
 # --- public -------------------------------------------------------------------------------------
 
 @public_router.get("", name="public-faq-list", response_model=Page[PublicFaqEntryRead],
                    responses=problem_responses(422, 429),
-                   summary="The FAQ: published entries by category, then position")
+                   summary="The FAQ: published entries by category, then position; "
+                   "with `q`, the search hits, most relevant first")
 async def list_public_faq(request: Request, response: Response, db: DbDep, page: PageDep,
                           category: CategoryFilter = None, q: Search = None,
                           ) -> Page[PublicFaqEntryRead]:
@@ -65,8 +66,11 @@ async def list_faq(
     category: CategoryFilter = None, q: Search = None,
     is_published: Annotated[bool | None, Query(description="Only published (true) or only "
                                                "drafts (false)")] = None,
-    sort: Annotated[FaqSort, Query(description="`category`: as the public FAQ shows it; "
-                                   "`-updated_at`: the latest changes first")] = "category",
+    sort: Annotated[FaqSort | None, Query(
+        description="`category`: as the public FAQ shows it; `-updated_at`: the latest changes "
+        "first; `relevance`: the best search hits first, as the public search orders them "
+        "(without `q`, the same as `category`). Default: `relevance` with `q`, else "
+        "`category`")] = None,
 ) -> Page[FaqEntryRead]:
     items, cursor, total = await db.run(service.list_entries, page, category=category, q=q,
                                         is_published=is_published, sort=sort)
@@ -78,28 +82,28 @@ async def list_faq(
              status_code=status.HTTP_201_CREATED, responses=problem_responses(422),
              summary="Servicebüro: write a FAQ entry (a draft)")
 async def create_faq(body: FaqEntryCreate, db: DbDep, principal: AdminUser,
-                     response: Response) -> FaqEntryRead:
+                     response: Response, etag: SetETag) -> FaqEntryRead:
     entry = await db.run(service.create_entry, body, principal)
     response.headers["Location"] = f"/api/v1/faq/{entry.id}"
-    _etag(response, entry)
+    _etag(etag, entry)
     return entry
 
 
 @router.get("/{entry_id}", name="faq-get", response_model=FaqEntryRead,
             responses=problem_responses(404, 422), summary="Servicebüro: one FAQ entry")
-async def get_faq(entry_id: EntryId, db: DbDep, response: Response) -> FaqEntryRead:
+async def get_faq(entry_id: EntryId, db: DbDep, etag: SetETag) -> FaqEntryRead:
     entry = await db.run(service.get_entry, entry_id)
-    _etag(response, entry)
+    _etag(etag, entry)
     return entry
 
 
 @router.patch("/{entry_id}", name="faq-update", response_model=FaqEntryRead,
               responses=problem_responses(404, 412, 422),
               summary="Servicebüro: change a FAQ entry (a published one stays published)")
-async def update_faq(entry_id: EntryId, body: FaqEntryUpdate, db: DbDep, response: Response,
+async def update_faq(entry_id: EntryId, body: FaqEntryUpdate, db: DbDep, etag: SetETag,
                      if_match: IfMatch = None) -> FaqEntryRead:
     entry = await db.run(service.update_entry, entry_id, body, if_match)
-    _etag(response, entry)
+    _etag(etag, entry)
     return entry
 
 
@@ -114,18 +118,18 @@ async def delete_faq(entry_id: EntryId, db: DbDep, if_match: IfMatch = None) -> 
 @router.post("/{entry_id}/publish", name="faq-publish", response_model=FaqEntryRead,
              responses=problem_responses(404, 409, 412, 422),
              summary="Servicebüro: publish a FAQ entry (everyone can read it)")
-async def publish_faq(entry_id: EntryId, db: DbDep, response: Response,
+async def publish_faq(entry_id: EntryId, db: DbDep, etag: SetETag,
                       if_match: IfMatch = None) -> FaqEntryRead:
     entry = await db.run(service.set_published, entry_id, True, if_match)
-    _etag(response, entry)
+    _etag(etag, entry)
     return entry
 
 
 @router.post("/{entry_id}/unpublish", name="faq-unpublish", response_model=FaqEntryRead,
              responses=problem_responses(404, 409, 412, 422),
              summary="Servicebüro: take a FAQ entry back to draft")
-async def unpublish_faq(entry_id: EntryId, db: DbDep, response: Response,
+async def unpublish_faq(entry_id: EntryId, db: DbDep, etag: SetETag,
                         if_match: IfMatch = None) -> FaqEntryRead:
     entry = await db.run(service.set_published, entry_id, False, if_match)
-    _etag(response, entry)
+    _etag(etag, entry)
     return entry

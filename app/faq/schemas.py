@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, ConfigDict, Field
 
 from app.core.schemas import ReadModel, StrictInput
+from app.core.text import SingleLine
 from app.faq.models import FaqCategory
 
 # Bidirectional overrides and isolates can make a text read differently from what it is.
@@ -49,11 +50,17 @@ Answer = Annotated[str, Field(min_length=1, max_length=20_000,
                               description="German Markdown"), AfterValidator(_markdown)]
 Position = Annotated[int, Field(ge=0, le=MAX_POSITION,
                                 description="Place within the category, smallest first")]
-SearchQuery = Annotated[str, Field(min_length=1, max_length=100,
-                                   description="Words that must all occur in question or answer "
-                                   "(case and umlauts do not matter: „über“ finds „Über“ and "
-                                   "„ueber“)")]
-FaqSort = Literal["category", "-updated_at"]
+SearchQuery = Annotated[str, Field(
+    min_length=1, max_length=100, examples=["Wer nimmt an der Umfrage teil?"],
+    description="German full-text search in question and answer. Finds the entries that match "
+    "any of the words, most relevant first (more of the words matched, matches in the question "
+    "over matches in the answer; then category and position). Case and umlaut spelling do not "
+    "matter („Bündnis“, „Buendnis“, „bundnis“), word forms meet through German stemming "
+    "(„Kriterium“ finds „Kriterien“), a word also finds the compounds it is part of "
+    "(„Umfrage“ finds „Bündnisumfrage“), and stop words („wer“, „was“, „die“ …) are ignored: "
+    "a search of stop words or punctuation only finds nothing. At most 8 words count. No "
+    "control or bidirectional formatting characters."), SingleLine]
+FaqSort = Literal["category", "-updated_at", "relevance"]
 
 
 class Strict(StrictInput):

@@ -4,11 +4,19 @@ with question and answer; the audit hook records each change with its actor.
 
 Order: by category (in the order of ``FaqCategory``), then position, then id. The sort value
 is one integer (category rank × 10,000 + position), so the shared keyset pagination applies.
+
+Search (``q``, see ``search``): the entries of the filter are scored in Python, and a hit's
+place is again one integer, (best score − its score) × span + its category order, handed to
+the database as a ``CASE`` over the hits' ids, so relevance order pages with the same keyset
+cursor. The FAQ is small (dozens to a few hundred entries), so scoring in Python costs
+milliseconds (each entry's text is analysed once, cached by text) and keeps SQLite and
+PostgreSQL identical: neither database's full-text engine (FTS5, tsvector) is used, as the two
+would stem, weigh and rank differently.
 """
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, case
+from sqlalchemy import ColumnElement, case, false
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -38,6 +46,7 @@ from app.faq.schemas import (
 ETAG_RESOURCE = "faq"
 _RANK = {category: rank for rank, category in enumerate(FaqCategory)}
 _STEP = MAX_POSITION + 1
+_SPAN = (len(_RANK) + 1) * _STEP  # every order value is below this
 _EDITABLE = ("category", "position", "question", "answer")
 
 
@@ -69,22 +78,46 @@ def to_read(entry: FaqEntry) -> FaqEntryRead:
                         created_by=entry.created_by, created_at=entry.created_at)
 
 
-def _filtered(query: SelectOfScalar[FaqEntry], category: FaqCategory | None,
-              q: str | None) -> SelectOfScalar[FaqEntry]:
+def _filtered(query: SelectOfScalar[FaqEntry],
+              category: FaqCategory | None) -> SelectOfScalar[FaqEntry]:
     if category is not None:
         query = query.where(FaqEntry.category == category)
-    for word in search.search_words(q or ""):
-        query = query.where(col(FaqEntry.search_text).like(search.like_pattern(word),
-                                                           escape="\\"))
     return query
 
 
+def _hits(session: Session, query: SelectOfScalar[FaqEntry], q: str) -> dict[int, int]:
+    """The entries of ``query`` that the search ``q`` finds, each with its place in relevance
+    order: higher score first, then category order (category, position), then id."""
+    entries = session.exec(query).all()
+    analysed = [(e, search.terms(e.question), search.terms(e.answer)) for e in entries]
+    vocabulary: set[str] = set().union(*(qt | at for _, qt, at in analysed))
+    matcher = search.Matcher.prepare(q, vocabulary)
+    places = {}
+    for entry, question, answer in analysed:
+        score = matcher.score(question, answer)
+        if score and entry.id is not None:
+            places[entry.id] = (search.MAX_SCORE - score) * _SPAN + order_value(entry)
+    return places
+
+
 def _page(session: Session, query: SelectOfScalar[FaqEntry], params: PageParams,
-          sort: FaqSort) -> tuple[list[FaqEntry], str | None, int | None]:
+          sort: FaqSort, q: str | None) -> tuple[list[FaqEntry], str | None, int | None]:
+    if q is not None:
+        places = _hits(session, query, q)
+        query = query.where(col(FaqEntry.id).in_(places) if places else false())
+        if sort == "relevance" and places:
+            # The places as a CASE over the hits' ids: the shared keyset pagination then pages
+            # in relevance order like any other integer sort value.
+            place = case(places, value=col(FaqEntry.id), else_=(search.MAX_SCORE + 1) * _SPAN)
+            key = SortKey(place, col(FaqEntry.id))
+            return paginate(session, query, key, params,
+                            value_of=lambda e: places[e.id] if e.id is not None else None,
+                            id_of=lambda e: e.id)
     if sort == "-updated_at":
         key = SortKey(col(FaqEntry.updated_at), col(FaqEntry.id), descending=True)
         return paginate(session, query, key, params, value_of=lambda e: e.updated_at,
                         id_of=lambda e: e.id)
+    # "category", and "relevance" without a search (every entry scores alike).
     key = SortKey(_order_value(), col(FaqEntry.id))
     return paginate(session, query, key, params, value_of=order_value, id_of=lambda e: e.id)
 
@@ -93,8 +126,9 @@ def _page(session: Session, query: SelectOfScalar[FaqEntry], params: PageParams,
 
 def list_public(session: Session, params: PageParams, *, category: FaqCategory | None = None,
                 q: str | None = None) -> tuple[list[PublicFaqEntryRead], str | None, int | None]:
-    query = _filtered(select(FaqEntry).where(col(FaqEntry.is_published).is_(True)), category, q)
-    rows, cursor, total = _page(session, query, params, "category")
+    query = _filtered(select(FaqEntry).where(col(FaqEntry.is_published).is_(True)), category)
+    rows, cursor, total = _page(session, query, params,
+                                "category" if q is None else "relevance", q)
     return [to_public(e) for e in rows], cursor, total
 
 
@@ -117,12 +151,14 @@ def _get(session: Session, entry_id: int, *, for_update: bool = False) -> FaqEnt
 
 def list_entries(
     session: Session, params: PageParams, *, category: FaqCategory | None = None,
-    q: str | None = None, is_published: bool | None = None, sort: FaqSort = "category",
+    q: str | None = None, is_published: bool | None = None, sort: FaqSort | None = None,
 ) -> tuple[list[FaqEntryRead], str | None, int | None]:
-    query = _filtered(select(FaqEntry), category, q)
+    query = _filtered(select(FaqEntry), category)
     if is_published is not None:
         query = query.where(col(FaqEntry.is_published).is_(is_published))
-    rows, cursor, total = _page(session, query, params, sort)
+    if sort is None:
+        sort = "category" if q is None else "relevance"
+    rows, cursor, total = _page(session, query, params, sort, q)
     return [to_read(e) for e in rows], cursor, total
 
 

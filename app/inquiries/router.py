@@ -7,7 +7,7 @@ from app.auth.principal import Principal
 from app.core.config import get_settings
 from app.core.deps import DbDep
 from app.core.errors import Forbidden, TooManyRequests, problem_responses
-from app.core.etags import IfMatch, set_etag
+from app.core.etags import ETagWriter, IfMatch, SetETag
 from app.core.ids import RowId
 from app.core.limits import NoStore, client_address
 from app.core.pagination import Page, PageParams, page_params, set_link_header
@@ -62,8 +62,8 @@ def count_anonymous_filing(request: Request) -> None:
                                            "address; please try again later.")
 
 
-def _etag(response: Response, inquiry: InquiryDetail) -> None:
-    set_etag(response, queries.ETAG_RESOURCE, inquiry.id, inquiry.version)
+def _etag(etag: ETagWriter, inquiry: InquiryDetail) -> None:
+    etag.row(queries.ETAG_RESOURCE, inquiry.id, inquiry.version, inquiry)
 
 
 @router.post(
@@ -78,14 +78,14 @@ def _etag(response: Response, inquiry: InquiryDetail) -> None:
     "address and hour, filing by an alliance's people per alliance and day (429).",
 )
 async def create_inquiry(
-    request: Request, body: InquiryCreate, db: DbDep, principal: Filer, response: Response,
+    request: Request, body: InquiryCreate, db: DbDep, principal: Filer, response: Response, etag: SetETag,
 ) -> InquiryDetail | InquiryReceipt:
     if principal is None:
         count_anonymous_filing(request)
     created = await db.run(service.create_inquiry, body, principal)
     response.headers["Location"] = f"/api/v1/inquiries/{created.id}"
     if isinstance(created, InquiryDetail):
-        _etag(response, created)
+        _etag(etag, created)
     return created
 
 
@@ -113,9 +113,9 @@ async def list_inquiries(
             responses=problem_responses(404),
             summary="One inquiry with its thread (admins: with the alliance's survey notices)")
 async def get_inquiry(inquiry_id: InquiryId, db: DbDep, principal: CurrentUser,
-                      response: Response) -> InquiryDetail:
+                      etag: SetETag) -> InquiryDetail:
     inquiry = await db.run(queries.read_inquiry, inquiry_id, principal)
-    _etag(response, inquiry)
+    _etag(etag, inquiry)
     return inquiry
 
 
@@ -124,10 +124,10 @@ async def get_inquiry(inquiry_id: InquiryId, db: DbDep, principal: CurrentUser,
               summary="Servicebüro: set category, cycle, or the alliance an inquiry concerns")
 async def update_inquiry(
     inquiry_id: InquiryId, body: InquiryUpdate, db: DbDep, principal: AdminUser,
-    response: Response, if_match: IfMatch = None,
+    etag: SetETag, if_match: IfMatch = None,
 ) -> InquiryDetail:
     inquiry = await db.run(service.update_inquiry, inquiry_id, body, if_match, principal)
-    _etag(response, inquiry)
+    _etag(etag, inquiry)
     return inquiry
 
 
@@ -136,22 +136,22 @@ async def update_inquiry(
              summary="Write in the thread: the Servicebüro answers, the alliance writes again")
 async def add_message(
     inquiry_id: AccessibleInquiry, body: MessageCreate, db: DbDep, principal: CurrentUser,
-    response: Response,
+    etag: SetETag,
 ) -> InquiryDetail:
     """An answer of the Servicebüro sets the status to `answered` and is e-mailed to the
     requester; a message of the alliance's people sets it to `open`. Closed inquiries and
     inquiries whose personal data was erased take no messages (409)."""
     inquiry = await db.run(service.add_message, inquiry_id, body, principal)
-    _etag(response, inquiry)
+    _etag(etag, inquiry)
     return inquiry
 
 
 @router.post("/{inquiry_id}/close", name="inquiries-close", response_model=InquiryDetail,
              responses=problem_responses(404, 409), summary="Close an inquiry")
 async def close_inquiry(inquiry_id: InquiryId, db: DbDep, principal: CurrentUser,
-                        response: Response) -> InquiryDetail:
+                        etag: SetETag) -> InquiryDetail:
     inquiry = await db.run(service.close_inquiry, inquiry_id, principal)
-    _etag(response, inquiry)
+    _etag(etag, inquiry)
     return inquiry
 
 
@@ -159,7 +159,7 @@ async def close_inquiry(inquiry_id: InquiryId, db: DbDep, principal: CurrentUser
              dependencies=[Depends(admin_user)], responses=problem_responses(404, 409),
              summary="Servicebüro: reopen a closed inquiry")
 async def reopen_inquiry(inquiry_id: InquiryId, db: DbDep, principal: AdminUser,
-                         response: Response) -> InquiryDetail:
+                         etag: SetETag) -> InquiryDetail:
     inquiry = await db.run(service.reopen_inquiry, inquiry_id, principal)
-    _etag(response, inquiry)
+    _etag(etag, inquiry)
     return inquiry

@@ -118,6 +118,7 @@ def mail_lifespan(settings: Settings) -> Callable[[object], AbstractAsyncContext
         if not settings.mail_dispatch:
             yield
             return
+        sender_from_settings(settings)  # a production process without SMTP refuses to start
         stop = asyncio.Event()
         task = asyncio.create_task(run_dispatcher(stop, settings), name="mail-dispatcher")
         logger.info("mail dispatcher started")

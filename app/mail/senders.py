@@ -115,8 +115,19 @@ class LogSender:
         logger.info("mail %s delivered to the log sender (no SMTP host configured)", outbox_id)
 
 
+class MailNotConfigured(RuntimeError):
+    """Production without an SMTP host: the log sender would mark every mail as sent."""
+
+
 def sender_from_settings(settings: Settings) -> MailSender:
     if not settings.smtp_host:
+        if settings.env == "production":
+            # The log sender records nothing of the message and the outbox would call it sent,
+            # so survey notices would read as delivered. Refuse; the outbox keeps the mail.
+            raise MailNotConfigured(
+                "BUENDNIS_SMTP_HOST is not set: in production mail goes out over SMTP only "
+                "(queued mail stays in the outbox until it is set)"
+            )
         return LogSender()
     return SmtpSender(
         settings.smtp_host, settings.smtp_port, username=settings.smtp_username,

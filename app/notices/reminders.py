@@ -1,6 +1,10 @@
 """Survey reminders (Erinnerungen): a second nudge to alliances that were reached but have not
 submitted, recorded as notices of kind ``reminder`` in the same notice history.
 
+The Servicebüro sends them by hand (``POST …/notices:remind``); with
+``BUENDNIS_REMINDERS_AUTOMATIC`` the worker sends what is due in every open survey, by the same
+rules.
+
 Rules (settings ``BUENDNIS_REMINDER_MIN_INTERVAL_DAYS`` and ``BUENDNIS_REMINDER_MAX_COUNT``):
 only while the survey accepts answers; only eligible alliances with a delivered notice and no
 submitted response; not within the interval after the alliance's latest notice or reminder;
@@ -60,6 +64,21 @@ def _open_cycle(session: Session, cycle_ref: str, now: datetime) -> AwardCycle:
 
 def send_reminders(session: Session, cycle_ref: str, dry_run: bool,
                    principal: Principal) -> ReminderReport:
+    return remind(session, cycle_ref, dry_run, principal.actor)
+
+
+def remind_open_cycles(session: Session, actor: str = "system:worker") -> list[ReminderReport]:
+    """The worker's job (``BUENDNIS_REMINDERS_AUTOMATIC``): the same call as the Servicebüro's,
+    for every cycle whose survey takes answers now; the interval and the cap keep it from
+    reminding anyone more often than by hand, and the cycle lock keeps two workers apart."""
+    now = utcnow()
+    open_cycles = [cycle.slug for cycle in session.exec(
+        select(AwardCycle).order_by(col(AwardCycle.id))).all()
+        if cycles.accepting_answers(cycle, now)]
+    return [remind(session, slug, dry_run=False, actor=actor) for slug in open_cycles]
+
+
+def remind(session: Session, cycle_ref: str, dry_run: bool, actor: str) -> ReminderReport:
     settings = get_settings()
     interval = timedelta(days=settings.reminder_min_interval_days)
     now = utcnow()
@@ -99,7 +118,7 @@ def send_reminders(session: Session, cycle_ref: str, dry_run: bool,
 
     queued: dict[int, list[SurveyNotice]] = {}
     if not dry_run:
-        queued = queue_messages(session, cycle, plan, principal.actor, NoticeKind.reminder,
+        queued = queue_messages(session, cycle, plan, actor, NoticeKind.reminder,
                                 render_reminder)
         session.commit()
     counts = {reason: 0 for reason in ReminderSkipReason}

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response, status
 from app.auth.deps import admin_user
 from app.core.deps import DbDep
 from app.core.errors import problem_responses
-from app.core.etags import IfMatch
+from app.core.etags import IfMatch, SetETag
 from app.cycles.deps import CyclePath, CycleReader
 from app.questionnaire import service as service
 from app.questionnaire.schemas import (
@@ -38,10 +38,10 @@ QuestionKeyPath = Annotated[str, Path(max_length=60, pattern=QUESTION_KEY_PATTER
 @router.get("", name="questions-list", response_model=QuestionnaireRead,
             summary="The cycle's questionnaire, in order")
 async def read_questionnaire(
-    cycle: CyclePath, db: DbDep, principal: CycleReader, response: Response,
+    cycle: CyclePath, db: DbDep, principal: CycleReader, etag: SetETag,
 ) -> QuestionnaireRead:
-    questionnaire, etag = await db.run(service.read_questionnaire, cycle, principal)
-    response.headers["ETag"] = etag
+    questionnaire, tag = await db.run(service.read_questionnaire, cycle, principal)
+    etag(tag, questionnaire)
     return questionnaire
 
 
@@ -49,11 +49,11 @@ async def read_questionnaire(
                   responses=problem_responses(409, 412, 422),
                   summary="Replace the whole questionnaire (draft cycles only)")
 async def replace_questionnaire(
-    cycle: CyclePath, body: QuestionnaireIn, db: DbDep, response: Response,
+    cycle: CyclePath, body: QuestionnaireIn, db: DbDep, etag: SetETag,
     if_match: IfMatch = None,
 ) -> QuestionnaireRead:
-    questionnaire, etag = await db.run(service.replace_questionnaire, cycle, body, if_match)
-    response.headers["ETag"] = etag
+    questionnaire, tag = await db.run(service.replace_questionnaire, cycle, body, if_match)
+    etag(tag, questionnaire)
     return questionnaire
 
 
@@ -61,10 +61,11 @@ async def replace_questionnaire(
                    status_code=status.HTTP_201_CREATED, responses=problem_responses(409, 412, 422),
                    summary="Add one question at the end (draft cycles only)")
 async def add_question(
-    cycle: CyclePath, body: QuestionIn, db: DbDep, response: Response, if_match: IfMatch = None,
+    cycle: CyclePath, body: QuestionIn, db: DbDep, response: Response, etag: SetETag,
+    if_match: IfMatch = None,
 ) -> QuestionRead:
-    question, etag = await db.run(service.add_question, cycle, body, if_match)
-    response.headers["ETag"] = etag
+    question, tag = await db.run(service.add_question, cycle, body, if_match)
+    etag(tag, question)
     response.headers["Location"] = f"/api/v1/cycles/{cycle}/questions/{question.key}"
     return question
 
@@ -73,10 +74,10 @@ async def add_question(
             responses=problem_responses(422), summary="One question")
 async def read_question(
     cycle: CyclePath, key: QuestionKeyPath, db: DbDep, principal: CycleReader,
-    response: Response,
+    etag: SetETag,
 ) -> QuestionRead:
-    question, etag = await db.run(service.read_question, cycle, key, principal)
-    response.headers["ETag"] = etag
+    question, tag = await db.run(service.read_question, cycle, key, principal)
+    etag(tag, question)
     return question
 
 
@@ -84,11 +85,11 @@ async def read_question(
                     responses=problem_responses(409, 412, 422),
                     summary="Change or move one question (draft cycles only)")
 async def update_question(
-    cycle: CyclePath, key: QuestionKeyPath, body: QuestionUpdate, db: DbDep, response: Response,
+    cycle: CyclePath, key: QuestionKeyPath, body: QuestionUpdate, db: DbDep, etag: SetETag,
     if_match: IfMatch = None,
 ) -> QuestionRead:
-    question, etag = await db.run(service.update_question, cycle, key, body, if_match)
-    response.headers["ETag"] = etag
+    question, tag = await db.run(service.update_question, cycle, key, body, if_match)
+    etag(tag, question)
     return question
 
 
@@ -106,14 +107,14 @@ async def delete_question(
                     responses=problem_responses(409, 412, 422),
                     summary="Copy the questionnaire of another cycle into this draft cycle")
 async def copy_questionnaire(
-    cycle: CyclePath, db: DbDep, response: Response,
+    cycle: CyclePath, db: DbDep, etag: SetETag,
     from_: Annotated[str, Query(alias="from", max_length=20, examples=["2024-25"],
                                 description="The cycle to copy from (id, slug or key)")],
     replace: Annotated[bool, Query(description="Overwrite the questions this cycle has")] = False,
     if_match: IfMatch = None,
 ) -> QuestionnaireRead:
-    questionnaire, etag = await db.run(service.copy_questionnaire, cycle, from_, replace, if_match)
-    response.headers["ETag"] = etag
+    questionnaire, tag = await db.run(service.copy_questionnaire, cycle, from_, replace, if_match)
+    etag(tag, questionnaire)
     return questionnaire
 
 

@@ -71,7 +71,8 @@ ZONE = "Europe/Berlin" if BERLIN_KNOWN else "UTC"
 class Columns:
     """What an export's columns are: its own (labelled, enum values translated), the
     criterion columns of the evaluation export, and the time columns. Other columns (question
-    keys) keep their names and values."""
+    keys) keep their names; their values too, but for yes/no, which German readers get in
+    German."""
 
     own: frozenset[str] = frozenset()
     criteria: frozenset[str] = frozenset()
@@ -123,7 +124,9 @@ def localize_row(row: Sequence[Any], columns: Sequence[str], language: str, targ
     for column, value in zip(columns, row, strict=False):
         criterion = kinds.criterion(column)
         own = column in kinds.own
-        if isinstance(value, bool) and (own or criterion is not None):
+        if isinstance(value, bool):
+            # Answers of yes/no questions too: "ja" beside "true" reads as two languages, and
+            # the German import reads ja/nein back.
             value = lookup(YES if value else NO, language)
         elif (own and isinstance(value, str) and column in ENUM_VALUES
               and value in ENUM_VALUES[column]):

@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.columns import enum_column, fk, json_column, now_column, optional_timestamp
@@ -24,7 +24,9 @@ class SurveyResponse(SQLModel, table=True):
     """An alliance's answers for one cycle: at most one per alliance and cycle."""
 
     __tablename__ = "survey_response"
-    __table_args__ = (UniqueConstraint("cycle_id", "alliance_id"),)
+    # The index serves partner systems' incremental pulls of a cycle (?updated_since=).
+    __table_args__ = (UniqueConstraint("cycle_id", "alliance_id"),
+                      Index("ix_survey_response_cycle_id_updated_at", "cycle_id", "updated_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: int = fk("award_cycle.id")

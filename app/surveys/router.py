@@ -22,7 +22,7 @@ from app.alliances.schemas import StateCode
 from app.auth.deps import AdminUser, CurrentUser
 from app.core.deps import DbDep
 from app.core.errors import problem_responses
-from app.core.etags import IfMatch, set_etag
+from app.core.etags import ETagWriter, IfMatch, SetETag
 from app.core.idempotency import IdempotencyKey, mark_replayed
 from app.core.ids import RowId
 from app.core.pagination import Page, PageParams, UpdatedSince, page_params, set_link_header
@@ -48,8 +48,8 @@ PageDep = Annotated[PageParams, Depends(page_params)]
 AllianceId = Annotated[RowId, Path(description="The alliance whose response it is")]
 
 
-def _etag(response: Response, read: ResponseRead) -> None:
-    set_etag(response, "response", read.id, read.version)
+def _etag(etag: ETagWriter, read: ResponseRead) -> None:
+    etag.row("response", read.id, read.version, read)
 
 
 @router.get("/responses", name="responses-list", response_model=Page[ResponseRead],
@@ -123,18 +123,18 @@ async def import_responses(
 @router.get("/responses/mine", name="responses-mine", response_model=ResponseRead,
             summary="The own alliance's response (alliance users)")
 async def get_own_response(cycle: CyclePath, db: DbDep, principal: CurrentUser,
-                           response: Response) -> ResponseRead:
+                           etag: SetETag) -> ResponseRead:
     read = await db.run(responses.read_own_response, cycle, principal)
-    _etag(response, read)
+    _etag(etag, read)
     return read
 
 
 @router.get("/responses/{alliance_id}", name="responses-get", response_model=ResponseRead,
             summary="One alliance's response (alliance users: only their own)")
 async def get_response(cycle: CyclePath, alliance_id: AllianceId, db: DbDep,
-                       principal: SurveyReader, response: Response) -> ResponseRead:
+                       principal: SurveyReader, etag: SetETag) -> ResponseRead:
     read = await db.run(responses.read_response, cycle, alliance_id, principal)
-    _etag(response, read)
+    _etag(etag, read)
     return read
 
 
@@ -150,14 +150,14 @@ async def get_response(cycle: CyclePath, alliance_id: AllianceId, db: DbDep,
 )
 async def save_response(
     cycle: CyclePath, alliance_id: AllianceId, body: ResponseDraft, db: DbDep,
-    principal: CurrentUser, response: Response, if_match: IfMatch = None,
+    principal: CurrentUser, response: Response, etag: SetETag, if_match: IfMatch = None,
 ) -> ResponseRead:
     read, created = await db.run(responses.save_response, cycle, alliance_id, body, if_match,
                                  principal)
     if created:
         response.status_code = status.HTTP_201_CREATED
         response.headers["Location"] = f"/api/v1/cycles/{cycle}/responses/{alliance_id}"
-    _etag(response, read)
+    _etag(etag, read)
     return read
 
 
@@ -171,10 +171,10 @@ async def save_response(
     "is evaluated. Of two simultaneous submissions exactly one succeeds; the other gets 409.",
 )
 async def submit_response(cycle: CyclePath, alliance_id: AllianceId, db: DbDep,
-                          principal: CurrentUser, response: Response,
+                          principal: CurrentUser, etag: SetETag,
                           if_match: IfMatch = None) -> ResponseRead:
     read = await db.run(responses.submit_response, cycle, alliance_id, if_match, principal)
-    _etag(response, read)
+    _etag(etag, read)
     return read
 
 
@@ -182,9 +182,9 @@ async def submit_response(cycle: CyclePath, alliance_id: AllianceId, db: DbDep,
              response_model=ResponseRead, responses=problem_responses(409, 422),
              summary="Admins: reopen a submitted response so it can be changed again")
 async def reopen_response(cycle: CyclePath, alliance_id: AllianceId, body: ResponseReopen,
-                          db: DbDep, principal: AdminUser, response: Response) -> ResponseRead:
+                          db: DbDep, principal: AdminUser, etag: SetETag) -> ResponseRead:
     read = await db.run(responses.reopen_response, cycle, alliance_id, body.reason, principal)
-    _etag(response, read)
+    _etag(etag, read)
     return read
 
 

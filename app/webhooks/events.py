@@ -18,6 +18,7 @@ class EventType(StrEnum):
     award_confirmed = "award.confirmed"
     award_withdrawn = "award.withdrawn"
     delegate_registered = "delegate.registered"
+    delegate_waitlisted = "delegate.waitlisted"
     delegate_withdrawn = "delegate.withdrawn"
     delegate_promoted = "delegate.promoted"
     event_published = "event.published"
@@ -58,7 +59,9 @@ class AwardEventData(EventData):
 
 
 class DelegateEventData(EventData):
-    """delegate.registered, delegate.withdrawn, delegate.promoted (from the waiting list)"""
+    """delegate.registered (got a place), delegate.waitlisted (the event was full: on the
+    waiting list, no place), delegate.promoted (moved from the waiting list to a place),
+    delegate.withdrawn"""
 
     delegate_id: int
     event_id: int
@@ -95,6 +98,7 @@ DATA_SCHEMAS: dict[str, type[EventData]] = {
     EventType.award_confirmed: AwardEventData,
     EventType.award_withdrawn: AwardEventData,
     EventType.delegate_registered: DelegateEventData,
+    EventType.delegate_waitlisted: DelegateEventData,
     EventType.delegate_withdrawn: DelegateEventData,
     EventType.delegate_promoted: DelegateEventData,
     EventType.event_published: EventEventData,

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from app.auth.deps import AdminUser, admin_user
 from app.core.deps import DbDep
 from app.core.errors import problem_responses
-from app.core.etags import IfMatch, set_etag
+from app.core.etags import ETagWriter, IfMatch, SetETag
 from app.core.ids import RowId
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.webhooks import service
@@ -32,8 +32,8 @@ EndpointId = Annotated[RowId, Path(description="The webhook endpoint's id")]
 DeliveryId = Annotated[RowId, Path(description="The delivery's id")]
 
 
-def _etag(response: Response, endpoint: WebhookEndpointRead) -> None:
-    set_etag(response, service.ETAG_RESOURCE, endpoint.id, endpoint.version)
+def _etag(etag: ETagWriter, endpoint: WebhookEndpointRead) -> None:
+    etag.row(service.ETAG_RESOURCE, endpoint.id, endpoint.version, endpoint)
 
 
 async def _check_url(url: str | None) -> None:
@@ -58,12 +58,12 @@ async def list_endpoints(
              responses=problem_responses(422),
              summary="Servicebüro: register a webhook endpoint (the secret is shown only now)")
 async def create_endpoint(body: WebhookEndpointCreate, db: DbDep, principal: AdminUser,
-                          response: Response) -> WebhookEndpointWithSecret:
+                          response: Response, etag: SetETag) -> WebhookEndpointWithSecret:
     await _check_url(body.url)
     endpoint = await db.run(service.create_endpoint, body, principal)
     response.headers["Location"] = f"/api/v1/webhooks/endpoints/{endpoint.id}"
     response.headers["Cache-Control"] = "no-store"
-    _etag(response, endpoint)
+    _etag(etag, endpoint)
     return endpoint
 
 
@@ -71,9 +71,9 @@ async def create_endpoint(body: WebhookEndpointCreate, db: DbDep, principal: Adm
             response_model=WebhookEndpointRead, responses=problem_responses(404, 422),
             summary="Servicebüro: one webhook endpoint")
 async def get_endpoint(endpoint_id: EndpointId, db: DbDep,
-                       response: Response) -> WebhookEndpointRead:
+                       etag: SetETag) -> WebhookEndpointRead:
     endpoint = await db.run(service.get_endpoint, endpoint_id)
-    _etag(response, endpoint)
+    _etag(etag, endpoint)
     return endpoint
 
 
@@ -81,10 +81,10 @@ async def get_endpoint(endpoint_id: EndpointId, db: DbDep,
               response_model=WebhookEndpointRead, responses=problem_responses(404, 412, 422),
               summary="Servicebüro: change a webhook endpoint (is_active=true re-enables it)")
 async def update_endpoint(endpoint_id: EndpointId, body: WebhookEndpointUpdate, db: DbDep,
-                          response: Response, if_match: IfMatch = None) -> WebhookEndpointRead:
+                          etag: SetETag, if_match: IfMatch = None) -> WebhookEndpointRead:
     await _check_url(body.url)
     endpoint = await db.run(service.update_endpoint, endpoint_id, body, if_match)
-    _etag(response, endpoint)
+    _etag(etag, endpoint)
     return endpoint
 
 
@@ -101,11 +101,11 @@ async def delete_endpoint(endpoint_id: EndpointId, db: DbDep,
              response_model=WebhookEndpointWithSecret, responses=problem_responses(404, 412, 422),
              summary="Servicebüro: a new signing secret (shown only now); the old one keeps "
              "signing beside it for BUENDNIS_WEBHOOK_SECRET_GRACE_HOURS")
-async def rotate_secret(endpoint_id: EndpointId, db: DbDep, response: Response,
+async def rotate_secret(endpoint_id: EndpointId, db: DbDep, response: Response, etag: SetETag,
                         if_match: IfMatch = None) -> WebhookEndpointWithSecret:
     endpoint = await db.run(service.rotate_secret, endpoint_id, if_match)
     response.headers["Cache-Control"] = "no-store"
-    _etag(response, endpoint)
+    _etag(etag, endpoint)
     return endpoint
 
 

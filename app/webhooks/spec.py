@@ -27,7 +27,9 @@ SUMMARIES = {
     "evaluation_run.recorded": "An evaluation run of a cycle was recorded",
     "award.confirmed": "An alliance was awarded the seal",
     "award.withdrawn": "An award was withdrawn",
-    "delegate.registered": "An alliance registered a delegate for an event",
+    "delegate.registered": "A delegate was registered for an event and holds a place",
+    "delegate.waitlisted": "A delegate was registered for a full event and is on the waiting "
+                           "list (no place yet; delegate.promoted follows if one is freed)",
     "delegate.withdrawn": "A delegate was withdrawn from an event",
     "delegate.promoted": "A delegate moved up from the waiting list",
     "event.published": "An event was published",

@@ -1,4 +1,5 @@
-"""The jobs the worker runs out of the box: mail and webhook delivery, and retention."""
+"""The jobs the worker runs out of the box: mail and webhook delivery, survey reminders that are
+due (when switched on), and retention."""
 
 import asyncio
 from datetime import timedelta
@@ -10,6 +11,7 @@ from app.core.db import utcnow
 from app.core.idempotency import purge_expired
 from app.mail.dispatch import DispatchReport, dispatch_due
 from app.mail.senders import sender_from_settings
+from app.notices.reminders import remind_open_cycles
 from app.privacy.retention import RetentionPolicy, apply_retention
 from app.webhooks.delivery import SendReport, purge_settled, send_due
 from app.worker.jobs import register, stop_requested
@@ -38,4 +40,13 @@ def retention(session: Session) -> str:
 
 register("mail", lambda: get_settings().worker_poll_seconds, deliver_mail)
 register("webhooks", lambda: get_settings().worker_poll_seconds, deliver_webhooks)
+def reminders(session: Session) -> str:
+    if not get_settings().reminders_automatic:
+        return "off (BUENDNIS_REMINDERS_AUTOMATIC)"
+    reports = remind_open_cycles(session)
+    queued = sum(report.reminders_queued for report in reports)
+    return f"{queued} reminder(s) queued in {len(reports)} open survey(s)"
+
+
+register("reminders", lambda: get_settings().reminder_check_interval_seconds, reminders)
 register("retention", lambda: get_settings().retention_interval_seconds, retention)

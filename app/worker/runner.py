@@ -7,16 +7,21 @@ so a liveness probe can check its age."""
 
 import logging
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from app.core.config import Settings, get_settings
 from app.core.db import new_session
 from app.core.logging import set_actor
 from app.core.tracing import configure_tracing, job_span, shutdown_tracing
 from app.worker.jobs import Job, bind_stop, registered
+
+if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
 
 logger = logging.getLogger("buendnis.worker")
 
@@ -29,7 +34,15 @@ def run_job(job: Job) -> None:
             # Type and frames only (see JsonFormatter): messages may quote personal data.
             logger.exception("job %s failed", job.name)
             return
-        logger.info("job %s: %s", job.name, outcome)
+        # An idle worker polls every few seconds: a pass that found nothing is not news.
+        level = logging.DEBUG if _found_nothing(outcome) else logging.INFO
+        logger.log(level, "job %s: %s", job.name, outcome)
+
+
+def _found_nothing(outcome: object) -> bool:
+    """A delivery pass (mail, webhooks) that had nothing to send."""
+    counts = [getattr(outcome, name, None) for name in ("sent", "retrying", "failed")]
+    return all(count == 0 for count in counts)
 
 
 def heartbeat(path: str | None) -> None:
@@ -60,8 +73,40 @@ def run_worker(stop: threading.Event, settings: Settings | None = None, *,
     logger.info("worker stopped")
 
 
+def serve_metrics(settings: Settings) -> "tuple[WSGIServer, threading.Thread] | None":
+    """The worker's counters over HTTP (a daemon thread), when a port is configured: the web
+    processes' /metrics cannot see what this process counted."""
+    if settings.worker_metrics_port is None:
+        return None
+    from prometheus_client import start_http_server
+
+    from app.core.metrics import REGISTRY
+
+    served = start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_address,
+                               registry=REGISTRY)
+    logger.info("worker metrics on %s:%d", settings.worker_metrics_address,
+                settings.worker_metrics_port)
+    return served
+
+
+def _refusal(settings: Settings) -> str | None:
+    """Why the worker must not start (a job could only do harm), or None."""
+    from app.mail.senders import MailNotConfigured, sender_from_settings
+
+    try:
+        sender_from_settings(settings)
+    except MailNotConfigured as exc:
+        return str(exc)
+    return None
+
+
 def main(settings: Settings | None = None) -> int:
     import app.worker.builtin  # noqa: F401  (registers mail, webhooks and retention)
+
+    if (refusal := _refusal(settings or get_settings())) is not None:
+        logger.error("worker refuses to start: %s", refusal)
+        print(f"worker: {refusal}", file=sys.stderr)
+        return 2
 
     stop = threading.Event()
 
@@ -72,6 +117,7 @@ def main(settings: Settings | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     configure_tracing(settings or get_settings())
+    serve_metrics(settings or get_settings())
     logger.info("worker started: %s", ", ".join(job.name for job in registered()))
     try:
         run_worker(stop, settings)

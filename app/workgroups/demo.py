@@ -1,12 +1,16 @@
-"""Demo workgroups (seed step ``seed_workgroups``): one Arbeitsrunde per Zukunftsthema in the
-open cycle "2024/25", each with members and one published result.
+"""Demo workgroups (seed step ``seed_workgroups``): one Arbeitsrunde per Zukunftsthema of
+Projekt Zukunft "2023/24", each with members and one published result.
 
-Coherent with the rest of the demo: 2024/25 has no evaluation run yet (its survey is open), so
-the alliances eligible by the rule are the 2023/24 seal alliances (basis ``previous_seal``,
-app/awards/demo.py); the three alliances with a demo login were admitted by the Servicebüro
-with a reason (basis ``manual``), so a demo coordinator sees members and drafts. Each result
-was published two weeks ago. Idempotent: a workgroup is recognised by its title; without the
-cycle nothing is seeded, and missing alliances are skipped. No e-mail is queued.
+Coherent with the rest of the demo (tests/cycles/test_demo_coherence.py): Projekt Zukunft
+follows a cycle's evaluation, and the open cycle "2024/25" has none yet (its survey is open),
+so the Arbeitsrunden that already work and publish belong to the previous cycle, "2023/24",
+long after its survey and ceremony. Their members: the 2023/24 seal alliances
+(app/awards/demo.py), who took part in Projekt Zukunft that year before the portal recorded
+evaluation runs, and the three alliances with a demo login (so a demo coordinator sees members
+and drafts); with no run on record, the Servicebüro admitted all of them by hand with a reason
+(basis ``manual``). Workgroups were set up four months ago, members joined ten days later, each
+result was published three weeks ago. Idempotent: a workgroup is recognised by its title;
+without the cycle nothing is seeded, and missing alliances are skipped. No e-mail is queued.
 """
 
 from datetime import timedelta
@@ -31,9 +35,11 @@ from app.workgroups.models import (
     WorkgroupStatus,
 )
 
-CYCLE_KEY = "2024/25"
+CYCLE_KEY = "2023/24"
 DEMO_ACTOR = "system:seed-demo"
 REASON = "Demo: Bündnis mit Zugang zum Bündnisportal, vom Servicebüro aufgenommen."
+SEAL_REASON = ("Siegelbündnis 2023/24, im Projekt Zukunft 2023/24 dabei (vor dem Bündnisportal "
+               "eingeladen).")
 
 
 class Report(Protocol):
@@ -70,7 +76,8 @@ def seed_workgroups(session: Session, report: Report) -> None:
     alliances = {slug: a_id for slug, a_id in session.exec(
         select(Alliance.slug, Alliance.id).where(col(Alliance.slug).in_(slugs))) if a_id}
     now = utcnow()
-    joined, published = now - timedelta(days=40), now - timedelta(days=14)
+    created = now - timedelta(days=120)
+    joined, published = created + timedelta(days=10), now - timedelta(days=21)
     for number, (title, region, result_title, summary) in DEMO_WORKGROUPS.items():
         if title in present or number not in topics:
             continue
@@ -78,8 +85,7 @@ def seed_workgroups(session: Session, report: Report) -> None:
                               region=region, status=WorkgroupStatus.active,
                               description=f"{title} im Projekt Zukunft: Austausch, "
                               "Zukunftswerkstätten und gemeinsame Ergebnisse.",
-                              created_at=joined - timedelta(days=5),
-                              updated_at=joined - timedelta(days=5))
+                              created_at=created, updated_at=created)
         session.add(workgroup)
         session.flush()
         assert workgroup.id is not None
@@ -90,9 +96,8 @@ def seed_workgroups(session: Session, report: Report) -> None:
             seal = slug in DEMO_SEAL_ALLIANCES
             session.add(WorkgroupMember(
                 workgroup_id=workgroup.id, alliance_id=alliances[slug],
-                status=MemberStatus.active,
-                basis=MemberBasis.previous_seal if seal else MemberBasis.manual,
-                reason=None if seal else REASON, invited_at=joined if seal else None,
+                status=MemberStatus.active, basis=MemberBasis.manual,
+                reason=SEAL_REASON if seal else REASON,
                 decided_at=joined, decided_by=DEMO_ACTOR, joined_at=joined,
                 created_at=joined, updated_at=joined))
             members.append(alliances[slug])

@@ -7,7 +7,8 @@ from app.core.errors import UnknownReference as UnknownReference  # one type for
 
 __all__ = [
     "AllianceNotActive", "InvalidAuthors", "InvalidMembershipTransition",
-    "InvalidResultTransition", "MemberNotFound", "MembersOnly", "NotEligible", "ReasonRequired", "ResultNotFound", "ResultPublished",
+    "InvalidResultTransition", "MemberNotFound", "MembersOnly", "NoEvaluationRun", "NotEligible",
+    "ReasonRequired", "ResultNotFound", "ResultPublished",
     "UnknownContact", "UnknownReference", "WorkgroupClosed", "WorkgroupNotFound",
 ]
 
@@ -34,6 +35,12 @@ class WorkgroupClosed(Conflict):
 
 class NotEligible(Conflict):
     code, title = "not_eligible", "The alliance may not join this workgroup"
+
+
+class NoEvaluationRun(Conflict):
+    """The same code as the events' invitations by the rule: both follow the evaluation."""
+
+    code, title = "no_evaluation_run", "The cycle has not been evaluated yet"
 
 
 class AllianceNotActive(Conflict):

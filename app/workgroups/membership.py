@@ -51,7 +51,7 @@ def _read(session: Session, workgroup_id: int, alliance_id: int) -> MembershipRe
         shared_contact=contact, requested_at=row.requested_at if row else None,
         invited_at=row.invited_at if row else None, decided_at=row.decided_at if row else None,
         joined_at=row.joined_at if row else None, left_at=row.left_at if row else None,
-        allowed_actions=actions)
+        allowed_actions=[rules.MembershipAction(a) for a in actions])
 
 
 def read_membership(session: Session, workgroup_id: int, principal: Principal) -> MembershipRead:

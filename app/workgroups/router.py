@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from app.auth.deps import AdminUser, AllianceUser, CurrentUser, admin_user, current_user
 from app.core.deps import DbDep
 from app.core.errors import problem_responses
-from app.core.etags import IfMatch, set_etag
+from app.core.etags import ETagWriter, IfMatch, SetETag
 from app.core.ids import RowId
 from app.core.limits import NoStore
 from app.core.pagination import Page, PageParams, page_params, set_link_header
@@ -80,12 +80,12 @@ async def visible_result_id(workgroup_id: WritableWorkgroupId, result_id: Result
 VisibleResultId = Annotated[int, Depends(visible_result_id)]
 
 
-def _etag(response: Response, workgroup: WorkgroupRead) -> None:
-    set_etag(response, queries.ETAG_RESOURCE, workgroup.id, workgroup.version)
+def _etag(etag: ETagWriter, workgroup: WorkgroupRead) -> None:
+    etag.row(queries.ETAG_RESOURCE, workgroup.id, workgroup.version, workgroup)
 
 
-def _result_etag(response: Response, result: ResultRead) -> None:
-    set_etag(response, results.ETAG_RESOURCE, result.id, result.version)
+def _result_etag(etag: ETagWriter, result: ResultRead) -> None:
+    etag.row(results.ETAG_RESOURCE, result.id, result.version, result)
 
 
 # --- public -------------------------------------------------------------------------------------
@@ -121,19 +121,19 @@ async def list_workgroups(
              status_code=status.HTTP_201_CREATED, dependencies=ADMIN,
              responses=problem_responses(422), summary="Servicebüro: create a workgroup")
 async def create_workgroup(body: WorkgroupCreate, db: DbDep, principal: AdminUser,
-                           response: Response) -> WorkgroupRead:
+                           response: Response, etag: SetETag) -> WorkgroupRead:
     workgroup = await db.run(service.create_workgroup, body, principal)
     response.headers["Location"] = f"/api/v1/workgroups/{workgroup.id}"
-    _etag(response, workgroup)
+    _etag(etag, workgroup)
     return workgroup
 
 
 @router.get("/{workgroup_id}", name="workgroups-get", response_model=WorkgroupRead,
             responses=problem_responses(404), summary="One workgroup")
 async def get_workgroup(workgroup_id: WorkgroupPath, db: DbDep, principal: CurrentUser,
-                        response: Response) -> WorkgroupRead:
+                        etag: SetETag) -> WorkgroupRead:
     workgroup = await db.run(service.read_workgroup, workgroup_id, principal)
-    _etag(response, workgroup)
+    _etag(etag, workgroup)
     return workgroup
 
 
@@ -141,10 +141,10 @@ async def get_workgroup(workgroup_id: WorkgroupPath, db: DbDep, principal: Curre
               dependencies=ADMIN, responses=problem_responses(404, 412, 422),
               summary="Servicebüro: change a workgroup (closing it refuses new joins)")
 async def update_workgroup(workgroup_id: WorkgroupId, body: WorkgroupUpdate, db: DbDep,
-                           principal: AdminUser, response: Response,
+                           principal: AdminUser, etag: SetETag,
                            if_match: IfMatch = None) -> WorkgroupRead:
     workgroup = await db.run(service.update_workgroup, workgroup_id, body, if_match, principal)
-    _etag(response, workgroup)
+    _etag(etag, workgroup)
     return workgroup
 
 
@@ -184,7 +184,9 @@ async def invite_members(workgroup_id: WorkgroupPath, db: DbDep,
                          principal: AdminUser) -> InviteReport:
     """The alliances the cycle's latest evaluation run invited to Projekt Zukunft and the
     previous cycle's still-active seal alliances, if they have no membership yet; each gets a
-    German invitation e-mail to its contacts. A second call invites nobody."""
+    German invitation e-mail to its contacts. A second call invites nobody. Like
+    `POST /events/{id}/invitations:generate`, refused while the cycle has no evaluation run
+    (409 `no_evaluation_run`): invitations by the rule follow the evaluation."""
     return await db.run(service.invite_by_rule, workgroup_id, principal)
 
 
@@ -278,19 +280,19 @@ async def list_results(
              "`workgroup_members_only`.",
              summary="Members and Servicebüro: write a result (a draft)")
 async def create_result(workgroup_id: WritableWorkgroupId, body: ResultCreate, db: DbDep,
-                        principal: CurrentUser, response: Response) -> ResultRead:
+                        principal: CurrentUser, response: Response, etag: SetETag) -> ResultRead:
     result = await db.run(results.create_result, workgroup_id, body, principal)
     response.headers["Location"] = f"/api/v1/workgroups/{workgroup_id}/results/{result.id}"
-    _result_etag(response, result)
+    _result_etag(etag, result)
     return result
 
 
 @router.get("/{workgroup_id}/results/{result_id}", name="workgroup-results-get",
             response_model=ResultRead, responses=problem_responses(404), summary="One result")
 async def get_result(workgroup_id: WorkgroupPath, result_id: ResultId, db: DbDep,
-                     principal: CurrentUser, response: Response) -> ResultRead:
+                     principal: CurrentUser, etag: SetETag) -> ResultRead:
     result = await db.run(results.read_result, workgroup_id, result_id, principal)
-    _result_etag(response, result)
+    _result_etag(etag, result)
     return result
 
 
@@ -298,11 +300,11 @@ async def get_result(workgroup_id: WorkgroupPath, result_id: ResultId, db: DbDep
               response_model=ResultRead, responses=problem_responses(404, 409, 412, 422),
               summary="Members: change a draft; Servicebüro: any result")
 async def update_result(workgroup_id: WritableWorkgroupId, result_id: VisibleResultId, body: ResultUpdate,
-                        db: DbDep, principal: CurrentUser, response: Response,
+                        db: DbDep, principal: CurrentUser, etag: SetETag,
                         if_match: IfMatch = None) -> ResultRead:
     result = await db.run(results.update_result, workgroup_id, result_id, body, if_match,
                           principal)
-    _result_etag(response, result)
+    _result_etag(etag, result)
     return result
 
 
@@ -311,9 +313,9 @@ async def update_result(workgroup_id: WritableWorkgroupId, result_id: VisibleRes
              responses=problem_responses(404, 409, 412),
              summary="Servicebüro: publish a result (every alliance and the public list)")
 async def publish_result(workgroup_id: WorkgroupPath, result_id: ResultId, db: DbDep,
-                         response: Response, if_match: IfMatch = None) -> ResultRead:
+                         etag: SetETag, if_match: IfMatch = None) -> ResultRead:
     result = await db.run(results.set_published, workgroup_id, result_id, True, if_match)
-    _result_etag(response, result)
+    _result_etag(etag, result)
     return result
 
 
@@ -322,7 +324,7 @@ async def publish_result(workgroup_id: WorkgroupPath, result_id: ResultId, db: D
              responses=problem_responses(404, 409, 412),
              summary="Servicebüro: take a result back to draft")
 async def unpublish_result(workgroup_id: WorkgroupPath, result_id: ResultId, db: DbDep,
-                           response: Response, if_match: IfMatch = None) -> ResultRead:
+                           etag: SetETag, if_match: IfMatch = None) -> ResultRead:
     result = await db.run(results.set_published, workgroup_id, result_id, False, if_match)
-    _result_etag(response, result)
+    _result_etag(etag, result)
     return result

@@ -9,6 +9,8 @@ Membership (one row per workgroup and alliance, kept for its history)::
     any but active ──add (Servicebüro)──▶ active
 """
 
+from enum import StrEnum
+
 from app.alliances.models import AllianceStatus
 from app.core.i18n import N_
 from app.core.transitions import StateMachine, Transition
@@ -33,7 +35,15 @@ MEMBER_STEPS: StateMachine[MemberStatus] = StateMachine(
     Transition("invite", frozenset({NONE}), MemberStatus.invited),
 )
 
-ALLIANCE_ACTIONS = ("request", "accept_invitation", "leave")
+class MembershipAction(StrEnum):
+    """What the alliance can do with its own membership (``MembershipRead.allowed_actions``)."""
+
+    request = "request"
+    accept_invitation = "accept_invitation"
+    leave = "leave"
+
+
+ALLIANCE_ACTIONS = tuple(a.value for a in MembershipAction)
 ADMIN_ACTIONS = ("accept", "decline", "remove", "add")
 
 

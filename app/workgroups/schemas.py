@@ -12,6 +12,7 @@ from app.core.schemas import ReadModel, StrictInput
 from app.core.text import multi_line, single_line
 from app.events.schemas import CycleRef, FutureTopicRead, TopicNumber
 from app.workgroups.models import MemberBasis, MemberStatus, ResultStatus, WorkgroupStatus
+from app.workgroups.rules import MembershipAction
 
 
 def _one_line(value: str) -> str:
@@ -165,8 +166,8 @@ class InviteReport(ReadModel):
                          "status: kept as it is, a declined or left one is not invited again)")
     emails_queued: int = Field(description="Invitation e-mails queued (one per contact address "
                                "of each invited alliance)")
-    evaluation_run_id: int | None = Field(description="The run whose invitations to Projekt "
-                                          "Zukunft were used; null: none yet")
+    evaluation_run_id: int = Field(description="The run whose invitations to Projekt Zukunft "
+                                   "were used (without one the call is refused)")
     previous_cycle_key: str | None
 
 
@@ -201,7 +202,10 @@ class MembershipRead(ReadModel):
     decided_at: datetime | None
     joined_at: datetime | None
     left_at: datetime | None
-    allowed_actions: list[str] = Field(description="request, accept_invitation, leave")
+    allowed_actions: list[MembershipAction] = Field(
+        description="What the alliance can do now: `request` (ask to join), "
+        "`accept_invitation` (joins at once), `leave` (withdraw a request, turn down an "
+        "invitation, or leave)")
 
 
 # --- results ------------------------------------------------------------------------------------

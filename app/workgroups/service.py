@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from app.alliances.models import Alliance
 from app.audit import recorder
 from app.auth.principal import Principal
+from app.core import links
 from app.core.db import utcnow
 from app.core.errors import RuleViolation, field_error
 from app.core.etags import check_if_match
@@ -29,6 +30,7 @@ from app.workgroups.exceptions import (
     AllianceNotActive,
     InvalidMembershipTransition,
     MemberNotFound,
+    NoEvaluationRun,
     ReasonRequired,
     UnknownReference,
     WorkgroupClosed,
@@ -261,12 +263,20 @@ def decide(session: Session, workgroup_id: int, alliance_id: int, action: str,
 def invite_by_rule(session: Session, workgroup_id: int, principal: Principal) -> InviteReport:
     """Invite every eligible active alliance that has no membership yet, and send each the
     German invitation e-mail (to its contacts with an address). Idempotent: a second call
-    invites nobody and sends nothing."""
+    invites nobody and sends nothing.
+
+    Like the events' ``invitations:generate``, it needs an evaluation run of the cycle (409
+    ``no_evaluation_run``): invitations to Projekt Zukunft follow the evaluation (DOMAIN steps
+    4 and 5), and a call before it would invite and mail only the previous seal alliances.
+    Asking to join (and admitting by hand) is not tied to the run."""
     workgroup = get_workgroup(session, workgroup_id, for_update=True)
     if workgroup.status == WorkgroupStatus.closed:
         raise WorkgroupClosed(f"Workgroup {workgroup_id} is closed.")
     cycle = _cycle(session, workgroup)
     invitees = project_rule.project_invitees(session, cycle)
+    if invitees.evaluation_run_id is None:
+        raise NoEvaluationRun(f"Cycle {cycle.key} has no evaluation run yet; invite by the rule "
+                              "once it has one.")
     eligible = invitees.future_project | invitees.previous_seal
     existing = set(session.exec(select(WorkgroupMember.alliance_id).where(
         WorkgroupMember.workgroup_id == workgroup_id)).all())
@@ -276,7 +286,8 @@ def invite_by_rule(session: Session, workgroup_id: int, principal: Principal) ->
     topic = session.get(FutureTopic, workgroup.topic_id)
     assert topic is not None
     subject = texts.invitation_subject(workgroup.title)
-    body = texts.invitation_body(workgroup.title, topic.title, cycle.key, workgroup.region)
+    body = texts.invitation_body(workgroup.title, topic.title, cycle.key, workgroup.region,
+                                 links.workgroup_url(workgroup.id or 0))
     counts, now, mails = MemberBasisCounts(), utcnow(), 0
     for alliance in alliances:
         assert alliance.id is not None

@@ -8,7 +8,8 @@ def invitation_subject(title: str) -> str:
     return f"Einladung in die Arbeitsrunde „{title}“"
 
 
-def invitation_body(title: str, topic: str, cycle_key: str, region: str | None) -> str:
+def invitation_body(title: str, topic: str, cycle_key: str, region: str | None,
+                    link: str) -> str:
     where = f" ({region})" if region else ""
     return f"""Guten Tag,
 
@@ -21,7 +22,8 @@ In der Arbeitsrunde tauschen sich Bündnisse in virtuellen Erfahrungsaustauschen
 Zukunftswerkstätten aus und erarbeiten gemeinsame Ergebnisse.
 
 Um teilzunehmen, nehmen Sie die Einladung im Bündnisportal unter „Arbeitsrunden“ an. Dort \
-legen Sie auch fest, welche Kontaktperson die anderen Bündnisse der Arbeitsrunde sehen.
+legen Sie auch fest, welche Kontaktperson die anderen Bündnisse der Arbeitsrunde sehen:
+{link}
 
 Mit freundlichen Grüßen
 Ihr {SENDER_NAME}

@@ -12,6 +12,7 @@ from app.alliances.models import Alliance, AllianceContact, AlliancePartner
 from app.auth.models import Role, User
 from tests import factories
 from tests.alliances.helpers import API, count, new_alliance
+from tests.utils.etags import row_tag
 from tests.utils.problems import assert_problem, error_locs
 
 # --- create ----------------------------------------------------------------------------------
@@ -24,7 +25,7 @@ def test_admin_creates_an_alliance_with_partners_and_contacts(
     assert r.status_code == 201, r.text
     body = r.json()
     assert r.headers["location"] == f"{API}/{body['id']}"
-    assert r.headers["etag"] == f'"alliance-{body["id"]}-v1"'
+    assert row_tag(r.headers["etag"]) == f'"alliance-{body["id"]}-v1"'
     assert body["slug"] == "lokales-buendnis-fuer-familie-fuerth"
     assert body["state"] == "DE-BY", "derived from the AGS"
     assert body["ags"] == "09563000"
@@ -190,7 +191,7 @@ def test_get_carries_an_etag_and_the_contacts_for_admins(
 ) -> None:
     r = client.get(f"{API}/{alliance.id}", headers=admin)
     assert r.status_code == 200
-    assert r.headers["etag"] == f'"alliance-{alliance.id}-v1"'
+    assert row_tag(r.headers["etag"]) == f'"alliance-{alliance.id}-v1"'
     body = r.json()
     assert body["id"] == alliance.id and body["slug"] == alliance.slug
     assert body["contacts"][0]["email"] == alliance.contacts[0].email
@@ -230,7 +231,7 @@ def test_admin_updates_fields_and_gets_a_new_etag(
     })
     assert r.status_code == 200, r.text
     body = r.json()
-    assert r.headers["etag"] == f'"alliance-{alliance.id}-v2"'
+    assert row_tag(r.headers["etag"]) == f'"alliance-{alliance.id}-v2"'
     assert body["version"] == 2
     assert (body["description"], body["founded_on"], body["website"], body["legal_form"]) == (
         "Neu", "2006-09-15", "https://example.org", "registered_association")
@@ -249,7 +250,7 @@ def test_patch_that_changes_nothing_keeps_the_version(
         r = client.patch(f"{API}/{alliance.id}", headers=admin, json=body)
         assert r.status_code == 200, r.text
         assert r.json()["version"] == 1
-        assert r.headers["etag"] == f'"alliance-{alliance.id}-v1"'
+        assert row_tag(r.headers["etag"]) == f'"alliance-{alliance.id}-v1"'
 
 
 def test_founded_on_can_be_set_twice_without_spurious_changes(

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from app.alliances.models import Alliance
 from tests import factories
 from tests.alliances.helpers import API, count, new_alliance
+from tests.utils.etags import row_tag
 from tests.utils.problems import assert_problem, error_locs
 
 CSV = ("alliances.csv", b"name,level,state\nBuendnis Neu,city,DE-BY\n", "text/csv")
@@ -88,7 +89,7 @@ def test_alliance_user_edits_own_descriptive_fields(client: TestClient, alliance
         assert body[key] == change[key], key
     assert [p["name"] for p in body["partners"]] == ["Sparkasse Neustadt"]
     assert [c["name"] for c in body["contacts"]] == ["Neue Sprecherin"]
-    assert body["version"] == 2 and r.headers["etag"] == f'"alliance-{alliance.id}-v2"'
+    assert body["version"] == 2 and row_tag(r.headers["etag"]) == f'"alliance-{alliance.id}-v2"'
 
 
 def test_alliance_user_honours_if_match(client: TestClient, alliance: Alliance,
@@ -175,7 +176,7 @@ def test_client_with_read_scope_lists_and_gets_without_contacts(
     assert all(item["contacts"] is None for item in r.json()["items"])
     one = client.get(f"{API}/{alliance.id}", headers=partner)
     assert one.status_code == 200 and one.json()["contacts"] is None
-    assert one.headers["etag"] == f'"alliance-{alliance.id}-v1"'
+    assert row_tag(one.headers["etag"]) == f'"alliance-{alliance.id}-v1"'
     assert alliance.contacts[0].email not in r.text + one.text
 
 

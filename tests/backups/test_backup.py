@@ -69,3 +69,37 @@ def test_a_missing_backup_file_is_a_clear_error(seeded_url, tmp_path: Path):
     done = buendnis(seeded_url, "restore", str(tmp_path / "nothing.dump"), "--yes")
     assert done.returncode == 1
     assert "no backup file" in done.stderr
+
+
+@pytest.mark.parametrize("content", [b"not a database at all\n", b"SQLite format 3\x00" + b"\x00" * 200])
+def test_a_file_that_is_no_backup_is_refused_and_the_database_keeps_its_rows(
+    seeded_url, tmp_path: Path, content: bytes
+):
+    """A wrong file (a CSV, a truncated copy) is a clear error before anything is replaced, on
+    either database (pg_restore refuses it itself; SQLite's backup API would not)."""
+    bogus = tmp_path / "buendnis.backup"
+    bogus.write_bytes(content)
+    before = every_row(seeded_url)
+
+    done = buendnis(seeded_url, "restore", str(bogus), "--yes")
+
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert "restore failed" in done.stderr
+    assert every_row(seeded_url) == before
+
+
+def test_an_empty_sqlite_database_is_no_bundnisportal_backup(seeded_url, tmp_path: Path):
+    import sqlite3
+
+    if not seeded_url.startswith("sqlite"):
+        pytest.skip("a SQLite file is not a PostgreSQL backup (pg_restore refuses it itself)")
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE notes (text TEXT)")
+    before = every_row(seeded_url)
+
+    done = buendnis(seeded_url, "restore", str(other), "--yes")
+
+    assert done.returncode == 1 and "not a Bündnisportal backup" in done.stderr
+    assert every_row(seeded_url) == before

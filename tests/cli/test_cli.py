@@ -66,3 +66,34 @@ def test_openapi_check_detects_drift(tmp_path, capsys):
     assert cli.main(["openapi", "--check", "--output", str(target)]) == 0
     target.write_text(target.read_text() + " ")
     assert cli.main(["openapi", "--check", "--output", str(target)]) == 1
+
+
+def _production_without_smtp(monkeypatch) -> None:
+    monkeypatch.setenv("BUENDNIS_ENV", "production")
+    monkeypatch.setenv("BUENDNIS_JWT_SECRET", secrets.token_hex(32))
+    monkeypatch.delenv("BUENDNIS_SMTP_HOST", raising=False)
+    reload_settings()
+
+
+@pytest.mark.parametrize("command", ["send-mail", "worker"])
+def test_mail_is_not_marked_sent_in_production_without_smtp(fresh_database, monkeypatch, capsys,
+                                                            command):
+    """Without an SMTP host the development log sender would mark every mail as sent (survey
+    notices would read as delivered): in production the command refuses and the mail waits."""
+    from sqlmodel import Session, select
+
+    from app.mail import outbox
+    from app.mail.models import OutboxMessage
+
+    assert cli.main(["migrate"]) == 0
+    with Session(core_db.get_engine()) as session:
+        queued = outbox.enqueue(session, "kontakt@buendnis.example.org", "Betreff", "Text")
+        session.commit()
+        queued_id = queued.id
+    _production_without_smtp(monkeypatch)
+
+    assert cli.main([command]) == 2
+    assert "BUENDNIS_SMTP_HOST" in capsys.readouterr().err
+    with Session(core_db.get_engine()) as session:
+        row = session.exec(select(OutboxMessage).where(OutboxMessage.id == queued_id)).one()
+        assert row.status == "queued" and row.sent_at is None

@@ -49,6 +49,23 @@ def test_create_admin_without_a_password_and_no_terminal_says_what_to_do(fresh_u
 
 def test_migrate_seed_retention_and_send_mail_each_in_a_fresh_interpreter(fresh_url):
     for command in (["migrate"], ["seed-demo"], ["seed-demo"], ["retention", "--dry-run"],
-                    ["send-mail"], ["send-webhooks"]):
+                    ["send-mail"], ["send-webhooks"], ["send-reminders"]):
         result = buendnis(fresh_url, *command)
         assert result.returncode == 0, (command, result.stderr)
+
+
+@pytest.mark.parametrize("command", [["create-admin", "--email", "chef@example.org"], ["seed-demo"],
+                                     ["send-mail"], ["worker"]])
+def test_a_command_on_a_database_never_migrated_says_to_migrate(fresh_url, command):
+    result = buendnis(fresh_url, *command, BUENDNIS_ADMIN_PASSWORD="ein-langes-Passwort-2026")
+    assert result.returncode == 2
+    assert "buendnis migrate" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_refused_production_setting_is_one_line_not_a_traceback(fresh_url):
+    result = buendnis(fresh_url, "serve", "--port", "1", BUENDNIS_ENV="production",
+                      BUENDNIS_JWT_SECRET="Leicht-zu-raten-aber-lang-genug-1234")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "BUENDNIS_JWT_SECRET" in result.stderr
+    assert "Leicht-zu-raten" not in result.stderr + result.stdout

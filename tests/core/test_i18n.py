@@ -210,7 +210,14 @@ def test_validation_message_table(error, german):
 
 def test_framework_problems_speak_german_too(client, admin, limits):
     not_allowed = client.put("/api/v1/users/1", headers={**admin, "Accept-Language": "de"})
-    assert assert_problem(not_allowed, 405, "method_not_allowed")["title"] == "Methode nicht erlaubt"
+    body = assert_problem(not_allowed, 405, "method_not_allowed")
+    assert body["title"] == "Methode nicht erlaubt"
+    assert body["detail"].startswith("Diese Adresse nimmt diese Methode nicht an")
+    nowhere = client.get("/api/v1/nirgendwo", headers={"Accept-Language": "de"})
+    body = assert_problem(nowhere, 404, "not_found")
+    assert body["detail"] == "Unter dieser Adresse gibt es nichts; prüfen Sie den Pfad."
+    english = client.get("/api/v1/nirgendwo")
+    assert assert_problem(english, 404, "not_found")["detail"].startswith("Nothing is found")
     limits("max_body_bytes", 100)
     too_large = client.post("/api/v1/alliances", content=b"{" + b" " * 500 + b"}",
                             headers={**admin, "Accept-Language": "de",

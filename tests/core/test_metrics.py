@@ -64,6 +64,7 @@ def test_metrics_are_parsed_by_prometheus_client(scraper):
     assert buckets and buckets[-1].labels["le"] == "+Inf" and buckets[-1].value >= 1
     pool = {s.labels["state"]: s.value for s in samples["buendnis_db_pool_connections"]}
     assert {"checked_out", "idle"} <= pool.keys()
+    assert all(value >= 0 for value in pool.values()), pool  # QueuePool's overflow() starts below 0
     assert samples["buendnis_database_up"][0].value == 1
     assert samples["buendnis_outbox_backlog"][0].value >= 1
     assert samples["buendnis_outbox_oldest_age_seconds"][0].value >= 0

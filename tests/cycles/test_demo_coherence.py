@@ -62,3 +62,75 @@ def test_the_demo_is_coherent_in_time(session):
         cycle = cycles[event.cycle_id]
         assert _day(event.starts_at) == cycle.ceremony_on, cycle.key
         assert event.starts_at > cycle.closes_at
+
+
+def test_projekt_zukunft_in_the_demo_follows_the_evaluation_and_now(session):
+    """Events, invitations, delegates, workgroups, members and results: every created_at and
+    updated_at lies between the thing it belongs to and now; registrations between the
+    invitation (or the event's entry) and the deadline; Projekt Zukunft (exchanges, workshops,
+    dialogues, workgroups, results) after its cycle's survey closed, and no invitation by the
+    rule in a cycle without an evaluation run."""
+    from app.evaluation.models import EvaluationRun
+    from app.events.models import EventDelegate, EventInvitation
+    from app.workgroups.models import Workgroup, WorkgroupMember, WorkgroupResult
+
+    seed_demo(session)
+    now = utcnow()
+    cycles = {c.id: c for c in session.exec(select(AwardCycle)).all()}
+    evaluated = set(session.exec(select(EvaluationRun.cycle_id)).all())
+    events = {e.id: e for e in session.exec(select(Event)).all()}
+    assert events
+
+    for event in events.values():
+        assert event.created_at <= event.updated_at <= now, event.title
+        cycle = cycles.get(event.cycle_id)
+        if cycle is None:
+            continue
+        assert cycle.opens_at is None or cycle.opens_at <= event.created_at, event.title
+        if event.kind != EventKind.ceremony:
+            # Projekt Zukunft follows the evaluation, which follows the survey's close.
+            assert cycle.closes_at is not None and event.starts_at > cycle.closes_at, event.title
+
+    invitations = {}
+    for invitation in session.exec(select(EventInvitation)).all():
+        event = events[invitation.event_id]
+        invitations[(event.id, invitation.alliance_id)] = invitation
+        assert event.created_at <= invitation.created_at <= now, event.title
+        if event.cycle_id not in evaluated:
+            assert invitation.basis not in ("future_project", "previous_seal"), event.title
+        if event.status == "published":
+            # Counted as sent, so the first invitation by hand mails only its own alliances.
+            assert invitation.mailed_at is not None, event.title
+            assert invitation.created_at <= invitation.mailed_at <= now
+
+    delegates = session.exec(select(EventDelegate)).all()
+    assert delegates
+    for delegate in delegates:
+        event = events[delegate.event_id]
+        assert event.created_at <= delegate.created_at <= delegate.updated_at <= now, event.title
+        assert delegate.created_at < (event.registration_closes_at or event.starts_at)
+        if event.invitation_only:
+            assert invitations[(event.id, delegate.alliance_id)].created_at <= delegate.created_at
+        if delegate.attendance_recorded_at is not None:
+            assert event.ends_at < delegate.attendance_recorded_at <= delegate.updated_at <= now
+
+    workgroups = {w.id: w for w in session.exec(select(Workgroup)).all()}
+    assert workgroups
+    for workgroup in workgroups.values():
+        cycle = cycles[workgroup.cycle_id]
+        assert cycle.closes_at is not None and cycle.closes_at < workgroup.created_at, cycle.key
+        assert workgroup.created_at <= workgroup.updated_at <= now
+    joined = {}
+    for member in session.exec(select(WorkgroupMember)).all():
+        workgroup = workgroups[member.workgroup_id]
+        assert workgroup.created_at <= member.created_at <= member.updated_at <= now
+        assert member.joined_at is None or member.created_at <= member.joined_at <= now
+        if workgroup.cycle_id not in evaluated:
+            assert member.basis not in ("future_project", "previous_seal")
+        joined.setdefault(workgroup.id, []).append(member.joined_at)
+    for result in session.exec(select(WorkgroupResult)).all():
+        workgroup = workgroups[result.workgroup_id]
+        assert workgroup.created_at <= result.created_at <= result.updated_at <= now
+        if result.published_at is not None:
+            assert result.created_at <= result.published_at <= now
+            assert all(j is not None and j < result.published_at for j in joined[workgroup.id])

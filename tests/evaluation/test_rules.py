@@ -104,7 +104,7 @@ SHAPE_ERRORS = [
     ({"kind": "nonsense"}, ("kind",), "union_tag_invalid"),
     ({"min": 3}, ("kind",), "union_tag_not_found"),
     ({"kind": "all_of", "rules": [{"kind": "partners_at_least", "min": "many"}]},
-     ("rules", 0, "min"), "int_parsing"),
+     ("rules", 0, "min"), "int_type"),
     ({"kind": "any_of", "rules": [{"kind": "wants_seal"}, {"kind": "all_of", "rules": [
         {"kind": "group_score_at_least", "group": "", "min": 1}]}]},
      ("rules", 1, "rules", 0, "group"), "string_too_short"),

@@ -11,6 +11,8 @@ from ical.calendar_stream import IcsCalendarStream
 from icalendar import Calendar
 from sqlmodel import select
 
+from app.core.config import get_settings
+from app.events.calendar import uid_for
 from app.events.models import EventStatus
 from tests import factories
 from tests.events.helpers import delegate_body, url
@@ -163,6 +165,18 @@ def test_uid_stays_sequence_grows_and_a_cancellation_says_so(client, admin, memb
     assert int(cancelled["SEQUENCE"]) > int(moved["SEQUENCE"])
 
 
+@pytest.mark.parametrize("base", ["https://neu.example.org", "http://127.0.0.1:8000"])
+def test_the_uid_stays_when_the_portal_moves_to_another_address(client, public_event,
+                                                               monkeypatch, base):
+    """Moving the portal (BUENDNIS_PUBLIC_BASE_URL) must not duplicate the event in every
+    subscriber's calendar: the UID does not carry the host."""
+    before = str(only_event(parsed(client.get(f"{PUBLIC}/{public_event.id}/calendar.ics")))["UID"])
+    monkeypatch.setattr(get_settings(), "public_base_url", base)
+    after = str(only_event(parsed(client.get(f"{PUBLIC}/{public_event.id}/calendar.ics")))["UID"])
+    assert before == after == uid_for(public_event.id)
+    assert "127.0.0.1" not in after and "example.org" not in after
+
+
 def test_a_cancelled_public_event_stays_downloadable_as_cancelled(client, session, public_event):
     public_event.status = EventStatus.cancelled
     public_event.version += 1
@@ -205,11 +219,11 @@ def test_the_feed_lists_the_alliances_events_without_a_bearer_token(
     calendar = parsed(response)
     assert response.headers["cache-control"] == "no-store"
     by_uid = {str(e["UID"]): e for e in calendar.walk("VEVENT")}
-    assert set(by_uid) == {f"event-{e.id}@127.0.0.1" for e in (invited, open_event, cancelled)}
-    assert str(by_uid[f"event-{cancelled.id}@127.0.0.1"]["STATUS"]) == "CANCELLED"
+    assert set(by_uid) == {uid_for(e.id) for e in (invited, open_event, cancelled)}
+    assert str(by_uid[uid_for(cancelled.id)]["STATUS"]) == "CANCELLED"
     # The online link where the alliance registered, not where it is only invited.
-    assert str(by_uid[f"event-{open_event.id}@127.0.0.1"]["URL"]) == ONLINE
-    assert "URL" not in by_uid[f"event-{invited.id}@127.0.0.1"]
+    assert str(by_uid[uid_for(open_event.id)]["URL"]) == ONLINE
+    assert "URL" not in by_uid[uid_for(invited.id)]
     # No personal data of delegates.
     assert "Geheim" not in response.text and "delegierte.geheim" not in response.text
     assert str(calendar["X-WR-CALNAME"]).endswith(alliance.name)

@@ -2,6 +2,7 @@
 
 from sqlmodel import col, select
 
+from app.alliances.models import Alliance
 from app.auth.models import User
 from app.core.db import utcnow
 from app.demo.seed import SeedReport, seed_demo
@@ -28,7 +29,8 @@ def test_demo_events_cover_workshops_exchange_dialogue_and_ceremony(session):
     assert len(session.exec(select(EventTopic).where(EventTopic.event_id == hamm.id)).all()) == 2
     bases = {i.basis for i in session.exec(
         select(EventInvitation).where(EventInvitation.event_id == hamm.id))}
-    assert bases == {"previous_seal", "manual"}
+    # By hand: the open cycle has no evaluation run, so nobody is invited by the rule yet.
+    assert bases == {"manual"}
     assert len(session.exec(select(EventDelegate).where(EventDelegate.event_id == hamm.id)).all()) == 1
     assert not [m for m in session.exec(select(OutboxMessage)) if m.recipient.startswith("delegierte@")]
 
@@ -45,6 +47,27 @@ def test_a_demo_login_sees_its_invitation_and_its_delegate(client, session):
     assert (r.json()["invited"], r.json()["own_delegates"]) == (True, 1)
     public = client.get("/api/v1/public/events").json()["items"]
     assert [e["title"] for e in public] == [demo.CEREMONY]
+
+
+def test_the_first_hand_invitation_on_the_demo_mails_only_its_own_alliance(client, session):
+    """The demo's invitations count as sent: inviting one more alliance to the demo workshop
+    queues that alliance's mail and nothing else (it queued a mail for every demo invitation)."""
+    seed_demo(session)
+    hamm = _by_title(session)[demo.HAMM]
+    invited = {i.alliance_id for i in session.exec(
+        select(EventInvitation).where(EventInvitation.event_id == hamm.id))}
+    newcomer = session.exec(select(Alliance).where(col(Alliance.id).not_in(invited))
+                            .order_by(col(Alliance.id))).first()
+    admin = user_headers(session.exec(select(User).where(User.role == "admin")).first())
+
+    r = client.post(f"/api/v1/events/{hamm.id}/invitations", headers=admin,
+                    json={"alliance_ids": [newcomer.id]})
+
+    assert r.status_code == 200, r.text
+    contacts = [c.email for c in newcomer.contacts if c.email and c.accepts_mail]
+    assert r.json()["added"] == [newcomer.id] and r.json()["emails_queued"] == len(contacts) == 1
+    mails = [m for m in session.exec(select(OutboxMessage)) if m.subject.startswith("Einladung")]
+    assert [m.recipient for m in mails] == contacts
 
 
 def test_seeding_twice_changes_nothing(session):

@@ -10,6 +10,7 @@ from app.core.db import utcnow
 from app.events.models import Event, EventStatus, EventTopic
 from tests import factories
 from tests.events.helpers import new_event, reloaded, url
+from tests.utils.etags import row_tag
 from tests.utils.mail import all_mail, mail_to
 from tests.utils.problems import assert_problem
 
@@ -29,7 +30,7 @@ def test_the_servicebuero_creates_a_draft(client, admin, session):
     assert r.status_code == 201, r.text
     body = r.json()
     assert r.headers["location"] == f"/api/v1/events/{body['id']}"
-    assert r.headers["etag"] == f'"event-{body["id"]}-v1"'
+    assert row_tag(r.headers["etag"]) == f'"event-{body["id"]}-v1"'
     assert (body["status"], body["version"], body["registration_open"]) == ("draft", 1, False)
     assert body["cycle"] == {"id": cycle.id, "key": cycle.key, "slug": cycle.slug}
     assert [t["number"] for t in body["topics"]] == [2, 4]
@@ -93,7 +94,7 @@ def test_patch_changes_only_what_is_sent_and_bumps_the_version(client, admin, ev
     assert (body["capacity"], body["summary"], body["version"]) == (60, "Mit Mittagessen", 2)
     assert [t["number"] for t in body["topics"]] == [1, 3]
     assert body["title"] == event.title
-    assert r.headers["etag"] == f'"event-{event.id}-v2"'
+    assert row_tag(r.headers["etag"]) == f'"event-{event.id}-v2"'
 
 
 def test_patch_with_a_stale_etag_is_refused(client, admin, session, event):
@@ -326,7 +327,7 @@ def test_an_event_the_alliance_may_not_see_is_404(client, member_headers, calend
 def test_an_invited_alliance_gets_the_event_with_its_etag(client, member_headers, calendar):
     r = client.get(url(calendar["invited"].id), headers=member_headers)
     assert r.status_code == 200, r.text
-    assert r.headers["etag"] == f'"event-{calendar["invited"].id}-v1"'
+    assert row_tag(r.headers["etag"]) == f'"event-{calendar["invited"].id}-v1"'
 
 
 def test_clients_and_anonymous_callers_get_no_events(client, partner, calendar):

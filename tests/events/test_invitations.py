@@ -117,7 +117,8 @@ def test_the_servicebuero_invites_by_hand(client, admin, admin_account, session,
                     json={"alliance_ids": [people["b"].id, people["a"].id, people["b"].id]})
 
     assert r.status_code == 200, r.text
-    assert r.json() == {"added": [people["b"].id], "already_invited": [people["a"].id]}
+    assert r.json() == {"added": [people["b"].id], "already_invited": [people["a"].id],
+                        "emails_queued": 1}
     row = session.exec(select(EventInvitation).where(
         EventInvitation.alliance_id == people["b"].id)).one()
     assert (row.basis, row.invited_by) == ("manual", f"user:{admin_account.id}")

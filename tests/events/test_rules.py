@@ -20,6 +20,30 @@ def test_allowed_actions(status, actions):
     assert rules.allowed_actions(status) == actions
 
 
+@pytest.mark.parametrize(("capacity", "registered", "waiting", "full"), [
+    (None, 500, 0, False),  # no limit: never full
+    (None, 0, 3, False),
+    (2, 1, 0, False),
+    (2, 2, 0, True),
+    (2, 3, 0, True),  # above the capacity (a promotion by hand)
+    (2, 1, 1, True),  # a place is free, but someone waits: a newcomer waits too
+])
+def test_is_full(capacity, registered, waiting, full):
+    assert rules.is_full(capacity, registered, waiting) is full
+
+
+@pytest.mark.parametrize(("open_", "may", "full", "actions"), [
+    (True, True, False, ["register"]),
+    (True, True, True, ["join_waitlist"]),
+    (False, True, False, []),
+    (False, True, True, []),
+    (True, False, False, []),
+    (True, False, True, []),
+])
+def test_participation_actions(open_, may, full, actions):
+    assert rules.participation_actions(open_, may, full) == actions
+
+
 @pytest.mark.parametrize(("action", "status", "target"), [
     ("publish", EventStatus.draft, EventStatus.published),
     ("publish", EventStatus.published, None),

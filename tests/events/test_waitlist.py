@@ -200,3 +200,69 @@ def test_promotion_refuses_unknown_fields(client, session, full, alliance, admin
                                json={"exceed_capacity": "yes"}), 422)
     assert_problem(client.post(delegate_url(full.id, waiting.id, "/promote"), headers=admin,
                                json={"force": True}), 422)
+
+
+# --- what an alliance sees before registering -------------------------------------------------
+
+def test_an_invited_alliance_sees_a_full_event_and_that_it_would_join_the_waiting_list(
+        client, session, full, member_headers, admin):
+    """The SPA labels the button "Auf die Warteliste" from `allowed_actions`/`is_full`,
+    without the admin-only numbers."""
+    seen = client.get(url(full.id), headers=member_headers).json()
+    assert (seen["registration_open"], seen["is_full"], seen["allowed_actions"]) == (
+        True, True, ["join_waitlist"])
+    assert (seen["registered_count"], seen["remaining_capacity"]) == (None, None)
+    listed = {e["id"]: e for e in client.get(url(), headers=member_headers).json()["items"]}
+    assert listed[full.id]["allowed_actions"] == ["join_waitlist"]
+    assert register(client, full, member_headers, "drei@example.org")["status"] == "waitlisted"
+    admin_view = client.get(url(full.id), headers=admin).json()
+    assert (admin_view["is_full"], admin_view["allowed_actions"]) == (True, ["cancel"])
+
+
+def test_a_free_place_reads_register_and_a_waiting_line_reads_full(client, session, alliance,
+                                                                   member_headers, admin):
+    event = factories.make_event(session, capacity=2, invited=[alliance])
+    seen = client.get(url(event.id), headers=member_headers).json()
+    assert (seen["is_full"], seen["allowed_actions"]) == (False, ["register"])
+    factories.make_delegate(session, event, alliance)
+    factories.make_delegate(session, event, alliance, status="waitlisted")
+    # One place is free, but someone waits: a newcomer would wait too (nobody jumps the line).
+    seen = client.get(url(event.id), headers=member_headers).json()
+    assert (seen["is_full"], seen["allowed_actions"]) == (True, ["join_waitlist"])
+    unlimited = factories.make_event(session, capacity=None, invited=[alliance])
+    seen = client.get(url(unlimited.id), headers=member_headers).json()
+    assert (seen["is_full"], seen["allowed_actions"]) == (False, ["register"])
+
+
+def test_no_participation_action_when_closed_or_not_invited(client, session, alliance,
+                                                           other_alliance, member_headers,
+                                                           other_headers):
+    closed = factories.make_event(session, invited=[alliance],
+                                  registration_closes_at=utcnow() - timedelta(hours=1))
+    seen = client.get(url(closed.id), headers=member_headers).json()
+    assert (seen["registration_open"], seen["allowed_actions"]) == (False, [])
+    public = factories.make_event(session, invited=[alliance], is_public=True, capacity=1)
+    factories.make_delegate(session, public, alliance)
+    # The other alliance sees the public event, is not invited: no action, but it is full.
+    seen = client.get(url(public.id), headers=other_headers).json()
+    assert (seen["invited"], seen["is_full"], seen["allowed_actions"]) == (False, True, [])
+    assert client.get(url(closed.id), headers=other_headers).status_code == 404
+    assert client.get(url(public.id)).status_code == 401
+
+
+def test_the_spec_lists_every_allowed_action_as_an_enum(client):
+    from app.cycles.rules import CYCLE_STEPS
+    from app.events.rules import EVENT_STEPS
+    from app.workgroups.rules import MEMBER_STEPS
+
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+
+    def values(schema):
+        items = schemas[schema]["properties"]["allowed_actions"]["items"]
+        return schemas[items["$ref"].rsplit("/", 1)[1]]["enum"] if "$ref" in items \
+            else items["enum"]
+
+    assert values("EventRead") == [*EVENT_STEPS.transitions, "register", "join_waitlist"]
+    assert values("CycleRead") == list(CYCLE_STEPS.transitions)
+    assert values("MembershipRead") == ["request", "accept_invitation", "leave"]
+    assert set(values("MembershipRead")) <= set(MEMBER_STEPS.transitions)

@@ -1,10 +1,12 @@
 """The outbox dispatcher against a real SMTP server on 127.0.0.1."""
 
 import logging
+import secrets
 from datetime import timedelta
 from functools import partial
 
 import anyio
+import pytest
 from sqlmodel import select
 
 from app.core.config import Settings
@@ -12,7 +14,13 @@ from app.core.db import utcnow
 from app.mail import outbox
 from app.mail.dispatch import dispatch_due
 from app.mail.models import OutboxMessage, OutboxStatus
-from app.mail.senders import LogSender, SmtpSender, build_email, sender_from_settings
+from app.mail.senders import (
+    LogSender,
+    MailNotConfigured,
+    SmtpSender,
+    build_email,
+    sender_from_settings,
+)
 from tests.mail.smtp import down_sender
 
 SUBJECT = "Bündnisumfrage 2024/25: Ihre Chance auf das Siegel „Ausgezeichnetes Bündnis 2024/25“"
@@ -225,6 +233,15 @@ def test_sender_follows_the_smtp_settings():
     assert isinstance(sender, SmtpSender)
     assert (sender.host, sender.port, sender.username, sender.password) == ("mail.example.org", 587, "u", "p")
     assert sender.starttls is True and sender.use_tls is False and sender.timeout == 7
+
+
+def test_production_never_falls_back_to_the_log_sender():
+    """The log sender keeps nothing of a message and the outbox would call it sent."""
+    production = Settings(env="production", jwt_secret=secrets.token_hex(32), smtp_host=None)
+    with pytest.raises(MailNotConfigured, match="BUENDNIS_SMTP_HOST"):
+        sender_from_settings(production)
+    smtp = production.model_copy(update={"smtp_host": "mail.example.org"})
+    assert isinstance(sender_from_settings(smtp), SmtpSender)
 
 
 def test_build_email_uses_the_configured_sender_address(session):

@@ -213,3 +213,27 @@ def test_reminders_are_in_the_notice_history(client, session, admin, alliance, a
     assert [n["kind"] for n in mine["notices"]] == ["notice", "reminder"]
     # Still reached; the reminder does not count as a second invitation.
     assert item["reached"] is True
+
+
+def test_the_worker_sends_due_reminders_only_when_switched_on(session, cycle, monkeypatch):
+    """BUENDNIS_REMINDERS_AUTOMATIC: the worker's job reminds by the same rules as the call
+    (only open surveys, the interval, so a second run right after sends nothing)."""
+    from app.worker.builtin import reminders
+
+    due = factories.make_alliance(session)
+    reached(session, cycle, due)
+    closed = factories.make_cycle(session, status=CycleStatus.survey_closed)
+    reached(session, closed, due)
+
+    monkeypatch.setattr(get_settings(), "reminders_automatic", False)
+    assert reminders(session).startswith("off")
+    assert reminders_of(session, cycle, due) == []
+
+    monkeypatch.setattr(get_settings(), "reminders_automatic", True)
+    assert reminders(session) == "1 reminder(s) queued in 1 open survey(s)"
+    [reminder] = reminders_of(session, cycle, due)
+    assert reminder.requested_by == "system:worker" and reminder.status == OutboxStatus.queued
+    assert reminders_of(session, closed, due) == []
+
+    assert reminders(session) == "0 reminder(s) queued in 1 open survey(s)"
+    assert len(reminders_of(session, cycle, due)) == 1

@@ -57,6 +57,8 @@ def test_german_csv_for_german_excel(client, admin, session, cycle):
     assert first["Aktivitätspunkte"] == "12,5"
     assert second["Möchte das Siegel"] == "nein" and second["Gemeldeter Status"] == "ruhend"
     assert first["Land"] == "DE-BY"  # codes stay codes
+    assert first["press_coverage"] == "ja"  # a yes/no answer reads like the fixed columns
+    assert first["offer_frequency"] == "monthly"  # option values stay the questionnaire's
 
 
 def test_english_csv_is_unchanged_for_machines(client, admin, session, cycle):
@@ -123,6 +125,6 @@ def test_labels_leave_foreign_columns_alone():
     row = labels.localize_row(["submitted", "submitted", "pass", True, True],
                               ["status", "remarks", "a_result", "status", "x_result"], "de",
                               "csv", kinds)
-    assert row == ["eingereicht", "submitted", "erfüllt", "ja", True]
+    assert row == ["eingereicht", "submitted", "erfüllt", "ja", "ja"]
     assert labels.header(["status", "remarks", "x_result"], "de", "csv", kinds) == [
         "Status", "remarks", "x_result"]

@@ -11,7 +11,8 @@ from tests.webhooks.receiver import Received
 
 ENDPOINTS = "/api/v1/webhooks/endpoints"
 ALL_TYPES = ["response.submitted", "response.reopened", "evaluation_run.recorded",
-             "award.confirmed", "award.withdrawn", "delegate.registered", "delegate.withdrawn",
+             "award.confirmed", "award.withdrawn", "delegate.registered", "delegate.waitlisted",
+             "delegate.withdrawn",
              "delegate.promoted", "event.published", "event.cancelled",
              "workgroup_result.published"]
 

@@ -127,12 +127,41 @@ def test_events_and_delegates(client, session, alliance, alliance_user, admin, e
     assert [(t, d.get("delegate_id"), d.get("status")) for t, d in found] == [
         ("event.published", None, None),
         ("delegate.registered", first.json()["id"], "registered"),
-        ("delegate.registered", second.json()["id"], "waitlisted"),
+        ("delegate.waitlisted", second.json()["id"], "waitlisted"),
         ("delegate.withdrawn", first.json()["id"], "withdrawn"),
         ("delegate.promoted", second.json()["id"], "registered"),
         ("event.cancelled", None, None)]
     assert all(d["event_id"] == event.id for _, d in found)
     assert all(d["alliance_id"] == alliance.id for t, d in found if t.startswith("delegate."))
+
+
+def test_a_partner_subscribed_to_registrations_only_never_counts_a_waiting_person(
+        client, session, alliance, alliance_user, admin):
+    """delegate.registered means a place is taken; the waiting list has its own type, and the
+    place a waiting delegate gets later comes as delegate.promoted."""
+    hook = client.post(ENDPOINTS, headers=admin, json={
+        "url": PUBLIC_URL, "event_types": ["delegate.registered", "delegate.promoted"]})
+    assert hook.status_code == 201, hook.text
+    event = factories.make_event(session, invitation_only=False, capacity=1)
+    coordinator = alliance_user(alliance)
+    first = client.post(delegate_url(event.id), headers=coordinator, json=delegate_body())
+    waiting = client.post(delegate_url(event.id), headers=coordinator,
+                          json=delegate_body(email="zweite@example.org"))
+    assert waiting.json()["status"] == "waitlisted"
+    assert [(t, d["delegate_id"]) for t, d in events_of(session)] == [
+        ("delegate.registered", first.json()["id"])]
+    client.post(delegate_url(event.id, first.json()["id"], "/withdraw"), headers=coordinator)
+    assert [(t, d["delegate_id"], d["status"]) for t, d in events_of(session)][1:] == [
+        ("delegate.promoted", waiting.json()["id"], "registered")]
+
+
+def test_the_spec_declares_delegate_waitlisted_like_the_other_webhooks(client):
+    hooks = client.get("/openapi.json").json()["webhooks"]
+    assert set(hooks) >= set(ALL_TYPES)
+    operation = hooks["delegate.waitlisted"]["post"]
+    assert "waiting list" in operation["summary"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert body.endswith("/WebhookDelegateWaitlistedEvent")
 
 
 def test_workgroup_result_published(client, session, admin, endpoint):

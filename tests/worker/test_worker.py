@@ -58,9 +58,9 @@ def test_the_builtin_jobs_are_mail_and_retention_and_one_line_adds_another(monke
     import app.worker.builtin  # noqa: F401
 
     monkeypatch.setattr(jobs, "_registry", dict(jobs._registry))
-    assert {"mail", "retention"} <= {job.name for job in jobs.registered()}
-    jobs.register("reminders", 3600, lambda session: "nothing due")
-    assert jobs.registered()[-1] == jobs.Job("reminders", 3600.0, jobs.registered()[-1].fn)
+    assert {"mail", "webhooks", "reminders", "retention"} <= {job.name for job in jobs.registered()}
+    jobs.register("example", 3600, lambda session: "nothing due")
+    assert jobs.registered()[-1] == jobs.Job("example", 3600.0, jobs.registered()[-1].fn)
 
 
 def test_stop_mid_batch_finishes_the_message_on_the_wire_and_hands_back_the_rest(own_database):
@@ -122,3 +122,58 @@ def test_a_failing_job_is_logged_and_the_worker_goes_on(own_database, tmp_path, 
     assert ran == ["after"]
     assert beat.exists(), "liveness: the heartbeat file is touched after each round"
     assert "job broken failed" in caplog.text
+
+
+def test_the_worker_serves_its_own_counters_when_a_port_is_set():
+    """Webhook attempts fail in the worker, whose counters no web process's /metrics sees."""
+    import socket
+
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from app.core.config import Settings
+    from app.core.metrics import WEBHOOK_FAILURES
+    from app.worker.runner import serve_metrics
+
+    assert serve_metrics(Settings()) is None  # off unless configured
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    served = serve_metrics(Settings(worker_metrics_port=port))
+    assert served is not None
+    server, thread = served
+    try:
+        before = WEBHOOK_FAILURES.labels("retrying")._value.get()
+        WEBHOOK_FAILURES.labels("retrying").inc()
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    samples = {(s.name, s.labels.get("outcome")): s.value
+               for family in text_string_to_metric_families(text) for s in family.samples}
+    assert samples[("buendnis_webhook_delivery_failures_total", "retrying")] == before + 1
+
+
+def test_an_idle_worker_logs_no_line_per_poll(own_database, caplog):
+    """Idle passes log at DEBUG; a pass that delivered something logs at INFO."""
+    import logging
+
+    import app.worker.builtin  # noqa: F401
+    from app.worker.runner import run_worker
+
+    mail_job = [job for job in jobs.registered() if job.name == "mail"]
+    with caplog.at_level(logging.INFO, logger="buendnis.worker"):
+        run_worker(threading.Event(), jobs=mail_job, until_idle=True)
+    assert not [r for r in caplog.records if r.getMessage().startswith("job mail")]
+
+
+def test_a_pass_that_did_something_is_news():
+    from app.mail.dispatch import DispatchReport
+    from app.webhooks.delivery import SendReport
+    from app.worker.runner import _found_nothing
+
+    assert _found_nothing(DispatchReport()) and _found_nothing(SendReport())
+    assert not _found_nothing(DispatchReport(sent=1))
+    assert not _found_nothing(SendReport(failed=1))
+    assert not _found_nothing("3 e-mail(s) anonymised")  # other jobs always report

@@ -1,9 +1,11 @@
-"""The demo seed has a workgroup per Zukunftsthema in "2024/25", with members and one
-published result each, and a second run adds nothing."""
+"""The demo seed has a workgroup per Zukunftsthema with members and one
+published result each (Projekt Zukunft of the previous cycle, "2023/24"), and a second run
+adds nothing."""
 
 from sqlmodel import select
 
 from app.auth.models import User
+from app.cycles.models import AwardCycle
 from app.demo.seed import seed_demo
 from app.events.demo import LOGIN_SLUGS
 from app.workgroups import demo
@@ -20,7 +22,10 @@ def test_demo_workgroups_per_topic_with_members_and_a_published_result(client, s
     for group in groups:
         members = session.exec(select(WorkgroupMember).where(
             WorkgroupMember.workgroup_id == group.id)).all()
-        assert {m.basis for m in members} == {"previous_seal", "manual"}
+        # Projekt Zukunft 2023/24: no evaluation run on record, so admitted by hand.
+        assert group.cycle_id == session.exec(select(AwardCycle.id).where(
+            AwardCycle.key == "2023/24")).one()
+        assert {m.basis for m in members} == {"manual"} and all(m.reason for m in members)
         assert all(m.status == "active" and m.joined_at for m in members)
         results = session.exec(select(WorkgroupResult).where(
             WorkgroupResult.workgroup_id == group.id)).all()
@@ -33,5 +38,5 @@ def test_demo_workgroups_per_topic_with_members_and_a_published_result(client, s
         User.email == f"koordination@{LOGIN_SLUGS[0]}.example.org")).one()
     listed = client.get(f"/api/v1/workgroups/{groups[0].id}/members", headers=user_headers(login))
     assert listed.status_code == 200 and len(listed.json()["items"]) >= 2
-    public = client.get("/api/v1/public/workgroup-results", params={"cycle": "2024-25"})
+    public = client.get("/api/v1/public/workgroup-results", params={"cycle": "2023-24"})
     assert len(public.json()["items"]) == 4

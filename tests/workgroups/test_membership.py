@@ -170,6 +170,44 @@ def test_invite_by_rule_is_idempotent_and_mails_once(client, admin, session, wor
     assert accepted.status_code == 200 and accepted.json()["status"] == "active"
 
 
+def test_both_invitations_by_the_rule_wait_for_the_cycles_evaluation_run(
+        client, admin, session):
+    """Workgroup members:invite and event invitations:generate apply one rule (the latest
+    run's Projekt Zukunft invitations plus the previous cycle's seal alliances) and both refuse
+    before the cycle has a run: 409 no_evaluation_run, nothing invited, nothing mailed. With a
+    run both invite the same alliances on the same bases."""
+    previous = factories.make_cycle(session, key="2023/24", slug="2023-24", status="awarded")
+    current = factories.make_cycle(session, key="2024/25", slug="2024-25",
+                                   status="survey_open")
+    chosen, seal = factories.make_alliance(session), factories.make_alliance(session)
+    factories.make_award(session, previous, seal)
+    workgroup = factories.make_workgroup(session, current)
+    event = factories.make_event(session, cycle_id=current.id, kind="exchange", venue="online")
+    invite_wg = url(workgroup.id, "/members:invite")
+    invite_ev = f"/api/v1/events/{event.id}/invitations:generate"
+
+    for path in (invite_wg, invite_ev):
+        assert_problem(client.post(path, headers=admin), 409, "no_evaluation_run")
+    assert all_mail(session) == []
+    assert client.get(url(workgroup.id, "/members"), headers=admin).json()["items"] == []
+
+    run = factories.make_evaluation_run(session, current, [(chosen, True)])
+    by_workgroup = client.post(invite_wg, headers=admin).json()
+    by_event = client.post(invite_ev, headers=admin).json()
+    assert by_workgroup["added"] == by_event["added"] == sorted([chosen.id, seal.id])
+    assert by_workgroup["evaluation_run_id"] == by_event["evaluation_run_id"] == run.id
+    assert by_workgroup["counts"] == {"future_project": 1, "previous_seal": 1}
+    assert (by_event["counts"]["future_project"], by_event["counts"]["previous_seal"]) == (1, 1)
+
+
+def test_only_the_servicebuero_invites_by_the_rule(client, session, workgroup, users, partner):
+    for headers in ({}, users["a"], partner):
+        r = client.post(url(workgroup.id, "/members:invite"), headers=headers)
+        assert r.status_code in (401, 403), r.text
+    assert client.post(url(987654, "/members:invite"), headers=users["a"]).status_code in (403,
+                                                                                           404)
+
+
 def test_invitation_mail_goes_to_every_contact_with_an_address_that_accepts_mail(
         client, admin, session, cycles):
     alliance = factories.make_alliance(session, contacts=[
