@@ -169,6 +169,11 @@ _EVENT_CYCLES_SQL = "SELECT id, key, slug FROM award_cycle WHERE id {ids}"
 _OWN_DELEGATES_SQL = ("SELECT event_id, count(*) FROM event_delegate WHERE event_id {ids} "
                       "AND status = 'registered' AND alliance_id = ? GROUP BY event_id")
 _INVITED_SQL = "SELECT event_id FROM event_invitation WHERE event_id {ids} AND alliance_id = ?"
+# Registered delegates, and waiting ones who can still move up (not erased), per event: whether
+# the event is full (a registration joins the waiting list).
+_OCCUPANCY_SQL = ("SELECT event_id, status, count(*) FROM event_delegate WHERE event_id {ids} "
+                  "AND (status = 'registered' OR (status = 'waitlisted' AND erased_at IS NULL)) "
+                  "GROUP BY event_id, status")
 
 
 async def events(db: Driver, request: Request, user_id: int) -> Response:
@@ -186,6 +191,7 @@ async def events(db: Driver, request: Request, user_id: int) -> Response:
     cycles: dict[int, dict[str, Any]] = {}
     own: dict[int, int] = {}
     invited: set[int] = set()
+    occupancy: dict[int, list[int]] = {}
     if ids:
         cond, args = db.in_ids(ids)
         for event_id, number, slug, title in await db.rows(_TOPICS_SQL.format(ids=cond), *args):
@@ -197,20 +203,28 @@ async def events(db: Driver, request: Request, user_id: int) -> Response:
                       for c in await db.rows(_EVENT_CYCLES_SQL.format(ids=ccond), *cargs)}
         own = {e: n for e, n in await db.rows(_OWN_DELEGATES_SQL.format(ids=cond), *args, alliance_id)}
         invited = {e[0] for e in await db.rows(_INVITED_SQL.format(ids=cond), *args, alliance_id)}
+        for event_id, status, n in await db.rows(_OCCUPANCY_SQL.format(ids=cond), *args):
+            occupancy.setdefault(event_id, [0, 0])[status != "registered"] += n
     now = datetime.now(UTC)
     items = []
     for r in rows:
         count = own.get(r["id"], 0)
         deadline = r["registration_closes_at"] or r["starts_at"]
         cycle_id = r.pop("cycle_id")
+        registered, waiting = occupancy.get(r["id"], (0, 0))
+        full = r["capacity"] is not None and (registered >= r["capacity"] or waiting > 0)
+        registration_open = r["status"] == "published" and now < db.dt(deadline)
+        may_register = not r["invitation_only"] or r["id"] in invited
         items.append({
             **r, "cycle": cycles.get(cycle_id) if cycle_id is not None else None,
             "starts_at": db.ts(r["starts_at"]), "ends_at": db.ts(r["ends_at"]),
             "registration_closes_at": db.ts(r["registration_closes_at"]),
-            "registration_open": r["status"] == "published" and now < db.dt(deadline),
+            "registration_open": registration_open, "is_full": full,
             "online_url": r["online_url"] if count else None,
             "topics": topics[r["id"]], "invitation_only": bool(r["invitation_only"]),
-            "is_public": bool(r["is_public"]), "allowed_actions": [],
+            "is_public": bool(r["is_public"]),
+            "allowed_actions": (["join_waitlist" if full else "register"]
+                                if registration_open and may_register else []),
             "invited": r["id"] in invited, "own_delegates": count,
             "registered_count": None, "remaining_capacity": None,
             "created_at": db.ts(r["created_at"]), "updated_at": db.ts(r["updated_at"]),

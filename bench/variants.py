@@ -62,7 +62,7 @@ from app.core import security
 from app.core.config import get_settings
 from app.core.db import get_engine
 from app.core.errors import Unauthorized
-from app.core.etags import set_etag
+from app.core.etags import etag_for
 from app.core.logging import set_actor
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 
@@ -71,6 +71,12 @@ Search = Annotated[str | None, Query(max_length=100)]
 AllianceReader = _AllianceReader  # the real app's reader dependency (scope check and all)
 GET_ONE = "/api/v1/alliances/{alliance_id}"
 GET_LIST = "/api/v1/alliances"
+
+
+def set_etag(response: Response, resource: str, resource_id: int, version: int) -> None:
+    # The row's tag (the app now adds a digest of the representation: app.core.etags; headers
+    # are not compared between variants, only bodies).
+    response.headers["ETag"] = etag_for(resource, resource_id, version)
 
 
 def _real_app() -> FastAPI:
