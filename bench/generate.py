@@ -2,6 +2,16 @@
 
     .venv/bin/python bench/generate.py sqlite [--path bench.db] [--alliances 650]
     .venv/bin/python bench/generate.py postgresql --keep      # prints the URL, keeps the database
+    .venv/bin/python bench/generate.py sqlite --path x100.db --alliances 65000   # growth (x100)
+
+Besides alliances, partners, contacts and two signed-in people it builds the survey world the
+hot reads of the SPA need (``populate_world``): a past, awarded cycle with confirmed seals (the
+public registry), the current cycle (survey closed) with the standard questionnaire and seal
+criteria of ``tests/factories.py``, one submitted, scored response per alliance, one evaluation
+run over all of them (the app's own ``evaluation.service.start_run``: bulk reads and
+``executemany``), and Projekt-Zukunft events with topics, invitations and delegates. Everything
+scales with ``--alliances`` (65,000 = the issue's "x100"); bulk rows go in with Core
+``executemany`` batches.
 
 ``bench/run.py`` uses :func:`bench_database`, which removes the database afterwards (a temporary
 SQLite file, or a fresh PostgreSQL database ``buendnis_bench_<random>`` dropped WITH (FORCE)).
@@ -90,6 +100,8 @@ class BenchData:
     user_alliance_id: int = 0
     admin_session_id: int = 0
     user_session_id: int = 0
+    cycle_slug: str = ""       # the current cycle (responses, evaluation run)
+    past_cycle_slug: str = ""  # the awarded cycle (public seal registry)
 
 
 def alembic_config(url: str) -> Config:
@@ -184,6 +196,196 @@ def populate(url: str, n_alliances: int = 650, seed: int = 20261124) -> tuple[in
                       "alliance_contact": len(contacts), "user_account": 2, "auth_session": 2}
 
 
+# --- the survey world: cycles, responses, evaluations, seals, events ---------------------------
+
+CURRENT_CYCLE = {"key": "2024/25", "slug": "2024-25",
+                 "seal_title": "Ausgezeichnetes Bündnis 2024/25"}
+PAST_CYCLE = {"key": "2023/24", "slug": "2023-24",
+              "seal_title": "Ausgezeichnetes Bündnis 2023/24"}
+EVENT_TITLES = {
+    "exchange": "Erfahrungsaustausch {topic}", "workshop": "Zukunftswerkstatt {city}",
+    "dialogue": "Bündnisdialog {city}", "ceremony": "Siegelverleihung {city}",
+}
+EVENTS_PER_650 = 60  # events scale with the alliances (x100: 6,000)
+
+
+def answers_for(i: int) -> dict[str, object]:
+    """Varied, valid answers to the standard questionnaire (period 12, free text per row)."""
+    return {"partner_meetings": i % 12, "press_coverage": i % 3 != 0,
+            "offer_frequency": ("rarely", "quarterly", "monthly")[i % 3],
+            "future_topics": ["childcare", "care_work"][: i % 3],
+            "remarks": f"Antwort {i}: Ferienbetreuung und Familientag.",
+            "last_event_on": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}"}
+
+
+def _batches(conn: object, table: object, rows: list[dict]) -> None:
+    for start in range(0, len(rows), BATCH):
+        conn.execute(insert(table), rows[start:start + BATCH])  # type: ignore[attr-defined]
+
+
+def populate_world(url: str, n_alliances: int, user_alliance_id: int,
+                   seed: int = 20261205) -> dict[str, int]:
+    """Cycles, questionnaire, criteria, responses, an evaluation run, seals and events."""
+    from sqlmodel import Session
+
+    from app.auth.principal import Principal
+    from app.awards.models import Award
+    from app.awards.service import new_verification_code
+    from app.cycles.models import AwardCycle, CycleStatus
+    from app.evaluation import service as evaluation
+    from app.evaluation.schemas import EvaluationRunCreate
+    from app.events.models import Event, EventDelegate, EventInvitation, EventTopic, FutureTopic
+    from app.questionnaire.rules import score
+    from app.surveys.models import SurveyResponse
+    from tests import factories
+
+    rng = random.Random(seed)
+    engine = make_engine(url, null_pool=True)
+    now = datetime.now(UTC).replace(microsecond=0)
+    counts: dict[str, int] = {}
+    with Session(engine, expire_on_commit=False) as session:
+        past = AwardCycle(**PAST_CYCLE, status=CycleStatus.awarded,
+                          opens_at=now - timedelta(days=420), closes_at=now - timedelta(days=330),
+                          ceremony_on=(now - timedelta(days=250)).date(), ceremony_place="Berlin")
+        current = AwardCycle(**CURRENT_CYCLE, status=CycleStatus.survey_closed,
+                             opens_at=now - timedelta(days=60), closes_at=now - timedelta(days=1),
+                             ceremony_on=(now + timedelta(days=90)).date(), ceremony_place="Berlin")
+        session.add_all([past, current])
+        session.commit()
+        questions = factories.make_questions(session, current)
+        factories.make_criteria(session, current)
+        assert past.id is not None and current.id is not None
+
+        # One submitted, scored response per alliance (scores computed once per answer pattern).
+        scored: dict[int, object] = {}
+        responses = []
+        for i in range(n_alliances):
+            answers = answers_for(i)
+            result = scored.get(i % 12)
+            if result is None:
+                result = scored[i % 12] = score(questions, answers)
+            submitted = now - timedelta(days=2 + i % 50, seconds=i % 86400)
+            responses.append({
+                "cycle_id": current.id, "alliance_id": i + 1, "status": "submitted",
+                "answers": answers, "wants_future_project": i % 3 != 0, "wants_seal": i % 4 != 0,
+                "reported_status": "active", "wants_finder_listing": i % 5 != 0,
+                "mode": "online" if i % 7 else "phone_interview",
+                "entered_by": f"user:{1 + i % 3}", "activity_score": result.total,  # type: ignore[attr-defined]
+                "score_breakdown": result.breakdown,  # type: ignore[attr-defined]
+                "submitted_at": submitted, "submitted_by": f"user:{1 + i % 3}",
+                "reopened_reason": None, "version": 1 + i % 3,
+                "created_at": submitted - timedelta(days=5), "updated_at": submitted,
+            })
+        _batches(session.connection(), SurveyResponse.__table__, responses)
+        session.commit()
+        counts["survey_response"] = len(responses)
+        del responses
+
+        # Seals of the past cycle: every 7th alliance confirmed, every 97th withdrawn.
+        awards = []
+        for i in range(1, n_alliances + 1):
+            if i % 7 and i % 97:
+                continue
+            withdrawn = i % 97 == 0 and i % 7 != 0
+            awards.append({
+                "cycle_id": past.id, "alliance_id": i, "title": PAST_CYCLE["seal_title"],
+                "awarded_on": past.ceremony_on, "status": "withdrawn" if withdrawn else "confirmed",
+                "verification_code": new_verification_code(),
+                "reason": "Auflösung des Bündnisses" if withdrawn else None,
+                "confirmed_by": "user:1", "withdrawn_at": now - timedelta(days=30) if withdrawn else None,
+                "version": 2 if withdrawn else 1, "created_at": now - timedelta(days=250),
+                "updated_at": now - timedelta(days=30 if withdrawn else 250),
+            })
+        _batches(session.connection(), Award.__table__, awards)
+        session.commit()
+        counts["award"] = len(awards)
+
+        # Events: a quarter in the past, the rest ahead. An invitation-only event invites 65
+        # alliances whatever the scale (a workshop's list; invitations grow with the number of
+        # events, so in proportion to the alliances); delegates from a fifth of the invited.
+        # The bench user's alliance is invited to every third of the first 60 events only: an
+        # alliance's own invitations do not grow with the number of other alliances.
+        topics = list(session.scalars(select(FutureTopic.id).order_by(FutureTopic.number)))
+        n_events = max(EVENTS_PER_650 * n_alliances // 650, 1)
+        events = []
+        for e in range(1, n_events + 1):
+            kind = rng.choice(["exchange", "workshop", "workshop", "dialogue", "ceremony"])
+            city = rng.choice(CITIES)
+            starts = now + timedelta(days=rng.randint(-120, 360), hours=rng.randint(0, 10))
+            starts = starts.replace(minute=0, second=0)
+            status = rng.choices(["published", "draft", "cancelled"], [85, 10, 5])[0]
+            events.append({
+                "id": e, "cycle_id": current.id if rng.random() < 0.7 else past.id, "kind": kind,
+                "status": status,
+                "title": EVENT_TITLES[kind].format(city=city, topic=rng.choice(
+                    ["Kinderbetreuung", "Pflege und Beruf", "Familien mit geringem Einkommen"])),
+                "summary": "Austausch der Bündnisse zu guten Beispielen vor Ort. " * 3,
+                "starts_at": starts, "ends_at": starts + timedelta(hours=rng.choice([2, 4, 6])),
+                "venue": "online" if kind == "exchange" else city,
+                "state": None if kind == "exchange" else rng.choice(list(STATE_BY_AGS_PREFIX.values())),
+                "online_url": f"https://meet.example.org/bench-{e}" if kind == "exchange" else None,
+                "capacity": rng.choice([None, 30, 40, 80, 200]),
+                "registration_closes_at": starts - timedelta(days=7) if rng.random() < 0.6 else None,
+                "invitation_only": kind != "dialogue" and rng.random() < 0.8,
+                "is_public": kind in ("ceremony", "dialogue"), "workgroup_id": None,
+                "version": 1 + (status != "draft"),
+                "created_at": now - timedelta(days=200), "updated_at": now - timedelta(days=10),
+            })
+        _batches(session.connection(), Event.__table__, events)
+        event_topics = [{"event_id": e, "topic_id": t} for e in range(1, n_events + 1)
+                        for t in rng.sample(topics, rng.randint(1, 2))]
+        _batches(session.connection(), EventTopic.__table__, event_topics)
+        invitations, delegates = [], []
+        per_event = min(65, n_alliances)
+        for event in events:
+            if not event["invitation_only"]:
+                continue
+            invited = set(rng.sample(range(1, n_alliances + 1), per_event))
+            invited.discard(user_alliance_id)
+            if event["id"] % 3 == 0 and event["id"] <= EVENTS_PER_650:
+                invited.add(user_alliance_id)  # the bench user's alliance: a third of them
+            for alliance_id in sorted(invited):
+                invitations.append({
+                    "event_id": event["id"], "alliance_id": alliance_id,
+                    "basis": rng.choice(["future_project", "previous_seal", "manual"]),
+                    "invited_by": "user:1", "created_at": now - timedelta(days=20),
+                    "mailed_at": now - timedelta(days=19),
+                })
+                if alliance_id == user_alliance_id or rng.random() < 0.2:
+                    first, last = rng.choice(FIRST), rng.choice(LAST)
+                    delegates.append({
+                        "event_id": event["id"], "alliance_id": alliance_id,
+                        "name": f"{first} {last}", "function": rng.choice(FUNCTIONS),
+                        "email": f"{first.lower()}.{len(delegates)}@familie-{alliance_id}.example.org",
+                        "phone": None, "dietary_needs": None,
+                        "status": rng.choices(["registered", "withdrawn", "waitlisted"], [85, 10, 5])[0],
+                        "registered_by": "user:2", "created_at": now - timedelta(days=15),
+                        "updated_at": now - timedelta(days=15), "erased_at": None,
+                        "attendance": None, "attendance_recorded_at": None,
+                        "attendance_recorded_by": None,
+                    })
+        _batches(session.connection(), EventInvitation.__table__, invitations)
+        _batches(session.connection(), EventDelegate.__table__, delegates)
+        session.commit()
+        counts.update(event=n_events, event_topic=len(event_topics),
+                      event_invitation=len(invitations), event_delegate=len(delegates))
+
+        # The evaluation run, by the app's own bulk path (not through HTTP).
+        admin = session.scalars(select(User).where(User.role == "admin")).one()
+        run = evaluation.start_run(session, current.slug, EvaluationRunCreate(
+            reason="Auswertung nach Ende der Umfrage 2024/25 (Benchmark)"),
+            Principal.of_user(admin, session_id=None, jti=None))
+        counts["evaluation"] = run.evaluated_count
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('event', 'id'), "
+                              "(SELECT max(id) FROM event))"))
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+    return counts
+
+
 def _people(url: str) -> dict[str, int]:
     engine = make_engine(url, null_pool=True)
     users, sessions = User.__table__, AuthSession.__table__
@@ -221,7 +423,9 @@ def bench_database(kind: str, n_alliances: int = 650, *, keep: bool = False,
         command.upgrade(alembic_config(url), "head")
         admin_id, counts = populate(url, n_alliances)
         people = _people(url)
+        counts.update(populate_world(url, n_alliances, people["user_alliance_id"]))
         yield BenchData(url=url, kind=kind, admin_id=admin_id,
+                        cycle_slug=CURRENT_CYCLE["slug"], past_cycle_slug=PAST_CYCLE["slug"],
                         alliance_ids=list(range(1, n_alliances + 1)), counts=counts,
                         seconds=round(time.perf_counter() - started, 2), **people)
     finally:

@@ -5,11 +5,19 @@
     .venv/bin/python bench/run.py --app-ref HEAD     # measure a commit, not the working tree
     .venv/bin/python bench/run.py --variants probe,app-limiter-1 --baseline-ref main --repeat 3
                                                      # before/after in the same run, medians of 3
+    .venv/bin/python bench/run.py --variants probe,app-limiter-1 --scale 1,100
+                                                     # growth: every scenario at 650 and 65,000
+                                                     # alliances, cost ratios x100/x1
+    .venv/bin/python bench/run.py --db postgresql --scenarios get --threads 1 --repeat 3 \
+        --variants probe,app-limiter-1,app-2proc-limiter-1,probe-2proc
+                                                     # two uvicorn processes against one
 
 For each database (a temporary SQLite file, a fresh PostgreSQL database dropped afterwards) it
-runs the real migrations, inserts ~650 alliances (bench/generate.py), then serves each variant
-with uvicorn (1 worker, httptools, uvloop, log level warning, no access log) on 127.0.0.1 and
-loads two endpoints with wrk (warm-up, then the measured run). Every figure is also given as a
+runs the real migrations, inserts ~650 alliances and the survey world around them (cycles,
+responses, an evaluation run, seals, events: bench/generate.py), then serves each variant with
+uvicorn (1 worker unless the variant says 2, httptools, uvloop, log level warning, no access
+log) on 127.0.0.1 and loads every scenario (SCENARIOS) with wrk (warm-up, then the measured
+run). Every figure is also given as a
 ratio to the probe (raw driver + orjson) of the same run. Writes bench/results/<timestamp>.json
 and prints a markdown table. Needs wrk (apt-get install wrk) and bench/requirements.txt.
 """
@@ -50,6 +58,7 @@ class Variant:
     env: dict[str, str] = field(default_factory=dict)
     default: bool = True  # part of a run without --variants
     root: Path | None = None  # the application tree to serve (None: --app-ref or this checkout)
+    workers: int = 1  # uvicorn worker processes (>1: a master and its worker children)
 
 
 VARIANTS = [
@@ -63,6 +72,12 @@ VARIANTS = [
               "variants:slots_app", factory=True, env={"BUENDNIS_DB_CONCURRENCY": str(n)},
               default=False)
       for n in (1, 4, 8)],
+    # Two processes (issue 12: "two uvicorn processes on PostgreSQL >= 1.7x one process"): the
+    # real app under uvicorn --workers 2, each process with its own limiter (1) and pool.
+    Variant("app-2proc-limiter-1", "real app, 2 uvicorn worker processes, limiter 1 each",
+            "app.main:app", env={"BUENDNIS_DB_CONCURRENCY": "1"}, default=False, workers=2),
+    Variant("probe-2proc", "probe, 2 uvicorn worker processes", "variants:probe_app",
+            factory=True, default=False, workers=2),
     Variant("def-threadpool-40", "b. def endpoints + sync Session, FastAPI thread pool (40)",
             "variants:def_app", factory=True),
     Variant("async-session", "c. async def + AsyncSession (aiosqlite / asyncpg)",
@@ -72,8 +87,10 @@ VARIANTS = [
 class Scenario:
     key: str
     label: str
-    caller: str  # "admin" or "user" (an alliance user; both with a session, as after a login)
-    path: str  # "{id}": a random alliance per request; "{own}": the alliance user's alliance
+    caller: str  # "admin", "user" (an alliance user; both with a session, as after a login)
+    #              or "anonymous" (no Authorization header)
+    path: str  # "{id}": a random alliance per request; "{own}": the alliance user's alliance;
+    #            "{cycle}": the current cycle's slug (bench/generate.py populate_world)
 
 
 SCENARIOS = [
@@ -85,6 +102,17 @@ SCENARIOS = [
     Scenario("list-filtered", "GET /api/v1/alliances?limit=50&status=active&level=city, admin",
              "admin", "/api/v1/alliances?limit=50&status=active&level=city"),
     Scenario("me", "GET /api/v1/me, alliance user", "user", "/api/v1/me"),
+    # The SPA's other hot reads (issue 12), each with a probe in bench/probe_reads.py.
+    Scenario("seals", "GET /api/v1/public/seals?limit=50, anonymous (public seal registry)",
+             "anonymous", "/api/v1/public/seals?limit=50"),
+    Scenario("response", "GET /api/v1/cycles/{cycle}/responses/{id}, admin, a random alliance's "
+             "response with its score breakdown", "admin", "/api/v1/cycles/{cycle}/responses/{id}"),
+    Scenario("response-own", "GET /api/v1/cycles/{cycle}/responses/{own}, alliance user, own "
+             "response with its score breakdown", "user", "/api/v1/cycles/{cycle}/responses/{own}"),
+    Scenario("events", "GET /api/v1/events, alliance user (default page of 20)", "user",
+             "/api/v1/events"),
+    Scenario("evaluations", "GET /api/v1/cycles/{cycle}/evaluations?limit=50, admin (shortlist "
+             "of the latest run)", "admin", "/api/v1/cycles/{cycle}/evaluations?limit=50"),
 ]
 SCENARIO_BY_KEY = {s.key: s for s in SCENARIOS}
 ENDPOINTS = {s.key: (s.label, s.path) for s in SCENARIOS}
@@ -116,12 +144,16 @@ end
 """
 
 
+def _fixed_path(scenario: Scenario, db: Any) -> str:
+    return scenario.path.replace("{own}", str(db.user_alliance_id)).replace("{cycle}", db.cycle_slug)
+
+
 def scenario_path(scenario: Scenario, db: Any, alliance_id: int = 1) -> str:
-    return scenario.path.replace("{own}", str(db.user_alliance_id)).replace("{id}", str(alliance_id))
+    return _fixed_path(scenario, db).replace("{id}", str(alliance_id))
 
 
 def lua_for(scenario: Scenario, db: Any) -> str:
-    path = scenario.path.replace("{own}", str(db.user_alliance_id))
+    path = _fixed_path(scenario, db)
     prefix, _, suffix = path.partition("{id}")
     return LUA.format(n_ids=len(db.alliance_ids), prefix=prefix, suffix=suffix,
                       random_id="true" if "{id}" in scenario.path else "false")
@@ -158,6 +190,44 @@ def proc_status(pid: int) -> dict[str, int]:
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (uvicorn --workers N: the master and its worker processes)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        todo.extend(children.get(current, []))
+    return out
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    total = 0.0
+    for member in process_tree(pid):
+        try:
+            total += cpu_seconds(member)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def tree_status(pid: int) -> dict[str, int]:
+    """proc_status summed over the process tree (peak RSS of the processes together)."""
+    out: dict[str, int] = {}
+    for member in process_tree(pid):
+        for key, value in proc_status(member).items():
+            out[key] = out.get(key, 0) + value
+    return out
 
 
 def cpu_totals() -> tuple[float, float]:
@@ -203,8 +273,9 @@ def wait_until_quiet(limit: float, threshold: float = 0.2) -> dict[str, Any]:
             "loadavg_1m": float(Path("/proc/loadavg").read_text().split()[0])}
 
 
-def http_get(url: str, token: str, timeout: float = 5.0) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+def http_get(url: str, token: str | None, timeout: float = 5.0) -> tuple[int, bytes]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read()
@@ -261,7 +332,7 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         cmd = [*nice_prefix(), PYTHON, str(BENCH / "serve.py"), variant.target, "--host", "127.0.0.1",
-               "--port", str(self.port), "--workers", "1", "--http", "httptools",
+               "--port", str(self.port), "--workers", str(variant.workers), "--http", "httptools",
                "--loop", "uvloop", "--log-level", "warning", "--no-access-log"]
         if variant.factory:
             cmd.append("--factory")
@@ -317,9 +388,11 @@ class Server:
         self._log_file.close()
 
 
-def run_wrk(url: str, token: str, script: Path, duration: int, args: argparse.Namespace) -> dict[str, Any]:
+def run_wrk(url: str, token: str | None, script: Path, duration: int,
+            args: argparse.Namespace) -> dict[str, Any]:
+    auth = ["-H", f"Authorization: Bearer {token}"] if token else []
     cmd = [*nice_prefix(), "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s",
-           "--timeout", "5s", "-s", str(script), "-H", f"Authorization: Bearer {token}", url]
+           "--timeout", f"{args.wrk_timeout}s", "-s", str(script), *auth, url]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60, check=False)
     for line in done.stdout.splitlines():
         if line.startswith("JSON:"):
@@ -342,7 +415,7 @@ def run_wrk(url: str, token: str, script: Path, duration: int, args: argparse.Na
     raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
 
 
-def measure(server: Server, url: str, token: str, script: Path, db: Any,
+def measure(server: Server, url: str, token: str | None, script: Path, db: Any,
             args: argparse.Namespace) -> dict[str, Any]:
     """The measured run, with the machine's other CPU use (other processes on a shared host)."""
     import resource
@@ -350,13 +423,13 @@ def measure(server: Server, url: str, token: str, script: Path, db: Any,
     quiet = wait_until_quiet(args.quiet_wait)
     dbname = db.url.rsplit("/", 1)[1] if db.kind == "postgresql" else None
     wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    server_before, pg_before = cpu_seconds(server.proc.pid), pg_backend_cpu(dbname)
+    server_before, pg_before = tree_cpu_seconds(server.proc.pid), pg_backend_cpu(dbname)
     busy_before, total_before = cpu_totals()
     wall_before = time.monotonic()
     measured = run_wrk(url, token, script, args.duration, args)
     wall = time.monotonic() - wall_before
     busy_after, total_after = cpu_totals()
-    server_cpu = cpu_seconds(server.proc.pid) - server_before
+    server_cpu = tree_cpu_seconds(server.proc.pid) - server_before
     pg_cpu = pg_backend_cpu(dbname) - pg_before
     wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     wrk_cpu = (wrk_after.ru_utime + wrk_after.ru_stime) - (wrk_before.ru_utime + wrk_before.ru_stime)
@@ -379,6 +452,29 @@ def measure(server: Server, url: str, token: str, script: Path, db: Any,
     return measured
 
 
+def sequential(server: Server, scenario: Scenario, db: Any, token: str | None,
+               n: int, budget_s: float = 15.0) -> dict[str, Any]:
+    """One request at a time (before the load): the median latency and the server's CPU per
+    request without queueing. The figure for growth when an endpoint is too slow for 50
+    connections, and steadier than req/s on a shared machine."""
+    import random
+
+    rng = random.Random(12)
+    times = []
+    cpu_before = tree_cpu_seconds(server.proc.pid)
+    started = time.monotonic()
+    for _ in range(n):
+        path = scenario_path(scenario, db, rng.choice(db.alliance_ids))
+        t0 = time.perf_counter()
+        status, _body = http_get(server.base + path, token, timeout=120)
+        times.append(1000 * (time.perf_counter() - t0))
+        if status != 200 or time.monotonic() - started > budget_s:
+            break
+    cpu = tree_cpu_seconds(server.proc.pid) - cpu_before
+    return {"seq_requests": len(times), "seq_ms_median": round(statistics.median(times), 2),
+            "seq_cpu_ms_per_request": round(1000 * cpu / len(times), 3)}
+
+
 def bench_variant(variant: Variant, db: Any, tokens: dict[str, str], secret: str, app_root: Path,
                   scripts: dict[str, Path], workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
     """One fresh server per endpoint: warm-up, then the measured run."""
@@ -390,13 +486,15 @@ def bench_variant(variant: Variant, db: Any, tokens: dict[str, str], secret: str
         "BUENDNIS_BENCH_USER_ID": str(db.user_id),
         # Should the app gain a per-user rate limit, the load must not run into it.
         "BUENDNIS_LIMIT_REQUESTS_PER_MINUTE_USER": "1000000000",
+        "BUENDNIS_LIMIT_REQUESTS_PER_MINUTE_ANONYMOUS": "1000000000",  # all wrk load is one IP
+        "BUENDNIS_LIMIT_REQUESTS_PER_MINUTE_CLIENT": "1000000000",
     }
     result: dict[str, Any] = {"label": variant.label, "target": variant.target,
                               "env": variant.env, "endpoints": {}}
     rss: list[float] = []
     for key, script in scripts.items():
         scenario = SCENARIO_BY_KEY[key]
-        token = tokens[scenario.caller]
+        token = tokens.get(scenario.caller)  # None: anonymous
         server = Server(variant, variant.root or app_root, env,
                         workdir / f"{db.kind}-{variant.key}-{key}.log")
         try:
@@ -412,6 +510,10 @@ def bench_variant(variant: Variant, db: Any, tokens: dict[str, str], secret: str
                 if status != 200:
                     raise RuntimeError(f"{variant.key} {path}: {status} {body[:300]!r}")
                 samples[f"{key} {path}"] = json.loads(body)
+            # One at a time *before* any load: after a saturating load the server still works
+            # off the requests queued behind its limiter, and a slow endpoint's backlog (50
+            # connections x its time) would be measured instead of the endpoint.
+            seq = sequential(server, scenario, db, token, args.sequential) if args.sequential else {}
             url = server.base + scenario_path(scenario, db, 1)
             warm = run_wrk(url, token, script, args.warmup, args) if args.warmup else None
             dump = server.thread_dump() if warm is not None and warm["requests"] == 0 else []
@@ -424,10 +526,17 @@ def bench_variant(variant: Variant, db: Any, tokens: dict[str, str], secret: str
                             "thread_dump": dump}
             else:
                 measured = measure(server, url, token, script, db, args)
-                if measured["requests"] == 0:
+                if measured["requests"] == 0 and (measured["socket_errors"] or seq.get("seq_requests")):
+                    # Served (one at a time, or wrk timed out), but no answer within the run or
+                    # wrk's timeout at this many connections: slow, not stalled.
+                    measured.update(timed_out=True, note=f"every answer took longer than wrk's "
+                                    f"{args.wrk_timeout} s timeout at {args.connections} connections")
+                elif measured["requests"] == 0:
                     measured.update(stalled=True, thread_dump=server.thread_dump(),
                                     note="0 responses in the measured run")
-            status_now = proc_status(server.proc.pid)
+            if seq:
+                measured.update(seq)
+            status_now = tree_status(server.proc.pid)
             measured["peak_rss_mib"] = round(status_now.get("VmHWM", 0) / 1024, 1)
             measured["threads_at_end"] = status_now.get("Threads")
             rss.append(measured["peak_rss_mib"])
@@ -458,6 +567,9 @@ def markdown(results: dict[str, Any]) -> str:
     lines = []
     for kind, db in results["databases"].items():
         lines.append(f"\n**{kind}** ({db['data']['alliance']} alliances, "
+                     f"{db['data'].get('survey_response', 0)} responses, "
+                     f"{db['data'].get('evaluation', 0)} evaluations, "
+                     f"{db['data'].get('award', 0)} seals, {db['data'].get('event', 0)} events, "
                      f"{db['data']['alliance_partner']} partners, "
                      f"{db['data']['alliance_contact']} contacts; medians of "
                      f"{results.get('repeat', 1)} run(s))")
@@ -474,6 +586,9 @@ def markdown(results: dict[str, Any]) -> str:
                 m = v["endpoints"].get(ep)
                 if not m:
                     continue
+                if m.get("timed_out"):
+                    lines.append(f"| {key} | **0 (every answer > wrk timeout)** | 0 | – | – | |")
+                    continue
                 if m.get("stalled"):
                     lines.append(f"| {key} | **0 (stalled)** | 0 | – | – | |")
                     continue
@@ -489,7 +604,100 @@ def markdown(results: dict[str, Any]) -> str:
                               else f"{m['p99_ms']:.1f} | | {runs} |")
     lines.append("\n⚠ non-2xx answers or socket errors; † other processes used more than 10 % "
                  "of the machine (median over the runs); stalled: no response at all.")
+    if results.get("growth"):
+        lines.append("\n**Growth** (cost at xN / cost at x1, same variant; target <= 1.3): CPU ms "
+                     "per request, and req/s at x1 / req/s at xN\n")
+        lines.append("| db | variant | scenario | CPU ms/req x1 | CPU ms/req xN | CPU ratio | "
+                     "req/s x1 | req/s xN | req/s ratio | × probe x1 | × probe xN |")
+        lines.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for g in results["growth"]:
+            lines.append(
+                f"| {g['db']} | {g['variant']} | {g['scenario']} | {_num(g['cpu_ms_x1'])} | "
+                f"{_num(g['cpu_ms_xN'])} | **{_num(g['cpu_ratio'])}** | {_num(g['rps_x1'], 0)} | "
+                f"{_num(g['rps_xN'], 0)} | {_num(g['rps_cost_ratio'])} | "
+                f"{_num(g['ratio_to_probe_x1'], 3)} | {_num(g['ratio_to_probe_xN'], 3)} |")
+    if results.get("processes"):
+        lines.append("\n**Processes** (2 uvicorn workers / 1 process, same run; target >= 1.7)\n")
+        lines.append("| db | pair | scenario | req/s 1 proc | req/s 2 proc | ratio | CPU ms/req 1 | "
+                     "CPU ms/req 2 | wrk CPU % (2 proc) |")
+        lines.append("|---|---|---|---:|---:|---:|---:|---:|---:|")
+        for g in results["processes"]:
+            lines.append(
+                f"| {g['db']} | {g['two']} / {g['one']} | {g['scenario']} | {_num(g['rps_1'], 0)} | "
+                f"{_num(g['rps_2'], 0)} | **{_num(g['ratio'])}** | {_num(g['cpu_ms_1'])} | "
+                f"{_num(g['cpu_ms_2'])} | {_num(g['wrk_cpu_pct_2'], 0)} |")
     return "\n".join(lines)
+
+
+def _num(value: Any, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def _ratio(a: Any, b: Any) -> float | None:
+    return round(a / b, 3) if isinstance(a, int | float) and isinstance(b, int | float) and b else None
+
+
+def growth(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per database, variant and scenario: what a request costs at scale N against scale 1."""
+    out = []
+    entries = results["databases"]
+    for big in entries.values():
+        if big.get("scale", 1) == 1:
+            continue
+        small = next((e for e in entries.values()
+                      if e.get("kind") == big["kind"] and e.get("scale") == 1), None)
+        if small is None:
+            continue
+        for key, variant in big["variants"].items():
+            base = small["variants"].get(key, {}).get("endpoints", {})
+            for ep, m in variant.get("endpoints", {}).items():
+                b = base.get(ep)
+                if not b:
+                    continue
+                cpu_1, cpu_n = b.get("server_cpu_ms_per_request"), m.get("server_cpu_ms_per_request")
+                out.append({
+                    "db": big["kind"], "scale": big["scale"], "variant": key, "scenario": ep,
+                    "cpu_ms_x1": cpu_1, "cpu_ms_xN": cpu_n, "cpu_ratio": _ratio(cpu_n, cpu_1),
+                    "rps_x1": b.get("rps"), "rps_xN": m.get("rps"),
+                    "rps_cost_ratio": _ratio(b.get("rps"), m.get("rps")),
+                    "p50_ms_x1": b.get("p50_ms"), "p50_ms_xN": m.get("p50_ms"),
+                    "seq_ms_x1": b.get("seq_ms_median"), "seq_ms_xN": m.get("seq_ms_median"),
+                    "seq_ratio": _ratio(m.get("seq_ms_median"), b.get("seq_ms_median")),
+                    "seq_cpu_x1": b.get("seq_cpu_ms_per_request"),
+                    "seq_cpu_xN": m.get("seq_cpu_ms_per_request"),
+                    "seq_cpu_ratio": _ratio(m.get("seq_cpu_ms_per_request"),
+                                            b.get("seq_cpu_ms_per_request")),
+                    "ratio_to_probe_x1": b.get("ratio_to_probe"),
+                    "ratio_to_probe_xN": m.get("ratio_to_probe"),
+                })
+    return out
+
+
+PROCESS_PAIRS = (("app-2proc-limiter-1", "app-limiter-1"), ("probe-2proc", "probe"))
+
+
+def processes(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Two worker processes against one, per database and scenario (same run)."""
+    out = []
+    for name, entry in results["databases"].items():
+        for two, one in PROCESS_PAIRS:
+            a, b = entry["variants"].get(two), entry["variants"].get(one)
+            if not a or not b or "error" in a or "error" in b:
+                continue
+            for ep, m in a.get("endpoints", {}).items():
+                base = b.get("endpoints", {}).get(ep)
+                if not base:
+                    continue
+                wrk = [r.get("wrk_cpu_pct") for r in m.get("runs", [])]
+                out.append({
+                    "db": name, "two": two, "one": one, "scenario": ep, "rps_1": base.get("rps"),
+                    "rps_2": m.get("rps"), "ratio": _ratio(m.get("rps"), base.get("rps")),
+                    "cpu_ms_1": base.get("server_cpu_ms_per_request"),
+                    "cpu_ms_2": m.get("server_cpu_ms_per_request"),
+                    "wrk_cpu_pct_2": statistics.median([w for w in wrk if w is not None])
+                    if any(w is not None for w in wrk) else None,
+                })
+    return out
 
 
 def main() -> None:
@@ -502,7 +710,17 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per endpoint")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--wrk-timeout", type=int, default=5,
+                        help="seconds before wrk gives up on an answer (counted as an error)")
+    parser.add_argument("--sequential", type=int, default=20,
+                        help="before each load, this many requests one at a time (median latency "
+                        "and CPU per request without queueing; 0 = off)")
     parser.add_argument("--alliances", type=int, default=650)
+    parser.add_argument("--scale", default="1",
+                        help="comma-separated data sizes, as multiples of --alliances: '1,100' "
+                        "measures everything at 650 and at 65,000 alliances (one response each in "
+                        "the current cycle, partners, seals, events in proportion) and reports "
+                        "the cost ratio xN/x1 per scenario (issue 12: <= 1.3)")
     parser.add_argument("--nice", type=int, default=-10 if os.geteuid() == 0 else 0,
                         help="niceness of server and wrk (default -10 as root: other processes "
                         "on a shared machine then disturb the run less; 0 = off)")
@@ -529,6 +747,9 @@ def main() -> None:
     if unknown:
         sys.exit(f"unknown variants: {sorted(unknown)}")
     variants = [v for v in VARIANTS if v.key in wanted]
+    scales = [int(n) for n in args.scale.split(",")]
+    if scales[0] != 1 and len(scales) > 1:
+        sys.exit("--scale: start with 1 (the growth ratios are to scale 1)")
     scenario_keys = args.scenarios.split(",")
     if set(scenario_keys) - set(SCENARIO_BY_KEY):
         sys.exit(f"unknown scenarios: {sorted(set(scenario_keys) - set(SCENARIO_BY_KEY))}")
@@ -560,6 +781,8 @@ def main() -> None:
             if args.baseline_ref else None,
         },
         "repeat": args.repeat,
+        "scales": scales,
+        "uptime_before": Path("/proc/loadavg").read_text().strip(),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "cpu_model": next((line.split(":", 1)[1].strip() for line in
                                        Path("/proc/cpuinfo").read_text().splitlines()
@@ -572,9 +795,11 @@ def main() -> None:
     }
     started = time.monotonic()
     try:
-        for kind in args.db.split(","):
-            print(f"\n== {kind}: migrating and loading data …", flush=True)
-            with bench_database(kind, args.alliances) as db:
+        for kind, scale in [(k, n) for k in args.db.split(",") for n in scales]:
+            name = kind if scale == 1 else f"{kind} x{scale}"
+            print(f"\n== {name}: migrating and loading data ({args.alliances * scale} alliances) …",
+                  flush=True)
+            with bench_database(kind, args.alliances * scale) as db:
                 lifetime = timedelta(hours=max(2, args.repeat))
                 tokens = {
                     "admin": security.create_access_token(
@@ -587,9 +812,11 @@ def main() -> None:
                     script = workdir / f"{db.kind}-{key}.lua"
                     script.write_text(lua_for(SCENARIO_BY_KEY[key], db))
                     scripts[key] = script
-                entry: dict[str, Any] = {"data": db.counts, "setup_seconds": db.seconds,
-                                         "variants": {}, "repeats": []}
-                results["databases"][kind] = entry
+                print(f"   {db.counts} in {db.seconds} s", flush=True)
+                entry: dict[str, Any] = {"kind": kind, "scale": scale, "data": db.counts,
+                                         "setup_seconds": db.seconds, "variants": {},
+                                         "repeats": []}
+                results["databases"][name] = entry
                 for repeat in range(args.repeat):
                     if args.repeat > 1:
                         print(f"  -- repeat {repeat + 1} of {args.repeat}", flush=True)
@@ -599,18 +826,21 @@ def main() -> None:
                             this_repeat[variant.key] = bench_variant(
                                 variant, db, tokens, secret, app_root, scripts, workdir, args)
                         except Exception as exc:  # keep going: one broken variant is a finding
-                            print(f"  {kind} {variant.key}: FAILED {exc}", flush=True)
+                            print(f"  {name} {variant.key}: FAILED {exc}", flush=True)
                             this_repeat[variant.key] = {"label": variant.label,
                                                         "error": str(exc)[:2000]}
                     _compare(this_repeat)
                     entry["repeats"].append(this_repeat)
                 entry["variants"] = _medians(entry["repeats"])
+        results["growth"] = growth(results)
+        results["processes"] = processes(results)
     finally:
         results["total_seconds"] = round(time.monotonic() - started, 1)
         if args.app_ref:
             shutil.rmtree(app_root, ignore_errors=True)
         if baseline_root is not None:
             shutil.rmtree(baseline_root, ignore_errors=True)
+    results["uptime_after"] = Path("/proc/loadavg").read_text().strip()
     out = args.out or RESULTS / f"{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
@@ -620,7 +850,8 @@ def main() -> None:
 
 
 MEDIAN_FIELDS = ("rps", "ratio_to_probe", "p50_ms", "p99_ms", "server_cpu_ms_per_request",
-                 "postgres_cpu_ms_per_request", "foreign_cpu_pct", "peak_rss_mib")
+                 "postgres_cpu_ms_per_request", "foreign_cpu_pct", "peak_rss_mib",
+                 "seq_ms_median", "seq_cpu_ms_per_request")
 
 
 def _medians(repeats: list[dict[str, Any]]) -> dict[str, Any]:
@@ -650,6 +881,7 @@ def _medians(repeats: list[dict[str, Any]]) -> dict[str, Any]:
             m["non_2xx"] = sum(v.get("non_2xx", 0) for v in values)
             m["socket_errors"] = sum(v.get("socket_errors", 0) for v in values)
             m["stalled"] = any(v.get("stalled") for v in values)
+            m["timed_out"] = any(v.get("timed_out") for v in values)
             m["runs"] = values
             out["endpoints"][ep] = m
         out["same_json_as_app"] = all(r.get("same_json_as_app", True) for r in runs)

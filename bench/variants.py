@@ -39,6 +39,7 @@ from typing import Annotated, Any
 
 import anyio
 import orjson
+import probe_reads
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import event, select
@@ -61,7 +62,7 @@ from app.core import security
 from app.core.config import get_settings
 from app.core.db import get_engine
 from app.core.errors import Unauthorized
-from app.core.etags import set_etag
+from app.core.etags import etag_for
 from app.core.logging import set_actor
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 
@@ -70,6 +71,12 @@ Search = Annotated[str | None, Query(max_length=100)]
 AllianceReader = _AllianceReader  # the real app's reader dependency (scope check and all)
 GET_ONE = "/api/v1/alliances/{alliance_id}"
 GET_LIST = "/api/v1/alliances"
+
+
+def set_etag(response: Response, resource: str, resource_id: int, version: int) -> None:
+    # The row's tag (the app now adds a digest of the representation: app.core.etags; headers
+    # are not compared between variants, only bodies).
+    response.headers["ETag"] = etag_for(resource, resource_id, version)
 
 
 def _real_app() -> FastAPI:
@@ -336,7 +343,8 @@ def _me(values: Any) -> bytes:
     return orjson.dumps({"kind": "user", "id": values[0], "name": values[1], "email": values[2],
                          "role": values[3], "alliance_id": values[4], "scopes": []})
 _PARTNERS_SQL = "SELECT alliance_id, id, name, sector FROM alliance_partner WHERE alliance_id {cond} ORDER BY id"
-_CONTACTS_SQL = ("SELECT alliance_id, id, name, function, email, phone FROM alliance_contact "
+_CONTACTS_SQL = ("SELECT alliance_id, id, name, function, email, phone, accepts_mail "
+                 "FROM alliance_contact "
                  "WHERE alliance_id {cond} ORDER BY id")
 
 
@@ -358,7 +366,8 @@ def _assemble(rows: list[dict[str, Any]], partners: list[Any], contacts: list[An
         by_id[p[0]]["partners"].append({"id": p[1], "name": p[2], "sector": p[3]})
     for c in contacts:
         by_id[c[0]]["contacts"].append(
-            {"id": c[1], "name": c[2], "function": c[3], "email": c[4], "phone": c[5]})
+            {"id": c[1], "name": c[2], "function": c[3], "email": c[4], "phone": c[5],
+             "accepts_mail": bool(c[6])})
     for row in rows:
         row["partner_count"] = len(row["partners"])
     return rows
@@ -424,9 +433,19 @@ def _probe_sqlite(path: str) -> Starlette:
         values = conn.execute(_ME_SQL.format(p="?"), (user_id,)).fetchone()
         return RawResponse(_me(values), media_type="application/json")
 
+    async def rows(sql: str, *args: Any) -> list[Any]:
+        return conn.execute(sql, args).fetchall()
+
+    sqlite_driver = probe_reads.Driver(rows, sqlite=True)
+
+    @asynccontextmanager
+    async def driver() -> AsyncIterator[probe_reads.Driver]:
+        yield sqlite_driver
+
     return Starlette(routes=[Route("/api/v1/alliances", many),
                              Route("/api/v1/alliances/{alliance_id:int}", one),
-                             Route("/api/v1/me", me)])
+                             Route("/api/v1/me", me),
+                             *probe_reads.routes(driver, admin_id)])
 
 
 def _probe_postgres(url: str) -> Starlette:
@@ -483,9 +502,18 @@ def _probe_postgres(url: str) -> Starlette:
             values = await conn.fetchrow(_ME_SQL.format(p="$1"), user_id)
         return RawResponse(_me(values), media_type="application/json")
 
+    @asynccontextmanager
+    async def driver() -> AsyncIterator[probe_reads.Driver]:
+        async with pool["p"].acquire() as conn:
+            async def rows(sql: str, *args: Any) -> list[Any]:
+                return await conn.fetch(probe_reads.numbered(sql), *args)
+
+            yield probe_reads.Driver(rows, sqlite=False)
+
     return Starlette(routes=[Route("/api/v1/alliances", many),
                              Route("/api/v1/alliances/{alliance_id:int}", one),
-                             Route("/api/v1/me", me)],
+                             Route("/api/v1/me", me),
+                             *probe_reads.routes(driver, admin_id)],
                      lifespan=lifespan)
 
 
