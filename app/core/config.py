@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     # 130 s: connecting, waiting for a pool connection and each statement are bounded.
     db_connect_timeout_seconds: int = Field(default=5, ge=1, le=120)
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    # How long a request waits for one of the process's database slots (DB_CONCURRENCY) before
+    # 503: without it, requests queued behind slots stuck on a dead database waited in turn.
+    db_queue_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     db_statement_timeout_ms: int = Field(
         default=30000, ge=100, le=3_600_000,
         description="PostgreSQL statement_timeout; SQLite busy timeout",

@@ -15,6 +15,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import anyio
 from sqlalchemy import DateTime, Engine, event, inspect
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
@@ -139,7 +140,22 @@ def _db_limiter() -> anyio.CapacityLimiter:
 
 
 async def run_in_db_thread(fn: Callable[[], T]) -> T:
-    return await anyio.to_thread.run_sync(fn, limiter=_db_limiter())
+    """``fn`` in a worker thread once one of the process's database slots is free. The wait is
+    bounded (``BUENDNIS_DB_QUEUE_TIMEOUT_SECONDS``): when the slots hang on a database that
+    never answers, the requests queued behind them fail with 503 too instead of waiting their
+    turn (40 requests behind 4 slots waited 50 s)."""
+    limiter = _db_limiter()
+    borrower = object()  # one token per call, as anyio's own run_sync takes it
+    try:
+        with anyio.fail_after(get_settings().db_queue_timeout_seconds):
+            await limiter.acquire_on_behalf_of(borrower)
+    except TimeoutError as exc:
+        raise PoolTimeoutError("no database slot within BUENDNIS_DB_QUEUE_TIMEOUT_SECONDS") from exc
+    try:
+        # The slot is held: the thread itself needs no further token of ours.
+        return await anyio.to_thread.run_sync(fn)
+    finally:
+        limiter.release_on_behalf_of(borrower)
 
 
 def _end_unit(session: Session) -> None:

@@ -167,6 +167,49 @@ def test_a_database_that_never_answers_gives_503_within_the_settings_timeouts(mo
             reload_settings()
 
 
+def test_requests_queued_behind_a_dead_database_fail_fast_too(monkeypatch):
+    """Twelve requests at once against one database slot: the one holding it waits the connect
+    timeout; the others do not wait their turn (12 x 1 s) but give up after the queue timeout."""
+    import asyncio
+    import time
+
+    import httpx
+
+    from app.core.db import make_engine
+    from app.main import app
+
+    monkeypatch.setenv("BUENDNIS_DB_CONNECT_TIMEOUT_SECONDS", "1")
+    monkeypatch.setenv("BUENDNIS_DB_POOL_TIMEOUT_SECONDS", "1")
+    monkeypatch.setenv("BUENDNIS_DB_QUEUE_TIMEOUT_SECONDS", "1.5")
+    monkeypatch.setenv("BUENDNIS_DB_CONCURRENCY", "1")
+    reload_settings()
+    app.dependency_overrides.clear()
+
+    async def at_once() -> list[tuple[int, float, str | None]]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            async def one() -> tuple[int, float, str | None]:
+                started = time.monotonic()
+                response = await client.get("/api/v1/public/alliances")
+                return (response.status_code, time.monotonic() - started,
+                        response.headers.get("Retry-After"))
+            return await asyncio.gather(*(one() for _ in range(12)))
+
+    with black_hole() as port:
+        engine = make_engine(f"postgresql+psycopg://nobody@127.0.0.1:{port}/none")
+        monkeypatch.setattr(core_db, "get_engine", lambda: engine)
+        try:
+            started = time.monotonic()
+            results = asyncio.run(at_once())
+            total = time.monotonic() - started
+        finally:
+            engine.dispose()
+            reload_settings()
+    assert {status for status, _, _ in results} == {503}
+    assert all(retry_after and retry_after.isdigit() for _, _, retry_after in results)
+    assert total < 6, f"12 requests took {total:.1f} s (in turn they would take 12 s and more)"
+
+
 def test_readyz_reports_version_and_migration_state(live_client):
     from app.health.router import migration_head
 
