@@ -94,7 +94,8 @@ def bearer(token: str) -> dict[str, str]:
 _made_in: dict[int, tuple["weakref.ref[User]", Engine | Connection]] = {}
 
 
-def _new_auth_session(session: Session, user: User) -> int:
+def new_auth_session(session: Session, user: User) -> int:
+    """A sign-in's session row for ``user``: every user token the server accepts names one."""
     auth_session = AuthSession(user_id=user.id)
     session.add(auth_session)
     session.commit()
@@ -108,13 +109,13 @@ def user_headers(user: User) -> dict[str, str]:
     assert user.id is not None
     session = object_session(user)
     if session is not None:
-        session_id = _new_auth_session(session, user)
+        session_id = new_auth_session(session, user)
     else:
         ref, bind = _made_in.get(id(user), (None, None))
         assert ref is not None and ref() is user and bind is not None, (
             "user_headers needs a user attached to a session or made by make_user")
         with Session(bind) as own:
-            session_id = _new_auth_session(own, user)
+            session_id = new_auth_session(own, user)
     token, _ = security.create_access_token("user", user.id, session_id=session_id)
     return bearer(token)
 

@@ -11,9 +11,9 @@ from httpx import Response
 from jose import jwt
 from sqlmodel import Session
 
-from app.auth.models import AuthSession, User
+from app.auth.models import User
 from app.core.config import get_settings
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, new_auth_session
 from tests.utils.problems import assert_problem, error_locs
 
 TOKEN_URL = "/api/v1/auth/token"
@@ -140,15 +140,6 @@ def unsigned(claims: dict[str, Any], alg: str = "none") -> str:
 def decode_unverified(token: str) -> dict[str, Any]:
     claims: dict[str, Any] = jwt.get_unverified_claims(token)
     return claims
-
-
-def new_auth_session(session: Session, user: User) -> int:
-    """A sign-in's session row for ``user``: every user token the server accepts names one."""
-    auth_session = AuthSession(user_id=user.id)
-    session.add(auth_session)
-    session.commit()
-    assert auth_session.id is not None
-    return auth_session.id
 
 
 def user_claims(session: Session, user: User, **overrides: Any) -> dict[str, Any]:
