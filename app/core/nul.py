@@ -7,10 +7,11 @@ validation error. Mounted on the API router; it looks at what the operation read
 its declared query parameters, and a JSON or form body it takes.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import Request
+from fastapi._compat import ModelField
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -37,26 +38,33 @@ def nul_locations(value: Any, loc: Loc) -> Iterator[Loc]:
             yield from nul_locations(item, (*loc, index))
 
 
-def _declared(dependant: Dependant) -> frozenset[str]:
-    names = {field.alias for field in dependant.query_params}
+def _collect(dependant: Dependant, wanted: Callable[[ModelField], bool]) -> frozenset[str]:
+    names = {field.alias for field in dependant.query_params if wanted(field)}
     for sub in dependant.dependencies:
-        names |= _declared(sub)
+        names |= _collect(sub, wanted)
     return frozenset(names)
 
 
-# A route's dependant is built once and never changes: its answer is kept, keyed by identity
-# (the dependant is kept alongside, so a reused id can never answer for another one).
-_DECLARED: dict[int, tuple[Dependant, frozenset[str]]] = {}
+# A route's dependant is built once and never changes: each answer is kept, keyed by identity
+# and kind (the dependant is kept alongside, so a reused id can never answer for another one).
+_KEPT: dict[tuple[int, str], tuple[Dependant, frozenset[str]]] = {}
+
+
+def query_names(dependant: Dependant, kind: str,
+                wanted: Callable[[ModelField], bool]) -> frozenset[str]:
+    """The names of the query parameters of an operation (its own and its dependencies') that
+    ``wanted`` picks, worked out once per dependant and ``kind``."""
+    cached = _KEPT.get((id(dependant), kind))
+    if cached is not None and cached[0] is dependant:
+        return cached[1]
+    names = _collect(dependant, wanted)
+    _KEPT[(id(dependant), kind)] = (dependant, names)
+    return names
 
 
 def declared_query(dependant: Dependant) -> frozenset[str]:
     """The query parameters an operation reads: its own and its dependencies'."""
-    cached = _DECLARED.get(id(dependant))
-    if cached is not None and cached[0] is dependant:
-        return cached[1]
-    names = _declared(dependant)
-    _DECLARED[id(dependant)] = (dependant, names)
-    return names
+    return query_names(dependant, "declared", lambda _field: True)
 
 
 async def _body_locations(request: Request, route: APIRoute) -> list[Loc]:

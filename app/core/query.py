@@ -20,7 +20,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from app.core.nul import declared_query
+from app.core.nul import declared_query, query_names
 
 # Addresses people open from a link: a shared post, the certificate's QR code, a calendar app.
 # Those add parameters of their own (fbclid, utm_*, a cache-buster) that must not turn the page
@@ -43,26 +43,10 @@ def _is_boolean(annotation: Any) -> bool:
     return False
 
 
-def _booleans(dependant: Dependant) -> frozenset[str]:
-    names = {field.alias for field in dependant.query_params
-             if _is_boolean(field.field_info.annotation)}
-    for sub in dependant.dependencies:
-        names |= _booleans(sub)
-    return frozenset(names)
-
-
-_BOOLEANS: dict[int, tuple[Dependant, frozenset[str]]] = {}
-
-
 def boolean_query(dependant: Dependant) -> frozenset[str]:
-    """The boolean query parameters of an operation (its own and its dependencies'), kept per
-    dependant like ``declared_query``."""
-    cached = _BOOLEANS.get(id(dependant))
-    if cached is not None and cached[0] is dependant:
-        return cached[1]
-    names = _booleans(dependant)
-    _BOOLEANS[id(dependant)] = (dependant, names)
-    return names
+    """The boolean query parameters of an operation (its own and its dependencies')."""
+    return query_names(dependant, "boolean",
+                       lambda field: _is_boolean(field.field_info.annotation))
 
 
 async def refuse_unknown_query(request: Request) -> None:
@@ -70,8 +54,8 @@ async def refuse_unknown_query(request: Request) -> None:
     if not isinstance(route, APIRoute) or not request.query_params:
         return
     declared = declared_query(route.dependant)
-    unknown = [name for name in dict.fromkeys(request.query_params.keys())
-               if name not in declared and route.name not in LINK_TARGETS]
+    unknown = [] if route.name in LINK_TARGETS else [
+        name for name in dict.fromkeys(request.query_params.keys()) if name not in declared]
     if unknown:
         raise RequestValidationError([
             {"loc": ("query", name), "msg": MESSAGE, "type": ERROR_TYPE} for name in unknown
