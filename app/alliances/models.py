@@ -1,7 +1,9 @@
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, true
+from sqlalchemy.orm import lazyload
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.core.db import UTCDateTime, utcnow
@@ -74,6 +76,8 @@ class Alliance(SQLModel, table=True):
     )
 
 
+
+
 class AlliancePartner(SQLModel, table=True):
     __tablename__ = "alliance_partner"
 
@@ -108,3 +112,11 @@ class AllianceContact(SQLModel, table=True):
     accepts_mail: bool = Field(default=True, sa_column=Column(Boolean, nullable=False,
                                                               server_default=true()))
     erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# Loader options for readers that need an alliance's own columns only: partners and contacts are
+# then loaded if and when touched, not with the alliance. Their default is an eager ``selectin``
+# load, which fetched every partner and contact row with each alliance read for a name or a slug.
+WITHOUT_CHILDREN: tuple[Any, ...] = (
+    lazyload(Alliance.partners), lazyload(Alliance.contacts),  # type: ignore[arg-type]
+)

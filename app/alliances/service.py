@@ -11,6 +11,7 @@ from sqlmodel import Session, col, func, or_, select
 from app.alliances import reads
 from app.alliances.exceptions import AllianceNotFound, SlugTaken
 from app.alliances.models import (
+    WITHOUT_CHILDREN,
     Alliance,
     AllianceContact,
     AlliancePartner,
@@ -59,7 +60,7 @@ def to_public(alliance: Alliance) -> PublicAllianceRead:
 
 
 def get_alliance(session: Session, alliance_id: int) -> Alliance:
-    alliance = session.get(Alliance, alliance_id)
+    alliance = session.get(Alliance, alliance_id, options=WITHOUT_CHILDREN)
     if alliance is None:
         raise AllianceNotFound(f"No alliance {alliance_id}.")
     return alliance

@@ -18,7 +18,9 @@ class Award(SQLModel, table=True):
     __tablename__ = "award"
     # The index serves partner systems' incremental pulls of a cycle (?updated_since=).
     __table_args__ = (UniqueConstraint("cycle_id", "alliance_id"),
-                      Index("ix_award_cycle_id_updated_at", "cycle_id", "updated_at"))
+                      Index("ix_award_cycle_id_updated_at", "cycle_id", "updated_at"),
+                      # The public registry reads an alliance's confirmed awards in name order.
+                      Index("ix_award_alliance_id_status", "alliance_id", "status"))
 
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: int = fk("award_cycle.id")

@@ -11,13 +11,15 @@ evaluated again before that.
 import secrets
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Select
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.alliances.models import Alliance, AllianceStatus
+from app.alliances.models import WITHOUT_CHILDREN, Alliance, AllianceStatus
 from app.auth.principal import Principal
 from app.awards.exceptions import (
     AwardAlreadyWithdrawn,
@@ -44,6 +46,7 @@ from app.core.db import utcnow
 from app.core.errors import Conflict, RuleViolation, field_error
 from app.core.etags import check_if_match
 from app.core.pagination import PageParams, SortKey, changed_after, paginate
+from app.core.planner import outer_first_join
 from app.cycles.models import AwardCycle, CycleStatus
 from app.cycles.service import CycleNotFound, get_cycle
 from app.evaluation import queries as evaluation
@@ -319,7 +322,7 @@ def list_cycle_awards(
         value_of=lambda a: a.id, id_of=lambda a: a.id,
     )
     alliances = {a.id: a for a in session.exec(
-        select(Alliance).where(col(Alliance.id).in_([r.alliance_id for r in rows])))}
+        select(Alliance).options(*WITHOUT_CHILDREN).where(col(Alliance.id).in_([r.alliance_id for r in rows])))}
     return [to_read(r, alliances[r.alliance_id], cycle) for r in rows], cursor, total
 
 
@@ -340,42 +343,48 @@ def certificate_data(session: Session, award_id: int, principal: Principal) -> d
     }
 
 
+def public_seals_query() -> Select[*tuple[Any, ...]]:
+    """The registry's rows as columns: loading ``Alliance`` objects pulled in every partner and
+    contact of the page (their relationships load eagerly), personal data this anonymous page
+    never shows. Alliances are read first, in name order: the page then stops after its awards
+    instead of sorting every confirmed award (app/core/planner.py)."""
+    query: Select[*tuple[Any, ...]] = (
+        sa_select(col(Award.id), col(Award.title), col(Award.awarded_on), col(Alliance.name),
+                  col(Alliance.slug), col(Alliance.municipality), col(Alliance.state),
+                  col(AwardCycle.key))
+        .select_from(outer_first_join(Alliance.__table__, Award.__table__,  # type: ignore[attr-defined]
+                                      col(Alliance.id) == col(Award.alliance_id)))
+        .join(AwardCycle, col(AwardCycle.id) == col(Award.cycle_id))
+        .where(col(Award.status) == AwardStatus.confirmed)
+    )
+    return query
+
+
+PUBLIC_SEAL_ORDER = SortKey(col(Alliance.name), col(Award.id))
+
+
 def list_public_seals(
     session: Session, params: PageParams, cycle_ref: str | None = None, state: str | None = None,
 ) -> tuple[list[PublicSeal], str | None, int | None]:
     """The public registry: confirmed awards only, by alliance name; no personal data."""
-    query = select(Award).join(Alliance, col(Alliance.id) == col(Award.alliance_id)).where(
-        Award.status == AwardStatus.confirmed)
+    query = public_seals_query()
     if cycle_ref:
         try:
             cycle = get_cycle(session, cycle_ref)
         except CycleNotFound as exc:
             raise RuleViolation(f"No award cycle {cycle_ref!r}.", errors=[
                 field_error(["query", "cycle"], "no such cycle", "not_found")]) from exc
-        query = query.where(Award.cycle_id == cycle.id)
+        query = query.where(col(Award.cycle_id) == cycle.id)
     if state:
-        query = query.where(Alliance.state == state)
-
-    def name_of(award: Award) -> str:
-        alliance = session.get(Alliance, award.alliance_id)
-        assert alliance is not None
-        return alliance.name
-
+        query = query.where(col(Alliance.state) == state)
     rows, cursor, total = paginate(
-        session, query, SortKey(col(Alliance.name), col(Award.id)), params,
-        value_of=name_of, id_of=lambda a: a.id,
+        session, cast(Any, query), PUBLIC_SEAL_ORDER, params,
+        value_of=lambda row: row[3], id_of=lambda row: row[0],
     )
-    alliances = {a.id: a for a in session.exec(
-        select(Alliance).where(col(Alliance.id).in_([r.alliance_id for r in rows])))}
-    cycles = {c.id: c for c in session.exec(
-        select(AwardCycle).where(col(AwardCycle.id).in_({r.cycle_id for r in rows})))}
     return [
-        PublicSeal(
-            alliance_name=alliances[r.alliance_id].name, alliance_slug=alliances[r.alliance_id].slug,
-            municipality=alliances[r.alliance_id].municipality, state=alliances[r.alliance_id].state,
-            cycle_key=cycles[r.cycle_id].key, title=r.title, awarded_on=r.awarded_on,
-        )
-        for r in rows
+        PublicSeal(title=title, awarded_on=awarded_on, alliance_name=name, alliance_slug=slug,
+                   municipality=municipality, state=alliance_state, cycle_key=cycle_key)
+        for _, title, awarded_on, name, slug, municipality, alliance_state, cycle_key in rows
     ], cursor, total
 
 

@@ -4,7 +4,7 @@ ceremony), who is invited to them, and the delegates alliances register."""
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, String, UniqueConstraint
+from sqlalchemy import Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.columns import enum_column, fk, now_column, optional_timestamp
@@ -36,6 +36,8 @@ class EventStatus(StrEnum):
 
 class Event(SQLModel, table=True):
     __tablename__ = "event"
+    # The event lists' order (starts_at, id): a page walks it instead of sorting every event.
+    __table_args__ = (Index("ix_event_starts_at_id", "starts_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: int | None = fk("award_cycle.id", nullable=True)

@@ -23,7 +23,7 @@ from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from app.alliances import service as alliances
-from app.alliances.models import Alliance
+from app.alliances.models import WITHOUT_CHILDREN, Alliance
 from app.auth.principal import Principal
 from app.core.db import utcnow
 from app.core.errors import Forbidden, RuleViolation, field_error
@@ -185,7 +185,7 @@ def list_responses(
         value_of=lambda r: getattr(r, sort.lstrip("-")), id_of=lambda r: r.id,
     )
     by_id = {a.id: a for a in session.exec(
-        select(Alliance).where(col(Alliance.id).in_([r.alliance_id for r in rows]))).all()}
+        select(Alliance).options(*WITHOUT_CHILDREN).where(col(Alliance.id).in_([r.alliance_id for r in rows]))).all()}
     return [to_read(r, by_id[r.alliance_id], cycle) for r in rows], cursor, total
 
 

@@ -92,3 +92,27 @@ def test_seal_holders_are_those_with_a_standing_award(session, registry):
     not_holding = session.exec(select(Alliance.id).where(
         col(Alliance.id).in_(candidates), col(Alliance.id).not_in(seal_holder_ids_query()))).all()
     assert sorted(not_holding) == sorted([never.id, only_withdrawn.id])
+
+
+def test_registry_pages_through_equal_names_and_two_seals_of_one_alliance(client, session, registry):
+    """Page by page (one item each) gives the same list as one page: by alliance name, then by
+    award, across two alliances of the same name and an alliance with a seal in two cycles."""
+    twin = factories.make_alliance(session, name="Bündnis Bielefeld", state="DE-NW")
+    factories.make_award(session, registry["now"], twin)
+    factories.make_award(session, registry["past"], twin)
+    whole = client.get("/api/v1/public/seals", params={"limit": 100}).json()["items"]
+    walked, cursor = [], None
+    for _ in range(len(whole) + 1):
+        params = {"limit": 1} | ({"cursor": cursor} if cursor else {})
+        page = client.get("/api/v1/public/seals", params=params)
+        assert page.status_code == 200, page.text
+        walked += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert walked == whole
+    names = [item["alliance_name"] for item in whole]
+    assert names == sorted(names)
+    bielefeld = [(i["alliance_slug"], i["cycle_key"]) for i in whole if i["alliance_name"] == "Bündnis Bielefeld"]
+    assert sorted(bielefeld) == sorted([(registry["nrw"].slug, "2023/24-reg"), (twin.slug, "2023/24-reg"),
+                                        (twin.slug, registry["now"].key)])
