@@ -1,18 +1,20 @@
 """Engine, sessions and the column types every domain shares.
 
-Endpoints are ``async def``; ORM work is synchronous and runs in a worker thread behind a
-capacity limiter sized from settings (measured in docs/PERFORMANCE.md). ``Db.run`` is the
+Endpoints are ``async def``; ORM work is synchronous and runs in one of a fixed number of
+worker threads sized from settings (measured in docs/PERFORMANCE.md). ``Db.run`` is the
 only way a router reaches the session.
 """
 
 import asyncio
-import weakref
+import contextlib
+import contextvars
+import threading
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import lru_cache, partial
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-import anyio
 from sqlalchemy import DateTime, Engine, event, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -125,37 +127,69 @@ def get_engine() -> Engine:
     return engine
 
 
-# One limiter per event loop: the web process has one loop; the worker runs a loop per pass
-# (and tests run workers in threads), and a limiter must not be shared between loops.
-_limiters: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter]" = (
-    weakref.WeakKeyDictionary())
+# The database slots: one pool of worker threads per slot count (a process has one size; tests
+# change it between runs). A plain ThreadPoolExecutor is the limiter itself: a unit waits in its
+# queue until a thread is free. It replaced anyio's to_thread + CapacityLimiter + fail_after,
+# which cost ~2x the CPU per hop (docs/PERFORMANCE.md, "One cheaper thread hop").
+_executors: dict[int, ThreadPoolExecutor] = {}
+_executors_lock = threading.Lock()
 
 
-def _db_limiter() -> anyio.CapacityLimiter:
-    loop = asyncio.get_running_loop()
-    limiter = _limiters.get(loop)
-    if limiter is None:
-        limiter = _limiters[loop] = anyio.CapacityLimiter(get_settings().effective_db_concurrency)
-    return limiter
+def _db_executor() -> ThreadPoolExecutor:
+    slots = get_settings().effective_db_concurrency
+    executor = _executors.get(slots)
+    if executor is None:
+        with _executors_lock:
+            executor = _executors.get(slots)
+            if executor is None:
+                executor = _executors[slots] = ThreadPoolExecutor(
+                    max_workers=slots, thread_name_prefix=f"buendnis-db-{slots}")
+    return executor
+
+
+def _wake(loop: asyncio.AbstractEventLoop, waiter: "asyncio.Future[None]") -> None:
+    def settle() -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+    with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+        loop.call_soon_threadsafe(settle)
+
+
+async def _wait_uncancellable(job: "Future[Any]", loop: asyncio.AbstractEventLoop) -> None:
+    """Wait for a unit that is already running, whatever cancellations arrive meanwhile: its
+    session must not be closed (get_db's finally) while the thread still uses it."""
+    finished: asyncio.Future[None] = loop.create_future()
+    job.add_done_callback(lambda _job: _wake(loop, finished))
+    while not finished.done():
+        try:
+            await asyncio.shield(finished)
+        except asyncio.CancelledError:
+            continue
 
 
 async def run_in_db_thread(fn: Callable[[], T]) -> T:
-    """``fn`` in a worker thread once one of the process's database slots is free. The wait is
-    bounded (``BUENDNIS_DB_QUEUE_TIMEOUT_SECONDS``): when the slots hang on a database that
-    never answers, the requests queued behind them fail with 503 too instead of waiting their
-    turn (40 requests behind 4 slots waited 50 s)."""
-    limiter = _db_limiter()
-    borrower = object()  # one token per call, as anyio's own run_sync takes it
+    """``fn`` in a worker thread once one of the process's database slots is free, with the
+    caller's context variables (request id, trace). The wait for a slot is bounded
+    (``BUENDNIS_DB_QUEUE_TIMEOUT_SECONDS``): when the slots hang on a database that never
+    answers, the requests queued behind them fail with 503 too instead of waiting their turn
+    (40 requests behind 4 slots waited 50 s). A unit that has started is never abandoned."""
+    loop = asyncio.get_running_loop()
+    job = _db_executor().submit(contextvars.copy_context().run, fn)
+    # Cancelling a queued job is a no-op once a thread has picked it up.
+    expiry = loop.call_later(get_settings().db_queue_timeout_seconds, job.cancel)
+    finished: asyncio.Future[None] = loop.create_future()
+    job.add_done_callback(lambda _job: _wake(loop, finished))
     try:
-        with anyio.fail_after(get_settings().db_queue_timeout_seconds):
-            await limiter.acquire_on_behalf_of(borrower)
-    except TimeoutError as exc:
-        raise PoolTimeoutError("no database slot within BUENDNIS_DB_QUEUE_TIMEOUT_SECONDS") from exc
-    try:
-        # The slot is held: the thread itself needs no further token of ours.
-        return await anyio.to_thread.run_sync(fn)
+        await finished
+    except asyncio.CancelledError:
+        if not job.cancel():
+            await _wait_uncancellable(job, loop)
+        raise
     finally:
-        limiter.release_on_behalf_of(borrower)
+        expiry.cancel()
+    if job.cancelled():
+        raise PoolTimeoutError("no database slot within BUENDNIS_DB_QUEUE_TIMEOUT_SECONDS")
+    return job.result()
 
 
 def _end_unit(session: Session) -> None:
