@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
+from sqlalchemy import case
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, or_, select
 
 from app.auth.principal import Principal
@@ -132,34 +134,44 @@ def _cycles(session: Session, events: Sequence[Event]) -> dict[int, AwardCycle]:
             if c.id is not None}
 
 
-def _counts(session: Session, event_ids: Sequence[int], alliance_id: int | None) -> dict[int, int]:
+class _Occupancy:
+    """One event's delegates: registered, waiting who can still move up, and registered for
+    the reading alliance (all registered when an admin reads)."""
+
+    __slots__ = ("own", "registered", "waiting")
+
+    def __init__(self) -> None:
+        self.registered = self.waiting = self.own = 0
+
+
+def _occupancy(session: Session, event_ids: Sequence[int],
+               alliance_id: int | None) -> dict[int, _Occupancy]:
+    """event id → its occupancy, in one grouped statement for the whole page."""
     if not event_ids:
         return {}
-    query = (select(EventDelegate.event_id, func.count())
-             .where(col(EventDelegate.event_id).in_(event_ids),
-                    EventDelegate.status == DelegateStatus.registered)
-             .group_by(col(EventDelegate.event_id)))
+    # Admins count every registration as their "own" (registered_count); an alliance user
+    # needs its own share of the registrations beside the totals.
+    grouping: list[Any] = [col(EventDelegate.event_id), col(EventDelegate.status)]
     if alliance_id is not None:
-        query = query.where(EventDelegate.alliance_id == alliance_id)
-    return dict(session.exec(query).all())
-
-
-def _occupancy(session: Session, event_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-    """event id → (delegates registered, delegates waiting who can still move up)."""
-    if not event_ids:
-        return {}
-    rows = session.exec(
-        select(EventDelegate.event_id, EventDelegate.status, func.count())
+        grouping.append(case((col(EventDelegate.alliance_id) == alliance_id, 1), else_=0))
+    rows = session.execute(
+        sa_select(*grouping, func.count())
         .where(col(EventDelegate.event_id).in_(event_ids),
                or_(EventDelegate.status == DelegateStatus.registered,
                    (col(EventDelegate.status) == DelegateStatus.waitlisted)
                    & col(EventDelegate.erased_at).is_(None)))
-        .group_by(col(EventDelegate.event_id), col(EventDelegate.status))).all()
-    out: dict[int, tuple[int, int]] = {}
-    for event_id, status, count in rows:
-        registered, waiting = out.get(event_id, (0, 0))
-        out[event_id] = ((registered + count, waiting) if status == DelegateStatus.registered
-                         else (registered, waiting + count))
+        .group_by(*grouping)).all()
+    out: dict[int, _Occupancy] = {}
+    for row in rows:
+        event_id, status, count = row[0], row[1], row[-1]
+        is_own = alliance_id is None or row[2] == 1
+        occupancy = out.setdefault(event_id, _Occupancy())
+        if status == DelegateStatus.registered:
+            occupancy.registered += count
+            if is_own:
+                occupancy.own += count
+        else:
+            occupancy.waiting += count
     return out
 
 
@@ -174,15 +186,17 @@ def _invited_to(session: Session, event_ids: Sequence[int], alliance_id: int) ->
 def to_reads(session: Session, events: Sequence[Event], principal: Principal) -> list[EventRead]:
     ids = [e.id for e in events if e.id is not None]
     topics, cycle_rows, now = _topics(session, ids), _cycles(session, events), utcnow()
-    counts = _counts(session, ids, None if principal.is_admin else principal.alliance_id or -1)
+    occupancy = _occupancy(session, ids,
+                           None if principal.is_admin else principal.alliance_id or -1)
     invited = set() if principal.is_admin else _invited_to(session, ids, principal.alliance_id or -1)
-    occupancy = _occupancy(session, ids)
+    empty = _Occupancy()
     reads = []
     for event in events:
         assert event.id is not None
         cycle = cycle_rows.get(event.cycle_id) if event.cycle_id is not None else None
-        count = counts.get(event.id, 0)
-        full = rules.is_full(event.capacity, *occupancy.get(event.id, (0, 0)))
+        seats = occupancy.get(event.id, empty)
+        count = seats.own
+        full = rules.is_full(event.capacity, seats.registered, seats.waiting)
         registration_open = rules.registration_open(event.status, event.starts_at,
                                                     event.registration_closes_at, now)
         extra: dict[str, Any] = (
