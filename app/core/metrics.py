@@ -29,24 +29,28 @@ LATENCY = Histogram(
 )
 
 
-def _walk(routes: Iterable[Any]) -> Iterator[Any]:
+def _walk(routes: Iterable[Any], prefix: str = "") -> Iterator[tuple[Any, str]]:
+    """(route, full path template) for every route. An included router is unfolded through its
+    include prefix, not through FastAPI's effective route contexts: building those compiles
+    every route's dependencies (~0.5 s for the whole table), which the first request paid.
+    tests/core/test_metrics.py checks the result against the effective contexts."""
     for route in routes:
-        if hasattr(route, "effective_route_contexts"):  # an included router: full paths
-            yield from route.effective_route_contexts()
+        include = getattr(route, "include_context", None)
+        included = getattr(route, "original_router", None)
+        if include is not None and included is not None:
+            yield from _walk(included.routes, prefix + include.prefix)
         elif hasattr(route, "routes"):
-            yield from _walk(route.routes)
-        else:
-            yield route
+            yield from _walk(route.routes, prefix)
+        elif isinstance(getattr(route, "path", None), str):
+            yield route, prefix + route.path
 
 
 def _templates(app: Any) -> dict[int, str]:
     """Each route object's full path template (an included route knows only its own part)."""
     table: dict[int, str] = getattr(app, "_buendnis_route_templates", None) or {}
     if not table:
-        for context in _walk(getattr(app, "routes", ())):
-            route = getattr(context, "original_route", context)
-            if isinstance(getattr(context, "path", None), str):
-                table.setdefault(id(route), context.path)
+        for route, template in _walk(getattr(app, "routes", ())):
+            table.setdefault(id(route), template)
         app._buendnis_route_templates = table
     return table
 

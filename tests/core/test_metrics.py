@@ -78,3 +78,23 @@ def test_metrics_need_the_token(scraper):
 
 def test_metrics_are_off_without_a_token(client):
     assert_problem(client.get("/metrics", headers={"Authorization": "Bearer anything"}), 404)
+
+
+def test_every_route_is_labelled_with_the_full_template_fastapi_matches_it_by() -> None:
+    """The label table unfolds included routers by their prefixes (cheap at the first request);
+    it must name every route as FastAPI's own effective route contexts do."""
+    from fastapi.routing import APIRoute
+
+    from app.core import metrics
+    from app.main import create_app
+    from tests.utils.routes import walk_routes
+
+    application = create_app()
+    labels = metrics._templates(application)
+    expected = {}
+    for context in walk_routes(application.routes):
+        route = getattr(context, "original_route", context)
+        if isinstance(route, APIRoute):
+            expected.setdefault(id(route), context.path)
+    assert len(expected) > 100
+    assert {route_id: labels.get(route_id) for route_id in expected} == expected
