@@ -53,6 +53,38 @@ def scenario_tables(results: dict[str, Any], app: str) -> list[str]:
     return lines
 
 
+def before_after_tables(results: dict[str, Any], app: str, before: str) -> list[str]:
+    """One table per scenario: the baseline (``--baseline-ref``, variant ``before``), the app and
+    the probe of the same run side by side."""
+    lines: list[str] = []
+    keys: list[str] = []
+    for entry in results["databases"].values():
+        for key in entry["variants"].get(before, {}).get("endpoints", {}):
+            if key not in keys:
+                keys.append(key)
+    for key in keys:
+        lines.append(f"\n##### `{key}`: {SCENARIO_BY_KEY[key].label}\n")
+        lines.append("| db | data | probe req/s | before req/s | after req/s | before × probe | "
+                     "**after × probe** | before CPU ms/req | after CPU ms/req | probe CPU ms/req "
+                     "| before p99 ms | after p99 ms |")
+        lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for name, entry in results["databases"].items():
+            variants = entry["variants"]
+            b = variants.get(before, {}).get("endpoints", {}).get(key) or {}
+            a = variants.get(app, {}).get("endpoints", {}).get(key) or {}
+            p = variants.get("probe", {}).get("endpoints", {}).get(key) or {}
+            data = f"{entry['data'].get('alliance', 0):,} alliances"
+            lines.append(
+                f"| {entry.get('kind', name)} | {data} | {_num(p.get('rps'), 0)} | "
+                f"{_num(b.get('rps'), 0)} | {_num(a.get('rps'), 0)} | "
+                f"{_num(b.get('ratio_to_probe'), 3)} | **{_num(a.get('ratio_to_probe'), 3)}** | "
+                f"{_num(b.get('server_cpu_ms_per_request'))} | "
+                f"{_num(a.get('server_cpu_ms_per_request'))} | "
+                f"{_num(p.get('server_cpu_ms_per_request'))} | {_num(b.get('p99_ms'), 0)} | "
+                f"{_num(a.get('p99_ms'), 0)} |")
+    return lines
+
+
 def growth_table(results: dict[str, Any], app: str) -> list[str]:
     rows = [g for g in results.get("growth", []) if g["variant"] in (app, "probe")]
     if not rows:
@@ -98,6 +130,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--app", default="app-limiter-1")
+    parser.add_argument("--before-after", action="store_true",
+                        help="tables of the baseline ('before', from --baseline-ref), the app and "
+                             "the probe side by side instead of app and probe")
     args = parser.parse_args()
     for path in args.files:
         results = json.loads(path.read_text())
@@ -105,8 +140,9 @@ def main() -> None:
               f"{results.get('repeat', 1)} repeat(s), {results['load']['duration_s']} s measured, "
               f"wrk -t{results['load']['threads']} -c{results['load']['connections']}; "
               f"loadavg {results.get('uptime_before', '?')} -> {results.get('uptime_after', '?')} -->")
-        print("\n".join(scenario_tables(results, args.app) + growth_table(results, args.app)
-                        + process_table(results)))
+        tables = (before_after_tables(results, args.app, "before") if args.before_after
+                  else scenario_tables(results, args.app))
+        print("\n".join(tables + growth_table(results, args.app) + process_table(results)))
 
 
 if __name__ == "__main__":
