@@ -17,14 +17,19 @@ from typing import Any
 from run import SCENARIO_BY_KEY, _num
 
 
-def scenario_tables(results: dict[str, Any], app: str) -> list[str]:
-    lines: list[str] = []
+def _scenario_keys(results: dict[str, Any], variant: str) -> list[str]:
+    """The scenarios ``variant`` was measured in, in the order of the first database."""
     keys: list[str] = []
     for entry in results["databases"].values():
-        for key in entry["variants"].get(app, {}).get("endpoints", {}):
+        for key in entry["variants"].get(variant, {}).get("endpoints", {}):
             if key not in keys:
                 keys.append(key)
-    for key in keys:
+    return keys
+
+
+def scenario_tables(results: dict[str, Any], app: str) -> list[str]:
+    lines: list[str] = []
+    for key in _scenario_keys(results, app):
         lines.append(f"\n##### `{key}`: {SCENARIO_BY_KEY[key].label}\n")
         lines.append("| db | data | probe req/s | app req/s | **app × probe** | app CPU ms/req | "
                      "probe CPU ms/req | app p99 ms | probe p99 ms | app / probe ms, one at a "
@@ -57,12 +62,7 @@ def before_after_tables(results: dict[str, Any], app: str, before: str) -> list[
     """One table per scenario: the baseline (``--baseline-ref``, variant ``before``), the app and
     the probe of the same run side by side."""
     lines: list[str] = []
-    keys: list[str] = []
-    for entry in results["databases"].values():
-        for key in entry["variants"].get(before, {}).get("endpoints", {}):
-            if key not in keys:
-                keys.append(key)
-    for key in keys:
+    for key in _scenario_keys(results, before):
         lines.append(f"\n##### `{key}`: {SCENARIO_BY_KEY[key].label}\n")
         lines.append("| db | data | probe req/s | before req/s | after req/s | before × probe | "
                      "**after × probe** | before CPU ms/req | after CPU ms/req | probe CPU ms/req "
