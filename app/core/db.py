@@ -130,7 +130,7 @@ def get_engine() -> Engine:
 # The database slots: one pool of worker threads per slot count (a process has one size; tests
 # change it between runs). A plain ThreadPoolExecutor is the limiter itself: a unit waits in its
 # queue until a thread is free. It replaced anyio's to_thread + CapacityLimiter + fail_after,
-# which cost ~2x the CPU per hop (docs/PERFORMANCE.md, "One cheaper thread hop").
+# which cost ~2x the CPU per hop (docs/PERFORMANCE.md, "Quiet re-run (2026-12-06)", item 5).
 _executors: dict[int, ThreadPoolExecutor] = {}
 _executors_lock = threading.Lock()
 
