@@ -155,11 +155,17 @@ def _wake(loop: asyncio.AbstractEventLoop, waiter: "asyncio.Future[None]") -> No
         loop.call_soon_threadsafe(settle)
 
 
+def _settled(job: "Future[Any]", loop: asyncio.AbstractEventLoop) -> "asyncio.Future[None]":
+    """A loop future that completes once ``job`` has ended, however it ended."""
+    finished: asyncio.Future[None] = loop.create_future()
+    job.add_done_callback(lambda _job: _wake(loop, finished))
+    return finished
+
+
 async def _wait_uncancellable(job: "Future[Any]", loop: asyncio.AbstractEventLoop) -> None:
     """Wait for a unit that is already running, whatever cancellations arrive meanwhile: its
     session must not be closed (get_db's finally) while the thread still uses it."""
-    finished: asyncio.Future[None] = loop.create_future()
-    job.add_done_callback(lambda _job: _wake(loop, finished))
+    finished = _settled(job, loop)
     while not finished.done():
         try:
             await asyncio.shield(finished)
@@ -177,10 +183,8 @@ async def run_in_db_thread(fn: Callable[[], T]) -> T:
     job = _db_executor().submit(contextvars.copy_context().run, fn)
     # Cancelling a queued job is a no-op once a thread has picked it up.
     expiry = loop.call_later(get_settings().db_queue_timeout_seconds, job.cancel)
-    finished: asyncio.Future[None] = loop.create_future()
-    job.add_done_callback(lambda _job: _wake(loop, finished))
     try:
-        await finished
+        await _settled(job, loop)
     except asyncio.CancelledError:
         if not job.cancel():
             await _wait_uncancellable(job, loop)
