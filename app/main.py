@@ -9,19 +9,18 @@ from fastapi.routing import APIRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import models  # noqa: F401  (registers every table before the first query)
-from app.api import API_PREFIX, NAMED_SHAPES, TAGS, api_router
-from app.auth.deps import rate_limited
+from app.api import NAMED_SHAPES, TAGS, include_api
+from app.auth.deps import api_request_checks
 from app.auth.openapi import apply_security
 from app.core import db as core_db
 from app.core.config import Settings, get_settings
 from app.core.errors import FieldError, Problem, install_error_handlers
-from app.core.etags import NotModifiedMiddleware
+from app.core.etags import ETagMiddleware
 from app.core.limits import SecurityMiddleware
 from app.core.logging import configure_logging
 from app.core.metrics import MetricsMiddleware, install_pool_collector
 from app.core.middleware import RequestContextMiddleware
 from app.core.openapi import complete_spec, name_shapes, operations
-from app.core.query import refuse_unknown_query
 from app.core.tracing import configure_tracing, instrument_app
 from app.health.metrics import metrics
 from app.health.router import router as health_router
@@ -82,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         "RateLimit-Policy"],
         max_age=600,
     )
-    app.add_middleware(NotModifiedMiddleware)
+    app.add_middleware(ETagMiddleware)
     app.add_middleware(SecurityMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(MetricsMiddleware)
@@ -93,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # but only when the peer is a configured proxy (never "127.0.0.1" by default).
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.include_router(health_router)
-    app.include_router(api_router, prefix=API_PREFIX)
+    include_api(app)
     webhook_spec.install(app)
     _install_openapi(app)
     instrument_app(app)
@@ -150,7 +149,7 @@ def _install_openapi(app: FastAPI) -> None:
                     }
         for route, method, operation in operations(app, schema):
             apply_security(operation, route, method)
-        complete_spec(app, schema, rate_limiter=rate_limited, query_checker=refuse_unknown_query)
+        complete_spec(app, schema, rate_limiter=api_request_checks, query_checker=api_request_checks)
         name_shapes(schema, NAMED_SHAPES)
         webhook_spec.tidy(schema)
         app.openapi_schema = _rename_generated_schemas(schema)

@@ -15,6 +15,8 @@ from app.core.deps import DbDep
 from app.core.errors import Forbidden, Unauthorized
 from app.core.limits import enforce_rate_limit
 from app.core.logging import set_actor
+from app.core.nul import refuse_nul_characters
+from app.core.query import refuse_unknown_query
 
 TOKEN_URL = "/api/v1/auth/token"
 
@@ -70,11 +72,23 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 async def rate_limited(request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]) -> None:
-    """Mounted on the whole API router: every /api/v1 call counts against its caller."""
+    """Every /api/v1 call counts against its caller (through ``api_request_checks``)."""
     if principal is None:
         enforce_rate_limit(request, None)
     else:
         enforce_rate_limit(request, principal.actor, machine=principal.is_client)
+
+
+async def api_request_checks(
+    request: Request, principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> None:
+    """Mounted on every /api/v1 router (app/api.py), in this order: the caller is identified (401
+    for a bad token) and counted against its rate limit, then NUL characters and unknown or lax
+    query parameters are refused (422). One dependency rather than three, because FastAPI's
+    cost per dependency is paid on every request (docs/PERFORMANCE.md)."""
+    await rate_limited(request, principal)
+    await refuse_nul_characters(request)
+    await refuse_unknown_query(request)
 
 
 async def current_user(principal: CurrentPrincipal) -> Principal:

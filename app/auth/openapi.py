@@ -18,10 +18,10 @@ from fastapi.routing import RouteContext
 
 from app.auth.deps import (
     admin_user,
+    api_request_checks,
     current_principal,
     current_user,
     optional_principal,
-    rate_limited,
 )
 from app.core.errors import PROBLEM_MEDIA_TYPE
 
@@ -36,7 +36,7 @@ def _calls(route: RouteContext) -> Iterator[Callable[..., Any]]:
         if dependant.call is None:
             continue
         yield dependant.call
-        if dependant.call is not rate_limited:
+        if dependant.call is not api_request_checks:
             stack.extend(dependant.dependencies)
 
 

@@ -280,7 +280,7 @@ def _allowed_methods(request: Request) -> list[str]:
                if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
                       for route in routes)]
     if "GET" in allowed and "HEAD" not in allowed:
-        allowed.insert(allowed.index("GET") + 1, "HEAD")  # NotModifiedMiddleware serves it
+        allowed.insert(allowed.index("GET") + 1, "HEAD")  # ETagMiddleware serves it
     return allowed
 
 

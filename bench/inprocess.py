@@ -1,0 +1,151 @@
+"""CPU per request in one process, without a network: the app's ASGI callable driven directly.
+
+What it is for: finding and checking a change to the request path in seconds, with less noise
+than a wrk run (no client, no sockets, no second process on the two cores). It is a profiling
+aid, not the judge: bench/run.py measures the served app against the probe.
+
+    .venv/bin/python bench/inprocess.py get me events --requests 2000
+    py-spy record -r 500 -f raw -o /tmp/get.txt -- .venv/bin/python bench/inprocess.py get
+
+Each scenario is one of bench/run.py's (same paths, same callers), run one request at a time
+after a warm-up; it prints the process CPU (all threads) and the wall time per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+
+def _scenario_paths(db: Any, keys: list[str]) -> dict[str, tuple[str, str]]:
+    from run import SCENARIO_BY_KEY, scenario_path
+
+    chosen = {}
+    for key in keys:
+        scenario = SCENARIO_BY_KEY[key]
+        chosen[key] = (scenario.caller, scenario_path(scenario, db, alliance_id=0))
+    return chosen
+
+
+async def _request(app: Any, path: str, token: str | None) -> tuple[int, int]:
+    raw_path, _, query = path.partition("?")
+    headers = [(b"host", b"bench"), (b"accept", b"application/json")]
+    if token:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": raw_path, "raw_path": raw_path.encode(),
+        "query_string": query.encode(), "headers": headers, "client": ("127.0.0.1", 5000),
+        "server": ("bench", 80), "root_path": "", "state": {},
+    }
+    status = 0
+    size = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status, size
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            size += len(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, size
+
+
+async def _drive(app: Any, paths: dict[str, tuple[str, str]], tokens: dict[str, str],
+                 ids: list[int], requests: int, warmup: int, repeat: int) -> dict[str, dict[str, float]]:
+    results: dict[str, dict[str, float]] = {}
+    for key, (caller, path) in paths.items():
+        token = tokens.get(caller)
+
+        def concrete(i: int, path: str = path) -> str:
+            return path.replace("/0", f"/{ids[i % len(ids)]}", 1) if "/0" in path else path
+
+        for i in range(warmup):
+            status, _ = await _request(app, concrete(i), token)
+            if status != 200:
+                raise SystemExit(f"{key}: {concrete(i)} answered {status}")
+        if os.environ.get("BENCH_GC") == "freeze":
+            import gc
+            gc.collect()
+            gc.freeze()
+        elif os.environ.get("BENCH_GC") == "off":
+            import gc
+            gc.disable()
+        cpu_runs, wall_runs, sizes = [], [], []
+        for _ in range(repeat):
+            cpu0, wall0 = time.process_time(), time.perf_counter()
+            for i in range(requests):
+                _status, size = await _request(app, concrete(i), token)
+                sizes.append(size)
+            cpu_runs.append((time.process_time() - cpu0) / requests * 1000)
+            wall_runs.append((time.perf_counter() - wall0) / requests * 1000)
+        results[key] = {"cpu_ms": round(statistics.median(cpu_runs), 3),
+                        "cpu_ms_min": round(min(cpu_runs), 3),
+                        "wall_ms": round(statistics.median(wall_runs), 3),
+                        "bytes": statistics.median(sizes)}
+        print(f"{key:14} {results[key]['cpu_ms']:8.3f} ms CPU (median of {repeat}, min "
+              f"{results[key]['cpu_ms_min']:.3f})  {results[key]['wall_ms']:8.3f} ms wall"
+              f"  {int(results[key]['bytes'])} bytes", flush=True)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenarios", nargs="+", help="bench/run.py scenario keys (get, me, …)")
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=5, help="runs of --requests each (median)")
+    parser.add_argument("--alliances", type=int, default=650)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    args = parser.parse_args()
+
+    os.environ.setdefault("BUENDNIS_JWT_SECRET", secrets.token_urlsafe(48))
+    os.environ.setdefault("BUENDNIS_LOG_LEVEL", "WARNING")
+    for kind in ("USER", "ANONYMOUS", "CLIENT"):  # as bench/run.py: the load is one caller
+        os.environ[f"BUENDNIS_LIMIT_REQUESTS_PER_MINUTE_{kind}"] = "1000000000"
+    from generate import bench_database
+
+    with bench_database(args.db, args.alliances) as db:
+        os.environ["BUENDNIS_DATABASE_URL"] = db.url
+        from app.core import security
+        from app.core.config import get_settings
+        from app.core.db import get_engine
+
+        get_settings.cache_clear()  # generate.py read the settings before the URL was known
+        get_engine.cache_clear()
+        from app.main import app
+
+        lifetime = timedelta(hours=2)
+        tokens = {
+            "admin": security.create_access_token("user", db.admin_id, session_id=db.admin_session_id,
+                                                  lifetime=lifetime)[0],
+            "user": security.create_access_token("user", db.user_id, session_id=db.user_session_id,
+                                                 lifetime=lifetime)[0],
+        }
+        paths = _scenario_paths(db, args.scenarios)
+
+        async def run() -> None:
+            async with app.router.lifespan_context(app):
+                await _drive(app, paths, tokens, db.alliance_ids, args.requests, args.warmup,
+                             args.repeat)
+
+        asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()
