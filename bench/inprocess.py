@@ -79,13 +79,6 @@ async def _drive(app: Any, paths: dict[str, tuple[str, str]], tokens: dict[str, 
             status, _ = await _request(app, concrete(i), token)
             if status != 200:
                 raise SystemExit(f"{key}: {concrete(i)} answered {status}")
-        if os.environ.get("BENCH_GC") == "freeze":
-            import gc
-            gc.collect()
-            gc.freeze()
-        elif os.environ.get("BENCH_GC") == "off":
-            import gc
-            gc.disable()
         cpu_runs, wall_runs, sizes = [], [], []
         for _ in range(repeat):
             cpu0, wall0 = time.process_time(), time.perf_counter()
