@@ -12,7 +12,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
-from functools import lru_cache, partial
+from functools import cache, lru_cache, partial
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import DateTime, Engine, event, inspect
@@ -64,9 +64,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+@cache
+def _column_keys(table_model: type[SQLModel]) -> tuple[str, ...]:
+    return tuple(attr.key for attr in inspect(table_model).column_attrs)
+
+
 def columns_of(row: SQLModel) -> dict[str, Any]:
-    """A table row's column values as a dict (without relationship attributes)."""
-    return {attr.key: getattr(row, attr.key) for attr in inspect(row).mapper.column_attrs}
+    """A table row's column values as a dict (without relationship attributes). The keys are
+    worked out once per model: inspecting each row's mapper cost more than reading it."""
+    return {key: getattr(row, key) for key in _column_keys(type(row))}
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

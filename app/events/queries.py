@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import case
+from sqlalchemy import BindParameter, bindparam, case
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, or_, select
 
@@ -111,27 +111,34 @@ def topic_ids(session: Session, numbers: Iterable[int]) -> list[int]:
 
 # --- shaping ------------------------------------------------------------------------------------
 
+# The page-shaping statements are built once, with the page's ids bound per request: building
+# them per request (SQLAlchemy's operator and coercion layers) cost more than running them.
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_TOPICS_OF = (
+    sa_select(col(EventTopic.event_id), col(FutureTopic.number), col(FutureTopic.slug),
+              col(FutureTopic.title))
+    .join(FutureTopic, col(FutureTopic.id) == col(EventTopic.topic_id))
+    .where(col(EventTopic.event_id).in_(_IDS)).order_by(col(FutureTopic.number))
+)
+_CYCLES_OF = sa_select(col(AwardCycle.id), col(AwardCycle.key), col(AwardCycle.slug)).where(
+    col(AwardCycle.id).in_(_IDS))
+
+
 def _topics(session: Session, event_ids: Sequence[int]) -> dict[int, list[FutureTopicRead]]:
     out: dict[int, list[FutureTopicRead]] = {event_id: [] for event_id in event_ids}
     if not event_ids:
         return out
-    rows = session.exec(
-        select(EventTopic.event_id, FutureTopic)
-        .join(FutureTopic, col(FutureTopic.id) == col(EventTopic.topic_id))
-        .where(col(EventTopic.event_id).in_(event_ids)).order_by(col(FutureTopic.number))
-    ).all()
-    for event_id, topic in rows:
-        out[event_id].append(FutureTopicRead(number=topic.number, slug=topic.slug,
-                                             title=topic.title))
+    for event_id, number, slug, title in session.execute(_TOPICS_OF, {"ids": list(event_ids)}):
+        out[event_id].append(FutureTopicRead(number=number, slug=slug, title=title))
     return out
 
 
-def _cycles(session: Session, events: Sequence[Event]) -> dict[int, AwardCycle]:
-    ids = {e.cycle_id for e in events if e.cycle_id is not None}
+def _cycles(session: Session, events: Sequence[Event]) -> dict[int, EventCycle]:
+    ids = list({e.cycle_id for e in events if e.cycle_id is not None})
     if not ids:
         return {}
-    return {c.id: c for c in session.exec(select(AwardCycle).where(col(AwardCycle.id).in_(ids)))
-            if c.id is not None}
+    return {cycle_id: EventCycle(id=cycle_id, key=key, slug=slug)
+            for cycle_id, key, slug in session.execute(_CYCLES_OF, {"ids": ids})}
 
 
 class _Occupancy:
@@ -144,23 +151,33 @@ class _Occupancy:
         self.registered = self.waiting = self.own = 0
 
 
+_COUNTED = or_(col(EventDelegate.status) == DelegateStatus.registered,
+               (col(EventDelegate.status) == DelegateStatus.waitlisted)
+               & col(EventDelegate.erased_at).is_(None))
+_BY_EVENT_AND_STATUS = (col(EventDelegate.event_id), col(EventDelegate.status))
+# Admins count every registration as their "own" (registered_count); an alliance user needs its
+# own share of the registrations beside the totals.
+_OWN = case((col(EventDelegate.alliance_id) == bindparam("alliance_id"), 1), else_=0)
+_OCCUPANCY_ALL = (sa_select(*_BY_EVENT_AND_STATUS, func.count())
+                  .where(col(EventDelegate.event_id).in_(_IDS), _COUNTED)
+                  .group_by(*_BY_EVENT_AND_STATUS))
+_OCCUPANCY_OWN = (sa_select(*_BY_EVENT_AND_STATUS, _OWN, func.count())
+                  .where(col(EventDelegate.event_id).in_(_IDS), _COUNTED)
+                  .group_by(*_BY_EVENT_AND_STATUS, _OWN))
+_INVITED_TO = sa_select(col(EventInvitation.event_id)).where(
+    col(EventInvitation.event_id).in_(_IDS),
+    col(EventInvitation.alliance_id) == bindparam("alliance_id"))
+
+
 def _occupancy(session: Session, event_ids: Sequence[int],
                alliance_id: int | None) -> dict[int, _Occupancy]:
     """event id → its occupancy, in one grouped statement for the whole page."""
     if not event_ids:
         return {}
-    # Admins count every registration as their "own" (registered_count); an alliance user
-    # needs its own share of the registrations beside the totals.
-    grouping: list[Any] = [col(EventDelegate.event_id), col(EventDelegate.status)]
-    if alliance_id is not None:
-        grouping.append(case((col(EventDelegate.alliance_id) == alliance_id, 1), else_=0))
-    rows = session.execute(
-        sa_select(*grouping, func.count())
-        .where(col(EventDelegate.event_id).in_(event_ids),
-               or_(EventDelegate.status == DelegateStatus.registered,
-                   (col(EventDelegate.status) == DelegateStatus.waitlisted)
-                   & col(EventDelegate.erased_at).is_(None)))
-        .group_by(*grouping)).all()
+    if alliance_id is None:
+        rows = session.execute(_OCCUPANCY_ALL, {"ids": list(event_ids)}).all()
+    else:
+        rows = session.execute(_OCCUPANCY_OWN, {"ids": list(event_ids), "alliance_id": alliance_id}).all()
     out: dict[int, _Occupancy] = {}
     for row in rows:
         event_id, status, count = row[0], row[1], row[-1]
@@ -178,9 +195,7 @@ def _occupancy(session: Session, event_ids: Sequence[int],
 def _invited_to(session: Session, event_ids: Sequence[int], alliance_id: int) -> set[int]:
     if not event_ids:
         return set()
-    return set(session.exec(select(EventInvitation.event_id).where(
-        col(EventInvitation.event_id).in_(event_ids), EventInvitation.alliance_id == alliance_id,
-    )).all())
+    return set(session.scalars(_INVITED_TO, {"ids": list(event_ids), "alliance_id": alliance_id}))
 
 
 def to_reads(session: Session, events: Sequence[Event], principal: Principal) -> list[EventRead]:
@@ -212,8 +227,7 @@ def to_reads(session: Session, events: Sequence[Event], principal: Principal) ->
             columns["online_url"] = None
         reads.append(EventRead(
             **columns,
-            cycle=EventCycle(id=cycle.id, key=cycle.key, slug=cycle.slug)
-            if cycle is not None and cycle.id is not None else None,
+            cycle=cycle,
             topics=topics[event.id],
             registration_open=registration_open, is_full=full,
             allowed_actions=rules.status_actions(event.status) if principal.is_admin else
