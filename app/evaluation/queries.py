@@ -4,13 +4,15 @@ Results are read from the latest run of a cycle unless a run is named. Alliance 
 their own alliance's result; for any other alliance the answer is 404, as if there were none.
 """
 
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, cast
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from app.alliances.models import Alliance
 from app.auth.principal import Principal
+from app.core.db import columns_of
 from app.core.pagination import PageParams, SortKey, paginate
 from app.cycles.service import get_cycle
 from app.evaluation.exceptions import EvaluationNotFound, NoOwnAlliance, RunNotFound
@@ -92,19 +94,28 @@ def _alliance_refs(session: Session, alliance_ids: Sequence[int]) -> dict[int, A
             for alliance_id, name, slug, state in rows if alliance_id is not None}
 
 
-def to_read(evaluation: Evaluation, alliance: AllianceRef) -> EvaluationRead:
-    assert evaluation.id is not None
+def _reply(values: Mapping[str, Any], alliance: AllianceRef) -> EvaluationRead:
     # One validation of the whole reply from plain data: validating each stored criterion
     # result into a model first and then the reply (which checks those models again) cost
     # twice as much on the shortlist's pages.
     return EvaluationRead.model_validate({
-        "id": evaluation.id, "run_id": evaluation.run_id, "cycle_id": evaluation.cycle_id,
-        "alliance": alliance, "response_id": evaluation.response_id,
-        "activity_score": evaluation.activity_score, "meets_criteria": evaluation.meets_criteria,
-        "wants_future_project": evaluation.wants_future_project,
-        "invited_to_future_project": evaluation.invited_to_future_project,
-        "criteria": evaluation.criteria_results, "evaluated_at": evaluation.created_at,
+        "id": values["id"], "run_id": values["run_id"], "cycle_id": values["cycle_id"],
+        "alliance": alliance, "response_id": values["response_id"],
+        "activity_score": values["activity_score"], "meets_criteria": values["meets_criteria"],
+        "wants_future_project": values["wants_future_project"],
+        "invited_to_future_project": values["invited_to_future_project"],
+        "criteria": values["criteria_results"], "evaluated_at": values["created_at"],
     })
+
+
+def to_read(evaluation: Evaluation, alliance: AllianceRef) -> EvaluationRead:
+    assert evaluation.id is not None
+    return _reply(columns_of(evaluation), alliance)
+
+
+# The shortlist pages rows as columns, not ORM objects: building an Evaluation per row cost
+# more than validating its reply.
+_EVALUATION = Evaluation.__table__  # type: ignore[attr-defined]
 
 
 def list_evaluations(
@@ -118,22 +129,24 @@ def list_evaluations(
     run = _run_of(session, cycle.id, run_id) if run_id is not None else latest_run(session, cycle.id)
     if run is None:
         return [], None, 0 if params.include_total else None
-    query = select(Evaluation).where(Evaluation.run_id == run.id)
+    table = _EVALUATION.c
+    query = sa_select(_EVALUATION).where(table.run_id == run.id)
     if meets_criteria is not None:
-        query = query.where(Evaluation.meets_criteria == meets_criteria)
+        query = query.where(table.meets_criteria == meets_criteria)
     if invited is not None:
-        query = query.where(Evaluation.invited_to_future_project == invited)
+        query = query.where(table.invited_to_future_project == invited)
     if state is not None:
-        query = query.join(Alliance, col(Alliance.id) == col(Evaluation.alliance_id)).where(
-            Alliance.state == state)
-    column = col(Evaluation.alliance_id) if sort == "alliance_id" else col(Evaluation.activity_score)
+        query = query.join(Alliance, col(Alliance.id) == table.alliance_id).where(
+            col(Alliance.state) == state)
+    column = table.alliance_id if sort == "alliance_id" else table.activity_score
     rows, cursor, total = paginate(
-        session, query, SortKey(column, col(Evaluation.id), descending=sort.startswith("-")),
+        session, cast(Any, query), SortKey(column, table.id, descending=sort.startswith("-")),
         params, value_of=lambda e: e.alliance_id if sort == "alliance_id" else e.activity_score,
         id_of=lambda e: e.id,
     )
-    refs = _alliance_refs(session, [e.alliance_id for e in rows])
-    return [to_read(e, refs[e.alliance_id]) for e in rows], cursor, total
+    mappings = [row._mapping for row in rows]
+    refs = _alliance_refs(session, [m["alliance_id"] for m in mappings])
+    return [_reply(m, refs[m["alliance_id"]]) for m in mappings], cursor, total
 
 
 def _latest_for(session: Session, cycle_ref: str, alliance_id: int) -> EvaluationRead:

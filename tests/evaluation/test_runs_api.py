@@ -231,3 +231,40 @@ def test_own_result_wrong_callers_and_missing_results(client, admin, alliance_us
     assert_problem(client.get(cycle_url(cycle, f"evaluations/{responses['strong'].id}"), headers=partner), 403)
     problem = assert_problem(client.get(cycle_url(cycle, "evaluations/abc"), headers=admin), 422)
     assert problem["errors"][0]["loc"] == ["path", "alliance_id"]
+
+
+@pytest.mark.parametrize("sort", ["-activity_score", "activity_score", "alliance_id"])
+def test_the_shortlist_pages_in_order_and_each_entry_is_the_alliances_own_result(
+        client, admin, cycle, responses, sort):
+    _run(client, admin, cycle)
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 1, "sort": sort, "include_total": True, **({"cursor": cursor} if cursor else {})}
+        page = client.get(cycle_url(cycle, "evaluations"), headers=admin, params=params)
+        assert page.status_code == 200, page.text
+        assert page.json()["total"] == 3
+        seen += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if not cursor:
+            break
+    key = "activity_score" if "score" in sort else "alliance_id"
+    values = [e[key] if key == "activity_score" else e["alliance"]["id"] for e in seen]
+    assert values == sorted(values, reverse=sort.startswith("-")) and len(seen) == 3
+    for entry in seen:  # the page's entry is what the alliance's own address answers
+        one = client.get(cycle_url(cycle, f"evaluations/{entry['alliance']['id']}"), headers=admin)
+        assert one.json() == entry
+
+
+def test_the_shortlist_filters_by_criteria_invitation_and_state(client, admin, cycle, responses):
+    _run(client, admin, cycle)
+
+    def ids(**params):
+        page = client.get(cycle_url(cycle, "evaluations"), headers=admin, params=params)
+        assert page.status_code == 200, page.text
+        return {e["alliance"]["id"] for e in page.json()["items"]}
+
+    assert ids(meets_criteria=True) == {responses["strong"].id, responses["no_future"].id}
+    assert ids(meets_criteria=False) == {responses["weak"].id}
+    assert ids(invited=True) == {responses["strong"].id}
+    assert ids(state="DE-SN") == {responses["no_future"].id}
+    assert ids(state="DE-SN", invited=True) == set()
