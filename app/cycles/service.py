@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists
+from sqlalchemy import bindparam, exists
 from sqlmodel import Session, col, func, select
 
 from app.awards import models as award_models
@@ -64,6 +64,12 @@ _LOCK_REASONS = {
 _NOT_NULL = ("key", "seal_title")
 
 
+# Built once: every cycle-scoped request resolves its cycle, and building the statement per
+# request cost more than running it.
+_BY_SLUG_OR_KEY = select(AwardCycle).where(
+    (col(AwardCycle.slug) == bindparam("ref")) | (col(AwardCycle.key) == bindparam("ref")))
+
+
 def get_cycle(session: Session, ref: str | int) -> AwardCycle:
     """Resolve a cycle by id ("3"), slug ("2024-25") or key ("2024/25")."""
     text = str(ref)
@@ -72,9 +78,7 @@ def get_cycle(session: Session, ref: str | int) -> AwardCycle:
         # An id beyond the 32-bit serial names no cycle (and would overflow the driver).
         cycle = session.get(AwardCycle, int(text)) if is_row_id(int(text)) else None
     else:
-        cycle = session.exec(
-            select(AwardCycle).where((AwardCycle.slug == text) | (AwardCycle.key == text))
-        ).first()
+        cycle = session.exec(_BY_SLUG_OR_KEY, params={"ref": text}).first()
     if cycle is None:
         raise CycleNotFound(f"No award cycle {text!r}.")
     return cycle
