@@ -87,7 +87,7 @@ def include_api(app: FastAPI) -> None:
 
     Not through one umbrella router: FastAPI matches a request by walking each level of
     included routers twice (to choose, then to handle), re-reading every level's route table
-    version each time; one level less cut ~10 % of a GET's CPU (docs/PERFORMANCE.md). The
+    version each time; one level less cut 5–10 % of a GET's CPU (docs/PERFORMANCE.md). The
     prefix is given here, not on the routers: FastAPI checks the paths of a router included
     without a prefix by building every route's effective state (~15 % of `import app.main`)."""
     for router in API_ROUTERS:
