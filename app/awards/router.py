@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from app.alliances.schemas import StateCode
 from app.auth.deps import AdminUser, CurrentUser, admin_user
-from app.awards import importer, service, verification_page
+from app.awards import importer, registry, service, verification_page
 from app.awards.exceptions import SealNotFound
 from app.awards.models import AwardStatus
 from app.awards.schemas import (
@@ -127,7 +127,7 @@ async def list_public_seals(
     cycle: Annotated[str | None, Query(max_length=20, description="Cycle key (2024/25), slug or id")] = None,
     state: StateCode | None = None,
 ) -> Page[PublicSeal]:
-    items, cursor, total = await db.run(service.list_public_seals, page, cycle, state)
+    items, cursor, total = await db.run(registry.list_public_seals, page, cycle, state)
     set_link_header(request, response, cursor)
     return Page(items=items, next_cursor=cursor, total=total)
 

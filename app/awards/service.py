@@ -1,5 +1,6 @@
 """The seal „Ausgezeichnetes Bündnis“: confirming awards from the shortlist, adding or
-withdrawing one by hand, the public registry and the verification of a certificate.
+withdrawing one by hand and the verification of a certificate (the public registry's listing
+is registry.py).
 
 An alliance holds at most one award per cycle (a unique constraint): confirming twice changes
 nothing, and a withdrawn award comes back only by an explicit re-add with a reason. Awards
@@ -11,10 +12,8 @@ evaluated again before that.
 import secrets
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Select
-from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -38,17 +37,20 @@ from app.awards.schemas import (
     AwardsConfirm,
     AwardsConfirmReport,
     AwardWithdraw,
-    PublicSeal,
     SealVerification,
 )
 from app.core import links
 from app.core.db import utcnow
 from app.core.errors import Conflict, RuleViolation, field_error
 from app.core.etags import check_if_match
-from app.core.pagination import PageParams, SortKey, changed_after, paginate
-from app.core.planner import outer_first_join
+from app.core.pagination import (
+    PageParams,
+    SortKey,
+    changed_after,
+    paginate,
+)
 from app.cycles.models import AwardCycle, CycleStatus
-from app.cycles.service import CycleNotFound, get_cycle
+from app.cycles.service import get_cycle
 from app.evaluation import queries as evaluation
 from app.webhooks import service as webhooks
 from app.webhooks.events import AwardEventData, EventType
@@ -341,51 +343,6 @@ def certificate_data(session: Session, award_id: int, principal: Principal) -> d
         "verification_code": award.verification_code,
         "verification_url": verification_url(award.verification_code),
     }
-
-
-def public_seals_query() -> Select[*tuple[Any, ...]]:
-    """The registry's rows as columns: loading ``Alliance`` objects pulled in every partner and
-    contact of the page (their relationships load eagerly), personal data this anonymous page
-    never shows. Alliances are read first, in name order: the page then stops after its awards
-    instead of sorting every confirmed award (app/core/planner.py)."""
-    query: Select[*tuple[Any, ...]] = (
-        sa_select(col(Award.id), col(Award.title), col(Award.awarded_on), col(Alliance.name),
-                  col(Alliance.slug), col(Alliance.municipality), col(Alliance.state),
-                  col(AwardCycle.key))
-        .select_from(outer_first_join(Alliance.__table__, Award.__table__,  # type: ignore[attr-defined]
-                                      col(Alliance.id) == col(Award.alliance_id)))
-        .join(AwardCycle, col(AwardCycle.id) == col(Award.cycle_id))
-        .where(col(Award.status) == AwardStatus.confirmed)
-    )
-    return query
-
-
-PUBLIC_SEAL_ORDER = SortKey(col(Alliance.name), col(Award.id))
-
-
-def list_public_seals(
-    session: Session, params: PageParams, cycle_ref: str | None = None, state: str | None = None,
-) -> tuple[list[PublicSeal], str | None, int | None]:
-    """The public registry: confirmed awards only, by alliance name; no personal data."""
-    query = public_seals_query()
-    if cycle_ref:
-        try:
-            cycle = get_cycle(session, cycle_ref)
-        except CycleNotFound as exc:
-            raise RuleViolation(f"No award cycle {cycle_ref!r}.", errors=[
-                field_error(["query", "cycle"], "no such cycle", "not_found")]) from exc
-        query = query.where(col(Award.cycle_id) == cycle.id)
-    if state:
-        query = query.where(col(Alliance.state) == state)
-    rows, cursor, total = paginate(
-        session, cast(Any, query), PUBLIC_SEAL_ORDER, params,
-        value_of=lambda row: row[3], id_of=lambda row: row[0],
-    )
-    return [
-        PublicSeal(title=title, awarded_on=awarded_on, alliance_name=name, alliance_slug=slug,
-                   municipality=municipality, state=alliance_state, cycle_key=cycle_key)
-        for _, title, awarded_on, name, slug, municipality, alliance_state, cycle_key in rows
-    ], cursor, total
 
 
 def verify(session: Session, code: str) -> SealVerification:

@@ -65,7 +65,8 @@ async def page_params(
     return PageParams(limit=limit, cursor=cursor, include_total=include_total)
 
 
-def _encode(values: Sequence[Any]) -> str:
+def encode_cursor(values: Sequence[Any]) -> str:
+    """The opaque cursor for a page that ends at a row with these sort values."""
     raw = json.dumps([v.isoformat() if isinstance(v, date | datetime) else v for v in values])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
@@ -103,6 +104,8 @@ def _parse_int(value: Any) -> int:
 def _parse_str(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError("expected a string")
+    if "\x00" in value:  # PostgreSQL refuses NUL in text: a DataError, not a comparison
+        raise ValueError("NUL character")
     return value
 
 
@@ -121,6 +124,19 @@ def _parse_any(value: Any) -> Any:
     if value is not None and not isinstance(value, str | int | float):
         raise TypeError("expected a scalar")
     return value
+
+
+def decode_cursor(cursor: str, *parsers: Callable[[Any], Any]) -> list[Any]:
+    """The sort values a cursor carries, one per parser (see ``parser_for``); a cursor of the
+    wrong shape, or a value a parser refuses or reads as None, is the 422 ``cursor_invalid``."""
+    raw_values = _decode(cursor, len(parsers))
+    try:
+        values = [parse(raw) for parse, raw in zip(parsers, raw_values, strict=True)]
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise _invalid_cursor() from exc
+    if any(value is None for value in values):
+        raise _invalid_cursor()
+    return values
 
 
 def parser_for(column: Any) -> Callable[[Any], Any]:
@@ -159,18 +175,15 @@ class SortKey:
     parse: Callable[[Any], Any] | None = None
 
     def after(self, cursor: str) -> ColumnElement[bool]:
-        raw_value, raw_id = _decode(cursor, 2)
-        parse = self.parse or parser_for(self.column)
-        try:
-            value = parse(raw_value)
-            row_id = parser_for(self.id_column)(raw_id)
-        except (ValueError, TypeError, OverflowError) as exc:
-            raise _invalid_cursor() from exc
-        if value is None or row_id is None:
-            raise _invalid_cursor()
+        value, row_id = decode_cursor(
+            cursor, self.parse or parser_for(self.column), parser_for(self.id_column))
+        # The leading bound repeats what the OR says: PostgreSQL turns it into the index scan's
+        # start, where the OR alone is a filter over every row before the cursor.
         if self.descending:
-            return or_(self.column < value, and_(self.column == value, self.id_column < row_id))
-        return or_(self.column > value, and_(self.column == value, self.id_column > row_id))
+            return and_(self.column <= value, or_(
+                self.column < value, and_(self.column == value, self.id_column < row_id)))
+        return and_(self.column >= value, or_(
+            self.column > value, and_(self.column == value, self.id_column > row_id)))
 
     def order_by(self) -> tuple[Any, Any]:
         if self.descending:
@@ -197,7 +210,7 @@ def paginate(
     if len(rows) > params.limit:
         rows = rows[: params.limit]
         last = rows[-1]
-        next_cursor = _encode([value_of(last), id_of(last)])
+        next_cursor = encode_cursor([value_of(last), id_of(last)])
     return rows, next_cursor, total
 
 

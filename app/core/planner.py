@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.selectable import Join
+from sqlalchemy.sql.selectable import FromClause, Join
 
 
 class OuterFirstJoin(Join):
@@ -25,8 +25,11 @@ class OuterFirstJoin(Join):
 
 @compiles(OuterFirstJoin, "sqlite")
 def _sqlite_cross_join(join: OuterFirstJoin, compiler: SQLCompiler, **kw: Any) -> str:
-    # The left side is one table (outer_first_join checks it), so the first JOIN is this one.
-    return compiler.visit_join(join, **kw).replace(" JOIN ", " CROSS JOIN ", 1)
+    # The right side is one table and the ON clause a plain comparison (outer_first_join's
+    # signature), so the last JOIN keyword is this join's, whatever the left side holds.
+    left, keyword, right = compiler.visit_join(join, **kw).rpartition(" JOIN ")
+    assert keyword, "visit_join renders an inner join with JOIN"
+    return f"{left} CROSS JOIN {right}"
 
 
 @compiles(OuterFirstJoin)
@@ -34,5 +37,7 @@ def _plain_join(join: OuterFirstJoin, compiler: SQLCompiler, **kw: Any) -> str:
     return compiler.visit_join(join, **kw)
 
 
-def outer_first_join(left: Table, right: Table, onclause: Any) -> OuterFirstJoin:
+def outer_first_join(left: FromClause, right: Table, onclause: Any) -> OuterFirstJoin:
+    """``left JOIN right ON onclause``, with ``left`` (a table or a subquery) as SQLite's outer
+    loop."""
     return OuterFirstJoin(left, right, onclause)

@@ -116,3 +116,115 @@ def test_registry_pages_through_equal_names_and_two_seals_of_one_alliance(client
     bielefeld = [(i["alliance_slug"], i["cycle_key"]) for i in whole if i["alliance_name"] == "Bündnis Bielefeld"]
     assert sorted(bielefeld) == sorted([(registry["nrw"].slug, "2023/24-reg"), (twin.slug, "2023/24-reg"),
                                         (twin.slug, registry["now"].key)])
+
+
+@pytest.fixture
+def crowded_registry(session):
+    """Seals spread so that a page's alliances must be chosen with the filters: equal names,
+    several seals per alliance, alliances whose seals are all of another cycle, another Land
+    or withdrawn, interleaved by name."""
+    cycles = [factories.make_cycle(session, status=CycleStatus.awarded, ceremony_on=date(2020 + i, 11, 20))
+              for i in range(3)]
+    plan = [  # name, Land, status per cycle (None: no award)
+        ("Bündnis Aue", "DE-SN", ["confirmed", "confirmed", None]),
+        ("Bündnis Berg", "DE-BY", [None, None, "withdrawn"]),
+        ("Bündnis Celle", "DE-NI", [None, None, "confirmed"]),
+        ("Bündnis Celle", "DE-SN", ["confirmed", None, "confirmed"]),
+        ("Bündnis Celle", "DE-SN", [None, "confirmed", None]),
+        ("Bündnis Dorf", "DE-BY", ["withdrawn", "confirmed", "confirmed"]),
+        ("Bündnis Eck", "DE-SN", [None, None, None]),
+        ("Bündnis Fels", "DE-NI", ["confirmed", "confirmed", "confirmed"]),
+        ("Bündnis Gera", "DE-SN", [None, None, "confirmed"]),
+        ("Bündnis Hof", "DE-BY", ["confirmed", None, None]),
+    ]
+    for name, state, statuses in plan:
+        alliance = factories.make_alliance(session, name=name, state=state)
+        for cycle, status in zip(cycles, statuses, strict=True):
+            if status == "confirmed":
+                factories.make_award(session, cycle, alliance)
+            elif status == "withdrawn":
+                factories.make_award(session, cycle, alliance, status="withdrawn", reason="Zurückgezogen")
+    return cycles
+
+
+def _expected_registry(session, cycle=None, state=None) -> list[tuple[str, str, str]]:
+    """The registry worked out independently: confirmed awards by alliance name, alliance, award."""
+    from app.awards.models import Award, AwardStatus
+    from app.cycles.models import AwardCycle
+
+    rows = session.exec(select(Award, Alliance, AwardCycle)
+                        .where(Award.alliance_id == Alliance.id, Award.cycle_id == AwardCycle.id)).all()
+    chosen = [(alliance.name, alliance.id, award.id, alliance.slug, award_cycle.key)
+              for award, alliance, award_cycle in rows
+              if award.status == AwardStatus.confirmed
+              and (cycle is None or award_cycle.id == cycle.id)
+              and (state is None or alliance.state == state)]
+    return [(name, slug, key) for name, _, _, slug, key in sorted(chosen)]
+
+
+def _walk(client, params: dict, limit: int) -> list[tuple[str, str, str]]:
+    walked, cursor, pages = [], None, 0
+    while True:
+        page = client.get("/api/v1/public/seals", params=params | {"limit": limit} | (
+            {"cursor": cursor} if cursor else {}))
+        assert page.status_code == 200, page.text
+        body = page.json()
+        pages += 1
+        assert len(body["items"]) == limit or body["next_cursor"] is None, body  # no short page mid-way
+        walked += [(i["alliance_name"], i["alliance_slug"], i["cycle_key"]) for i in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return walked
+        assert pages < 50, "the cursor does not advance"
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 100])
+@pytest.mark.parametrize("chosen", ["all", "cycle", "state", "cycle+state"])
+def test_registry_pages_give_every_seal_once_under_every_filter(client, session, crowded_registry,
+                                                               limit, chosen):
+    cycle = crowded_registry[2] if "cycle" in chosen else None
+    state = "DE-SN" if "state" in chosen else None
+    params = ({"cycle": cycle.key} if cycle else {}) | ({"state": state} if state else {})
+    expected = _expected_registry(session, cycle, state)
+    assert expected, "the fixture leaves seals under every filter"
+    assert _walk(client, params, limit) == expected
+    total = client.get("/api/v1/public/seals", params=params | {"limit": 1, "include_total": True})
+    assert total.json()["total"] == len(expected)
+
+
+def test_registry_page_after_an_alliance_with_no_seals_left_is_full(client, session, crowded_registry):
+    """The cursor ends on an alliance's last seal: the next page is still full, and not the last."""
+    first = client.get("/api/v1/public/seals", params={"limit": 2}).json()
+    assert [i["alliance_name"] for i in first["items"]] == ["Bündnis Aue", "Bündnis Aue"]
+    second = client.get("/api/v1/public/seals", params={"limit": 2, "cursor": first["next_cursor"]})
+    assert [i["alliance_name"] for i in second.json()["items"]] == ["Bündnis Celle", "Bündnis Celle"]
+    assert second.json()["next_cursor"] is not None
+
+
+@pytest.mark.parametrize("values", [
+    ["Bündnis Aue", 1],  # the two-value cursor of the registry before 2026-12
+    ["Bündnis Aue", "1", 2],
+    ["Bündnis Aue", 1, 2**70],
+    [None, 1, 2],
+    ["Bündnis\u0000Aue", 1, 2],  # PostgreSQL refuses NUL in text: a 422, not a database error
+    [1, 2, 3],
+    ["Bündnis Aue", 1, 2, 3],
+])
+def test_registry_refuses_a_tampered_cursor(client, crowded_registry, values):
+    import base64
+    import json
+
+    cursor = base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+    problem = assert_problem(client.get("/api/v1/public/seals", params={"cursor": cursor}), 422)
+    assert [e["loc"] for e in problem["errors"]] == [["query", "cursor"]]
+
+
+def test_registry_of_a_cycle_without_standing_seals_is_empty(client, session, crowded_registry):
+    before_ceremony = factories.make_cycle(session, status=CycleStatus.evaluated)
+    withdrawn_only = factories.make_cycle(session, status=CycleStatus.awarded)
+    factories.make_award(session, withdrawn_only, factories.make_alliance(session, name="Bündnis Aue"),
+                         status="withdrawn", reason="Zurückgezogen")
+    for cycle in (before_ceremony, withdrawn_only):
+        page = client.get("/api/v1/public/seals", params={"cycle": cycle.key, "include_total": True})
+        assert page.status_code == 200, page.text
+        assert page.json() == {"items": [], "next_cursor": None, "total": 0}
