@@ -84,20 +84,27 @@ class Driver:
 
 # --- the public seal registry -------------------------------------------------------------------
 
+# The app's statement (app/awards/registry.py): the page's alliances first, the LIMIT written
+# into the subquery so SQLite builds no Bloom filter over every award, and CROSS JOIN (SQLite's
+# way to keep the subquery as the outer loop; PostgreSQL gets JOIN).
 _SEALS_SQL = (
-    "SELECT a.name, a.slug, a.municipality, a.state, c.key, w.title, w.awarded_on, w.id "
-    "FROM award w JOIN alliance a ON a.id = w.alliance_id JOIN award_cycle c ON c.id = w.cycle_id "
-    "WHERE w.status = 'confirmed' ORDER BY a.name, w.id LIMIT ?"
+    "SELECT a.name, a.slug, a.municipality, a.state, c.key, w.title, w.awarded_on, w.id, a.id "
+    "FROM (SELECT id, name, slug, municipality, state FROM alliance WHERE EXISTS ("
+    "SELECT 1 FROM award WHERE award.alliance_id = alliance.id AND award.status = 'confirmed') "
+    "ORDER BY name, id LIMIT {limit}) a "
+    "{join} award w ON a.id = w.alliance_id JOIN award_cycle c ON c.id = w.cycle_id "
+    "WHERE w.status = 'confirmed' ORDER BY a.name, a.id, w.id LIMIT ?"
 )
 
 
 async def public_seals(db: Driver, request: Request) -> Response:
     limit = _limit(request)
-    rows = await db.rows(_SEALS_SQL, limit + 1)
+    sql = _SEALS_SQL.format(limit=int(limit + 1), join="CROSS JOIN" if db.sqlite else "JOIN")
+    rows = await db.rows(sql, limit + 1)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = cursor([rows[-1][0], rows[-1][7]])
+        next_cursor = cursor([rows[-1][0], rows[-1][8], rows[-1][7]])
     return _page([{"alliance_name": r[0], "alliance_slug": r[1], "municipality": r[2],
                    "state": r[3], "cycle_key": r[4], "title": r[5], "awarded_on": r[6]}
                   for r in rows], next_cursor)
