@@ -40,8 +40,10 @@ class PartnerSector(StrEnum):
 
 class Alliance(SQLModel, table=True):
     __tablename__ = "alliance"
-    # Partner systems pull what changed since their last sync (?updated_since=).
-    __table_args__ = (Index("ix_alliance_updated_at", "updated_at"),)
+    # Partner systems pull what changed since their last sync (?updated_since=); lists by Land
+    # walk that Land's alliances in name order (the seal registry, the alliance list).
+    __table_args__ = (Index("ix_alliance_updated_at", "updated_at"),
+                      Index("ix_alliance_state_name", "state", "name"))
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
@@ -49,7 +51,7 @@ class Alliance(SQLModel, table=True):
     ags: str | None = Field(default=None, max_length=8, index=True)
     municipality: str | None = Field(default=None, max_length=200)
     district: str | None = Field(default=None, max_length=200)
-    state: str = Field(max_length=5, index=True)
+    state: str = Field(max_length=5)
     region: str | None = Field(default=None, max_length=200)
     level: AllianceLevel = Field(sa_column=Column(String(20), nullable=False))
     legal_form: LegalForm | None = Field(default=None, sa_column=Column(String(30)))

@@ -119,7 +119,7 @@ def _page_statement(by_cycle: bool, by_state: bool, after_cursor: bool) -> Selec
         query = query.where(or_(page_alliance.c.id != bindparam("after_alliance_id"),
                                 col(Award.id) > bindparam("after_award_id")))
     return query.order_by(page_alliance.c.name, page_alliance.c.id, col(Award.id)).limit(
-        bindparam("row_limit"))
+        bindparam("row_limit", type_=Integer))
 
 
 def public_seals_page_query(

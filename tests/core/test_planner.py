@@ -71,7 +71,7 @@ def test_seal_registry_page_picks_its_alliances_first(session, after):
 # sqlite_stat1 of the x100 benchmark database (bench/generate.py runs ANALYZE; so may an operator,
 # or PRAGMA optimize): with these statistics SQLite's planner weighs a Bloom filter on award.
 _X100_STATISTICS = [
-    ("alliance", "ix_alliance_name", "65000 1"), ("alliance", "ix_alliance_state", "65000 4063"),
+    ("alliance", "ix_alliance_name", "65000 1"), ("alliance", "ix_alliance_state_name", "65000 4063 2"),
     ("alliance", "ix_alliance_status", "65000 21667"),
     ("award", "ix_award_alliance_id_status", "9860 1 1"), ("award", "ix_award_status", "9860 4930"),
     ("award", "ix_award_alliance_id", "9860 1"), ("award", "sqlite_autoindex_award_1", "9860 9860 1"),
@@ -98,6 +98,19 @@ def test_seal_registry_page_builds_no_bloom_filter_under_table_statistics(after)
     engine.dispose()
     assert "CO-ROUTINE page_alliance" in plan, plan
     assert "BLOOM FILTER" not in plan, plan
+
+
+@pytest.mark.parametrize("chosen", [PublicSealFilter(state="DE-SN"),
+                                    PublicSealFilter(cycle_id=1, state="DE-SN")])
+def test_seal_registry_page_of_one_land_walks_that_lands_alliances(session, chosen):
+    statement, values = public_seals_page_query(chosen, 51, PublicSealCursor("Bündnis M", 7, 9))
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(statement, values).all()
+        return
+    plan = _plan_as_executed(session, statement, values)
+    # Only that Land's index entries, already in name order: not every alliance by name.
+    assert "SEARCH alliance USING INDEX ix_alliance_state_name (state=? AND name>?)" in plan, plan
+    assert "ix_alliance_name" not in plan, plan
 
 
 def test_seal_registry_join_keeps_the_cross_join_for_a_subquery():
