@@ -172,8 +172,9 @@ def list_public_seals(
         total = int(session.execute(count, chosen.values()).scalar_one())
     if cycle_id is not None and session.execute(
             _CYCLE_HAS_SEALS, {"cycle_id": cycle_id}).first() is None:
-        # A cycle before its ceremony: the page would test every alliance for a seal it cannot
-        # have (14 ms at 65,000 alliances on SQLite); one indexed look-up says so at once.
+        # No standing seal in this cycle (none confirmed yet, or all withdrawn): the page would
+        # test every alliance for a seal it cannot have (14 ms at 65,000 alliances on SQLite);
+        # one indexed look-up says so at once.
         return [], None, total
     statement, values = public_seals_page_query(chosen, params.limit + 1, after)
     rows = session.execute(statement, values).all()

@@ -127,6 +127,8 @@ async def list_public_seals(
     cycle: Annotated[str | None, Query(max_length=20, description="Cycle key (2024/25), slug or id")] = None,
     state: StateCode | None = None,
 ) -> Page[PublicSeal]:
+    """Standing seals „Ausgezeichnetes Bündnis“ (a withdrawn one is not listed), ordered by
+    alliance name, then alliance, then seal; no personal data."""
     items, cursor, total = await db.run(registry.list_public_seals, page, cycle, state)
     set_link_header(request, response, cursor)
     return Page(items=items, next_cursor=cursor, total=total)
