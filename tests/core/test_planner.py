@@ -113,6 +113,22 @@ def test_seal_registry_page_of_one_land_walks_that_lands_alliances(session, chos
     assert "ix_alliance_name" not in plan, plan
 
 
+@pytest.mark.parametrize("after", [None, PublicSealCursor("Bündnis M", 7, 9)])
+def test_seal_registry_page_of_a_cycle_with_few_seals_reads_those_seals(session, after):
+    statement, values = public_seals_page_query(PublicSealFilter(cycle_id=1), 51, after,
+                                                few_seals=True)
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(statement, values).all()
+        return
+    plan = _plan_as_executed(session, statement, values)
+    # The cycle's awards by an index, each alliance by its key, then the few rows sorted: no
+    # walk over the alliances.
+    assert any(line.startswith("SEARCH award USING") and "(cycle_id=?" in line
+               for line in plan.splitlines()), plan
+    assert "SEARCH alliance USING INTEGER PRIMARY KEY" in plan, plan
+    assert "SCAN alliance" not in plan, plan
+
+
 def test_seal_registry_join_keeps_the_cross_join_for_a_subquery():
     from sqlalchemy.dialects import sqlite as sqlite_dialect
 
