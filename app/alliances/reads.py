@@ -20,6 +20,7 @@ from sqlmodel import Session
 from app.alliances.models import Alliance, AllianceContact, AlliancePartner
 from app.alliances.schemas import AllianceRead, PublicAllianceRead
 from app.auth.principal import Principal
+from app.core.db import read_rows
 
 ALLIANCE = Alliance.__table__  # type: ignore[attr-defined]
 _PARTNER = AlliancePartner.__table__  # type: ignore[attr-defined]
@@ -51,7 +52,7 @@ def alliance_query() -> Select[Any]:
 
 
 def one_alliance(session: Session, alliance_id: int) -> RowMapping | None:
-    return session.execute(_ONE, {"id": alliance_id}).mappings().one_or_none()
+    return read_rows(session, _ONE, {"id": alliance_id}).mappings().one_or_none()
 
 
 _PARTNER_KEYS = ("id", "name", "sector")
@@ -64,7 +65,7 @@ def _children(session: Session, query: Select[Any], keys: tuple[str, ...],
     per row asks the result for its keys every time, which cost more than the query."""
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if ids:
-        for row in session.execute(query, {"ids": ids}).all():
+        for row in read_rows(session, query, {"ids": ids}).all():
             grouped[row[0]].append(dict(zip(keys, row[1:], strict=True)))
     return grouped
 
@@ -90,7 +91,7 @@ def to_publics(session: Session, rows: Sequence[RowMapping]) -> list[PublicAllia
     ids = [row["id"] for row in rows]
     counts: dict[int, int] = {}
     if ids:
-        counts = {a: n for a, n in session.execute(_PARTNER_COUNTS, {"ids": ids})}
+        counts = {a: n for a, n in read_rows(session, _PARTNER_COUNTS, {"ids": ids})}
     return [
         PublicAllianceRead.model_validate(
             {**{k: row[k] for k in _PUBLIC_FIELDS if k in row}, "partner_count": counts.get(row["id"], 0)}

@@ -19,7 +19,7 @@ from app.auth.principal import Principal
 from app.auth.schemas import TokenResponse
 from app.core import security
 from app.core.config import get_settings
-from app.core.db import utcnow
+from app.core.db import read_rows, utcnow
 from app.core.errors import BadRequest, TooManyRequests, Unauthorized
 from app.core.ratelimit import get_counter_store
 from app.core.text import normalise_email
@@ -243,8 +243,8 @@ _USER_AND_SESSION = sa_select(
 def _user_principal(session: Session, claims: security.AccessClaims) -> Principal:
     """The account and its session in one statement (the hottest query of the API: every
     signed-in request runs it), as columns, not ORM objects."""
-    row = session.execute(
-        _USER_AND_SESSION, {"uid": claims.subject_id, "sid": claims.session_id or 0}
+    row = read_rows(
+        session, _USER_AND_SESSION, {"uid": claims.subject_id, "sid": claims.session_id or 0}
     ).one_or_none()
     if row is None or not row.is_active or row.erased_at is not None:
         raise Unauthorized("The account is not active.")

@@ -22,6 +22,7 @@ from sqlmodel import Session, col
 from app.alliances.models import Alliance
 from app.awards.models import Award, AwardStatus
 from app.awards.schemas import PublicSeal
+from app.core.db import read_rows
 from app.core.errors import RuleViolation, field_error
 from app.core.pagination import PageParams, decode_cursor, encode_cursor, parser_for
 from app.core.planner import outer_first_join
@@ -209,17 +210,17 @@ def list_public_seals(
     total = None
     if params.include_total:
         count = _count_statement(cycle_id is not None, state is not None)
-        total = int(session.execute(count, chosen.values()).scalar_one())
+        total = int(read_rows(session, count, chosen.values()).scalar_one())
     few_seals = False
     if cycle_id is not None:
-        seals = session.execute(_CYCLE_SEALS_UP_TO,
-                                {"cycle_id": cycle_id, "up_to": max(FEW_SEALS, 1)}).scalar_one()
+        seals = read_rows(session, _CYCLE_SEALS_UP_TO,
+                          {"cycle_id": cycle_id, "up_to": max(FEW_SEALS, 1)}).scalar_one()
         if seals == 0:  # none confirmed yet, or all withdrawn: nothing to walk or sort
             return [], None, total
         few_seals = seals < FEW_SEALS
     statement, values = public_seals_page_query(chosen, params.limit + 1, after,
                                                 few_seals=few_seals)
-    rows = session.execute(statement, values).all()
+    rows = read_rows(session, statement, values).all()
     next_cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]

@@ -9,13 +9,13 @@ import asyncio
 import contextlib
 import contextvars
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cache, lru_cache, partial
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import DateTime, Engine, event, inspect
+from sqlalchemy import DateTime, Engine, Executable, Result, event, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session as OrmSession
@@ -253,6 +253,17 @@ class Db:
     async def run(self, fn: Callable[Concatenate[Session, P], T],
                   *args: P.args, **kwargs: P.kwargs) -> T:
         return await run_in_db_thread(partial(_unit, self.session, fn, *args, **kwargs))
+
+
+def read_rows(session: Session, statement: Executable,
+              params: Mapping[str, Any] | None = None) -> Result[*tuple[Any, ...]]:
+    """Run a Core statement that selects columns (no ORM entities) on the session's connection,
+    in the session's transaction. ``Session.execute`` would wrap every row through the ORM's
+    loading layer (~1.5 µs a row, ~75 µs for a page of 50 seals; docs/PERFORMANCE.md).
+    Pending changes are flushed first, as ``Session.execute``'s autoflush would."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+    return session.connection().execute(statement, params)
 
 
 def new_session() -> Session:

@@ -16,7 +16,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, or_, select
 
 from app.auth.principal import Principal
-from app.core.db import columns_of, utcnow
+from app.core.db import columns_of, read_rows, utcnow
 from app.core.errors import field_error
 from app.core.pagination import PageParams, SortKey, paginate
 from app.cycles import service as cycles
@@ -128,7 +128,7 @@ def _topics(session: Session, event_ids: Sequence[int]) -> dict[int, list[Future
     out: dict[int, list[FutureTopicRead]] = {event_id: [] for event_id in event_ids}
     if not event_ids:
         return out
-    for event_id, number, slug, title in session.execute(_TOPICS_OF, {"ids": list(event_ids)}):
+    for event_id, number, slug, title in read_rows(session, _TOPICS_OF, {"ids": list(event_ids)}):
         out[event_id].append(FutureTopicRead(number=number, slug=slug, title=title))
     return out
 
@@ -138,7 +138,7 @@ def _cycles(session: Session, events: Sequence[Event]) -> dict[int, EventCycle]:
     if not ids:
         return {}
     return {cycle_id: EventCycle(id=cycle_id, key=key, slug=slug)
-            for cycle_id, key, slug in session.execute(_CYCLES_OF, {"ids": ids})}
+            for cycle_id, key, slug in read_rows(session, _CYCLES_OF, {"ids": ids})}
 
 
 class _Occupancy:
@@ -175,9 +175,9 @@ def _occupancy(session: Session, event_ids: Sequence[int],
     if not event_ids:
         return {}
     if alliance_id is None:
-        rows = session.execute(_OCCUPANCY_ALL, {"ids": list(event_ids)}).all()
+        rows = read_rows(session, _OCCUPANCY_ALL, {"ids": list(event_ids)}).all()
     else:
-        rows = session.execute(_OCCUPANCY_OWN, {"ids": list(event_ids), "alliance_id": alliance_id}).all()
+        rows = read_rows(session, _OCCUPANCY_OWN, {"ids": list(event_ids), "alliance_id": alliance_id}).all()
     out: dict[int, _Occupancy] = {}
     for row in rows:
         event_id, status, count = row[0], row[1], row[-1]
