@@ -33,7 +33,8 @@ JSON = "application/json"
 
 def cursor(values: Sequence[Any]) -> str:
     # app.core.pagination's encoding: dates as isoformat, json.dumps, urlsafe base64 unpadded.
-    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values],
+                     ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 

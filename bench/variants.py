@@ -135,7 +135,8 @@ def _remember(request: Request, principal: Principal) -> Principal:
 
 def _encode_cursor(values: list[Any]) -> str:
     # Same encoding as app.core.pagination (name and id: no dates in the bench's sort).
-    raw = json.dumps([v.isoformat() if hasattr(v, "isoformat") else v for v in values])
+    raw = json.dumps([v.isoformat() if hasattr(v, "isoformat") else v for v in values],
+                     ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
