@@ -62,6 +62,18 @@ class PublicSealCursor:
         return encode_cursor([self.name, self.alliance_id, self.award_id])
 
 
+_AWARD = Award.__table__  # type: ignore[attr-defined]
+_ALLIANCE = Alliance.__table__  # type: ignore[attr-defined]
+
+
+def _seal_columns(alliance: Any) -> tuple[Any, ...]:
+    """A registry row: the seal, its alliance's public fields (from ``alliance``, the table's or
+    the page subquery's columns) and the cycle key; the ids feed the cursor."""
+    return (col(Award.id).label("award_id"), col(Award.title), col(Award.awarded_on),
+            alliance.name, alliance.slug, alliance.municipality, alliance.state,
+            col(AwardCycle.key), alliance.id.label("alliance_id"))
+
+
 # The statements are built once per shape (which filters, a cursor or not), their values bound
 # per request: building the page's statement per request cost ~0.3 ms, more than running it.
 def _award_terms(by_cycle: bool) -> list[ColumnElement[bool]]:
@@ -107,11 +119,8 @@ def _page_statement(by_cycle: bool, by_state: bool, after_cursor: bool) -> Selec
         .limit(bindparam("alliance_limit", type_=Integer, literal_execute=True)).subquery("page_alliance")
     )
     query: Select[Any] = (
-        sa_select(col(Award.id).label("award_id"), col(Award.title), col(Award.awarded_on),
-                  page_alliance.c.name, page_alliance.c.slug, page_alliance.c.municipality,
-                  page_alliance.c.state, col(AwardCycle.key),
-                  page_alliance.c.id.label("alliance_id"))
-        .select_from(outer_first_join(page_alliance, Award.__table__,  # type: ignore[attr-defined]
+        sa_select(*_seal_columns(page_alliance.c))
+        .select_from(outer_first_join(page_alliance, _AWARD,
                                       page_alliance.c.id == col(Award.alliance_id)))
         .join(AwardCycle, col(AwardCycle.id) == col(Award.cycle_id))
         .where(*_award_terms(by_cycle))
@@ -130,10 +139,8 @@ def _few_seals_page_statement(by_cycle: bool, by_state: bool, after_cursor: bool
     a seal (43 ms at 65,000 alliances for a cycle of 10 seals); sorting a few hundred seals
     costs less. Awards are SQLite's outer loop, the order and the cursor are the walk's."""
     query: Select[*tuple[Any, ...]] = (
-        sa_select(col(Award.id).label("award_id"), col(Award.title), col(Award.awarded_on),
-                  col(Alliance.name), col(Alliance.slug), col(Alliance.municipality),
-                  col(Alliance.state), col(AwardCycle.key), col(Alliance.id).label("alliance_id"))
-        .select_from(outer_first_join(Award.__table__, Alliance.__table__,  # type: ignore[attr-defined]
+        sa_select(*_seal_columns(_ALLIANCE.c))
+        .select_from(outer_first_join(_AWARD, _ALLIANCE,
                                       col(Alliance.id) == col(Award.alliance_id)))
         .join(AwardCycle, col(AwardCycle.id) == col(Award.cycle_id))
         .where(*_award_terms(by_cycle), *_alliance_terms(by_state))

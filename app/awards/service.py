@@ -43,12 +43,7 @@ from app.core import links
 from app.core.db import utcnow
 from app.core.errors import Conflict, RuleViolation, field_error
 from app.core.etags import check_if_match
-from app.core.pagination import (
-    PageParams,
-    SortKey,
-    changed_after,
-    paginate,
-)
+from app.core.pagination import PageParams, SortKey, changed_after, paginate
 from app.cycles.models import AwardCycle, CycleStatus
 from app.cycles.service import get_cycle
 from app.evaluation import queries as evaluation
