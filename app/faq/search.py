@@ -29,9 +29,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
-
-import snowballstemmer
+from functools import cache, lru_cache
+from typing import Any
 
 MAX_TERMS = 8
 TERM_WEIGHT = 100
@@ -79,7 +78,15 @@ def _spellings(word: str) -> set[str]:
 
 _STOP_KEYS = frozenset(spelling for word in STOP_WORDS
                        for spelling in _spellings(word.casefold()))
-_STEMMER = snowballstemmer.stemmer("german")
+
+
+@cache
+def _stemmer() -> Any:
+    # Made at the first search, not at import: only FAQ searches stem, and the stemmer's
+    # package costs ~11 ms of every process's start-up.
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("german")
 
 
 def fold(text: str) -> str:
@@ -108,7 +115,7 @@ def _strip_accents(text: str) -> str:
 
 @lru_cache(maxsize=20_000)
 def _stem(word: str) -> str:
-    stem = _STEMMER.stemWord(word)
+    stem = _stemmer().stemWord(word)
     if len(stem) > 5 and stem.endswith("ium"):  # Kriterium → kriteri, as Kriterien
         stem = stem[:-2]
     return stem.translate(_UMLAUTS_PLAIN)

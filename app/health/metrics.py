@@ -25,12 +25,12 @@ from app.core.db import utcnow
 from app.core.errors import problem_response
 from app.core.metrics import REGISTRY
 from app.mail import outbox
-from app.webhooks import delivery as webhook_delivery
+from app.webhooks import service as webhooks
 
 
 def _backlogs() -> tuple[tuple[int, datetime | None], tuple[int, datetime | None, int]]:
     with core_db.new_session() as session:
-        return outbox.backlog(session), webhook_delivery.backlog(session)
+        return outbox.backlog(session), webhooks.backlog(session)
 
 
 def _age(oldest: datetime | None) -> float:

@@ -10,12 +10,12 @@ Outcomes are written only while the row is still pending and leased by this atte
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import httpx
 from sqlalchemy import CursorResult, ScalarSelect, delete, update
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from app.core.config import Settings, get_settings
 from app.core.db import utcnow
@@ -276,17 +276,3 @@ def purge_settled(session: Session, older_than: datetime) -> int:
     session.commit()
     return cast(CursorResult[Any], result).rowcount
 
-
-def backlog(session: Session) -> tuple[int, datetime | None, int]:
-    """Pending deliveries of active endpoints, when the oldest was queued, and how many
-    deliveries were given up (failed)."""
-    active = select(WebhookEndpoint.id).where(col(WebhookEndpoint.is_active).is_(True))
-    count, oldest = session.execute(
-        select(func.count(), func.min(WebhookDelivery.created_at))
-        .where(WebhookDelivery.status == DeliveryStatus.pending,
-               col(WebhookDelivery.endpoint_id).in_(active))).one()
-    failed = session.execute(select(func.count()).select_from(WebhookDelivery)
-                             .where(WebhookDelivery.status == DeliveryStatus.failed)).scalar_one()
-    if isinstance(oldest, datetime) and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)
-    return int(count), oldest, int(failed)

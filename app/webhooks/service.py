@@ -7,10 +7,10 @@ if the change is rolled back, so is the event. Sending is ``app.webhooks.deliver
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.audit import recorder
 from app.auth.models import ApiClient, ApiClientAlliance
@@ -311,3 +311,18 @@ def send_test(session: Session, endpoint_id: int) -> WebhookDeliveryRead:
     session.add(delivery)
     session.commit()
     return delivery_read(delivery)
+
+
+def backlog(session: Session) -> tuple[int, datetime | None, int]:
+    """Pending deliveries of active endpoints, when the oldest was queued, and how many
+    deliveries were given up (failed)."""
+    active = select(WebhookEndpoint.id).where(col(WebhookEndpoint.is_active).is_(True))
+    count, oldest = session.execute(
+        select(func.count(), func.min(WebhookDelivery.created_at))
+        .where(WebhookDelivery.status == DeliveryStatus.pending,
+               col(WebhookDelivery.endpoint_id).in_(active))).one()
+    failed = session.execute(select(func.count()).select_from(WebhookDelivery)
+                             .where(WebhookDelivery.status == DeliveryStatus.failed)).scalar_one()
+    if isinstance(oldest, datetime) and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(count), oldest, int(failed)
