@@ -6,11 +6,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
     Integer,
     Select,
-    and_,
     bindparam,
     exists,
     func,
@@ -24,7 +22,13 @@ from app.awards.models import Award, AwardStatus
 from app.awards.schemas import PublicSeal
 from app.core.db import read_rows
 from app.core.errors import RuleViolation, field_error
-from app.core.pagination import PageParams, decode_cursor, encode_cursor, parser_for
+from app.core.pagination import (
+    PageParams,
+    decode_cursor,
+    encode_cursor,
+    keyset_after,
+    parser_for,
+)
 from app.core.planner import outer_first_join
 from app.cycles.models import AwardCycle
 from app.cycles.service import CycleNotFound, get_cycle
@@ -107,13 +111,10 @@ def _page_statement(by_cycle: bool, by_state: bool, after_cursor: bool) -> Selec
         .where(has_seal, *_alliance_terms(by_state))
     )
     if after_cursor:
-        # name >= repeats the OR's bound so PostgreSQL starts its index scan there (without
-        # it, a page deep in the registry filtered every row before it: 17 ms at x100).
-        after_name: BindParameter[str] = bindparam("after_name")
-        alliances = alliances.where(col(Alliance.name) >= after_name, or_(
-            col(Alliance.name) > after_name,
-            and_(col(Alliance.name) == after_name,
-                 col(Alliance.id) >= bindparam("after_alliance_id"))))
+        # inclusive: the cursor's own alliance may still hold seals after the cursor's award.
+        alliances = alliances.where(keyset_after(
+            (col(Alliance.name), col(Alliance.id)),
+            (bindparam("after_name"), bindparam("after_alliance_id")), inclusive=True))
     page_alliance = (
         alliances.order_by(col(Alliance.name), col(Alliance.id))
         .limit(bindparam("alliance_limit", type_=Integer, literal_execute=True)).subquery("page_alliance")
@@ -146,14 +147,9 @@ def _few_seals_page_statement(by_cycle: bool, by_state: bool, after_cursor: bool
         .where(*_award_terms(by_cycle), *_alliance_terms(by_state))
     )
     if after_cursor:
-        after_name: BindParameter[str] = bindparam("after_name")
-        after_alliance: BindParameter[int] = bindparam("after_alliance_id")
-        query = query.where(col(Alliance.name) >= after_name, or_(
-            col(Alliance.name) > after_name,
-            and_(col(Alliance.name) == after_name, or_(
-                col(Alliance.id) > after_alliance,
-                and_(col(Alliance.id) == after_alliance,
-                     col(Award.id) > bindparam("after_award_id"))))))
+        query = query.where(keyset_after(
+            (col(Alliance.name), col(Alliance.id), col(Award.id)),
+            (bindparam("after_name"), bindparam("after_alliance_id"), bindparam("after_award_id"))))
     return query.order_by(col(Alliance.name), col(Alliance.id), col(Award.id)).limit(
         bindparam("row_limit", type_=Integer))
 
