@@ -58,17 +58,18 @@ def setup(url: str, n_items: int) -> tuple[Any, dict[str, str], list[int]]:
     from app.core.db import get_engine
     get_settings.cache_clear()
     get_engine.cache_clear()
-    from sqlmodel import Session, select
+    from sqlmodel import Session, col
 
-    from app.alliances.models import Alliance, AllianceStatus
+    from app.alliances.models import Alliance
     from app.main import create_app
+    from app.surveys.eligibility import eligible_alliance_ids_query
     from tests import factories
 
     with Session(get_engine(), expire_on_commit=False) as session:
         client = factories.make_client(session, scopes=("surveys:write", "surveys:read"))
         headers = factories.client_headers(client)
-        ids = list(session.exec(select(Alliance.id).where(
-            Alliance.status != AllianceStatus.dissolved).order_by(Alliance.id)).all())
+        # The app's own rule: not dissolved, and no seal yet (the benchmark data holds seals).
+        ids = list(session.exec(eligible_alliance_ids_query().order_by(col(Alliance.id))).all())
     if len(ids) < n_items:
         raise SystemExit(f"only {len(ids)} eligible alliances for {n_items} items")
     return create_app(), headers, [i for i in ids if i is not None][:n_items]
@@ -146,7 +147,8 @@ def api_push(client: Any, headers: dict[str, str], cycle: Any,
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     result = response.json()
     if response.status_code != 200 or result["created"] != len(alliance_ids):
-        raise SystemExit(f"batch failed: {response.status_code} {str(result)[:500]}")
+        rejected = [item for item in result.get("items", []) if item.get("status") == "rejected"]
+        raise SystemExit(f"batch failed: {response.status_code} {str(result)[:300]} rejected: {str(rejected)[:1500]}")
     return seconds, cpu
 
 

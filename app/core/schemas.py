@@ -15,7 +15,8 @@ answers), each refused as 422 naming the field.
 import datetime as dt
 import math
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
@@ -101,53 +102,126 @@ Loc = tuple[str | int, ...]
 Problem = tuple[Loc, PydanticCustomError]
 
 
-def _problem(annotation: Any, value: Any) -> Problem | None:
-    """Where and what is wrong with ``value`` for ``annotation`` that lax mode would silently
-    coerce; None when nothing is (pydantic's own validation then judges the rest)."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _problem(get_args(annotation)[0], value)
-    if origin in (Union, types.UnionType):
-        if value is None:
-            return None
-        members = [arg for arg in get_args(annotation) if arg is not type(None)]
-        problems = [_problem(member, value) for member in members]
-        return None if any(p is None for p in problems) else problems[0]
-    if origin is Literal:
+Check = Callable[[Any], Problem | None]
+_SCALARS = (str, int, bool, type(None))  # hold no float: nothing for _non_finite to find
+
+
+def _accept(value: Any) -> Problem | None:
+    return None
+
+
+def _anything(value: Any) -> Problem | None:
+    """The check of a type with no rule of its own: no NaN or ±Infinity, also deep inside."""
+    if type(value) in _SCALARS:
         return None
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return None  # a nested model checks its own fields
-    if annotation is bool:
-        return None if isinstance(value, bool) else ((), _bool_error())
-    if annotation in (int, float) and isinstance(value, bool):
-        return (), _number_error(annotation.__name__)
-    if annotation in (int, float) and isinstance(value, str):
-        # Lax mode reads "5" as 5; a client that sends numbers as strings has a bug to see.
-        return (), _number_error(annotation.__name__, "a string")
-    if annotation in _DATETIMES:
-        return None if isinstance(value, str | dt.datetime) else ((), _date_error("datetime"))
-    if annotation in _DATES:
-        return None if isinstance(value, str | dt.date) else ((), _date_error("date"))
     if isinstance(value, float) and not math.isfinite(value):
         return (), _finite_error()
-    if origin in (list, set, frozenset, tuple) and isinstance(value, list | tuple):
-        args = [arg for arg in get_args(annotation) if arg is not Ellipsis]
-        if len(args) == 1 or origin is not tuple:
-            item_type = args[0] if args else Any
-            for index, item in enumerate(value):
-                if (found := _problem(item_type, item)) is not None:
-                    return (index, *found[0]), found[1]
-        return None
-    if origin is dict and isinstance(value, Mapping):
-        key_value = get_args(annotation)
-        item_type = key_value[1] if len(key_value) == 2 else Any
-        for key, item in value.items():
-            if (found := _problem(item_type, item)) is not None:
-                return (str(key), *found[0]), found[1]
-        return None
     if (where := _non_finite(value)) is not None:
         return where, _finite_error()
     return None
+
+
+def _check_bool(value: Any) -> Problem | None:
+    return None if isinstance(value, bool) else ((), _bool_error())
+
+
+def _number_check(kind: str) -> Check:
+    def check(value: Any) -> Problem | None:
+        if isinstance(value, bool):
+            return (), _number_error(kind)
+        if isinstance(value, str):
+            # Lax mode reads "5" as 5; a client that sends numbers as strings has a bug to see.
+            return (), _number_error(kind, "a string")
+        return _anything(value)
+
+    return check
+
+
+def _temporal_check(kind: str, accepted: tuple[type, ...]) -> Check:
+    def check(value: Any) -> Problem | None:
+        return None if isinstance(value, accepted) else ((), _date_error(kind))
+
+    return check
+
+
+def _union_check(members: list[Check]) -> Check:
+    def check(value: Any) -> Problem | None:
+        if value is None:
+            return None
+        problems = [member(value) for member in members]
+        return None if any(problem is None for problem in problems) else problems[0]
+
+    return check
+
+
+def _sequence_check(item: Check | None) -> Check:
+    """``item`` None: a tuple of fixed length, whose members pydantic judges on its own."""
+    def check(value: Any) -> Problem | None:
+        if isinstance(value, float) and not math.isfinite(value):
+            return (), _finite_error()
+        if not isinstance(value, list | tuple):
+            return _anything(value)
+        if item is not None:
+            for index, element in enumerate(value):
+                if (found := item(element)) is not None:
+                    return (index, *found[0]), found[1]
+        return None
+
+    return check
+
+
+def _mapping_check(item: Check) -> Check:
+    def check(value: Any) -> Problem | None:
+        if isinstance(value, float) and not math.isfinite(value):
+            return (), _finite_error()
+        if isinstance(value, Mapping):
+            for key, element in value.items():
+                if (found := item(element)) is not None:
+                    return (str(key), *found[0]), found[1]
+            return None
+        return _anything(value)
+
+    return check
+
+
+def _check_for(annotation: Any) -> Check:
+    """What lax mode would silently coerce in a value for ``annotation``, as a function of the
+    value: where and what is wrong, or None (pydantic's own validation then judges the rest).
+    Worked out once per field, not per value: a batch of 500 survey answers validates 13,500
+    fields, and reading the annotation each time was half the batch's CPU."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _check_for(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return _union_check([_check_for(arg) for arg in get_args(annotation)
+                             if arg is not type(None)])
+    if origin is Literal:
+        return _accept
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _accept  # a nested model checks its own fields
+    if annotation is bool:
+        return _check_bool
+    if annotation in (int, float):
+        return _number_check(annotation.__name__)
+    if annotation in _DATETIMES:
+        return _temporal_check("datetime", (str, dt.datetime))
+    if annotation in _DATES:
+        return _temporal_check("date", (str, dt.date))
+    if origin in (list, set, frozenset, tuple):
+        args = [arg for arg in get_args(annotation) if arg is not Ellipsis]
+        if len(args) == 1 or origin is not tuple:
+            return _sequence_check(_check_for(args[0]) if args else _anything)
+        return _sequence_check(None)
+    if origin is dict:
+        key_value = get_args(annotation)
+        return _mapping_check(_check_for(key_value[1]) if len(key_value) == 2 else _anything)
+    return _anything
+
+
+@cache
+def _field_checks(model: type[BaseModel]) -> tuple[tuple[str, Check], ...]:
+    return tuple((field.alias or name, _check_for(field.annotation))
+                 for name, field in model.model_fields.items())
 
 
 class StrictInput(BaseModel):
@@ -161,11 +235,10 @@ class StrictInput(BaseModel):
         if not isinstance(data, Mapping):
             return handler(data)
         refused: list[InitErrorDetails] = []
-        for name, field in cls.model_fields.items():
-            key = field.alias or name
+        for key, check in _field_checks(cls):
             if key not in data:
                 continue
-            found = _problem(field.annotation, data[key])
+            found = check(data[key])
             if found is not None:
                 loc, error = found
                 refused.append(InitErrorDetails(type=error, loc=(key, *loc), input=data[key]))

@@ -293,3 +293,40 @@ def test_a_lax_dry_run_flag_writes_nothing(client, admin, session):
                            files={"file": ("a.csv", b"name;ags\nNeu;09564000\n", "text/csv")})
     assert error_locs(assert_problem(response, 422, "validation_error")) == [["query", "dry_run"]]
     assert len(session.exec(select(Alliance)).all()) == before
+
+
+# --- the field checks, worked out once per model: nested, optional and union shapes -------------
+
+class _Shapes(StrictInput):
+    counts: list[typing.Annotated[int, "meta"]] | None = None
+    scores: dict[str, list[float]] = {}
+    pair: tuple[int, str] | None = None
+    either: int | str | None = None
+    free: Any = None
+    flag: bool = False
+
+
+def _refused(body: dict[str, Any]) -> list[tuple[Any, ...]]:
+    from pydantic import ValidationError
+    try:
+        _Shapes.model_validate(body)
+    except ValidationError as exc:
+        return [tuple(error["loc"]) for error in exc.errors()]
+    return []
+
+
+@pytest.mark.parametrize(("body", "locs"), [
+    ({"counts": [1, 2, True]}, [("counts", 2)]),
+    ({"counts": [1, "2"]}, [("counts", 1)]),
+    ({"counts": None, "either": "x", "pair": (1, "a")}, []),
+    ({"scores": {"a": [1.5, float("nan")]}}, [("scores", "a", 1)]),
+    ({"scores": {"a": [1.5, 2]}, "either": 3}, []),
+    ({"either": float("nan")}, [("either",)]),
+    ({"free": {"deep": [1, {"x": float("inf")}]}}, [("free", "deep", 1, "x")]),
+    ({"free": {"deep": ["1", True, None]}}, []),
+    ({"flag": 1}, [("flag",)]),
+    ({"flag": True, "counts": [float("-inf")]}, [("counts", 0)]),
+])
+def test_lax_coercions_are_refused_where_they_hide(body: dict[str, Any],
+                                                   locs: list[tuple[Any, ...]]) -> None:
+    assert sorted(_refused(body)) == sorted(locs)
