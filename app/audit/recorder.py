@@ -44,7 +44,12 @@ def is_sensitive(table: Table, column_name: str) -> bool:
     return bool(_SENSITIVE_NAME.search(column_name))
 
 
+_SCALARS = (str, int, float, bool, type(None))  # exact types: an Enum member is not one
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):

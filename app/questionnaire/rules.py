@@ -282,15 +282,15 @@ def _type_error(question: QuestionLike, value: Any,
             return "must be a whole number"
         return None if 0 <= value <= MAX_INTEGER else f"must be between 0 and {MAX_INTEGER}"
     if kind == "single_choice":
-        allowed = set(_option_points(question) if table is None else table)
+        allowed = _option_points(question) if table is None else table
         return None if isinstance(value, str) and value in allowed else f"must be one of {sorted(allowed)}"
     if kind == "multi_choice":
-        allowed = set(_option_points(question) if table is None else table)
+        allowed = _option_points(question) if table is None else table
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return "must be a list of option values"
         if len(set(value)) != len(value):
             return "lists an option twice"
-        unknown = sorted(set(value) - allowed)
+        unknown = sorted(set(value) - allowed.keys())
         return f"unknown options {unknown}; allowed: {sorted(allowed)}" if unknown else None
     if kind == "text":
         if not isinstance(value, str):

@@ -30,6 +30,26 @@ def test_json_body_with_nul_is_invalid_and_nothing_is_stored(client, admin, sess
     assert client.get("/api/v1/users", headers=admin, params={"q": "nul@example.org"}).json()["items"] == []
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32-le"])
+def test_nul_is_found_whatever_the_bodys_encoding(client, admin, session, encoding):
+    # The check skips bodies that cannot hold NUL (no \u0000 escape, no zero byte); a body in
+    # UTF-16 or UTF-32, which the JSON parser also reads, has zero bytes and is walked.
+    import json
+    body = json.dumps({"email": "nul16@example.org", "full_name": "Erika\x00Muster",
+                       "role": "admin"}).encode(encoding)
+    response = client.post("/api/v1/users", content=body,
+                           headers={**admin, "content-type": "application/json"})
+    problem = assert_problem(response, 422, "validation_error")
+    assert error_locs(problem) == [["body", "full_name"]]
+
+
+def test_a_key_with_nul_is_found_in_a_body_without_other_escapes(client, admin, alliance):
+    response = client.patch(f"/api/v1/alliances/{alliance.id}", headers={
+        **admin, "content-type": "application/json"}, content=b'{"descr\\u0000iption": "x"}')
+    problem = assert_problem(response, 422, "validation_error")
+    assert ["body", "descr\x00iption"] in error_locs(problem)
+
+
 def test_every_field_with_nul_is_named(client, admin, alliance):
     response = client.patch(f"/api/v1/alliances/{alliance.id}", headers=admin, json={
         "description": "\x00", "contacts": [{"name": "Paula", "email": "p@example.org",
