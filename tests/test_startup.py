@@ -26,7 +26,7 @@ import gc
 import app.main
 print(" ".join(m for m in {heavy!r} if m in sys.modules) or "-")
 print(len(calls))
-print(gc.isenabled(), gc.get_freeze_count())
+print(gc.isenabled(), gc.get_freeze_count(), gc.get_threshold()[0])
 """
 
 
@@ -39,9 +39,10 @@ def test_importing_the_app_loads_no_heavy_library_and_hashes_nothing():
     loaded, hashes, collector = done.stdout.split("\n")[:3]
     assert loaded == "-", f"imported at start-up: {loaded}"
     assert hashes == "0"
-    running, frozen = collector.split()
+    running, frozen, young = collector.split()
     assert running == "True", "import app.main left the cyclic garbage collector off"
     assert int(frozen) > 100_000, "start-up's objects were not frozen out of later collections"
+    assert int(young) == 10_000
 
 
 def test_the_collector_stays_off_after_import_when_the_caller_had_turned_it_off():
