@@ -105,6 +105,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="runs of --requests each (median)")
     parser.add_argument("--alliances", type=int, default=650)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--gc-threshold", type=int, default=None,
+                        help="young-generation threshold to use instead of the app's (A/B of "
+                             "app/main.py's gc.set_threshold)")
     args = parser.parse_args()
 
     os.environ.setdefault("BUENDNIS_JWT_SECRET", secrets.token_urlsafe(48))
@@ -123,6 +126,9 @@ def main() -> None:
         get_engine.cache_clear()
         from app.main import app
 
+        if args.gc_threshold is not None:
+            import gc
+            gc.set_threshold(args.gc_threshold, *gc.get_threshold()[1:])
         lifetime = timedelta(hours=2)
         tokens = {
             "admin": security.create_access_token("user", db.admin_id, session_id=db.admin_session_id,
