@@ -299,7 +299,7 @@ def test_a_lax_dry_run_flag_writes_nothing(client, admin, session):
 
 class _Shapes(StrictInput):
     counts: list[typing.Annotated[int, "meta"]] | None = None
-    scores: dict[str, list[float]] = {}
+    scores: dict[str, list[float]] | None = None
     pair: tuple[int, str] | None = None
     either: int | str | None = None
     free: Any = None
