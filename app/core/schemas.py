@@ -103,6 +103,7 @@ Problem = tuple[Loc, PydanticCustomError]
 
 
 Check = Callable[[Any], Problem | None]
+Takes = Callable[[Any], bool]
 _SCALARS = (str, int, bool, type(None))  # hold no float: nothing for _non_finite to find
 
 
@@ -144,14 +145,67 @@ def _temporal_check(kind: str, accepted: tuple[type, ...]) -> Check:
     return check
 
 
-def _union_check(members: list[Check]) -> Check:
+def _union_check(members: list[tuple[Takes, Check]]) -> Check:
+    """A union is content when a member takes the value as it is and finds nothing lax in it.
+    A member that would refuse the value outright (a string member, for ``true``) says
+    nothing: pydantic then tries the others, where lax mode would coerce (``true`` to the id
+    1), so their refusal stands."""
     def check(value: Any) -> Problem | None:
         if value is None:
             return None
-        problems = [member(value) for member in members]
-        return None if any(problem is None for problem in problems) else problems[0]
+        problems = []
+        for takes, member in members:
+            problem = member(value)
+            if problem is None and takes(value):
+                return None
+            problems.append(problem)
+        return next((problem for problem in problems if problem is not None), None)
 
     return check
+
+
+
+def _instance_of(*kinds: type, not_bool: bool = False) -> Takes:
+    if not_bool:
+        return lambda value: isinstance(value, kinds) and not isinstance(value, bool)
+    return lambda value: isinstance(value, kinds)
+
+
+def _takes(annotation: Any) -> Takes:
+    """Whether a field of type ``annotation`` takes ``value`` as it is (what strict mode
+    would take; dates and timestamps as strings): a member of a union that does not is not
+    the one pydantic picks. Types without a rule here take anything."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _takes(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        members = [_takes(arg) for arg in get_args(annotation)]
+        return lambda value: any(takes(value) for takes in members)
+    if origin is Literal:
+        allowed = get_args(annotation)
+        return lambda value: any(type(value) is type(option) and value == option
+                                 for option in allowed)
+    if annotation is type(None):
+        return lambda value: value is None
+    if annotation is bool:
+        return _instance_of(bool)
+    if annotation is int:
+        return _instance_of(int, not_bool=True)
+    if annotation is float:
+        return _instance_of(int, float, not_bool=True)
+    if annotation is str:
+        return _instance_of(str)
+    if annotation in _DATETIMES:
+        return _instance_of(str, dt.datetime)
+    if annotation in _DATES:
+        return _instance_of(str, dt.date)
+    if origin in (list, set, frozenset, tuple):
+        return _instance_of(list, tuple)
+    if origin is dict:
+        return _instance_of(Mapping)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _instance_of(Mapping, annotation)
+    return lambda _value: True
 
 
 def _sequence_check(item: Check | None) -> Check:
@@ -193,7 +247,7 @@ def _check_for(annotation: Any) -> Check:
     if origin is Annotated:
         return _check_for(get_args(annotation)[0])
     if origin in (Union, types.UnionType):
-        return _union_check([_check_for(arg) for arg in get_args(annotation)
+        return _union_check([(_takes(arg), _check_for(arg)) for arg in get_args(annotation)
                              if arg is not type(None)])
     if origin is Literal:
         return _accept

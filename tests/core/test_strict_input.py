@@ -302,6 +302,7 @@ class _Shapes(StrictInput):
     scores: dict[str, list[float]] | None = None
     pair: tuple[int, str] | None = None
     either: int | str | None = None
+    choice: typing.Literal["a", "b"] | int | None = None
     free: Any = None
     flag: bool = False
 
@@ -322,6 +323,10 @@ def _refused(body: dict[str, Any]) -> list[tuple[Any, ...]]:
     ({"scores": {"a": [1.5, float("nan")]}}, [("scores", "a", 1)]),
     ({"scores": {"a": [1.5, 2]}, "either": 3}, []),
     ({"either": float("nan")}, [("either",)]),
+    ({"either": True}, [("either",)]),  # the string member would refuse it, lax int read 1
+    ({"either": "x", "choice": "a"}, []),
+    ({"choice": True}, [("choice",)]),
+    ({"choice": 2}, []),
     ({"free": {"deep": [1, {"x": float("inf")}]}}, [("free", "deep", 1, "x")]),
     ({"free": {"deep": ["1", True, None]}}, []),
     ({"flag": 1}, [("flag",)]),

@@ -345,3 +345,16 @@ def test_batch_killed_halfway_leaves_nothing(app, session, cycle, alliance, othe
     assert calls["rows"] == 2, "both responses were inserted before the crash"
     session.expire_all()
     assert (response_count(session, cycle), revision_count(session)) == before
+
+
+@pytest.mark.parametrize("ref", [True, False])
+def test_a_boolean_is_not_an_alliance_reference(client, session, cycle, alliance, pusher, ref):
+    # The reference is an id or a slug/AGS; lax validation read true as the id 1.
+    r = client.post(batch_url(cycle), headers=pusher, json={"items": [item(alliance.id),
+                                                                     {**item(1), "alliance": ref}]})
+    assert r.status_code == 200, r.text
+    rejected = r.json()["items"][1]
+    assert rejected["status"] == "rejected"
+    assert rejected["problem"]["code"] == "invalid_item"
+    assert [e["loc"] for e in rejected["problem"]["errors"]] == [["body", "items", 1, "alliance"]]
+    assert response_count(session, cycle) == 1
