@@ -8,34 +8,45 @@
 import gc
 
 _COLLECTOR_WAS_ON = gc.isenabled()
+
+
+def _collector_back_on() -> None:
+    if _COLLECTOR_WAS_ON:
+        gc.enable()
+
+
 gc.disable()
+try:
+    import json
+    from typing import Any
 
-import json
-from typing import Any
+    from fastapi import FastAPI
+    from fastapi.middleware.cors import CORSMiddleware
+    from fastapi.routing import APIRoute
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.routing import APIRoute
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+    from app import models  # noqa: F401  (registers every table before the first query)
+    from app.api import NAMED_SHAPES, TAGS, include_api
+    from app.auth.deps import api_request_checks
+    from app.auth.openapi import apply_security
+    from app.core import db as core_db
+    from app.core.config import Settings, get_settings
+    from app.core.errors import FieldError, Problem, install_error_handlers
+    from app.core.etags import ETagMiddleware
+    from app.core.limits import SecurityMiddleware
+    from app.core.logging import configure_logging
+    from app.core.metrics import MetricsMiddleware, install_pool_collector
+    from app.core.middleware import RequestContextMiddleware
+    from app.core.openapi import complete_spec, name_shapes, operations
+    from app.core.tracing import configure_tracing, instrument_app
+    from app.health.metrics import metrics
+    from app.health.router import router as health_router
+    from app.mail.dispatch import mail_lifespan
+    from app.webhooks import spec as webhook_spec
+except BaseException:
+    _collector_back_on()  # a failed import must not leave the process without a collector
+    raise
 
-from app import models  # noqa: F401  (registers every table before the first query)
-from app.api import NAMED_SHAPES, TAGS, include_api
-from app.auth.deps import api_request_checks
-from app.auth.openapi import apply_security
-from app.core import db as core_db
-from app.core.config import Settings, get_settings
-from app.core.errors import FieldError, Problem, install_error_handlers
-from app.core.etags import ETagMiddleware
-from app.core.limits import SecurityMiddleware
-from app.core.logging import configure_logging
-from app.core.metrics import MetricsMiddleware, install_pool_collector
-from app.core.middleware import RequestContextMiddleware
-from app.core.openapi import complete_spec, name_shapes, operations
-from app.core.tracing import configure_tracing, instrument_app
-from app.health.metrics import metrics
-from app.health.router import router as health_router
-from app.mail.dispatch import mail_lifespan
-from app.webhooks import spec as webhook_spec
 
 API_VERSION = "1.0.0"
 DESCRIPTION = """
@@ -168,7 +179,11 @@ def _install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-app = create_app()
+try:
+    app = create_app()
+except BaseException:
+    _collector_back_on()
+    raise
 
 # The ~1,300 cycles start-up leaves as garbage are frozen with the rest rather than collected:
 # one full collection here would cost ~0.1 s, most of what pausing saved.
@@ -177,5 +192,4 @@ gc.freeze()
 # 10,000 allocations instead of 700 does it a fourteenth as often (a list page of 50: -15 % CPU
 # per request in-process; 50,000 measured slower again; docs/PERFORMANCE.md, "Start-up").
 gc.set_threshold(10_000, 10, 10)
-if _COLLECTOR_WAS_ON:
-    gc.enable()
+_collector_back_on()

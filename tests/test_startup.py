@@ -58,3 +58,17 @@ def test_the_collector_stays_off_after_import_when_the_caller_had_turned_it_off(
 def test_the_xlsx_control_character_filter_is_openpyxls():
     assert formats.ILLEGAL_CHARACTERS_RE.pattern == ILLEGAL_CHARACTERS_RE.pattern
     assert formats.xlsx_value(None, "a\x01b\x1fc\td") == "abc\td"  # type: ignore[arg-type]
+
+
+def test_a_failed_start_leaves_the_collector_running():
+    # An invalid setting makes create_app() raise during the import; the collector paused for
+    # the import must be back on, also for a second attempt in the same process.
+    probe = ("import gc\nfor _ in range(2):\n    try:\n        import app.main\n"
+             "    except Exception:\n        pass\n    print(gc.isenabled())\n")
+    done = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
+             "BUENDNIS_TRUSTED_PROXIES": "not-an-ip"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]

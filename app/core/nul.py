@@ -70,7 +70,7 @@ def declared_query(dependant: Dependant) -> frozenset[str]:
 async def _body_locations(request: Request, route: APIRoute) -> list[Loc]:
     if route.body_field is None:
         return []
-    content_type = request.headers.get("content-type", "")
+    content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         form = await request.form()  # parsed already for the operation: cached
         return [("body", name) for name, value in form.multi_items()
@@ -80,7 +80,11 @@ async def _body_locations(request: Request, route: APIRoute) -> list[Loc]:
         # to a zero byte): a body with neither holds none, and its parsed value is not walked.
         if b"\\u0000" not in body and b"\x00" not in body:
             return []
-        return list(nul_locations(await request.json(), ("body",)))  # cached as well
+        try:
+            parsed = await request.json()  # cached as well
+        except ValueError:
+            return []  # not JSON after all: the operation refuses the body itself
+        return list(nul_locations(parsed, ("body",)))
     return []
 
 

@@ -123,7 +123,11 @@ def _anything(value: Any) -> Problem | None:
 
 
 def _check_bool(value: Any) -> Problem | None:
-    return None if isinstance(value, bool) else ((), _bool_error())
+    # What lax mode would read as a boolean (1, 0.0, "yes", "off"); anything else it refuses
+    # itself, and a union of bool with other types must leave those values to the others.
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    return (), _bool_error()
 
 
 def _number_check(kind: str) -> Check:
@@ -138,9 +142,10 @@ def _number_check(kind: str) -> Check:
     return check
 
 
-def _temporal_check(kind: str, accepted: tuple[type, ...]) -> Check:
+def _temporal_check(kind: str) -> Check:
     def check(value: Any) -> Problem | None:
-        return None if isinstance(value, accepted) else ((), _date_error(kind))
+        # Lax mode reads a number as seconds since 1970; other values it refuses itself.
+        return ((), _date_error(kind)) if isinstance(value, int | float) else None
 
     return check
 
@@ -153,13 +158,20 @@ def _union_check(members: list[tuple[Takes, Check]]) -> Check:
     def check(value: Any) -> Problem | None:
         if value is None:
             return None
-        problems = []
+        taken: list[Problem] = []
+        other: list[Problem] = []
         for takes, member in members:
             problem = member(value)
-            if problem is None and takes(value):
-                return None
-            problems.append(problem)
-        return next((problem for problem in problems if problem is not None), None)
+            if takes(value):
+                if problem is None:
+                    return None
+                taken.append(problem)
+            elif problem is not None:
+                other.append(problem)
+        # The fault inside a member that takes the value is the one to name (an item of a
+        # list); else what lax mode would coerce in another member.
+        found = taken or other
+        return found[0] if found else None
 
     return check
 
@@ -258,9 +270,9 @@ def _check_for(annotation: Any) -> Check:
     if annotation in (int, float):
         return _number_check(annotation.__name__)
     if annotation in _DATETIMES:
-        return _temporal_check("datetime", (str, dt.datetime))
+        return _temporal_check("datetime")
     if annotation in _DATES:
-        return _temporal_check("date", (str, dt.date))
+        return _temporal_check("date")
     if origin in (list, set, frozenset, tuple):
         args = [arg for arg in get_args(annotation) if arg is not Ellipsis]
         if len(args) == 1 or origin is not tuple:

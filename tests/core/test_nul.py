@@ -50,6 +50,20 @@ def test_a_key_with_nul_is_found_in_a_body_without_other_escapes(client, admin, 
     assert ["body", "descr\x00iption"] in error_locs(problem)
 
 
+def test_the_json_media_type_is_read_whatever_its_case(client, admin):
+    body = b'{"email": "case@example.org", "full_name": "Erika\\u0000Muster", "role": "admin"}'
+    response = client.post("/api/v1/users", content=body,
+                           headers={**admin, "content-type": "Application/JSON"})
+    problem = assert_problem(response, 422, "validation_error")
+    assert error_locs(problem) == [["body", "full_name"]]
+
+
+def test_a_broken_body_of_another_json_type_is_refused_not_a_500(client, admin):
+    response = client.post("/api/v1/users", content=b'{"full_name": "\\u0000',
+                           headers={**admin, "content-type": "text/json"})
+    assert_problem(response, 422, "validation_error")
+
+
 def test_every_field_with_nul_is_named(client, admin, alliance):
     response = client.patch(f"/api/v1/alliances/{alliance.id}", headers=admin, json={
         "description": "\x00", "contacts": [{"name": "Paula", "email": "p@example.org",
