@@ -176,7 +176,6 @@ def _union_check(members: list[tuple[Takes, Check]]) -> Check:
     return check
 
 
-
 def _instance_of(*kinds: type, not_bool: bool = False) -> Takes:
     if not_bool:
         return lambda value: isinstance(value, kinds) and not isinstance(value, bool)
