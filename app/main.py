@@ -4,7 +4,8 @@
 # SQLModel classes, SQLAlchemy mappers). The cyclic collector, running while they are made,
 # traverses them again and again for nothing: ~0.15 s of a 1.1 s import. It is paused until the
 # app is built, and what start-up made is then frozen out of later collections, so that a full
-# collection while serving no longer walks it either (docs/PERFORMANCE.md, "Start-up").
+# collection while serving no longer walks it either (docs/PERFORMANCE.md, "The garbage
+# collector, start-up and the partner batch").
 import gc
 
 _COLLECTOR_WAS_ON = gc.isenabled()
@@ -190,6 +191,7 @@ except BaseException:
 gc.freeze()
 # A request makes thousands of short-lived objects; collecting the young generation after
 # 10,000 allocations instead of 700 does it a fourteenth as often (a list page of 50: -15 % CPU
-# per request in-process; 50,000 measured slower again; docs/PERFORMANCE.md, "Start-up").
+# per request in-process; 50,000 measured slower again; docs/PERFORMANCE.md, "The garbage
+# collector, start-up and the partner batch").
 gc.set_threshold(10_000, 10, 10)
 _collector_back_on()
