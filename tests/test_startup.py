@@ -30,13 +30,18 @@ print(gc.isenabled(), gc.get_freeze_count(), gc.get_threshold()[0])
 """
 
 
-def test_importing_the_app_loads_no_heavy_library_and_hashes_nothing():
+def _fresh_interpreter(probe: str, **env: str) -> str:
+    """What ``probe`` prints in a new interpreter that has imported nothing of the app yet."""
     done = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
-        [sys.executable, "-c", PROBE.format(heavy=HEAVY)], cwd=ROOT, capture_output=True,
-        text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **env},
     )
     assert done.returncode == 0, done.stderr
-    loaded, hashes, collector = done.stdout.split("\n")[:3]
+    return done.stdout
+
+
+def test_importing_the_app_loads_no_heavy_library_and_hashes_nothing():
+    loaded, hashes, collector = _fresh_interpreter(PROBE.format(heavy=HEAVY)).split("\n")[:3]
     assert loaded == "-", f"imported at start-up: {loaded}"
     assert hashes == "0"
     running, frozen, young = collector.split()
@@ -47,12 +52,7 @@ def test_importing_the_app_loads_no_heavy_library_and_hashes_nothing():
 
 def test_the_collector_stays_off_after_import_when_the_caller_had_turned_it_off():
     probe = "import gc; gc.disable(); import app.main; print(gc.isenabled())"
-    done = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
-        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "False"
+    assert _fresh_interpreter(probe).strip() == "False"
 
 
 def test_the_xlsx_control_character_filter_is_openpyxls():
@@ -65,10 +65,5 @@ def test_a_failed_start_leaves_the_collector_running():
     # the import must be back on, also for a second attempt in the same process.
     probe = ("import gc\nfor _ in range(2):\n    try:\n        import app.main\n"
              "    except Exception:\n        pass\n    print(gc.isenabled())\n")
-    done = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
-        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
-             "BUENDNIS_TRUSTED_PROXIES": "not-an-ip"},
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["True", "True"]
+    printed = _fresh_interpreter(probe, BUENDNIS_TRUSTED_PROXIES="not-an-ip")
+    assert printed.split() == ["True", "True"]

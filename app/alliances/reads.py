@@ -20,11 +20,11 @@ from sqlmodel import Session
 from app.alliances.models import Alliance, AllianceContact, AlliancePartner
 from app.alliances.schemas import AllianceRead, PublicAllianceRead
 from app.auth.principal import Principal
-from app.core.db import read_rows
+from app.core.db import read_rows, table_of
 
-ALLIANCE = Alliance.__table__  # type: ignore[attr-defined]
-_PARTNER = AlliancePartner.__table__  # type: ignore[attr-defined]
-_CONTACT = AllianceContact.__table__  # type: ignore[attr-defined]
+ALLIANCE = table_of(Alliance)
+_PARTNER = table_of(AlliancePartner)
+_CONTACT = table_of(AllianceContact)
 
 _ONE = sa_select(ALLIANCE).where(ALLIANCE.c.id == bindparam("id"))
 _PARTNERS = (

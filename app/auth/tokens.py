@@ -19,7 +19,7 @@ from app.auth.principal import Principal
 from app.auth.schemas import TokenResponse
 from app.core import security
 from app.core.config import get_settings
-from app.core.db import read_rows, utcnow
+from app.core.db import read_rows, table_of, utcnow
 from app.core.errors import BadRequest, TooManyRequests, Unauthorized
 from app.core.ratelimit import get_counter_store
 from app.core.text import normalise_email
@@ -226,8 +226,8 @@ def client_alliance_ids(session: Session, client: ApiClient) -> frozenset[int] |
     return frozenset(rows)
 
 
-_USER = User.__table__  # type: ignore[attr-defined]
-_SESSION = AuthSession.__table__  # type: ignore[attr-defined]
+_USER = table_of(User)
+_SESSION = table_of(AuthSession)
 # Built once with bound parameters: constructing the statement per request cost as much as
 # running it. The session is outer-joined on its id *and* its owner, so a session of another
 # user reads as ended.

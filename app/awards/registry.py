@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 from app.alliances.models import Alliance
 from app.awards.models import Award, AwardStatus
 from app.awards.schemas import PublicSeal
-from app.core.db import read_rows
+from app.core.db import read_rows, table_of
 from app.core.errors import RuleViolation, field_error
 from app.core.pagination import (
     PageParams,
@@ -66,8 +66,8 @@ class PublicSealCursor:
         return encode_cursor([self.name, self.alliance_id, self.award_id])
 
 
-_AWARD = Award.__table__  # type: ignore[attr-defined]
-_ALLIANCE = Alliance.__table__  # type: ignore[attr-defined]
+_AWARD = table_of(Award)
+_ALLIANCE = table_of(Alliance)
 
 
 def _seal_columns(alliance: Any) -> tuple[Any, ...]:

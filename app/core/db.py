@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from functools import cache, lru_cache, partial
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import DateTime, Engine, Executable, Result, event, inspect
+from sqlalchemy import DateTime, Engine, Executable, Result, Table, event, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session as OrmSession
@@ -67,6 +67,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 @cache
 def _column_keys(table_model: type[SQLModel]) -> tuple[str, ...]:
     return tuple(attr.key for attr in inspect(table_model).column_attrs)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Core table, typed (SQLModel does not declare ``__table__``)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
 
 
 def columns_of(row: SQLModel) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from app.alliances.models import Alliance
 from app.auth.principal import Principal
-from app.core.db import columns_of
+from app.core.db import columns_of, table_of
 from app.core.pagination import PageParams, SortKey, paginate
 from app.cycles.service import get_cycle
 from app.evaluation.exceptions import EvaluationNotFound, NoOwnAlliance, RunNotFound
@@ -115,7 +115,7 @@ def to_read(evaluation: Evaluation, alliance: AllianceRef) -> EvaluationRead:
 
 # The shortlist pages rows as columns, not ORM objects: building an Evaluation per row cost
 # more than validating its reply.
-_EVALUATION = Evaluation.__table__  # type: ignore[attr-defined]
+_EVALUATION = table_of(Evaluation)
 
 
 def list_evaluations(

@@ -25,7 +25,7 @@ from app.audit import recorder
 from app.auth.principal import Principal
 from app.awards.models import Award
 from app.awards.service import seal_holder_ids_query
-from app.core.db import columns_of, utcnow
+from app.core.db import columns_of, table_of, utcnow
 from app.cycles.models import AwardCycle
 from app.questionnaire.models import Question
 from app.questionnaire.rules import ScoringPlan, score
@@ -155,12 +155,6 @@ class NewResponse:
     alliance_id: int
     content: dict[str, Any]
     submit: bool
-
-
-def table_of(model: type[Any]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 _RESPONSE_COLUMNS = (
