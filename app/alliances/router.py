@@ -1,6 +1,6 @@
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile, status
+from fastapi import Depends, File, Path, Query, Request, Response, UploadFile, status
 
 from app.alliances import importer, service
 from app.alliances.deps import AllianceReader
@@ -20,10 +20,11 @@ from app.core.errors import PayloadTooLarge, problem_responses
 from app.core.etags import IfMatch, SetETag
 from app.core.limits import NoStore
 from app.core.pagination import Page, PageParams, UpdatedSince, page_params, set_link_header
+from app.core.routing import ApiRouter
 
-router = APIRouter(prefix="/alliances", tags=["alliances"], dependencies=[NoStore],
+router = ApiRouter(prefix="/alliances", tags=["alliances"], dependencies=[NoStore],
                    responses=problem_responses(401, 403))
-public_router = APIRouter(prefix="/public/alliances", tags=["public"])
+public_router = ApiRouter(prefix="/public/alliances", tags=["public"])
 PageDep = Annotated[PageParams, Depends(page_params)]
 # Ids are 32-bit integers: a larger one would overflow the database driver (a 500 on SQLite).
 AllianceId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The alliance's id")]

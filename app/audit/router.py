@@ -1,7 +1,7 @@
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.audit import service
@@ -11,9 +11,10 @@ from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.limits import NoStore
 from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.routing import ApiRouter
 from app.core.timestamps import Timestamp
 
-router = APIRouter(prefix="/audit-events", tags=["audit"], dependencies=[Depends(admin_user), NoStore],
+router = ApiRouter(prefix="/audit-events", tags=["audit"], dependencies=[Depends(admin_user), NoStore],
                    responses=problem_responses(401, 403, 422))
 
 

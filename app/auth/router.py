@@ -3,7 +3,7 @@ import binascii
 from typing import Annotated, Literal
 from urllib.parse import unquote_plus
 
-from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response, status
+from fastapi import Depends, Form, Header, Query, Request, Response, status
 
 from app.auth import pats, service, tokens
 from app.auth.deps import AdminUser, CurrentPrincipal, CurrentUser, admin_user
@@ -31,11 +31,12 @@ from app.core.errors import BadRequest, problem_responses
 from app.core.etags import IfMatch, SetETag
 from app.core.ids import RowId
 from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.routing import ApiRouter
 
-router = APIRouter(tags=["auth"])
-users_router = APIRouter(prefix="/users", tags=["users"], dependencies=[Depends(admin_user)],
+router = ApiRouter(tags=["auth"])
+users_router = ApiRouter(prefix="/users", tags=["users"], dependencies=[Depends(admin_user)],
                          responses=problem_responses(401, 403))
-clients_router = APIRouter(prefix="/clients", tags=["clients"], dependencies=[Depends(admin_user)],
+clients_router = ApiRouter(prefix="/clients", tags=["clients"], dependencies=[Depends(admin_user)],
                            responses=problem_responses(401, 403))
 PageDep = Annotated[PageParams, Depends(page_params)]
 
@@ -56,7 +57,7 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     return (unquote_plus(client_id), unquote_plus(secret)) if sep else None
 
 
-token_router = APIRouter(tags=["auth"], route_class=OAuthTokenRoute)
+token_router = ApiRouter(tags=["auth"], route_class=OAuthTokenRoute)
 
 
 @token_router.post(

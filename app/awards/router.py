@@ -1,7 +1,7 @@
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
+from fastapi import Depends, File, Query, Request, Response, UploadFile, status
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 
@@ -26,10 +26,11 @@ from app.core.etags import IfMatch, SetETag
 from app.core.ids import RowId
 from app.core.negotiation import prefers_html
 from app.core.pagination import Page, PageParams, UpdatedSince, page_params, set_link_header
+from app.core.routing import ApiRouter
 from app.cycles.deps import CyclePath
 
-router = APIRouter(tags=["awards"], responses=problem_responses(401, 403))
-public_router = APIRouter(prefix="/public/seals", tags=["public"])
+router = ApiRouter(tags=["awards"], responses=problem_responses(401, 403))
+public_router = ApiRouter(prefix="/public/seals", tags=["public"])
 PageDep = Annotated[PageParams, Depends(page_params)]
 _PDF = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
 

@@ -3,20 +3,21 @@ the Servicebüro (the admin router carries the admin dependency on every route).
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from app.auth.deps import admin_user
 from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.etags import ETagWriter, IfMatch, SetETag
 from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.routing import ApiRouter
 from app.cycles import service
 from app.cycles.deps import CyclePath, CycleReader
 from app.cycles.models import CycleStatus
 from app.cycles.schemas import CycleCreate, CycleRead, CycleSort, CycleUpdate
 
-router = APIRouter(prefix="/cycles", tags=["cycles"], responses=problem_responses(401, 403))
-admin_router = APIRouter(prefix="/cycles", tags=["cycles"], dependencies=[Depends(admin_user)],
+router = ApiRouter(prefix="/cycles", tags=["cycles"], responses=problem_responses(401, 403))
+admin_router = ApiRouter(prefix="/cycles", tags=["cycles"], dependencies=[Depends(admin_user)],
                          responses=problem_responses(401, 403))
 PageDep = Annotated[PageParams, Depends(page_params)]
 

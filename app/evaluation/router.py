@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from app.alliances.schemas import StateCode
 from app.auth.deps import AdminUser, CurrentUser, admin_user
@@ -10,6 +10,7 @@ from app.core.etags import ETagWriter, IfMatch, SetETag
 from app.core.ids import RowId
 from app.core.limits import NoStore
 from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.routing import ApiRouter
 from app.cycles.deps import CyclePath
 from app.evaluation import queries, service
 from app.evaluation.schemas import (
@@ -21,7 +22,7 @@ from app.evaluation.schemas import (
     PreviewRead,
 )
 
-router = APIRouter(prefix="/cycles", tags=["evaluation"], dependencies=[NoStore],
+router = ApiRouter(prefix="/cycles", tags=["evaluation"], dependencies=[NoStore],
                    responses=problem_responses(401, 403))
 PageDep = Annotated[PageParams, Depends(page_params)]
 

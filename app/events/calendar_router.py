@@ -9,20 +9,21 @@ access log writes it masked (app/core/logging.py).
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import Depends, Path, Response, status
 
 from app.auth.deps import CurrentUser, current_user
 from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.ids import RowId
+from app.core.routing import ApiRouter
 from app.events import calendar_service as service
 from app.events.calendar import MEDIA_TYPE, CalendarDocument
 from app.events.schemas_calendar import CalendarFeedCreated, CalendarFeedRead
 
-public_router = APIRouter(prefix="/public", tags=["public"])
-events_router = APIRouter(prefix="/events", tags=["events"], dependencies=[Depends(current_user)],
+public_router = ApiRouter(prefix="/public", tags=["public"])
+events_router = ApiRouter(prefix="/events", tags=["events"], dependencies=[Depends(current_user)],
                           responses=problem_responses(401, 403))
-feeds_router = APIRouter(prefix="/alliances", tags=["events"],
+feeds_router = ApiRouter(prefix="/alliances", tags=["events"],
                          dependencies=[Depends(current_user)],
                          responses=problem_responses(401, 403))
 

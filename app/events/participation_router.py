@@ -1,13 +1,14 @@
 """Servicebüro routes for who takes part in an event: the waiting list by hand, attendance
 and the counts. Mounted next to app/events/router.py under /api/v1/events, admin only."""
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from app.auth.deps import AdminUser, admin_user, current_user
 from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.etags import ETagWriter, IfMatch, SetETag
 from app.core.limits import NoStore
+from app.core.routing import ApiRouter
 from app.events import attendance, delegates, waitlist_admin
 from app.events.router import DelegateId, EventId, VisibleEventId
 from app.events.schemas import (
@@ -19,7 +20,7 @@ from app.events.schemas import (
     EventCounts,
 )
 
-router = APIRouter(prefix="/events", tags=["events"],
+router = ApiRouter(prefix="/events", tags=["events"],
                    dependencies=[Depends(current_user), Depends(admin_user), NoStore],
                    responses=problem_responses(401, 403))
 

@@ -4,7 +4,7 @@ the delegates alliances register. Partner systems get 403 on everything but the 
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import Depends, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.alliances.schemas import StateCode
@@ -15,6 +15,7 @@ from app.core.etags import ETagWriter, IfMatch, SetETag
 from app.core.ids import RowId
 from app.core.limits import NoStore
 from app.core.pagination import Page, PageParams, UpdatedSince, page_params, set_link_header
+from app.core.routing import ApiRouter
 from app.core.timestamps import Timestamp
 from app.events import delegates, export, invitations, queries, service
 from app.events.models import DelegateStatus, EventKind, EventStatus, InvitationBasis
@@ -37,9 +38,9 @@ from app.events.schemas import (
 from app.reports import exports
 from app.reports.schemas import CsvSeparator
 
-router = APIRouter(prefix="/events", tags=["events"], dependencies=[Depends(current_user), NoStore],
+router = ApiRouter(prefix="/events", tags=["events"], dependencies=[Depends(current_user), NoStore],
                    responses=problem_responses(401, 403))
-public_router = APIRouter(prefix="/public", tags=["public"])
+public_router = ApiRouter(prefix="/public", tags=["public"])
 PageDep = Annotated[PageParams, Depends(page_params)]
 EventId = Annotated[RowId, Path(description="The event's id")]
 DelegateId = Annotated[RowId, Path(description="The delegate's id")]

@@ -3,7 +3,7 @@ systems and alliance users get 403 on the Servicebüro's routes."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import Depends, Path, Query, Request, Response, status
 
 from app.auth.deps import AdminUser, admin_user
 from app.core.deps import DbDep
@@ -11,6 +11,7 @@ from app.core.errors import problem_responses
 from app.core.etags import ETagWriter, IfMatch, SetETag
 from app.core.ids import RowId
 from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.routing import ApiRouter
 from app.faq import service
 from app.faq.models import FaqCategory
 from app.faq.schemas import (
@@ -22,9 +23,9 @@ from app.faq.schemas import (
     SearchQuery,
 )
 
-router = APIRouter(prefix="/faq", tags=["faq"], dependencies=[Depends(admin_user)],
+router = ApiRouter(prefix="/faq", tags=["faq"], dependencies=[Depends(admin_user)],
                    responses=problem_responses(401, 403))
-public_router = APIRouter(prefix="/public/faq", tags=["public"])
+public_router = ApiRouter(prefix="/public/faq", tags=["public"])
 PageDep = Annotated[PageParams, Depends(page_params)]
 EntryId = Annotated[RowId, Path(description="The FAQ entry's id")]
 CategoryFilter = Annotated[FaqCategory | None, Query(description="Only this category")]

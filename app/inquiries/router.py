@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import Depends, Path, Query, Request, Response, status
 
 from app.auth.deps import AdminUser, CurrentUser, OptionalPrincipal, admin_user
 from app.auth.principal import Principal
@@ -12,6 +12,7 @@ from app.core.ids import RowId
 from app.core.limits import NoStore, client_address
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.core.ratelimit import get_counter_store
+from app.core.routing import ApiRouter
 from app.inquiries import queries, service
 from app.inquiries.models import InquiryCategory, InquiryStatus
 from app.inquiries.schemas import (
@@ -25,7 +26,7 @@ from app.inquiries.schemas import (
     MessageCreate,
 )
 
-router = APIRouter(prefix="/inquiries", tags=["inquiries"], dependencies=[NoStore],
+router = ApiRouter(prefix="/inquiries", tags=["inquiries"], dependencies=[NoStore],
                    responses=problem_responses(401, 403))
 PageDep = Annotated[PageParams, Depends(page_params)]
 InquiryId = Annotated[RowId, Path(description="The inquiry's id (its ticket number)")]

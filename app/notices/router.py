@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
+from fastapi import Body, Depends, Query, Request, Response, status
 
 from app.alliances.schemas import StateCode
 from app.auth.deps import AdminUser, CurrentPrincipal, admin_user
@@ -9,6 +9,7 @@ from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.limits import NoStore
 from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.routing import ApiRouter
 from app.cycles.deps import CyclePath
 from app.notices import export, queries, reminders, service
 from app.notices.exceptions import NotAllianceMember
@@ -21,7 +22,7 @@ from app.notices.schemas import (
     ReminderReport,
 )
 
-router = APIRouter(prefix="/cycles", tags=["notices"], dependencies=[NoStore],
+router = ApiRouter(prefix="/cycles", tags=["notices"], dependencies=[NoStore],
                    responses=problem_responses(401, 403))
 PageDep = Annotated[PageParams, Depends(page_params)]
 

@@ -1,14 +1,15 @@
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from app.auth.deps import AdminUser, CurrentUser, admin_user
 from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.ids import RowId
 from app.core.limits import NoStore
+from app.core.routing import ApiRouter
 from app.privacy import erasure, export
 from app.privacy.schemas import ErasureResult, PersonalDataExport, PersonKind
 
-router = APIRouter(tags=["privacy"], dependencies=[NoStore], responses=problem_responses(401, 403, 404, 422))
+router = ApiRouter(tags=["privacy"], dependencies=[NoStore], responses=problem_responses(401, 403, 404, 422))
 
 
 @router.get("/alliances/{alliance_id}/personal-data", name="privacy-export-alliance",

@@ -3,12 +3,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import Depends, Path, Query, Response, status
 
 from app.auth.deps import admin_user
 from app.core.deps import DbDep
 from app.core.errors import problem_responses
 from app.core.etags import IfMatch, SetETag
+from app.core.routing import ApiRouter
 from app.cycles.deps import CyclePath, CycleReader
 from app.questionnaire import service as service
 from app.questionnaire.schemas import (
@@ -22,13 +23,13 @@ from app.questionnaire.schemas import (
     ScorePreviewRead,
 )
 
-router = APIRouter(prefix="/cycles/{cycle}/questions", tags=["cycles"],
+router = ApiRouter(prefix="/cycles/{cycle}/questions", tags=["cycles"],
                    responses=problem_responses(401, 403, 404))
-admin_router = APIRouter(prefix="/cycles/{cycle}/questions", tags=["cycles"],
+admin_router = ApiRouter(prefix="/cycles/{cycle}/questions", tags=["cycles"],
                          dependencies=[Depends(admin_user)],
                          responses=problem_responses(401, 403, 404))
 # Colon actions (":copy", ":score-preview") live beside the collection, as in Google's API style.
-admin_actions = APIRouter(prefix="/cycles/{cycle}", tags=["cycles"],
+admin_actions = ApiRouter(prefix="/cycles/{cycle}", tags=["cycles"],
                           dependencies=[Depends(admin_user)],
                           responses=problem_responses(401, 403, 404))
 QuestionKeyPath = Annotated[str, Path(max_length=60, pattern=QUESTION_KEY_PATTERN,

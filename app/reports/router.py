@@ -6,7 +6,7 @@ evaluations routers, whose ``/{alliance_id}`` routes would otherwise take ``expo
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import admin_user
@@ -14,12 +14,13 @@ from app.core.db import Db
 from app.core.deps import DbDep
 from app.core.errors import problem_responses, request_language
 from app.core.limits import NoStore
+from app.core.routing import ApiRouter
 from app.cycles.deps import CyclePath
 from app.reports import exports, statistics
 from app.reports.schemas import CsvSeparator, CycleStatistics
 from app.surveys.models import ResponseStatus
 
-router = APIRouter(prefix="/cycles", tags=["reports"], dependencies=[Depends(admin_user), NoStore],
+router = ApiRouter(prefix="/cycles", tags=["reports"], dependencies=[Depends(admin_user), NoStore],
                    responses=problem_responses(401, 403, 404, 422))
 
 Separator = Annotated[CsvSeparator, Query(

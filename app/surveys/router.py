@@ -6,7 +6,6 @@
 from typing import Annotated
 
 from fastapi import (
-    APIRouter,
     Body,
     Depends,
     File,
@@ -26,6 +25,7 @@ from app.core.etags import ETagWriter, IfMatch, SetETag
 from app.core.idempotency import IdempotencyKey, mark_replayed
 from app.core.ids import RowId
 from app.core.pagination import Page, PageParams, UpdatedSince, page_params, set_link_header
+from app.core.routing import ApiRouter
 from app.cycles.deps import CyclePath
 from app.surveys import ingest
 from app.surveys import service as responses
@@ -42,7 +42,7 @@ from app.surveys.schemas import (
     ResponseRevisionRead,
 )
 
-router = APIRouter(prefix="/cycles/{cycle}", tags=["surveys"],
+router = ApiRouter(prefix="/cycles/{cycle}", tags=["surveys"],
                    responses=problem_responses(401, 403, 404))
 PageDep = Annotated[PageParams, Depends(page_params)]
 AllianceId = Annotated[RowId, Path(description="The alliance whose response it is")]

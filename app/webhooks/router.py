@@ -7,7 +7,7 @@ work, never holding one of the database slots."""
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import Depends, Path, Query, Request, Response, status
 
 from app.auth.deps import AdminUser, admin_user
 from app.core.deps import DbDep
@@ -15,6 +15,7 @@ from app.core.errors import problem_responses
 from app.core.etags import ETagWriter, IfMatch, SetETag
 from app.core.ids import RowId
 from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.routing import ApiRouter
 from app.webhooks import service
 from app.webhooks.models import DeliveryStatus
 from app.webhooks.schemas import (
@@ -25,7 +26,7 @@ from app.webhooks.schemas import (
     WebhookEndpointWithSecret,
 )
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"], dependencies=[Depends(admin_user)],
+router = ApiRouter(prefix="/webhooks", tags=["webhooks"], dependencies=[Depends(admin_user)],
                    responses=problem_responses(401, 403))
 PageDep = Annotated[PageParams, Depends(page_params)]
 EndpointId = Annotated[RowId, Path(description="The webhook endpoint's id")]

@@ -7,7 +7,7 @@ that a workgroup exists; members and drafts are for its active members and the S
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import Depends, Path, Query, Request, Response, status
 
 from app.auth.deps import AdminUser, AllianceUser, CurrentUser, admin_user, current_user
 from app.core.deps import DbDep
@@ -16,6 +16,7 @@ from app.core.etags import ETagWriter, IfMatch, SetETag
 from app.core.ids import RowId
 from app.core.limits import NoStore
 from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.routing import ApiRouter
 from app.events.schemas import CycleRef, TopicNumber
 from app.workgroups import membership, queries, results, service
 from app.workgroups.models import MemberStatus, ResultStatus, WorkgroupStatus
@@ -37,10 +38,10 @@ from app.workgroups.schemas import (
 )
 
 # Member lists carry the contact persons the alliances share: never cached.
-router = APIRouter(prefix="/workgroups", tags=["workgroups"],
+router = ApiRouter(prefix="/workgroups", tags=["workgroups"],
                    dependencies=[Depends(current_user), NoStore],
                    responses=problem_responses(401, 403))
-public_router = APIRouter(prefix="/public", tags=["public"])
+public_router = ApiRouter(prefix="/public", tags=["public"])
 PageDep = Annotated[PageParams, Depends(page_params)]
 WorkgroupPath = Annotated[RowId, Path(description="The workgroup's id")]
 AllianceId = Annotated[RowId, Path(description="The member alliance's id")]
