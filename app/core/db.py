@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import contextvars
 import threading
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cache, lru_cache, partial
@@ -240,12 +240,14 @@ def _clear_flushed(session: OrmSession, *_args: Any) -> None:
 
 def _unit(session: Session, fn: Callable[Concatenate[Session, P], T],
           *args: P.args, **kwargs: P.kwargs) -> T:
+    """One unit of work: however it ends (its commit failing included), its transaction is over
+    and its connection back in the pool when it returns."""
     try:
         result = fn(session, *args, **kwargs)
+        _end_unit(session)
     except BaseException:
         session.rollback()
         raise
-    _end_unit(session)
     return result
 
 
@@ -277,13 +279,10 @@ def new_session() -> Session:
     return Session(get_engine(), expire_on_commit=False)
 
 
-async def get_db() -> AsyncIterator[Db]:
-    session = new_session()
-    try:
-        yield Db(session)
-    finally:
-        # close() rolls back whatever the request left uncommitted and returns the connection.
-        if session.in_transaction():
-            await run_in_db_thread(session.close)
-        else:
-            session.close()
+async def get_db() -> Db:
+    """The request's database handle. Nothing is left to close when the request ends: each unit
+    of work ends its own transaction (``_unit``), so between units, and after the last, the
+    session holds no connection. A plain ``async def``, not a generator dependency: FastAPI
+    enters and leaves an exit stack for each of those on every request, ~10 % of a GET's
+    event-loop time (docs/PERFORMANCE.md, "Route matching and the request's database handle")."""
+    return Db(new_session())
