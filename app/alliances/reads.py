@@ -27,17 +27,21 @@ _PARTNER = table_of(AlliancePartner)
 _CONTACT = table_of(AllianceContact)
 
 _ONE = sa_select(ALLIANCE).where(ALLIANCE.c.id == bindparam("id"))
-_PARTNERS = (
-    sa_select(_PARTNER.c.alliance_id, _PARTNER.c.id, _PARTNER.c.name, _PARTNER.c.sector)
-    .where(_PARTNER.c.alliance_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_PARTNER.c.id)
-)
-_CONTACTS = (
-    sa_select(_CONTACT.c.alliance_id, _CONTACT.c.id, _CONTACT.c.name, _CONTACT.c.function,
-              _CONTACT.c.email, _CONTACT.c.phone, _CONTACT.c.accepts_mail)
-    .where(_CONTACT.c.alliance_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_CONTACT.c.id)
-)
+
+
+def _per_alliance(*columns: Any) -> tuple[Select[Any], Select[Any]]:
+    """A child table's rows for a page of alliances (``ids``) and for one (``id``). One alliance
+    gets a plain ``=``: an expanding ``IN`` is rendered anew for every execution, which cost a
+    fifth of a single-alliance read's database time (docs/PERFORMANCE.md)."""
+    table = columns[0].table
+    query = sa_select(table.c.alliance_id, *columns).order_by(table.c.id)
+    return (query.where(table.c.alliance_id.in_(bindparam("ids", expanding=True))),
+            query.where(table.c.alliance_id == bindparam("id")))
+
+
+_PARTNERS = _per_alliance(_PARTNER.c.id, _PARTNER.c.name, _PARTNER.c.sector)
+_CONTACTS = _per_alliance(_CONTACT.c.id, _CONTACT.c.name, _CONTACT.c.function, _CONTACT.c.email,
+                          _CONTACT.c.phone, _CONTACT.c.accepts_mail)
 _PARTNER_COUNTS = (
     sa_select(_PARTNER.c.alliance_id, func.count())
     .where(_PARTNER.c.alliance_id.in_(bindparam("ids", expanding=True)))
@@ -59,13 +63,15 @@ _PARTNER_KEYS = ("id", "name", "sector")
 _CONTACT_KEYS = ("id", "name", "function", "email", "phone", "accepts_mail")
 
 
-def _children(session: Session, query: Select[Any], keys: tuple[str, ...],
+def _children(session: Session, queries: tuple[Select[Any], Select[Any]], keys: tuple[str, ...],
               ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """Rows (alliance_id, *keys) grouped by alliance. Plain tuples with ``all()``: a mapping
     per row asks the result for its keys every time, which cost more than the query."""
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if ids:
-        for row in read_rows(session, query, {"ids": ids}).all():
+        many, one = queries
+        query, values = (one, {"id": ids[0]}) if len(ids) == 1 else (many, {"ids": ids})
+        for row in read_rows(session, query, values).all():
             grouped[row[0]].append(dict(zip(keys, row[1:], strict=True)))
     return grouped
 
