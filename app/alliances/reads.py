@@ -20,7 +20,7 @@ from sqlmodel import Session
 from app.alliances.models import Alliance, AllianceContact, AlliancePartner
 from app.alliances.schemas import AllianceRead, PublicAllianceRead
 from app.auth.principal import Principal
-from app.core.db import read_rows, table_of
+from app.core.db import Reader, read_rows, table_of
 
 ALLIANCE = table_of(Alliance)
 _PARTNER = table_of(AlliancePartner)
@@ -55,15 +55,15 @@ def alliance_query() -> Select[Any]:
     return sa_select(ALLIANCE)
 
 
-def one_alliance(session: Session, alliance_id: int) -> RowMapping | None:
-    return read_rows(session, _ONE, {"id": alliance_id}).mappings().one_or_none()
+def one_alliance(reader: Reader, alliance_id: int) -> RowMapping | None:
+    return read_rows(reader, _ONE, {"id": alliance_id}).mappings().one_or_none()
 
 
 _PARTNER_KEYS = ("id", "name", "sector")
 _CONTACT_KEYS = ("id", "name", "function", "email", "phone", "accepts_mail")
 
 
-def _children(session: Session, queries: tuple[Select[Any], Select[Any]], keys: tuple[str, ...],
+def _children(reader: Reader, queries: tuple[Select[Any], Select[Any]], keys: tuple[str, ...],
               ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """Rows (alliance_id, *keys) grouped by alliance. Plain tuples with ``all()``: a mapping
     per row asks the result for its keys every time, which cost more than the query."""
@@ -71,18 +71,18 @@ def _children(session: Session, queries: tuple[Select[Any], Select[Any]], keys: 
     if ids:
         many, one = queries
         query, values = (one, {"id": ids[0]}) if len(ids) == 1 else (many, {"ids": ids})
-        for row in read_rows(session, query, values).all():
+        for row in read_rows(reader, query, values).all():
             grouped[row[0]].append(dict(zip(keys, row[1:], strict=True)))
     return grouped
 
 
-def to_reads(session: Session, rows: Sequence[RowMapping],
+def to_reads(reader: Reader, rows: Sequence[RowMapping],
              principal: Principal) -> list[AllianceRead]:
     """Reply models for alliance rows: partners for all, contacts where the caller acts for
     the alliance (admins, its own users), null otherwise."""
     ids = [row["id"] for row in rows]
-    partners = _children(session, _PARTNERS, _PARTNER_KEYS, ids)
-    contacts = _children(session, _CONTACTS, _CONTACT_KEYS, [i for i in ids if principal.acts_for(i)])
+    partners = _children(reader, _PARTNERS, _PARTNER_KEYS, ids)
+    contacts = _children(reader, _CONTACTS, _CONTACT_KEYS, [i for i in ids if principal.acts_for(i)])
     out = []
     for row in rows:
         own = partners.get(row["id"], [])

@@ -76,7 +76,7 @@ async def import_alliances(
             responses=problem_responses(404))
 async def get_alliance(alliance_id: AllianceId, db: DbDep, principal: AllianceReader,
                        etag: SetETag) -> AllianceRead:
-    alliance = await db.run(service.read_alliance, alliance_id, principal)
+    alliance = await db.read(service.read_alliance, alliance_id, principal)
     etag.row("alliance", alliance.id, alliance.version, alliance)
     return alliance
 

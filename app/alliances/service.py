@@ -31,7 +31,7 @@ from app.alliances.schemas import (
 )
 from app.alliances.states import state_from_ags
 from app.auth.principal import Principal
-from app.core.db import columns_of, utcnow
+from app.core.db import Reader, columns_of, utcnow
 from app.core.errors import Forbidden, RuleViolation, field_error
 from app.core.etags import check_if_match
 from app.core.pagination import PageParams, SortKey, changed_after, paginate
@@ -72,12 +72,12 @@ def ensure_client_reach(principal: Principal, alliance_id: int) -> None:
         raise AllianceNotFound(f"No alliance {alliance_id}.")
 
 
-def read_alliance(session: Session, alliance_id: int, principal: Principal) -> AllianceRead:
+def read_alliance(reader: Reader, alliance_id: int, principal: Principal) -> AllianceRead:
     ensure_client_reach(principal, alliance_id)
-    row = reads.one_alliance(session, alliance_id)
+    row = reads.one_alliance(reader, alliance_id)
     if row is None:
         raise AllianceNotFound(f"No alliance {alliance_id}.")
-    return reads.to_reads(session, [row], principal)[0]
+    return reads.to_reads(reader, [row], principal)[0]
 
 
 _SORT_COLUMNS: dict[str, Any] = {

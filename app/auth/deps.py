@@ -54,7 +54,9 @@ async def optional_principal(
             claims = security.decode_access_token(token)
         except security.InvalidToken as exc:
             raise Unauthorized("The access token is invalid or expired.") from exc
-        principal = await db.run(tokens.principal_for, claims)
+        # A person's check only selects columns: a plain connection does (``Db.read``).
+        principal = await (db.read(tokens.user_principal, claims) if claims.subject_kind == "user"
+                           else db.run(tokens.principal_for, claims))
     request.state.principal = principal
     set_actor(principal.actor)
     return principal

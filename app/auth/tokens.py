@@ -19,7 +19,7 @@ from app.auth.principal import Principal
 from app.auth.schemas import TokenResponse
 from app.core import security
 from app.core.config import get_settings
-from app.core.db import read_rows, table_of, utcnow
+from app.core.db import Reader, read_rows, table_of, utcnow
 from app.core.errors import BadRequest, TooManyRequests, Unauthorized
 from app.core.ratelimit import get_counter_store
 from app.core.text import normalise_email
@@ -240,11 +240,11 @@ _USER_AND_SESSION = sa_select(
 ).where(_USER.c.id == bindparam("uid"))
 
 
-def _user_principal(session: Session, claims: security.AccessClaims) -> Principal:
-    """The account and its session in one statement (the hottest query of the API: every
-    signed-in request runs it), as columns, not ORM objects."""
+def user_principal(reader: Reader, claims: security.AccessClaims) -> Principal:
+    """A person's principal: the account and its session in one statement (the hottest query
+    of the API: every signed-in request runs it), as columns, not ORM objects."""
     row = read_rows(
-        session, _USER_AND_SESSION, {"uid": claims.subject_id, "sid": claims.session_id or 0}
+        reader, _USER_AND_SESSION, {"uid": claims.subject_id, "sid": claims.session_id or 0}
     ).one_or_none()
     if row is None or not row.is_active or row.erased_at is not None:
         raise Unauthorized("The account is not active.")
@@ -262,7 +262,7 @@ def _user_principal(session: Session, claims: security.AccessClaims) -> Principa
 def principal_for(session: Session, claims: security.AccessClaims) -> Principal:
     """Re-checks the account on every request, so deactivation and logout act at once."""
     if claims.subject_kind == "user":
-        return _user_principal(session, claims)
+        return user_principal(session, claims)
     if claims.subject_kind == "client":
         client = session.get(ApiClient, claims.subject_id)
         if client is None or not client.is_active:

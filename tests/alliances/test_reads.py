@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlmodel import Session, col, select
 
 from app.alliances import service
@@ -24,10 +24,12 @@ PUBLIC_API = "/api/v1/public/alliances"
 
 # --- the ORM path as it was (the reference) -----------------------------------------------------
 
-def orm_read_alliance(session: Session, alliance_id: int, principal: Principal) -> Any:
+def orm_read_alliance(connection: Connection, alliance_id: int, principal: Principal) -> Any:
+    """Given the read unit's connection (``Db.read``), as the route now runs it."""
     service.ensure_client_reach(principal, alliance_id)
-    alliance = service.get_alliance(session, alliance_id)
-    return service.to_read(alliance, with_contacts=principal.acts_for(alliance_id))
+    with Session(bind=connection) as session:
+        alliance = service.get_alliance(session, alliance_id)
+        return service.to_read(alliance, with_contacts=principal.acts_for(alliance_id))
 
 
 def orm_list_alliances(

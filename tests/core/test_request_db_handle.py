@@ -5,16 +5,24 @@ connection back. These tests use the real handle and engine, not the test transa
 
 import asyncio
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app.core import db as core_db
+from app.core import security
 from app.core.db import Db, new_session
+
+
+def _token_of_nobody() -> str:
+    """A well-signed token of an account that does not exist: checked in a read unit."""
+    return security.create_access_token("user", 2**31 - 1, session_id=1,
+                                        lifetime=timedelta(minutes=5))[0]
 
 
 @pytest.fixture
@@ -39,8 +47,11 @@ def _checked_out() -> int:
     ("/api/v1/public/seals?cycle=1999-00", {}, 422),
     ("/api/v1/alliances/1", {"authorization": "Bearer not-a-token"}, 401),
     ("/api/v1/alliances/1", {"authorization": "Bearer bpat_unknown"}, 401),
+    ("/api/v1/alliances/1", {"authorization": "Bearer NOBODY"}, 401),
 ])
 def test_no_connection_is_held_after_a_request(real_app, url, headers, status):
+    if headers.get("authorization") == "Bearer NOBODY":
+        headers = {"authorization": f"Bearer {_token_of_nobody()}"}
     with TestClient(real_app) as client:
         for _ in range(3):
             response = client.get(url, headers=headers)
@@ -72,3 +83,32 @@ def test_a_unit_whose_commit_fails_gives_its_connection_back(database_url: str,
 
 def _failing_commit() -> None:
     raise OperationalError("COMMIT", {}, Exception("database is locked"))
+
+
+def test_a_read_unit_reads_keeps_nothing_and_gives_its_connection_back(database_url: str):
+    core_db.get_engine.cache_clear()
+    engine = core_db.get_engine()
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE read_unit_probe (x INTEGER)"))
+    try:
+        db = Db(new_session())
+        assert asyncio.run(db.read(lambda c, n: int(c.execute(text(f"SELECT {n}")).scalar_one()),
+                                   7)) == 7
+        assert _checked_out() == 0
+
+        def write_then_fail(connection: Connection) -> None:
+            connection.execute(text("INSERT INTO read_unit_probe (x) VALUES (1)"))
+            raise LookupError("after the write")
+
+        with pytest.raises(LookupError):
+            asyncio.run(db.read(write_then_fail))
+        assert _checked_out() == 0
+        # Without an error, too: a read unit's connection is rolled back, not committed.
+        asyncio.run(db.read(lambda c: c.execute(text("INSERT INTO read_unit_probe (x) VALUES (2)"))))
+        assert _checked_out() == 0
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM read_unit_probe")).scalar_one() == 0
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE read_unit_probe"))
+        core_db.get_engine.cache_clear()
