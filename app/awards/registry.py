@@ -15,12 +15,12 @@ from sqlalchemy import (
     or_,
 )
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from app.alliances.models import Alliance
 from app.awards.models import Award, AwardStatus
 from app.awards.schemas import PublicSeal
-from app.core.db import read_rows, table_of
+from app.core.db import Reader, read_rows, table_of
 from app.core.errors import RuleViolation, field_error
 from app.core.pagination import (
     PageParams,
@@ -31,7 +31,7 @@ from app.core.pagination import (
 )
 from app.core.planner import outer_first_join
 from app.cycles.models import AwardCycle
-from app.cycles.service import CycleNotFound, get_cycle
+from app.cycles.service import CycleNotFound, cycle_id
 
 
 @dataclass(frozen=True)
@@ -198,32 +198,32 @@ _CYCLE_SEALS_UP_TO = sa_select(func.count()).select_from(
 
 
 def list_public_seals(
-    session: Session, params: PageParams, cycle_ref: str | None = None, state: str | None = None,
+    reader: Reader, params: PageParams, cycle_ref: str | None = None, state: str | None = None,
 ) -> tuple[list[PublicSeal], str | None, int | None]:
     """The public registry: confirmed awards only, by alliance name; no personal data."""
-    cycle_id = None
+    chosen_cycle = None
     if cycle_ref:
         try:
-            cycle_id = get_cycle(session, cycle_ref).id
+            chosen_cycle = cycle_id(reader, cycle_ref)
         except CycleNotFound as exc:
             raise RuleViolation(f"No award cycle {cycle_ref!r}.", errors=[
                 field_error(["query", "cycle"], "no such cycle", "not_found")]) from exc
-    chosen = PublicSealFilter(cycle_id=cycle_id, state=state)
+    chosen = PublicSealFilter(cycle_id=chosen_cycle, state=state)
     after = PublicSealCursor.parse(params.cursor) if params.cursor else None
     total = None
     if params.include_total:
-        count = _count_statement(cycle_id is not None, state is not None)
-        total = int(read_rows(session, count, chosen.values()).scalar_one())
+        count = _count_statement(chosen_cycle is not None, state is not None)
+        total = int(read_rows(reader, count, chosen.values()).scalar_one())
     few_seals = False
-    if cycle_id is not None:
-        seals = read_rows(session, _CYCLE_SEALS_UP_TO,
-                          {"cycle_id": cycle_id, "up_to": max(FEW_SEALS, 1)}).scalar_one()
+    if chosen_cycle is not None:
+        seals = read_rows(reader, _CYCLE_SEALS_UP_TO,
+                          {"cycle_id": chosen_cycle, "up_to": max(FEW_SEALS, 1)}).scalar_one()
         if seals == 0:  # none confirmed yet, or all withdrawn: nothing to walk or sort
             return [], None, total
         few_seals = seals < FEW_SEALS
     statement, values = public_seals_page_query(chosen, params.limit + 1, after,
                                                 few_seals=few_seals)
-    rows = read_rows(session, statement, values).all()
+    rows = read_rows(reader, statement, values).all()
     next_cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]

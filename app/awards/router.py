@@ -130,7 +130,7 @@ async def list_public_seals(
 ) -> Page[PublicSeal]:
     """Standing seals „Ausgezeichnetes Bündnis“ (a withdrawn one is not listed), ordered by
     alliance name, then alliance, then seal; no personal data."""
-    items, cursor, total = await db.run(registry.list_public_seals, page, cycle, state)
+    items, cursor, total = await db.read(registry.list_public_seals, page, cycle, state)
     set_link_header(request, response, cursor)
     return Page(items=items, next_cursor=cursor, total=total)
 

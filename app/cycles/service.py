@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, exists
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from app.awards import models as award_models
-from app.core.db import columns_of, utcnow
+from app.core.db import Reader, columns_of, read_rows, table_of, utcnow
 from app.core.errors import RuleViolation, field_error
 from app.core.etags import check_if_match
 from app.core.ids import is_row_id
@@ -68,6 +69,26 @@ _NOT_NULL = ("key", "seal_title")
 # request cost more than running it.
 _BY_SLUG_OR_KEY = select(AwardCycle).where(
     (col(AwardCycle.slug) == bindparam("ref")) | (col(AwardCycle.key) == bindparam("ref")))
+
+
+_CYCLE = table_of(AwardCycle)
+_ID_BY_ID = sa_select(_CYCLE.c.id).where(_CYCLE.c.id == bindparam("id"))
+_ID_BY_SLUG_OR_KEY = sa_select(_CYCLE.c.id).where(
+    (_CYCLE.c.slug == bindparam("ref")) | (_CYCLE.c.key == bindparam("ref")))
+
+
+def cycle_id(reader: Reader, ref: str | int) -> int:
+    """``get_cycle``'s lookup as a column read, for reads that need only the id (and may run
+    on a plain connection, ``Db.read``)."""
+    text = str(ref)
+    found: int | None
+    if text.isascii() and text.isdigit():
+        found = read_rows(reader, _ID_BY_ID, {"id": int(text)}).scalar() if is_row_id(int(text)) else None
+    else:
+        found = read_rows(reader, _ID_BY_SLUG_OR_KEY, {"ref": text}).scalar()
+    if found is None:
+        raise CycleNotFound(f"No award cycle {text!r}.")
+    return int(found)
 
 
 def get_cycle(session: Session, ref: str | int) -> AwardCycle:

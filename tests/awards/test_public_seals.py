@@ -57,6 +57,8 @@ def test_registry_filters_by_cycle_and_state(client, registry):
         "Bündnis Bielefeld"]
     assert _names(client.get("/api/v1/public/seals", params={"cycle": registry["now"].slug})) == [
         "Bündnis Chemnitz"]
+    assert _names(client.get("/api/v1/public/seals", params={"cycle": str(registry["now"].id)})) == [
+        "Bündnis Chemnitz"]
 
 
 def test_registry_pages_with_a_cursor(client, registry):
@@ -71,6 +73,8 @@ def test_registry_pages_with_a_cursor(client, registry):
 
 @pytest.mark.parametrize(("params", "loc"), [
     ({"cycle": "1999/00"}, ["query", "cycle"]),
+    ({"cycle": "99999999999"}, ["query", "cycle"]),
+    ({"cycle": "²"}, ["query", "cycle"]),
     ({"state": "BY"}, ["query", "state"]),
     ({"limit": 0}, ["query", "limit"]),
     ({"cursor": "not-a-cursor"}, ["query", "cursor"]),
