@@ -11,6 +11,7 @@ from app.auth import pats, tokens
 from app.auth.principal import Principal
 from app.auth.scopes import SCOPES
 from app.core import security
+from app.core.db import Db
 from app.core.deps import DbDep
 from app.core.errors import Forbidden, Unauthorized
 from app.core.limits import enforce_rate_limit
@@ -41,56 +42,65 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
-async def optional_principal(
-    request: Request, db: DbDep, authorization: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Principal | None:
+async def _identify(request: Request, db: Db, authorization: str | None) -> Principal | None:
     token = bearer_token(authorization)
     if token is None:
         return None
     if pats.is_pat(token):
-        principal = await db.run(pats.principal_for_pat, token, request.method)
-    else:
-        try:
-            claims = security.decode_access_token(token)
-        except security.InvalidToken as exc:
-            raise Unauthorized("The access token is invalid or expired.") from exc
-        # A person's check only selects columns: a plain connection does (``Db.read``).
-        principal = await (db.read(tokens.user_principal, claims) if claims.subject_kind == "user"
-                           else db.run(tokens.principal_for, claims))
+        return await db.run(pats.principal_for_pat, token, request.method)
+    try:
+        claims = security.decode_access_token(token)
+    except security.InvalidToken as exc:
+        raise Unauthorized("The access token is invalid or expired.") from exc
+    # A person's check only selects columns: a plain connection does (``Db.read``).
+    return await (db.read(tokens.user_principal, claims) if claims.subject_kind == "user"
+                  else db.run(tokens.principal_for, claims))
+
+
+async def api_request_checks(
+    request: Request, db: DbDep, authorization: Annotated[str | None, Depends(oauth2_scheme)],
+) -> None:
+    """Mounted on every /api/v1 router (app/api.py), in this order: the caller is identified (401
+    for a bad token) and counted against its rate limit, then NUL characters and unknown or lax
+    query parameters are refused (422).
+
+    The caller is identified here, once, and kept on the request for the principal dependencies
+    below, which take nothing but the request: FastAPI solves a dependency's whole subtree on
+    every request, even where the value is cached, so each level costs CPU on every call."""
+    principal = await _identify(request, db, authorization)
     request.state.principal = principal
-    set_actor(principal.actor)
+    if principal is None:
+        enforce_rate_limit(request, None)
+    else:
+        set_actor(principal.actor)
+        enforce_rate_limit(request, principal.actor, machine=principal.is_client)
+    await refuse_nul_characters(request)
+    await refuse_unknown_query(request)
+
+
+def _identified(request: Request) -> Principal | None:
+    try:
+        principal: Principal | None = request.state.principal
+    except AttributeError:
+        # A programming error, not the caller's: the route is not behind api_request_checks.
+        raise RuntimeError(f"{request.url.path}: a principal dependency needs "
+                           "api_request_checks on its router (app/api.py)") from None
     return principal
 
 
-async def current_principal(
-    principal: Annotated[Principal | None, Depends(optional_principal)],
-) -> Principal:
+async def optional_principal(request: Request) -> Principal | None:
+    """The caller ``api_request_checks`` identified, or None without a token."""
+    return _identified(request)
+
+
+async def current_principal(request: Request) -> Principal:
+    principal = _identified(request)
     if principal is None:
         raise Unauthorized("Sign in and send the access token as a bearer token.")
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
-
-
-async def rate_limited(request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]) -> None:
-    """Every /api/v1 call counts against its caller (through ``api_request_checks``)."""
-    if principal is None:
-        enforce_rate_limit(request, None)
-    else:
-        enforce_rate_limit(request, principal.actor, machine=principal.is_client)
-
-
-async def api_request_checks(
-    request: Request, principal: Annotated[Principal | None, Depends(optional_principal)],
-) -> None:
-    """Mounted on every /api/v1 router (app/api.py), in this order: the caller is identified (401
-    for a bad token) and counted against its rate limit, then NUL characters and unknown or lax
-    query parameters are refused (422). One dependency rather than three, because FastAPI's
-    cost per dependency is paid on every request (docs/PERFORMANCE.md)."""
-    await rate_limited(request, principal)
-    await refuse_nul_characters(request)
-    await refuse_unknown_query(request)
 
 
 async def current_user(principal: CurrentPrincipal) -> Principal:
