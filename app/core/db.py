@@ -16,7 +16,7 @@ from functools import cache, lru_cache, partial
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, DateTime, Engine, Executable, Result, Table, event, inspect
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.pool import NullPool
@@ -82,7 +82,7 @@ def columns_of(row: SQLModel) -> dict[str, Any]:
     return {key: getattr(row, key) for key in _column_keys(type(row))}
 
 
-def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, read_only: bool = False) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINTs; SQLAlchemy documents this recipe.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -92,6 +92,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -104,10 +106,14 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
 def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False,
                 connect_timeout: int | None = None, statement_timeout_ms: int | None = None,
-                pool_timeout: float | None = None) -> Engine:
+                pool_timeout: float | None = None, read_only: bool = False) -> Engine:
     """An engine whose every wait is bounded: connecting (``connect_timeout`` seconds), a
     statement (``statement_timeout_ms``, 0 = none; SQLite: how long to wait for a lock) and
-    waiting for a pool connection (``pool_timeout``). Unset values come from settings."""
+    waiting for a pool connection (``pool_timeout``). Unset values come from settings.
+
+    ``read_only``: the database refuses every write on its connections (SQLite ``query_only``,
+    PostgreSQL ``default_transaction_read_only``), and on PostgreSQL each statement runs on
+    its own (autocommit), without a BEGIN and a ROLLBACK around it (``Db.read``)."""
     settings = get_settings()
     connect_timeout = connect_timeout or settings.db_connect_timeout_seconds
     if statement_timeout_ms is None:
@@ -120,16 +126,17 @@ def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False,
             url, connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
             poolclass=NullPool if null_pool else None,
         )
-        _configure_sqlite(engine, busy_ms)
+        _configure_sqlite(engine, busy_ms, read_only=read_only)
         return engine
-    connect_args = {
-        "connect_timeout": connect_timeout,
-        "options": f"-c statement_timeout={int(statement_timeout_ms)}",
-    }
+    options = f"-c statement_timeout={int(statement_timeout_ms)}"
+    if read_only:
+        options += " -c default_transaction_read_only=on"
+    connect_args = {"connect_timeout": connect_timeout, "options": options}
+    isolation = {"isolation_level": "AUTOCOMMIT"} if read_only else {}
     if null_pool:
-        return create_engine(url, poolclass=NullPool, connect_args=connect_args)
+        return create_engine(url, poolclass=NullPool, connect_args=connect_args, **isolation)
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                         pool_timeout=pool_timeout, connect_args=connect_args)
+                         pool_timeout=pool_timeout, connect_args=connect_args, **isolation)
 
 
 @lru_cache
@@ -138,6 +145,27 @@ def get_engine() -> Engine:
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     instrument_engine(engine)  # a no-op unless tracing is on
     return engine
+
+
+@lru_cache
+def _read_engine(url: str, pool_size: int) -> Engine:
+    engine = make_engine(url, pool_size=pool_size, read_only=True)
+    instrument_engine(engine)
+    return engine
+
+
+def get_read_engine() -> Engine:
+    """The engine ``Db.read`` units run on: same database, its own pool of connections that
+    refuse writes. Under READ COMMITTED (PostgreSQL's default, and ours) each statement sees
+    what was committed before it began, inside a transaction or not, so a read unit needs none:
+    without BEGIN and ROLLBACK a GET makes four round trips to the server fewer. An in-memory
+    SQLite database exists only on its own connections: there the request engine serves."""
+    settings = get_settings()
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and (url.database in (None, "", ":memory:")
+                                               or url.query.get("mode") == "memory"):
+        return get_engine()
+    return _read_engine(settings.database_url, settings.db_pool_size)
 
 
 # The database slots: one pool of worker threads per slot count (a process has one size; tests
@@ -261,7 +289,8 @@ def _read_unit(session: Session, fn: Callable[Concatenate[Connection, P], T],
     bind = session.get_bind()
     if isinstance(bind, Connection):  # a session joined to an outer connection (the tests')
         return fn(bind, *args, **kwargs)
-    with bind.connect() as connection:  # closing rolls back: nothing a read unit does is kept
+    engine = get_read_engine() if bind is get_engine() else bind
+    with engine.connect() as connection:
         return fn(connection, *args, **kwargs)
 
 
@@ -280,11 +309,11 @@ class Db:
     async def read(self, fn: Callable[Concatenate[Connection, P], T],
                    *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(connection, *args)`` in a worker thread, on a plain Core connection of the
-        session's database, for the hottest reads, which only select columns (``read_rows``).
-        Nothing it does is kept: the connection is rolled back as it goes back to the pool. It
-        skips the ORM session's transaction bookkeeping, ~40 µs of CPU per unit on SQLite and
-        ~35 µs on PostgreSQL (docs/PERFORMANCE.md, "Route matching and the request's database
-        handle")."""
+        session's database that refuses writes (``get_read_engine``), for the hottest reads,
+        which only select columns (``read_rows``). It skips the ORM session's transaction
+        bookkeeping, ~40 µs of CPU per unit on SQLite and ~35 µs on PostgreSQL, and on
+        PostgreSQL the transaction's two round trips (docs/PERFORMANCE.md, "Route matching and
+        the request's database handle")."""
         return await run_in_db_thread(partial(_read_unit, self.session, fn, *args, **kwargs))
 
 

@@ -5,8 +5,9 @@ FastAPI 0.165 finds a request's route by asking each included router in turn, an
 tries its routes one by one (a regular expression and some bookkeeping per route, ~2 µs). A
 route late in ``app/api.py``'s list therefore paid for every route before it: the public seal
 registry, fifteenth of thirty routers, spent a fifth of its event-loop time there
-(docs/PERFORMANCE.md, "Route matching"). Here each router first tries one expression that
-joins all of its routes' paths; only a router that can match walks its routes as before.
+(docs/PERFORMANCE.md, "Route matching and the request's database handle"). Here each router
+first tries one expression that joins all of its routes' paths; only a router that can match
+walks its routes as before.
 """
 
 import re

@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from app.core import db as core_db
@@ -36,8 +36,9 @@ def real_app(database_url: str) -> Iterator[FastAPI]:
 
 
 def _checked_out() -> int:
-    pool = core_db.get_engine().pool
-    return pool.checkedout()  # type: ignore[attr-defined, no-any-return]
+    """Connections out of the request pool and the read pool (``Db.read``)."""
+    return sum(engine.pool.checkedout()  # type: ignore[attr-defined]
+               for engine in {core_db.get_engine(), core_db.get_read_engine()})
 
 
 @pytest.mark.parametrize(("url", "headers", "status"), [
@@ -85,7 +86,7 @@ def _failing_commit() -> None:
     raise OperationalError("COMMIT", {}, Exception("database is locked"))
 
 
-def test_a_read_unit_reads_keeps_nothing_and_gives_its_connection_back(database_url: str):
+def test_a_read_unit_reads_cannot_write_and_gives_its_connection_back(database_url: str):
     core_db.get_engine.cache_clear()
     engine = core_db.get_engine()
     with engine.begin() as connection:
@@ -94,21 +95,50 @@ def test_a_read_unit_reads_keeps_nothing_and_gives_its_connection_back(database_
         db = Db(new_session())
         assert asyncio.run(db.read(lambda c, n: int(c.execute(text(f"SELECT {n}")).scalar_one()),
                                    7)) == 7
+        assert asyncio.run(db.read(
+            lambda c: int(c.execute(text("SELECT count(*) FROM read_unit_probe")).scalar_one()))) == 0
+        assert _checked_out() == 0
+        # The database itself refuses: SQLite's query_only, PostgreSQL's read-only transactions.
+        with pytest.raises(DBAPIError, match=r"(?i)read.?only"):
+            asyncio.run(db.read(
+                lambda c: c.execute(text("INSERT INTO read_unit_probe (x) VALUES (1)"))))
         assert _checked_out() == 0
 
-        def write_then_fail(connection: Connection) -> None:
-            connection.execute(text("INSERT INTO read_unit_probe (x) VALUES (1)"))
-            raise LookupError("after the write")
+        def failing(connection: Connection) -> None:
+            connection.execute(text("SELECT 1"))
+            raise LookupError("after a read")
 
         with pytest.raises(LookupError):
-            asyncio.run(db.read(write_then_fail))
-        assert _checked_out() == 0
-        # Without an error, too: a read unit's connection is rolled back, not committed.
-        asyncio.run(db.read(lambda c: c.execute(text("INSERT INTO read_unit_probe (x) VALUES (2)"))))
+            asyncio.run(db.read(failing))
         assert _checked_out() == 0
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM read_unit_probe")).scalar_one() == 0
+        # The request engine still writes.
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO read_unit_probe (x) VALUES (2)"))
     finally:
         with engine.begin() as connection:
             connection.execute(text("DROP TABLE read_unit_probe"))
+        core_db.get_engine.cache_clear()
+
+
+# SQLAlchemy warns that it will change the pool class it picks for a shared in-memory URI.
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SADeprecationWarning")
+@pytest.mark.parametrize(("url", "separate"), [
+    ("sqlite://", False), ("sqlite:///:memory:", False),
+    ("sqlite:///file:shared?mode=memory&cache=shared&uri=true", False),
+    ("sqlite:////tmp/buendnis-read-engine.db", True),
+])
+def test_an_in_memory_sqlite_database_reads_through_the_request_engine(monkeypatch, url, separate):
+    from tests.utils.settings import reload_settings
+
+    monkeypatch.setenv("BUENDNIS_DATABASE_URL", url)
+    reload_settings()
+    core_db.get_engine.cache_clear()
+    try:
+        assert (core_db.get_read_engine() is not core_db.get_engine()) is separate
+    finally:
+        core_db.get_engine().dispose()
+        monkeypatch.undo()
+        reload_settings()
         core_db.get_engine.cache_clear()
