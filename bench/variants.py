@@ -33,7 +33,7 @@ import base64
 import json
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -127,7 +127,7 @@ def _claims(token: str) -> security.AccessClaims:
 
 
 def _remember(request: Request, principal: Principal) -> Principal:
-    """What the real optional_principal does besides the lookup."""
+    """What the real api_request_checks does besides the lookup (checks_for sets it again)."""
     request.state.principal = principal
     set_actor(principal.actor)
     return principal
@@ -159,8 +159,9 @@ def slots_app() -> FastAPI:
     holder: dict[str, anyio.Semaphore] = {}
 
     async def get_db_in_slot() -> AsyncIterator[core_db.Db]:
-        # Same as app.core.db.get_db, inside a slot: at most `capacity` sessions exist, so
-        # a pooled connection is always free for the one holding a limiter token.
+        # A request's Db inside a slot held until the request ends (hence a generator, which
+        # app.core.db.get_db no longer is): at most `capacity` sessions exist, so a pooled
+        # connection is always free for the one holding a limiter token.
         slots = holder.get("s") or holder.setdefault("s", anyio.Semaphore(capacity))
         async with slots:
             session = core_db.new_session()
@@ -184,6 +185,17 @@ def get_session() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _request_checks(identify: Callable[..., Any]) -> Callable[..., Awaitable[None]]:
+    """The app's API-wide checks with the caller identified by this variant's own dependency
+    (the app identifies it inside ``api_request_checks``)."""
+
+    async def checks(request: Request,
+                     principal: Annotated[Principal | None, Depends(identify)]) -> None:
+        await deps.checks_for(request, principal)
+
+    return checks
 
 
 def sync_optional_principal(
@@ -217,7 +229,7 @@ def def_get_alliance(alliance_id: int, session: SessionDep, principal: AllianceR
 
 def def_app() -> FastAPI:
     app = _real_app()
-    app.dependency_overrides[deps.optional_principal] = sync_optional_principal
+    app.dependency_overrides[deps.api_request_checks] = _request_checks(sync_optional_principal)
     _swap_get(app, GET_LIST, def_list_alliances)
     _swap_get(app, GET_ONE, def_get_alliance)
     return app
@@ -319,7 +331,7 @@ async def async_get_alliance(alliance_id: int, session: AsyncSessionDep,
 
 def async_app() -> FastAPI:
     app = _real_app()
-    app.dependency_overrides[deps.optional_principal] = async_optional_principal
+    app.dependency_overrides[deps.api_request_checks] = _request_checks(async_optional_principal)
     _swap_get(app, GET_LIST, async_list_alliances)
     _swap_get(app, GET_ONE, async_get_alliance)
     return app

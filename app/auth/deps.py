@@ -67,7 +67,12 @@ async def api_request_checks(
     The caller is identified here, once, and kept on the request for the principal dependencies
     below, which take nothing but the request: FastAPI solves a dependency's whole subtree on
     every request, even where the value is cached, so each level costs CPU on every call."""
-    principal = await _identify(request, db, authorization)
+    await checks_for(request, await _identify(request, db, authorization))
+
+
+async def checks_for(request: Request, principal: Principal | None) -> None:
+    """``api_request_checks`` once the caller is known (bench/variants.py identifies it in
+    other ways and then runs these)."""
     request.state.principal = principal
     if principal is None:
         enforce_rate_limit(request, None)

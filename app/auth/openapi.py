@@ -1,14 +1,16 @@
 """Security requirements in the spec, derived from each route's principal dependencies.
 
-FastAPI would mark every /api/v1 operation as needing a token, because the rate limiter on the
-API router reads the (optional) caller. Here each operation gets what it really needs:
+FastAPI would mark every /api/v1 operation as needing a token, because the API-wide checks on
+every router (``api_request_checks``) identify the (optional) caller. Here each operation gets
+what it really needs:
 
 * no principal dependency (token, refresh, invitations, the public registry): ``security: []``;
 * ``OptionalPrincipal`` only: ``[{}, {"OAuth2": []}]``, anonymous or with a token;
 * a required principal: ``[{"OAuth2": []}]``, or one requirement per scope a machine client may
   hold to pass (``client_scopes`` on the dependency), e.g. ``[{"OAuth2": ["alliances:read"]}]``.
 
-The rate limiter's own subtree is not looked into: it reads the caller only to count it.
+The checks' own subtree is not looked into: they identify the caller for the routes, to count
+it and to hand it on; what a route needs shows in its own principal dependencies.
 """
 
 from collections.abc import Callable, Iterator

@@ -1,8 +1,9 @@
 """Engine, sessions and the column types every domain shares.
 
 Endpoints are ``async def``; ORM work is synchronous and runs in one of a fixed number of
-worker threads sized from settings (measured in docs/PERFORMANCE.md). ``Db.run`` is the
-only way a router reaches the session.
+worker threads sized from settings (measured in docs/PERFORMANCE.md). ``Db.run`` (and, for
+the hottest reads, ``Db.read`` on a read-only connection) is the only way a router reaches the
+database.
 """
 
 import asyncio
@@ -161,11 +162,19 @@ def get_read_engine() -> Engine:
     without BEGIN and ROLLBACK a GET makes four round trips to the server fewer. An in-memory
     SQLite database exists only on its own connections: there the request engine serves."""
     settings = get_settings()
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and (url.database in (None, "", ":memory:")
-                                               or url.query.get("mode") == "memory"):
+    if _in_memory(settings.database_url):
         return get_engine()
     return _read_engine(settings.database_url, settings.db_pool_size)
+
+
+@cache
+def _in_memory(database_url: str) -> bool:
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        return False
+    modes = url.query.get("mode") or ()
+    return (":memory:" in (url.database or ":memory:")
+            or "memory" in (modes if isinstance(modes, tuple) else (modes,)))
 
 
 # The database slots: one pool of worker threads per slot count (a process has one size; tests
@@ -205,7 +214,7 @@ def _settled(job: "Future[Any]", loop: asyncio.AbstractEventLoop) -> "asyncio.Fu
 
 async def _wait_uncancellable(job: "Future[Any]", loop: asyncio.AbstractEventLoop) -> None:
     """Wait for a unit that is already running, whatever cancellations arrive meanwhile: its
-    session must not be closed (get_db's finally) while the thread still uses it."""
+    session must not be used by the request again while the thread still uses it."""
     finished = _settled(job, loop)
     while not finished.done():
         try:

@@ -39,7 +39,9 @@ def any_route_pattern(prefix: str, routes: list[Any]) -> re.Pattern[str] | None:
     if not patterns or any(pattern is None for pattern in patterns):
         return None
     alternatives = "|".join(dict.fromkeys(p for p in patterns if p is not None))
-    return re.compile(f"{re.escape(prefix)}(?:{alternatives})")
+    # Anchored as Starlette anchors a route (``match`` with ``$``, which also takes a path
+    # ending in a newline), so the router turns away exactly what its routes would.
+    return re.compile(f"{re.escape(prefix)}(?:{alternatives})$")
 
 
 class ApiRouter(APIRouter):
@@ -66,6 +68,6 @@ class ApiRouter(APIRouter):
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         pattern = self._any_route()
         if (pattern is not None and scope["type"] == "http"
-                and pattern.fullmatch(get_route_path(scope)) is None):
+                and pattern.match(get_route_path(scope)) is None):
             return Match.NONE, {}
         return super().matches(scope)

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from app.core import db as core_db
 from app.core import security
 from app.core.db import Db, new_session
+from tests import dbsetup, factories
 
 
 def _token_of_nobody() -> str:
@@ -127,6 +128,7 @@ def test_a_read_unit_reads_cannot_write_and_gives_its_connection_back(database_u
 @pytest.mark.parametrize(("url", "separate"), [
     ("sqlite://", False), ("sqlite:///:memory:", False),
     ("sqlite:///file:shared?mode=memory&cache=shared&uri=true", False),
+    ("sqlite:///file::memory:?uri=true", False),
     ("sqlite:////tmp/buendnis-read-engine.db", True),
 ])
 def test_an_in_memory_sqlite_database_reads_through_the_request_engine(monkeypatch, url, separate):
@@ -142,3 +144,35 @@ def test_an_in_memory_sqlite_database_reads_through_the_request_engine(monkeypat
         monkeypatch.undo()
         reload_settings()
         core_db.get_engine.cache_clear()
+
+
+def test_a_signed_in_read_runs_on_the_read_only_pool(database_url, monkeypatch):
+    """The caller's check and GET one alliance on the real engines, in a database of this
+    test's own (its rows are committed, unlike the other tests' transactions)."""
+    from app.main import app
+    from tests.utils.settings import reload_settings
+
+    with dbsetup.fresh_database() as url:
+        dbsetup.upgrade(url)
+        monkeypatch.setenv("BUENDNIS_DATABASE_URL", url)
+        reload_settings()
+        core_db.get_engine.cache_clear()
+        try:
+            with new_session() as session:
+                alliance = factories.make_alliance(session)
+                user = factories.make_user(session, alliance=alliance)
+                headers = factories.user_headers(user)
+                ids = {"alliance": alliance.id, "user": user.id}
+            with TestClient(app) as client:
+                assert client.get("/api/v1/me", headers=headers).json()["id"] == ids["user"]
+                own = client.get(f"/api/v1/alliances/{ids['alliance']}", headers=headers)
+                assert own.status_code == 200 and own.json()["contacts"] is not None
+            assert core_db.get_read_engine() is not core_db.get_engine()
+            assert core_db.get_read_engine().pool.checkedin() >= 1  # type: ignore[attr-defined]
+            assert _checked_out() == 0
+        finally:
+            core_db.get_read_engine().dispose()
+            core_db.get_engine().dispose()
+            monkeypatch.undo()
+            reload_settings()
+            core_db.get_engine.cache_clear()
