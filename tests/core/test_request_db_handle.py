@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
 from app.core import db as core_db
@@ -38,8 +39,14 @@ def real_app(database_url: str) -> Iterator[FastAPI]:
 
 def _checked_out() -> int:
     """Connections out of the request pool and the read pool (``Db.read``)."""
-    return sum(engine.pool.checkedout()  # type: ignore[attr-defined]
+    return sum(_queue_pool(engine).checkedout()
                for engine in {core_db.get_engine(), core_db.get_read_engine()})
+
+
+def _queue_pool(engine: Engine) -> QueuePool:
+    """File databases and PostgreSQL pool with a QueuePool, the pool that counts its use."""
+    assert isinstance(engine.pool, QueuePool), type(engine.pool)
+    return engine.pool
 
 
 @pytest.mark.parametrize(("url", "headers", "status"), [
@@ -168,7 +175,7 @@ def test_a_signed_in_read_runs_on_the_read_only_pool(database_url, monkeypatch):
                 own = client.get(f"/api/v1/alliances/{ids['alliance']}", headers=headers)
                 assert own.status_code == 200 and own.json()["contacts"] is not None
             assert core_db.get_read_engine() is not core_db.get_engine()
-            assert core_db.get_read_engine().pool.checkedin() >= 1  # type: ignore[attr-defined]
+            assert _queue_pool(core_db.get_read_engine()).checkedin() >= 1
             assert _checked_out() == 0
         finally:
             core_db.get_read_engine().dispose()

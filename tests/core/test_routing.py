@@ -1,6 +1,7 @@
 """Every /api/v1 router turns away, with one expression, exactly the paths none of its routes
 match (app/core/routing.py): never fewer (a route would become unreachable), and the routes of
-the other routers stay reachable through it."""
+the other routers stay reachable through it. Tests of the routers' expressions take the
+``app`` fixture: building the app is what serves each router under /api/v1."""
 
 import random
 import re
@@ -10,7 +11,6 @@ from starlette.routing import Match, compile_path
 
 from app.api import API_PREFIX, API_ROUTERS
 from app.core.routing import ApiRouter, any_route_pattern
-from app.main import app as _built  # noqa: F401  (building the app serves every router under /api/v1)
 from tests.utils.problems import assert_problem
 
 _PARAM = re.compile(r"\{[^}]+\}")
@@ -56,7 +56,7 @@ def _scope(path: str) -> dict:
     return {"type": "http", "method": "GET", "path": path, "root_path": "", "headers": []}
 
 
-def test_every_api_router_is_an_api_router_that_filters():
+def test_every_api_router_is_an_api_router_that_filters(app):
     for router in API_ROUTERS:
         assert isinstance(router, ApiRouter)
         nested = any(not hasattr(route, "path_regex") for route in router.routes)
@@ -65,7 +65,7 @@ def test_every_api_router_is_an_api_router_that_filters():
         assert (router._any_route() is None) is nested, router.prefix
 
 
-def test_the_joined_expression_matches_exactly_what_the_routes_match():
+def test_the_joined_expression_matches_exactly_what_the_routes_match(app):
     paths = _sample_paths()
     for router in API_ROUTERS:
         joined = router._any_route()
@@ -77,7 +77,7 @@ def test_the_joined_expression_matches_exactly_what_the_routes_match():
             assert (joined.match(path) is not None) is expected, (router.prefix, path)
 
 
-def test_a_router_turns_away_other_routers_paths_and_takes_its_own():
+def test_a_router_turns_away_other_routers_paths_and_takes_its_own(app):
     alliances = next(r for r in API_ROUTERS if r.prefix == "/alliances")
     seals = next(r for r in API_ROUTERS if r.prefix == "/public/seals")
     assert alliances.matches(_scope(f"{API_PREFIX}/public/seals"))[0] is Match.NONE
