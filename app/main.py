@@ -107,7 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(MetricsMiddleware)
-    install_pool_collector(lambda: core_db.get_engine())
+    install_pool_collector(core_db.pools)
     app.add_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
     if settings.trusted_proxies:
         # Outermost: the client address every limit and log line sees is the forwarded one,

@@ -18,6 +18,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, DateTime, Engine, Executable, Result, Table, event, inspect
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.pool import NullPool
@@ -114,7 +115,8 @@ def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False,
 
     ``read_only``: the database refuses every write on its connections (SQLite ``query_only``,
     PostgreSQL ``default_transaction_read_only``), and on PostgreSQL each statement runs on
-    its own (autocommit), without a BEGIN and a ROLLBACK around it (``Db.read``)."""
+    its own (autocommit), without a BEGIN and a ROLLBACK around it, on a connection handed out
+    without a ping (``Db.read`` runs a read again when its connection was dead)."""
     settings = get_settings()
     connect_timeout = connect_timeout or settings.db_connect_timeout_seconds
     if statement_timeout_ms is None:
@@ -136,8 +138,12 @@ def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False,
     isolation = {"isolation_level": "AUTOCOMMIT"} if read_only else {}
     if null_pool:
         return create_engine(url, poolclass=NullPool, connect_args=connect_args, **isolation)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                         pool_timeout=pool_timeout, connect_args=connect_args, **isolation)
+    # A read unit is retried on a fresh connection when its pooled one turns out dead
+    # (``_read_unit``), so the read pool skips the ping, a round trip per unit; a unit that
+    # writes cannot be run twice, so the request pool pings before handing a connection out.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size,
+                         pool_pre_ping=not read_only, pool_timeout=pool_timeout,
+                         connect_args=connect_args, **isolation)
 
 
 @lru_cache
@@ -165,6 +171,15 @@ def get_read_engine() -> Engine:
     if _in_memory(settings.database_url):
         return get_engine()
     return _read_engine(settings.database_url, settings.db_pool_size)
+
+
+def pools() -> dict[str, Engine]:
+    """The process's engines by pool, for the metrics: ``request`` (units of work) and ``read``
+    (``Db.read``), one only where both are the same (an in-memory SQLite database)."""
+    engines = {"request": get_engine(), "read": get_read_engine()}
+    if engines["read"] is engines["request"]:
+        del engines["read"]
+    return engines
 
 
 @cache
@@ -299,6 +314,15 @@ def _read_unit(session: Session, fn: Callable[Concatenate[Connection, P], T],
     if isinstance(bind, Connection):  # a session joined to an outer connection (the tests')
         return fn(bind, *args, **kwargs)
     engine = get_read_engine() if bind is get_engine() else bind
+    connection = engine.connect()  # a failure to connect is not retried: it would only wait twice
+    try:
+        with connection:
+            return fn(connection, *args, **kwargs)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    # The pooled connection was dead (the server restarted or closed it while idle): SQLAlchemy
+    # has dropped it and every connection pooled before it, and a read may simply run again.
     with engine.connect() as connection:
         return fn(connection, *args, **kwargs)
 
@@ -321,8 +345,10 @@ class Db:
         session's database that refuses writes (``get_read_engine``), for the hottest reads,
         which only select columns (``read_rows``). It skips the ORM session's transaction
         bookkeeping, ~40 µs of CPU per unit on SQLite and ~35 µs on PostgreSQL, and on
-        PostgreSQL the transaction's two round trips (docs/PERFORMANCE.md, "Route matching and
-        the request's database handle")."""
+        PostgreSQL three round trips: the transaction's two and the pool's ping (docs/
+        PERFORMANCE.md, "Route matching and the request's database handle" and "The read pool
+        without a ping"). ``fn`` may run twice: once more, on a fresh connection, when the
+        pooled one turns out dead, so it must not do anything but read."""
         return await run_in_db_thread(partial(_read_unit, self.session, fn, *args, **kwargs))
 
 

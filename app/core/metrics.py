@@ -7,7 +7,7 @@ process: with ``buendnis serve --workers N`` each worker keeps its own counters 
 process, or run one worker per container as the README's production section does)."""
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -91,28 +91,30 @@ class MetricsMiddleware:
 
 
 class PoolCollector(Collector):
-    """The database pool at scrape time: connections in use, idle, overflow and the size."""
+    """The database pools at scrape time, by pool (``request``: units of work; ``read``: the
+    read-only pool of ``Db.read``): connections in use, idle, overflow and the size."""
 
-    def __init__(self, engine: Callable[[], Engine]) -> None:
-        self.engine = engine
+    def __init__(self, engines: Callable[[], Mapping[str, Engine]]) -> None:
+        self.engines = engines
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        pool = self.engine().pool
         family = GaugeMetricFamily("buendnis_db_pool_connections",
-                                   "Database pool connections by state", labels=["state"])
-        for state, reader in (("checked_out", "checkedout"), ("idle", "checkedin"),
-                              ("overflow", "overflow"), ("size", "size")):
-            read = getattr(pool, reader, None)
-            if callable(read):
-                # QueuePool counts overflow from -size up; below the pool size none is in use.
-                family.add_metric([state], max(0.0, float(read())))
+                                   "Database pool connections by pool and state",
+                                   labels=["pool", "state"])
+        for name, engine in self.engines().items():
+            for state, reader in (("checked_out", "checkedout"), ("idle", "checkedin"),
+                                  ("overflow", "overflow"), ("size", "size")):
+                read = getattr(engine.pool, reader, None)
+                if callable(read):
+                    # QueuePool counts overflow from -size up; below the pool size none is in use.
+                    family.add_metric([name, state], max(0.0, float(read())))
         yield family
 
 
-def install_pool_collector(engine: Callable[[], Engine]) -> None:
+def install_pool_collector(engines: Callable[[], Mapping[str, Engine]]) -> None:
     """Register the pool collector once per process (create_app may run several times)."""
     if not getattr(REGISTRY, "_buendnis_pool", False):
-        REGISTRY.register(PoolCollector(engine))
+        REGISTRY.register(PoolCollector(engines))
         REGISTRY._buendnis_pool = True  # type: ignore[attr-defined]
 
 

@@ -4,16 +4,18 @@ SQLite (a file, nothing to cut) the driver's connect fails instead."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import anyio
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.core import db as core_db
-from tests import dbsetup
+from tests import dbsetup, factories
 from tests.utils.problems import assert_problem
 from tests.utils.settings import reload_settings
 
@@ -31,17 +33,37 @@ def database_outage(database_url: str) -> Iterator[None]:
             finally:
                 admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         return
-    engine = core_db.get_engine()
-    engine.dispose()
+    engines = {core_db.get_engine(), core_db.get_read_engine()}
 
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise OperationalError("connect", {}, Exception("database unavailable"))
 
-    event.listen(engine, "do_connect", refuse)
+    for engine in engines:
+        engine.dispose()
+        event.listen(engine, "do_connect", refuse)
     try:
         yield
     finally:
-        event.remove(engine, "do_connect", refuse)
+        for engine in engines:
+            event.remove(engine, "do_connect", refuse)
+
+
+def drop_pooled_read_connections(database_url: str, pooled: list[Any]) -> None:
+    """The connections the app holds die while idle in its pools (a database restart, an
+    idle-session timeout, a failover). On PostgreSQL the server ends every session of the
+    app; on SQLite, whose connections cannot die so, the read pool's (``pooled``, recorded
+    as they were made) are closed under it."""
+    if dbsetup.lane() == "postgresql":
+        name = make_url(database_url).database
+        with psycopg.connect(dbsetup.PG_ADMIN_URL, autocommit=True) as admin:
+            ended = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                  "WHERE datname = %s AND pid <> pg_backend_pid()",
+                                  (name,)).fetchone()
+            assert ended is not None and ended[0] >= 1
+        return
+    assert pooled
+    for dbapi_connection in pooled:
+        dbapi_connection.close()
 
 
 @pytest.fixture
@@ -65,11 +87,74 @@ def test_outage_gives_503_and_recovers_without_restart(live_client, database_url
         for _ in range(3):
             body = assert_problem(live_client.get("/api/v1/public/alliances"), 503, "database_unavailable")
             assert body["request_id"]
+            # … and through the read-only pool (``Db.read``), which retries a dead connection once.
+            assert_problem(live_client.get("/api/v1/public/seals"), 503, "database_unavailable")
         assert_problem(live_client.get("/readyz"), 503, "database_unavailable")
         assert live_client.get("/healthz").status_code == 200, "the process itself is alive"
 
     assert live_client.get("/readyz").status_code == 200
     assert live_client.get("/api/v1/public/alliances").status_code == 200
+    assert live_client.get("/api/v1/public/seals").status_code == 200
+
+
+def test_a_read_on_a_connection_that_died_in_the_pool_runs_again(database_url, monkeypatch):
+    """The read-only pool hands out connections without pinging them first (a round trip per
+    read saved); a read whose pooled connection turns out dead runs once more on a fresh one, so
+    the caller sees no error. A signed-in GET makes two such reads: the caller, the alliance."""
+    from app.main import app
+
+    with committed_database(monkeypatch) as (headers, alliance_id):
+        pooled: list[Any] = []
+        event.listen(core_db.get_read_engine(), "connect",
+                     lambda dbapi_connection, _record: pooled.append(dbapi_connection))
+        with TestClient(app) as client:
+            first = client.get(f"/api/v1/alliances/{alliance_id}", headers=headers)
+            assert first.status_code == 200
+            drop_pooled_read_connections(core_db.get_settings().database_url, pooled)
+            again = client.get(f"/api/v1/alliances/{alliance_id}", headers=headers)
+            assert again.status_code == 200, again.text
+            assert again.json() == first.json()
+            assert client.get("/api/v1/public/seals").status_code == 200
+
+
+def test_a_read_that_fails_for_another_reason_is_not_retried(database_url, monkeypatch):
+    """Only a dead connection is worth a second try: an error in the statement itself is
+    raised at once, and the unit runs once."""
+    with committed_database(monkeypatch):
+        db = core_db.Db(core_db.new_session())
+        calls: list[int] = []
+
+        def broken(connection: Connection) -> None:
+            calls.append(1)
+            connection.execute(text("SELECT no_such_column FROM alliance"))
+
+        with pytest.raises(DBAPIError) as raised:
+            anyio.run(db.read, broken)
+        assert not raised.value.connection_invalidated
+        assert calls == [1]
+
+
+@contextmanager
+def committed_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, str], int]]:
+    """The app's real engines on a database of the test's own, with an alliance and its user
+    committed: the caller's headers and the alliance's id."""
+    with dbsetup.fresh_database() as url:
+        dbsetup.upgrade(url)
+        monkeypatch.setenv("BUENDNIS_DATABASE_URL", url)
+        reload_settings()
+        core_db.get_engine.cache_clear()
+        try:
+            with core_db.new_session() as session:
+                alliance = factories.make_alliance(session)
+                user = factories.make_user(session, alliance=alliance)
+                assert alliance.id is not None
+                yield factories.user_headers(user), alliance.id
+        finally:
+            core_db.get_read_engine().dispose()
+            core_db.get_engine().dispose()
+            monkeypatch.undo()
+            reload_settings()
+            core_db.get_engine.cache_clear()
 
 
 def test_many_concurrent_requests_do_not_exhaust_the_pool(database_url, monkeypatch):

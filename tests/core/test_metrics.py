@@ -45,6 +45,7 @@ def test_metrics_are_parsed_by_prometheus_client(scraper):
         session.commit()
     try:
         scraper.get("/api/v1/public/alliances")
+        scraper.get("/api/v1/public/seals")  # a read on the read-only pool
         scraper.get("/api/v1/alliances/999999")  # 401 by the template, not the raw path
         scraper.get("/no/such/path/12345")
         samples = scrape(scraper)
@@ -62,9 +63,12 @@ def test_metrics_are_parsed_by_prometheus_client(scraper):
     buckets = [s for s in samples["buendnis_http_request_duration_seconds_bucket"]
                if s.labels["route"] == "/api/v1/public/alliances"]
     assert buckets and buckets[-1].labels["le"] == "+Inf" and buckets[-1].value >= 1
-    pool = {s.labels["state"]: s.value for s in samples["buendnis_db_pool_connections"]}
-    assert {"checked_out", "idle"} <= pool.keys()
-    assert all(value >= 0 for value in pool.values()), pool  # QueuePool's overflow() starts below 0
+    pools = {(s.labels["pool"], s.labels["state"]): s.value
+             for s in samples["buendnis_db_pool_connections"]}
+    states = {"checked_out", "idle", "overflow", "size"}
+    assert {(pool, state) for pool in ("request", "read") for state in states} <= pools.keys()
+    assert all(value >= 0 for value in pools.values()), pools  # QueuePool's overflow starts below 0
+    assert pools[("read", "idle")] >= 1 and pools[("read", "checked_out")] == 0
     assert samples["buendnis_database_up"][0].value == 1
     assert samples["buendnis_outbox_backlog"][0].value >= 1
     assert samples["buendnis_outbox_oldest_age_seconds"][0].value >= 0

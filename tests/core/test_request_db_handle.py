@@ -146,6 +146,7 @@ def test_an_in_memory_sqlite_database_reads_through_the_request_engine(monkeypat
     core_db.get_engine.cache_clear()
     try:
         assert (core_db.get_read_engine() is not core_db.get_engine()) is separate
+        assert set(core_db.pools()) == ({"request", "read"} if separate else {"request"})
     finally:
         core_db.get_engine().dispose()
         monkeypatch.undo()
