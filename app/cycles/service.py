@@ -6,7 +6,7 @@ tells the survey domain whether a cycle takes answers right now.
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import bindparam, exists
 from sqlalchemy import select as sa_select
@@ -39,8 +39,9 @@ from app.evaluation import models as evaluation_models
 from app.questionnaire.models import Question
 
 __all__ = [
-    "CycleNotFound", "accepting_answers", "create_cycle", "delete_cycle", "get_cycle",
-    "list_cycles", "read_cycle", "run_action", "update_cycle",
+    "CycleNotFound", "accepting_answers", "create_cycle", "cycle_id", "cycle_lookup",
+    "cycle_not_found", "delete_cycle", "get_cycle", "list_cycles", "read_cycle", "run_action",
+    "update_cycle",
 ]
 ETAG_RESOURCE = "cycle"
 
@@ -77,31 +78,45 @@ _ID_BY_SLUG_OR_KEY = sa_select(_CYCLE.c.id).where(
     (_CYCLE.c.slug == bindparam("ref")) | (_CYCLE.c.key == bindparam("ref")))
 
 
+def cycle_not_found(ref: str | int) -> CycleNotFound:
+    return CycleNotFound(f"No award cycle {str(ref)!r}.")
+
+
+def cycle_lookup(ref: str | int) -> tuple[Literal["id", "ref"], int | str]:
+    """How a ``{cycle}`` segment names a cycle, for every lookup of one (``get_cycle``,
+    ``cycle_id``, Core reads that join the cycle): ``("id", 3)`` for ASCII digits, else
+    ``("ref", text)``, a slug or key ("²" is a digit to ``str.isdigit``, not to ``int()``).
+    An id beyond the 32-bit serial names no cycle (and would overflow the driver): it raises
+    ``CycleNotFound`` here, as a missing cycle does after the lookup."""
+    text = str(ref)
+    if text.isascii() and text.isdigit():
+        if not is_row_id(int(text)):
+            raise cycle_not_found(text)
+        return "id", int(text)
+    return "ref", text
+
+
 def cycle_id(reader: Reader, ref: str | int) -> int:
     """``get_cycle``'s lookup as a column read, for reads that need only the id (and may run
     on a plain connection, ``Db.read``)."""
-    text = str(ref)
-    found: int | None
-    if text.isascii() and text.isdigit():
-        found = read_rows(reader, _ID_BY_ID, {"id": int(text)}).scalar() if is_row_id(int(text)) else None
-    else:
-        found = read_rows(reader, _ID_BY_SLUG_OR_KEY, {"ref": text}).scalar()
+    kind, value = cycle_lookup(ref)
+    found = read_rows(reader, _ID_BY_ID if kind == "id" else _ID_BY_SLUG_OR_KEY,
+                      {kind: value}).scalar()
     if found is None:
-        raise CycleNotFound(f"No award cycle {text!r}.")
+        raise cycle_not_found(ref)
     return int(found)
 
 
 def get_cycle(session: Session, ref: str | int) -> AwardCycle:
     """Resolve a cycle by id ("3"), slug ("2024-25") or key ("2024/25")."""
-    text = str(ref)
+    kind, value = cycle_lookup(ref)
     cycle: AwardCycle | None
-    if text.isascii() and text.isdigit():  # "²" is a digit to str.isdigit, not to int()
-        # An id beyond the 32-bit serial names no cycle (and would overflow the driver).
-        cycle = session.get(AwardCycle, int(text)) if is_row_id(int(text)) else None
+    if kind == "id":
+        cycle = session.get(AwardCycle, value)
     else:
-        cycle = session.exec(_BY_SLUG_OR_KEY, params={"ref": text}).first()
+        cycle = session.exec(_BY_SLUG_OR_KEY, params={"ref": value}).first()
     if cycle is None:
-        raise CycleNotFound(f"No award cycle {text!r}.")
+        raise cycle_not_found(ref)
     return cycle
 
 

@@ -124,7 +124,7 @@ async def import_responses(
             summary="The own alliance's response (alliance users)")
 async def get_own_response(cycle: CyclePath, db: DbDep, principal: CurrentUser,
                            etag: SetETag) -> ResponseRead:
-    read = await db.run(responses.read_own_response, cycle, principal)
+    read = await db.read(responses.read_own_response, cycle, principal)
     _etag(etag, read)
     return read
 
@@ -133,7 +133,7 @@ async def get_own_response(cycle: CyclePath, db: DbDep, principal: CurrentUser,
             summary="One alliance's response (alliance users: only their own)")
 async def get_response(cycle: CyclePath, alliance_id: AllianceId, db: DbDep,
                        principal: SurveyReader, etag: SetETag) -> ResponseRead:
-    read = await db.run(responses.read_response, cycle, alliance_id, principal)
+    read = await db.read(responses.read_response, cycle, alliance_id, principal)
     _etag(etag, read)
     return read
 

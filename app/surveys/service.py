@@ -25,13 +25,14 @@ from sqlmodel import Session, col, select
 from app.alliances import service as alliances
 from app.alliances.models import WITHOUT_CHILDREN, Alliance
 from app.auth.principal import Principal
-from app.core.db import utcnow
+from app.core.db import Reader, utcnow
 from app.core.errors import Forbidden, RuleViolation, field_error
 from app.core.etags import check_if_match
 from app.core.pagination import PageParams, SortKey, changed_after, paginate
 from app.cycles.models import AwardCycle
 from app.cycles.service import get_cycle
 from app.questionnaire.service import questions_of
+from app.surveys import reads
 from app.surveys.exceptions import (
     InvalidAnswers,
     ResponseNotFound,
@@ -71,6 +72,18 @@ def _pushed_by(actor: str) -> Any:
                           col(ResponseRevision.actor) == actor)
 
 
+def _may_read(principal: Principal, alliance_id: int) -> bool:
+    """Admins read any alliance's response, alliance users their own, clients those of the
+    alliances they may reach (and of those only what they pushed: ``_pushed_by``)."""
+    if principal.is_client:
+        return principal.may_reach_alliance(alliance_id)
+    return principal.is_admin or principal.alliance_id == alliance_id
+
+
+def _no_response(alliance_id: int, cycle_key: str) -> ResponseNotFound:
+    return ResponseNotFound(f"No response of alliance {alliance_id} in cycle {cycle_key}.")
+
+
 def _target(session: Session, cycle_ref: str, alliance_id: int,
             principal: Principal) -> tuple[AwardCycle, Alliance]:
     """The cycle and the alliance a person may write for: admins any, alliance users their
@@ -85,11 +98,8 @@ def _readable(session: Session, cycle_ref: str, alliance_id: int,
               principal: Principal) -> tuple[AwardCycle, Alliance, SurveyResponse]:
     cycle = get_cycle(session, cycle_ref)
     assert cycle.id is not None
-    missing = ResponseNotFound(f"No response of alliance {alliance_id} in cycle {cycle.key}.")
-    if principal.is_client:
-        if not principal.may_reach_alliance(alliance_id):
-            raise missing
-    elif not principal.is_admin and principal.alliance_id != alliance_id:
+    missing = _no_response(alliance_id, cycle.key)
+    if not _may_read(principal, alliance_id):
         raise missing
     query = select(SurveyResponse).where(SurveyResponse.cycle_id == cycle.id,
                                          SurveyResponse.alliance_id == alliance_id)
@@ -117,18 +127,26 @@ def _entry_mode(draft: ResponseDraft, principal: Principal) -> ResponseMode:
 
 # --- service functions ----------------------------------------------------------------------
 
-def read_response(session: Session, cycle_ref: str, alliance_id: int,
+def read_response(reader: Reader, cycle_ref: str, alliance_id: int,
                   principal: Principal) -> ResponseRead:
-    cycle, alliance, response = _readable(session, cycle_ref, alliance_id, principal)
-    return to_read(response, alliance, cycle)
+    """One alliance's response, from Core rows (``reads``, ``Db.read``): the answers of
+    ``_readable`` and ``to_read``, with one statement instead of three ORM loads. A caller
+    who may not read the alliance's response learns only whether the cycle exists."""
+    if not _may_read(principal, alliance_id):
+        raise _no_response(alliance_id, reads.cycle_key(reader, cycle_ref))
+    key, row = reads.response_row(reader, cycle_ref, alliance_id,
+                                  principal.actor if principal.is_client else None)
+    if row is None:
+        raise _no_response(alliance_id, key)
+    return ResponseRead(**row)
 
 
-def read_own_response(session: Session, cycle_ref: str, principal: Principal) -> ResponseRead:
+def read_own_response(reader: Reader, cycle_ref: str, principal: Principal) -> ResponseRead:
     """The caller's own alliance's response (for alliance users)."""
     if principal.alliance_id is None:
         raise Forbidden("Only alliance users have an own response; use the alliance id.",
                         code="no_alliance")
-    return read_response(session, cycle_ref, principal.alliance_id, principal)
+    return read_response(reader, cycle_ref, principal.alliance_id, principal)
 
 
 def _sort_key(sort: SortField) -> SortKey:
