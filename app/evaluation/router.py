@@ -12,7 +12,7 @@ from app.core.limits import NoStore
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.core.routing import ApiRouter
 from app.cycles.deps import CyclePath
-from app.evaluation import queries, service
+from app.evaluation import queries, reads, service
 from app.evaluation.schemas import (
     CriteriaSetIn,
     CriteriaSetRead,
@@ -110,10 +110,10 @@ async def list_evaluations(
     invited: Annotated[bool | None, Query(description="Invited to Projekt Zukunft")] = None,
     state: StateCode | None = None,
     run_id: Annotated[RowId | None, Query(description="An earlier run; default the latest")] = None,
-    sort: queries.EvaluationSort = "-activity_score",
+    sort: reads.EvaluationSort = "-activity_score",
 ) -> Page[EvaluationRead]:
-    items, cursor, total = await db.run(
-        queries.list_evaluations, cycle, page, meets_criteria=meets_criteria, invited=invited,
+    items, cursor, total = await db.read(
+        reads.list_evaluations, cycle, page, meets_criteria=meets_criteria, invited=invited,
         state=state, run_id=run_id, sort=sort,
     )
     set_link_header(request, response, cursor)
@@ -123,7 +123,7 @@ async def list_evaluations(
 @router.get("/{cycle}/evaluations/mine", name="evaluations-mine", response_model=EvaluationRead,
             responses=problem_responses(404), summary="My alliance's result, with the reasons")
 async def read_mine(cycle: CyclePath, db: DbDep, principal: CurrentUser) -> EvaluationRead:
-    return await db.run(queries.read_mine, cycle, principal)
+    return await db.read(reads.read_mine, cycle, principal)
 
 
 @router.get("/{cycle}/evaluations/{alliance_id}", name="evaluations-get",
@@ -132,4 +132,4 @@ async def read_mine(cycle: CyclePath, db: DbDep, principal: CurrentUser) -> Eval
 async def read_for_alliance(
     cycle: CyclePath, alliance_id: RowId, db: DbDep, principal: CurrentUser,
 ) -> EvaluationRead:
-    return await db.run(queries.read_for_alliance, cycle, alliance_id, principal)
+    return await db.read(reads.read_for_alliance, cycle, alliance_id, principal)
