@@ -6,6 +6,7 @@ back unchanged; the response also carries an RFC 8288 ``Link: <...>; rel="next"`
 
 import base64
 import json
+import math
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -105,6 +106,13 @@ def _parse_int(value: Any) -> int:
     return value
 
 
+def _parse_float(value: Any) -> float:
+    # A string compared with a REAL column fails in PostgreSQL's driver; inf and NaN sort apart.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise TypeError("expected a finite number")
+    return float(value)
+
+
 def _parse_str(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError("expected a string")
@@ -161,6 +169,8 @@ def parser_for(column: Any) -> Callable[[Any], Any]:
         return _parse_date
     if issubclass(python_type, int):
         return _parse_int
+    if issubclass(python_type, float):
+        return _parse_float
     if issubclass(python_type, str):
         return _parse_str
     return _parse_any

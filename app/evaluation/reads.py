@@ -12,7 +12,6 @@ Alliance users see only their own alliance's result; for any other alliance the 
 404, as if there were none.
 """
 
-import math
 from collections.abc import Sequence
 from functools import cache
 from typing import Any, Literal
@@ -76,17 +75,8 @@ _SORTS: dict[str, tuple[Any, bool]] = {
 _VALUE_AT = {"-activity_score": 5, "activity_score": 5, "alliance_id": 3}  # in _COLUMNS
 
 
-def _parse_score(value: Any) -> float:
-    """A score from a cursor: a finite JSON number. The generic parser of a float column lets
-    any scalar through, and a string there failed in the driver (a 500, and on PostgreSQL an
-    aborted transaction) instead of the 422 ``cursor_invalid``."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise TypeError("expected a finite number")
-    return float(value)
-
-
-_PARSERS = {sort: (_parse_score if column is _EVALUATION.c.activity_score else parser_for(column),
-                   parser_for(_EVALUATION.c.id)) for sort, (column, _) in _SORTS.items()}
+_PARSERS = {sort: (parser_for(column), parser_for(_EVALUATION.c.id))
+            for sort, (column, _) in _SORTS.items()}
 
 
 def _terms(named_run: bool, by_meets: bool, by_invited: bool, by_state: bool,

@@ -8,7 +8,8 @@ import pytest
 from sqlmodel import Session, col, select
 
 from app.alliances.models import Alliance
-from app.core.pagination import keyset_after
+from app.core.pagination import keyset_after, parser_for
+from app.evaluation.models import Evaluation
 from tests.factories import make_alliance
 
 # (name, municipality): equal names and equal pairs, so that later columns decide.
@@ -88,3 +89,17 @@ def test_the_condition_leads_with_a_bound_an_index_scan_can_start_from() -> None
         compile_kwargs={"literal_binds": True}))
     assert sql.startswith("alliance.name >= 'x' AND (")
     assert sql.endswith("alliance.name > 'x' OR alliance.name = 'x' AND alliance.id > 3)")
+
+
+@pytest.mark.parametrize("value", ["19.5", True, None, [1.0], float("inf"), float("nan")])
+def test_a_cursor_value_for_a_real_column_must_be_a_finite_number(value: Any) -> None:
+    """A string compared with a REAL column is a driver error on PostgreSQL (a 500 before this
+    check); a bool or a non-finite number would page from nowhere."""
+    parse = parser_for(col(Evaluation.activity_score))
+    with pytest.raises((TypeError, ValueError)):
+        parse(value)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(19.5, 19.5), (3, 3.0), (0, 0.0)])
+def test_a_real_column_reads_numbers_back_as_floats(value: Any, expected: float) -> None:
+    assert parser_for(col(Evaluation.activity_score))(value) == expected
