@@ -1,4 +1,6 @@
-"""The read side of events: who sees which event, the lists, one event, the public calendar.
+"""The read side of events for the units of work: who sees which event, the reply shaping
+(``event_reads``, shared with ``reads``, where the lists, the public calendar and one event
+read Core rows on ``Db.read``'s connection).
 
 Admins see every event, drafts included. A person acting for an alliance sees the events that
 are published (or were published and then cancelled, so the alliance learns of it) and are
@@ -7,8 +9,7 @@ event answers 404 as if it did not exist. Partner systems see none (the router r
 calendar lists published events marked ``is_public``, with no delegate or invitation data.
 """
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Container, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import BindParameter, bindparam, case
@@ -16,9 +17,8 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, or_, select
 
 from app.auth.principal import Principal
-from app.core.db import columns_of, read_rows, utcnow
+from app.core.db import Reader, columns_of, read_rows, utcnow
 from app.core.errors import field_error
-from app.core.pagination import PageParams, SortKey, paginate
 from app.cycles import service as cycles
 from app.cycles.models import AwardCycle
 from app.events import rules
@@ -28,12 +28,11 @@ from app.events.models import (
     Event,
     EventDelegate,
     EventInvitation,
-    EventKind,
     EventStatus,
     EventTopic,
     FutureTopic,
 )
-from app.events.schemas import EventCycle, EventRead, FutureTopicRead, PublicEventRead
+from app.events.schemas import EventCycle, EventRead, FutureTopicRead
 
 ETAG_RESOURCE = "event"
 EventSort = Literal["starts_at", "-starts_at", "created_at", "-created_at"]
@@ -124,21 +123,21 @@ _CYCLES_OF = sa_select(col(AwardCycle.id), col(AwardCycle.key), col(AwardCycle.s
     col(AwardCycle.id).in_(_IDS))
 
 
-def _topics(session: Session, event_ids: Sequence[int]) -> dict[int, list[FutureTopicRead]]:
+def topics_of(reader: Reader, event_ids: Sequence[int]) -> dict[int, list[FutureTopicRead]]:
     out: dict[int, list[FutureTopicRead]] = {event_id: [] for event_id in event_ids}
     if not event_ids:
         return out
-    for event_id, number, slug, title in read_rows(session, _TOPICS_OF, {"ids": list(event_ids)}):
+    for event_id, number, slug, title in read_rows(reader, _TOPICS_OF, {"ids": list(event_ids)}):
         out[event_id].append(FutureTopicRead(number=number, slug=slug, title=title))
     return out
 
 
-def _cycles(session: Session, events: Sequence[Event]) -> dict[int, EventCycle]:
-    ids = list({e.cycle_id for e in events if e.cycle_id is not None})
+def _cycles(reader: Reader, cycle_ids: Iterable[int | None]) -> dict[int, EventCycle]:
+    ids = list({cycle_id for cycle_id in cycle_ids if cycle_id is not None})
     if not ids:
         return {}
     return {cycle_id: EventCycle(id=cycle_id, key=key, slug=slug)
-            for cycle_id, key, slug in read_rows(session, _CYCLES_OF, {"ids": ids})}
+            for cycle_id, key, slug in read_rows(reader, _CYCLES_OF, {"ids": ids})}
 
 
 class _Occupancy:
@@ -169,15 +168,15 @@ _INVITED_TO = sa_select(col(EventInvitation.event_id)).where(
     col(EventInvitation.alliance_id) == bindparam("alliance_id"))
 
 
-def _occupancy(session: Session, event_ids: Sequence[int],
+def _occupancy(reader: Reader, event_ids: Sequence[int],
                alliance_id: int | None) -> dict[int, _Occupancy]:
     """event id → its occupancy, in one grouped statement for the whole page."""
     if not event_ids:
         return {}
     if alliance_id is None:
-        rows = read_rows(session, _OCCUPANCY_ALL, {"ids": list(event_ids)}).all()
+        rows = read_rows(reader, _OCCUPANCY_ALL, {"ids": list(event_ids)}).all()
     else:
-        rows = read_rows(session, _OCCUPANCY_OWN, {"ids": list(event_ids), "alliance_id": alliance_id}).all()
+        rows = read_rows(reader, _OCCUPANCY_OWN, {"ids": list(event_ids), "alliance_id": alliance_id}).all()
     out: dict[int, _Occupancy] = {}
     for row in rows:
         event_id, status, count = row[0], row[1], row[-1]
@@ -192,35 +191,44 @@ def _occupancy(session: Session, event_ids: Sequence[int],
     return out
 
 
-def _invited_to(session: Session, event_ids: Sequence[int], alliance_id: int) -> set[int]:
+def _invited_to(reader: Reader, event_ids: Sequence[int], alliance_id: int) -> set[int]:
     if not event_ids:
         return set()
-    return set(session.scalars(_INVITED_TO, {"ids": list(event_ids), "alliance_id": alliance_id}))
+    return set(read_rows(reader, _INVITED_TO,
+                         {"ids": list(event_ids), "alliance_id": alliance_id}).scalars())
 
 
-def to_reads(session: Session, events: Sequence[Event], principal: Principal) -> list[EventRead]:
-    ids = [e.id for e in events if e.id is not None]
-    topics, cycle_rows, now = _topics(session, ids), _cycles(session, events), utcnow()
-    occupancy = _occupancy(session, ids,
+def event_reads(reader: Reader, events: Sequence[Mapping[str, Any]], principal: Principal, *,
+                cycles: Mapping[int, EventCycle] | None = None,
+                invited: Container[int] | None = None) -> list[EventRead]:
+    """Reply models for events given as their column values (``columns_of`` an ORM row, or a
+    Core row's): topics and occupancy of the page with one statement each, and the cycles
+    and the caller's invitations too unless the caller read them with the rows already."""
+    ids = [e["id"] for e in events]
+    topics, now = topics_of(reader, ids), utcnow()
+    if cycles is None:
+        cycles = _cycles(reader, (e["cycle_id"] for e in events))
+    occupancy = _occupancy(reader, ids,
                            None if principal.is_admin else principal.alliance_id or -1)
-    invited = set() if principal.is_admin else _invited_to(session, ids, principal.alliance_id or -1)
+    if invited is None:
+        invited = set() if principal.is_admin else _invited_to(reader, ids, principal.alliance_id or -1)
     empty = _Occupancy()
     reads = []
     for event in events:
-        assert event.id is not None
-        cycle = cycle_rows.get(event.cycle_id) if event.cycle_id is not None else None
-        seats = occupancy.get(event.id, empty)
+        event_id, cycle_id = event["id"], event["cycle_id"]
+        cycle = cycles.get(cycle_id) if cycle_id is not None else None
+        seats = occupancy.get(event_id, empty)
         count = seats.own
-        full = rules.is_full(event.capacity, seats.registered, seats.waiting)
-        registration_open = rules.registration_open(event.status, event.starts_at,
-                                                    event.registration_closes_at, now)
+        full = rules.is_full(event["capacity"], seats.registered, seats.waiting)
+        registration_open = rules.registration_open(event["status"], event["starts_at"],
+                                                    event["registration_closes_at"], now)
         extra: dict[str, Any] = (
             {"registered_count": count,
-             "remaining_capacity": rules.remaining_capacity(event.capacity, count)}
+             "remaining_capacity": rules.remaining_capacity(event["capacity"], count)}
             if principal.is_admin else
-            {"invited": event.id in invited, "own_delegates": count}
+            {"invited": event_id in invited, "own_delegates": count}
         )
-        columns = {k: v for k, v in columns_of(event).items() if k != "cycle_id"}
+        columns = {k: v for k, v in event.items() if k != "cycle_id"}
         if not principal.is_admin and count == 0:
             # The meeting link is for alliances sending someone, as in the calendar files: a
             # public event is visible to every alliance, its online room is not.
@@ -228,98 +236,26 @@ def to_reads(session: Session, events: Sequence[Event], principal: Principal) ->
         reads.append(EventRead(
             **columns,
             cycle=cycle,
-            topics=topics[event.id],
+            topics=topics[event_id],
             registration_open=registration_open, is_full=full,
-            allowed_actions=rules.status_actions(event.status) if principal.is_admin else
-            rules.participation_actions(registration_open, not event.invitation_only
-                                        or event.id in invited, full),
+            allowed_actions=rules.status_actions(event["status"]) if principal.is_admin else
+            rules.participation_actions(registration_open, not event["invitation_only"]
+                                        or event_id in invited, full),
             **extra,
         ))
     return reads
+
+
+def to_reads(session: Session, events: Sequence[Event], principal: Principal) -> list[EventRead]:
+    return event_reads(session, [columns_of(e) for e in events], principal)
 
 
 def to_read(session: Session, event: Event, principal: Principal) -> EventRead:
     return to_reads(session, [event], principal)[0]
 
 
-def read_event(session: Session, event_id: int, principal: Principal) -> EventRead:
-    return to_read(session, visible_event(session, event_id, principal), principal)
-
-
 # --- lists --------------------------------------------------------------------------------------
-
-def _with_topic(topic: int) -> Any:
-    return col(Event.id).in_(
-        select(EventTopic.event_id).join(FutureTopic, col(FutureTopic.id) == col(EventTopic.topic_id))
-        .where(FutureTopic.number == topic))
-
-
-def _sort_key(sort: EventSort) -> SortKey:
-    column = Event.starts_at if sort.lstrip("-") == "starts_at" else Event.created_at
-    return SortKey(col(column), col(Event.id), descending=sort.startswith("-"))
-
-
-def list_events(
-    session: Session, params: PageParams, principal: Principal, *,
-    status: EventStatus | None = None, kind: EventKind | None = None, topic: int | None = None,
-    cycle: str | None = None, sort: EventSort = "starts_at",
-) -> tuple[list[EventRead], str | None, int | None]:
-    """Admins: every event; alliance users: the events they may see (filters narrow further)."""
-    query = select(Event)
-    if not principal.is_admin:
-        invited = select(EventInvitation.event_id).where(
-            EventInvitation.alliance_id == (principal.alliance_id or -1))
-        query = query.where(col(Event.status).in_(MEMBER_STATUSES),
-                            or_(col(Event.invitation_only).is_(False), col(Event.is_public).is_(True),
-                                col(Event.id).in_(invited)))
-    if status is not None:
-        query = query.where(Event.status == status)
-    if kind is not None:
-        query = query.where(Event.kind == kind)
-    if topic is not None:
-        query = query.where(_with_topic(topic))
-    if cycle is not None:
-        query = query.where(Event.cycle_id == cycle_id_of(session, cycle, ["query", "cycle"]))
-    field = sort.lstrip("-")
-    rows, cursor, total = paginate(session, query, _sort_key(sort), params,
-                                   value_of=lambda e: getattr(e, field), id_of=lambda e: e.id)
-    return to_reads(session, rows, principal), cursor, total
-
 
 def list_future_topics(session: Session) -> list[FutureTopicRead]:
     return [FutureTopicRead(number=t.number, slug=t.slug, title=t.title)
             for t in session.exec(select(FutureTopic).order_by(col(FutureTopic.number)))]
-
-
-def list_public_events(
-    session: Session, params: PageParams, *, topic: int | None = None,
-    kind: EventKind | None = None, state: str | None = None,
-    from_: datetime | None = None, to: datetime | None = None,
-) -> tuple[list[PublicEventRead], str | None, int | None]:
-    """Published public events, the next first. ``from_`` (default: now) keeps events that
-    end at or after it; ``to`` keeps events that start before it."""
-    query = select(Event).where(Event.status == EventStatus.published,
-                                col(Event.is_public).is_(True),
-                                col(Event.ends_at) >= (from_ or utcnow()))
-    if to is not None:
-        query = query.where(col(Event.starts_at) < to)
-    if topic is not None:
-        query = query.where(_with_topic(topic))
-    if kind is not None:
-        query = query.where(Event.kind == kind)
-    if state is not None:
-        query = query.where(Event.state == state)
-    rows, cursor, total = paginate(session, query, _sort_key("starts_at"), params,
-                                   value_of=lambda e: e.starts_at, id_of=lambda e: e.id)
-    ids = [e.id for e in rows if e.id is not None]
-    topics, cycle_rows = _topics(session, ids), _cycles(session, rows)
-    items = [
-        PublicEventRead(
-            id=e.id, kind=e.kind, status=e.status, title=e.title, summary=e.summary,
-            cycle_key=cycle_rows[e.cycle_id].key if e.cycle_id in cycle_rows else None,
-            starts_at=e.starts_at, ends_at=e.ends_at, venue=e.venue, state=e.state,
-            topics=topics[e.id],
-        )
-        for e in rows if e.id is not None
-    ]
-    return items, cursor, total

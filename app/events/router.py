@@ -17,7 +17,7 @@ from app.core.limits import NoStore
 from app.core.pagination import Page, PageParams, UpdatedSince, page_params, set_link_header
 from app.core.routing import ApiRouter
 from app.core.timestamps import Timestamp
-from app.events import delegates, export, invitations, queries, service
+from app.events import delegates, export, invitations, queries, reads, service
 from app.events.models import DelegateStatus, EventKind, EventStatus, InvitationBasis
 from app.events.schemas import (
     CycleRef,
@@ -90,8 +90,8 @@ async def list_public_events(
                                             "after this moment (default: now)")] = None,
     to: Annotated[Timestamp | None, Query(description="Events starting before this moment")] = None,
 ) -> Page[PublicEventRead]:
-    items, cursor, total = await db.run(queries.list_public_events, page, topic=topic, kind=kind,
-                                        state=state, from_=from_, to=to)
+    items, cursor, total = await db.read(reads.list_public_events, page, topic=topic, kind=kind,
+                                         state=state, from_=from_, to=to)
     set_link_header(request, response, cursor)
     return Page(items=items, next_cursor=cursor, total=total)
 
@@ -107,8 +107,8 @@ async def list_events(
     kind: EventKind | None = None, topic: TopicFilter = None, cycle: CycleRef | None = None,
     sort: queries.EventSort = "starts_at",
 ) -> Page[EventRead]:
-    items, cursor, total = await db.run(queries.list_events, page, principal, status=status_,
-                                        kind=kind, topic=topic, cycle=cycle, sort=sort)
+    items, cursor, total = await db.read(reads.list_events, page, principal, status=status_,
+                                         kind=kind, topic=topic, cycle=cycle, sort=sort)
     set_link_header(request, response, cursor)
     return Page(items=items, next_cursor=cursor, total=total)
 
@@ -128,7 +128,7 @@ async def create_event(body: EventCreate, db: DbDep, principal: AdminUser,
             responses=problem_responses(404), summary="One event")
 async def get_event(event_id: EventId, db: DbDep, principal: CurrentUser,
                     etag: SetETag) -> EventRead:
-    event = await db.run(queries.read_event, event_id, principal)
+    event = await db.read(reads.read_event, event_id, principal)
     _etag(etag, event)
     return event
 
