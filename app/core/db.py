@@ -9,6 +9,7 @@ database.
 import asyncio
 import contextlib
 import contextvars
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,6 +27,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.core.config import get_settings
+from app.core.metrics import DB_READ_RETRIES
 from app.core.tracing import instrument_engine
 
 NAMING_CONVENTION = {
@@ -39,6 +41,8 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+logger = logging.getLogger("buendnis.db")
 
 
 def utcnow() -> datetime:
@@ -318,13 +322,18 @@ def _read_unit(session: Session, fn: Callable[Concatenate[Connection, P], T],
     try:
         with connection:
             return fn(connection, *args, **kwargs)
-    except DBAPIError as exc:
-        if not exc.connection_invalidated:
+    except DBAPIError as dead:
+        if not dead.connection_invalidated:
             raise
-    # The pooled connection was dead (the server restarted or closed it while idle): SQLAlchemy
-    # has dropped it and every connection pooled before it, and a read may simply run again.
-    with engine.connect() as connection:
-        return fn(connection, *args, **kwargs)
+        # The pooled connection was dead (the server restarted, or it or a proxy closed the
+        # idle connection): SQLAlchemy has dropped it and every connection pooled before it, and
+        # a read may simply run again. Counted and logged, so that such churn stays visible; a
+        # second failure carries this one as its context.
+        DB_READ_RETRIES.inc()
+        logger.warning("a pooled read connection was dead (%s); reading once more on a new one",
+                       type(dead.orig).__name__)
+        with engine.connect() as connection:
+            return fn(connection, *args, **kwargs)
 
 
 class Db:
@@ -348,7 +357,9 @@ class Db:
         PostgreSQL three round trips: the transaction's two and the pool's ping (docs/
         PERFORMANCE.md, "Route matching and the request's database handle" and "The read pool
         without a ping"). ``fn`` may run twice: once more, on a fresh connection, when the
-        pooled one turns out dead, so it must not do anything but read."""
+        pooled one turns out dead, so it must not do anything but read. A connection that dies
+        in the middle of a long statement is retried too: in the worst case a read waits the
+        statement timeout twice and the connect timeout once."""
         return await run_in_db_thread(partial(_read_unit, self.session, fn, *args, **kwargs))
 
 

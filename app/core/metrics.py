@@ -97,6 +97,11 @@ class PoolCollector(Collector):
     def __init__(self, engines: Callable[[], Mapping[str, Engine]]) -> None:
         self.engines = engines
 
+    def describe(self) -> Iterable[GaugeMetricFamily]:
+        # Without it the registry would collect once on registering, at import: building the
+        # engines before the settings a test or the CLI chooses.
+        return []
+
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily("buendnis_db_pool_connections",
                                    "Database pool connections by pool and state",
@@ -117,6 +122,13 @@ def install_pool_collector(engines: Callable[[], Mapping[str, Engine]]) -> None:
         REGISTRY.register(PoolCollector(engines))
         REGISTRY._buendnis_pool = True  # type: ignore[attr-defined]
 
+
+DB_READ_RETRIES = Counter(
+    "buendnis_db_read_retries",
+    "Reads run once more because their pooled connection was dead (the read pool does not "
+    "ping; app/core/db.py): a steady rate means the server or a proxy closes idle connections",
+    registry=REGISTRY,
+)
 
 WEBHOOK_FAILURES = Counter(
     "buendnis_webhook_delivery_failures",

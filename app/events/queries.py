@@ -81,15 +81,13 @@ def visible_event(session: Session, event_id: int, principal: Principal, *,
     return event
 
 
-def cycle_id_of(session: Session, ref: str, loc: list[str | int]) -> int:
+def cycle_id_of(reader: Reader, ref: str, loc: list[str | int]) -> int:
     """A cycle named in the input; an unknown one is invalid input at ``loc``."""
     try:
-        cycle = cycles.get_cycle(session, ref)
+        return cycles.cycle_id(reader, ref)
     except cycles.CycleNotFound:
         raise UnknownReference(f"No award cycle {ref!r}.", errors=[
             field_error(loc, f"no award cycle {ref!r}", "not_found")]) from None
-    assert cycle.id is not None
-    return cycle.id
 
 
 def registered_count(session: Session, event_id: int, alliance_id: int | None = None) -> int:

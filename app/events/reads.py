@@ -22,11 +22,9 @@ from sqlalchemy.engine import Row
 
 from app.auth.principal import Principal
 from app.core.db import Reader, read_rows, table_of, utcnow
-from app.core.errors import field_error
 from app.core.pagination import PageParams, decode_cursor, encode_cursor, keyset_after, parser_for
-from app.cycles import service as cycles
 from app.cycles.models import AwardCycle
-from app.events.exceptions import EventNotFound, UnknownReference
+from app.events.exceptions import EventNotFound
 from app.events.models import (
     Event,
     EventInvitation,
@@ -35,7 +33,7 @@ from app.events.models import (
     EventTopic,
     FutureTopic,
 )
-from app.events.queries import MEMBER_STATUSES, EventSort, event_reads, topics_of
+from app.events.queries import MEMBER_STATUSES, EventSort, cycle_id_of, event_reads, topics_of
 from app.events.schemas import EventCycle, EventRead, PublicEventRead
 
 _EVENT = table_of(Event)
@@ -143,15 +141,6 @@ def _replies(reader: Reader, rows: list[Row[Any]], principal: Principal) -> list
     return event_reads(reader, events, principal, cycles=cycle_of, invited=invited)
 
 
-def _cycle_id(reader: Reader, ref: str) -> int:
-    """``queries.cycle_id_of`` (the cycle filter's 422 for an unknown cycle) as a column read."""
-    try:
-        return cycles.cycle_id(reader, ref)
-    except cycles.CycleNotFound:
-        raise UnknownReference(f"No award cycle {ref!r}.", errors=[
-            field_error(["query", "cycle"], f"no award cycle {ref!r}", "not_found")]) from None
-
-
 def list_events(
     reader: Reader, params: PageParams, principal: Principal, *,
     status: EventStatus | None = None, kind: EventKind | None = None, topic: int | None = None,
@@ -170,15 +159,17 @@ def list_events(
     if topic is not None:
         values["topic"] = topic
     if cycle is not None:
-        values["cycle_id"] = _cycle_id(reader, cycle)
+        values["cycle_id"] = cycle_id_of(reader, cycle, ["query", "cycle"])
     shape = (member, status is not None, kind is not None, topic is not None, cycle is not None)
+    field = sort.lstrip("-")
+    after: dict[str, Any] = {}
+    if params.cursor:  # a bad cursor is refused before anything is counted
+        after["after_value"], after["after_id"] = decode_cursor(params.cursor,
+                                                                *_CURSOR_PARSERS[field])
     total = None
     if params.include_total:
         total = read_rows(reader, _count_statement(*shape), values).scalar_one()
-    field = sort.lstrip("-")
-    if params.cursor:
-        values["after_value"], values["after_id"] = decode_cursor(params.cursor,
-                                                                  *_CURSOR_PARSERS[field])
+    values |= after
     values["limit"] = params.limit + 1
     rows = read_rows(reader, _page_statement(*shape, sort, bool(params.cursor)), values).all()
     next_cursor = None
@@ -239,12 +230,14 @@ def list_public_events(
         if value is not None:
             values[name] = value
     shape = (to is not None, topic is not None, kind is not None, state is not None)
+    after: dict[str, Any] = {}
+    if params.cursor:  # a bad cursor is refused before anything is counted
+        after["after_value"], after["after_id"] = decode_cursor(params.cursor,
+                                                                *_CURSOR_PARSERS["starts_at"])
     total = None
     if params.include_total:
         total = read_rows(reader, _public_count(*shape), values).scalar_one()
-    if params.cursor:
-        values["after_value"], values["after_id"] = decode_cursor(params.cursor,
-                                                                  *_CURSOR_PARSERS["starts_at"])
+    values |= after
     values["limit"] = params.limit + 1
     rows = read_rows(reader, _public_statement(*shape, bool(params.cursor)), values).all()
     next_cursor = None

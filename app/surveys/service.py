@@ -80,8 +80,9 @@ def _may_read(principal: Principal, alliance_id: int) -> bool:
     return principal.is_admin or principal.alliance_id == alliance_id
 
 
-def _no_response(alliance_id: int, cycle_key: str) -> ResponseNotFound:
-    return ResponseNotFound(f"No response of alliance {alliance_id} in cycle {cycle_key}.")
+def _no_response(alliance_id: int, key: str) -> ResponseNotFound:
+    # The placeholders are the German catalog's (app/locales): ``{key}``, the cycle's key.
+    return ResponseNotFound(f"No response of alliance {alliance_id} in cycle {key}.")
 
 
 def _target(session: Session, cycle_ref: str, alliance_id: int,

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.core import db as core_db
+from app.core.metrics import REGISTRY
 from tests import dbsetup, factories
 from tests.utils.problems import assert_problem
 from tests.utils.settings import reload_settings
@@ -75,6 +76,7 @@ def live_client(database_url) -> Iterator[TestClient]:
     app.dependency_overrides.clear()
     with TestClient(app) as client:
         yield client
+    core_db.get_read_engine().dispose()
     core_db.get_engine().dispose()
     core_db.get_engine.cache_clear()
 
@@ -97,23 +99,33 @@ def test_outage_gives_503_and_recovers_without_restart(live_client, database_url
     assert live_client.get("/api/v1/public/seals").status_code == 200
 
 
-def test_a_read_on_a_connection_that_died_in_the_pool_runs_again(database_url, monkeypatch):
+def _read_retries() -> float:
+    return REGISTRY.get_sample_value("buendnis_db_read_retries_total") or 0.0
+
+
+def test_a_read_on_a_connection_that_died_in_the_pool_runs_again(database_url, monkeypatch,
+                                                                caplog):
     """The read-only pool hands out connections without pinging them first (a round trip per
     read saved); a read whose pooled connection turns out dead runs once more on a fresh one, so
-    the caller sees no error. A signed-in GET makes two such reads: the caller, the alliance."""
+    the caller sees no error. A signed-in GET makes two such reads: the caller, the alliance.
+    Each retry is counted and logged."""
     from app.main import app
 
     with committed_database(monkeypatch) as (headers, alliance_id):
         pooled: list[Any] = []
         event.listen(core_db.get_read_engine(), "connect",
                      lambda dbapi_connection, _record: pooled.append(dbapi_connection))
+        retries_before = _read_retries()
         with TestClient(app) as client:
             first = client.get(f"/api/v1/alliances/{alliance_id}", headers=headers)
             assert first.status_code == 200
+            assert _read_retries() == retries_before
             drop_pooled_read_connections(core_db.get_settings().database_url, pooled)
             again = client.get(f"/api/v1/alliances/{alliance_id}", headers=headers)
             assert again.status_code == 200, again.text
             assert again.json() == first.json()
+            assert _read_retries() == retries_before + 1  # the pool was renewed at the first
+            assert "a pooled read connection was dead" in caplog.text
             assert client.get("/api/v1/public/seals").status_code == 200
 
 

@@ -23,6 +23,7 @@ def scraper(database_url, monkeypatch):
     app.dependency_overrides.clear()
     with TestClient(app) as client:
         yield client
+    core_db.get_read_engine().dispose()
     core_db.get_engine().dispose()
     core_db.get_engine.cache_clear()
     reload_settings()
