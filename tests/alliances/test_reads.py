@@ -18,6 +18,7 @@ from app.core.pagination import PageParams, changed_after, paginate
 from app.demo.seed import seed_demo
 from tests import factories
 from tests.alliances.helpers import API
+from tests.utils.replies import answered_both_ways, assert_same_reply
 
 PUBLIC_API = "/api/v1/public/alliances"
 
@@ -77,24 +78,11 @@ def demo(session: Session) -> list[Alliance]:
 
 def both_ways(client: TestClient, monkeypatch: pytest.MonkeyPatch, url: str,
               headers: dict[str, str] | None = None, **params: Any) -> tuple[Any, Any]:
-    new = client.get(url, headers=headers, params=params)
-    with monkeypatch.context() as patched:
-        patched.setattr(service, "read_alliance", orm_read_alliance)
-        patched.setattr(service, "list_alliances", orm_list_alliances)
-        old = client.get(url, headers=headers, params=params)
-    return new, old
-
-
-def assert_same(new: Any, old: Any) -> None:
-    assert new.status_code == old.status_code
-    if new.status_code >= 400:  # a problem names its own request: compare the rest
-        per_request = {"instance", "request_id"}
-        assert {k: v for k, v in new.json().items() if k not in per_request} == {
-            k: v for k, v in old.json().items() if k not in per_request}
-    else:
-        assert new.content == old.content
-    for header in ("etag", "link", "content-type", "cache-control"):
-        assert new.headers.get(header) == old.headers.get(header), header
+    old_functions = {
+        "read_alliance": orm_read_alliance,
+        "list_alliances": orm_list_alliances,
+    }
+    return answered_both_ways(client, monkeypatch, service, old_functions, url, headers=headers, params=params)
 
 
 # --- the comparisons ------------------------------------------------------------------------------
@@ -103,7 +91,7 @@ def test_every_demo_alliance_reads_the_same_for_an_admin(client, monkeypatch, ad
     for alliance in demo:
         new, old = both_ways(client, monkeypatch, f"{API}/{alliance.id}", admin)
         assert new.status_code == 200
-        assert_same(new, old)
+        assert_same_reply(new, old)
     assert new.json()["contacts"] is not None
 
 
@@ -118,7 +106,7 @@ def test_own_user_other_alliance_and_clients_read_the_same(client, session, monk
     ):
         new, old = both_ways(client, monkeypatch, f"{API}/{alliance.id}", headers)
         assert new.status_code == status
-        assert_same(new, old)
+        assert_same_reply(new, old)
         if status == 200:
             assert (new.json()["contacts"] is not None) is contacts
 
@@ -126,7 +114,7 @@ def test_own_user_other_alliance_and_clients_read_the_same(client, session, monk
 def test_a_missing_alliance_is_the_same_problem(client, monkeypatch, admin, demo):
     new, old = both_ways(client, monkeypatch, f"{API}/{demo[-1].id + 1000}", admin)
     assert new.status_code == 404
-    assert_same(new, old)
+    assert_same_reply(new, old)
 
 
 @pytest.mark.parametrize("params", [
@@ -142,15 +130,15 @@ def test_lists_read_the_same(client, session, monkeypatch, admin, partner, demo,
     for headers in (admin, user, partner, restricted):
         new, old = both_ways(client, monkeypatch, API, headers, **params)
         assert new.status_code == 200
-        assert_same(new, old)
+        assert_same_reply(new, old)
         cursor = new.json()["next_cursor"]
         if cursor:  # the next page, from the cursor the new path wrote
             new, old = both_ways(client, monkeypatch, API, headers, **params, cursor=cursor)
-            assert_same(new, old)
+            assert_same_reply(new, old)
     public_params = {k: v for k, v in params.items() if k != "status"}
     new, old = both_ways(client, monkeypatch, PUBLIC_API, None, **public_params)
     assert new.status_code == 200 and new.json()["items"]
-    assert_same(new, old)
+    assert_same_reply(new, old)
 
 
 def test_a_page_costs_the_same_statements_whatever_its_size(client, session, admin, demo, connection):

@@ -27,6 +27,7 @@ from app.evaluation.schemas import AllianceRef, EvaluationRead
 from tests import factories
 from tests.evaluation.helpers import WEAK_ANSWERS, cycle_url
 from tests.utils.problems import assert_problem
+from tests.utils.replies import answered_both_ways, assert_same_reply
 
 REASON = {"reason": "Auswertung nach Ende der Umfrage"}
 
@@ -159,25 +160,12 @@ def evaluated(client: TestClient, session: Session, admin: dict[str, str],
 
 def both_ways(client: TestClient, monkeypatch: pytest.MonkeyPatch, url: str,
               headers: dict[str, str] | None = None, **params: Any) -> tuple[Any, Any]:
-    new = client.get(url, headers=headers, params=params)
-    with monkeypatch.context() as patched:
-        patched.setattr(reads, "list_evaluations", orm_list_evaluations)
-        patched.setattr(reads, "read_mine", orm_read_mine)
-        patched.setattr(reads, "read_for_alliance", orm_read_for_alliance)
-        old = client.get(url, headers=headers, params=params)
-    return new, old
-
-
-def assert_same(new: Any, old: Any) -> None:
-    assert new.status_code == old.status_code, (new.text, old.text)
-    if new.status_code >= 400:  # a problem names its own request: compare the rest
-        per_request = {"instance", "request_id"}
-        assert {k: v for k, v in new.json().items() if k not in per_request} == {
-            k: v for k, v in old.json().items() if k not in per_request}
-    else:
-        assert new.content == old.content
-    for header in ("etag", "link", "content-type", "cache-control", "x-total-count"):
-        assert new.headers.get(header) == old.headers.get(header), header
+    old_functions = {
+        "list_evaluations": orm_list_evaluations,
+        "read_mine": orm_read_mine,
+        "read_for_alliance": orm_read_for_alliance,
+    }
+    return answered_both_ways(client, monkeypatch, reads, old_functions, url, headers=headers, params=params)
 
 
 def cursor_of(values: list[Any]) -> str:
@@ -212,7 +200,7 @@ def test_every_page_reads_the_same(client, monkeypatch, admin, cycle, evaluated,
     for _page in range(len(_SPECS) + 2):  # every page, to past the end
         new, old = both_ways(client, monkeypatch, url, admin, **params)
         assert new.status_code == 200
-        assert_same(new, old)
+        assert_same_reply(new, old)
         body = new.json()
         seen += [item["id"] for item in body["items"]]
         if body["next_cursor"] is None:
@@ -234,7 +222,7 @@ def test_a_cursor_from_before_the_change_reads_on(client, monkeypatch, admin, cy
             cursor = client.get(url, headers=admin, params={"limit": 4, "sort": sort}).json()["next_cursor"]
         assert cursor
         new, old = both_ways(client, monkeypatch, url, admin, limit=4, sort=sort, cursor=cursor)
-        assert_same(new, old)
+        assert_same_reply(new, old)
         assert new.json()["items"]
 
 
@@ -245,7 +233,7 @@ def test_a_cycle_never_evaluated_reads_the_same(client, monkeypatch, admin, eval
                    {"cursor": cursor_of([19.0, 1]), "include_total": "true"}):
         new, old = both_ways(client, monkeypatch, url, admin, **params)
         assert new.status_code == 200
-        assert_same(new, old)
+        assert_same_reply(new, old)
     assert new.json() == {"items": [], "next_cursor": None, "total": 0}
 
 
@@ -263,12 +251,12 @@ def test_unknown_cycles_and_runs_are_the_same_problems(client, monkeypatch, admi
     ):
         new, old = both_ways(client, monkeypatch, path, admin, **params)
         assert new.status_code == status
-        assert_same(new, old)
+        assert_same_reply(new, old)
     # a run named by its cycle's id rather than slug
     new, old = both_ways(client, monkeypatch, f"/api/v1/cycles/{cycle.id}/evaluations", admin,
                          run_id=evaluated["first_run"], limit=2)
     assert new.status_code == 200
-    assert_same(new, old)
+    assert_same_reply(new, old)
 
 
 @pytest.mark.parametrize(("sort", "cursor"), [
@@ -291,7 +279,7 @@ def test_invalid_cursors_are_the_same_problem(client, monkeypatch, admin, cycle,
                          cursor=cursor, include_total="true")
     problem = assert_problem(new, 422, "rule_violation")
     assert [e["type"] for e in problem["errors"]] == ["cursor_invalid"]
-    assert_same(new, old)
+    assert_same_reply(new, old)
 
 
 @pytest.mark.parametrize("score", ["abc", True, [1], 1e999, 10**400])
@@ -318,7 +306,7 @@ def test_only_admins_list_and_no_one_else_reaches_the_list(client, monkeypatch, 
     for headers, status in ((None, 401), (own, 403), (partner, 403), (reader_client, 403)):
         new, old = both_ways(client, monkeypatch, url, headers, limit=2)
         assert_problem(new, status)
-        assert_same(new, old)
+        assert_same_reply(new, old)
         with monkeypatch.context() as patched:
             patched.setattr(reads, "list_evaluations", never)
             assert_problem(client.get(url, headers=headers), status)
@@ -358,7 +346,7 @@ def test_one_result_reads_the_same_for_every_caller(client, monkeypatch, session
     for alliance in [*alliances, evaluated["unanswered"]]:
         new, old = both_ways(client, monkeypatch, cycle_url(cycle, f"evaluations/{alliance.id}"), admin)
         assert new.status_code == (404 if alliance is evaluated["unanswered"] else 200)
-        assert_same(new, old)
+        assert_same_reply(new, old)
     own = factories.user_headers(factories.make_user(session, Role.alliance_user, alliances[1]))
     unanswered = factories.user_headers(factories.make_user(session, Role.alliance_user,
                                                             evaluated["unanswered"]))
@@ -370,7 +358,7 @@ def test_one_result_reads_the_same_for_every_caller(client, monkeypatch, session
     ):
         new, old = both_ways(client, monkeypatch, cycle_url(cycle, tail), headers)
         assert new.status_code == status, (tail, new.text)
-        assert_same(new, old)
+        assert_same_reply(new, old)
     for url, named in ((cycle_url(evaluated["never"], "evaluations/mine"), evaluated["never"].key),
                        (cycle_url(evaluated["never"], f"evaluations/{alliances[1].id}"),
                         evaluated["never"].key),
@@ -379,7 +367,7 @@ def test_one_result_reads_the_same_for_every_caller(client, monkeypatch, session
                        ("/api/v1/cycles/1999-00/evaluations/mine", "1999-00")):
         new, old = both_ways(client, monkeypatch, url, own)
         assert new.status_code == 404
-        assert_same(new, old)
+        assert_same_reply(new, old)
         assert named in new.json()["detail"], (url, new.json()["detail"])
 
 

@@ -25,6 +25,7 @@ from app.surveys.models import ResponseStatus, SurveyResponse
 from app.surveys.store import to_read
 from tests import factories
 from tests.surveys.helpers import draft_body, response_url, responses_url
+from tests.utils.replies import answered_both_ways, assert_same_reply
 
 # --- the ORM path as it was (the reference) -----------------------------------------------------
 
@@ -71,26 +72,11 @@ def orm_read_own_response(connection: Connection, cycle_ref: str, principal: Pri
 
 def both_ways(client: TestClient, monkeypatch: pytest.MonkeyPatch, url: str,
               headers: dict[str, str] | None = None, **extra: Any) -> tuple[Any, Any]:
-    new = client.get(url, headers={**(headers or {}), **extra})
-    with monkeypatch.context() as patched:
-        patched.setattr(service, "read_response", orm_read_response)
-        patched.setattr(service, "read_own_response", orm_read_own_response)
-        old = client.get(url, headers={**(headers or {}), **extra})
-    return new, old
-
-
-def assert_same(new: Any, old: Any, status: int | None = None) -> None:
-    assert new.status_code == old.status_code, (new.text, old.text)
-    if status is not None:
-        assert new.status_code == status, new.text
-    if new.status_code >= 400:  # a problem names its own request: compare the rest
-        per_request = {"instance", "request_id"}
-        assert {k: v for k, v in new.json().items() if k not in per_request} == {
-            k: v for k, v in old.json().items() if k not in per_request}
-    else:
-        assert new.content == old.content
-    for header in ("etag", "content-type", "cache-control", "content-language"):
-        assert new.headers.get(header) == old.headers.get(header), header
+    old_functions = {
+        "read_response": orm_read_response,
+        "read_own_response": orm_read_own_response,
+    }
+    return answered_both_ways(client, monkeypatch, service, old_functions, url, headers={**(headers or {}), **extra})
 
 
 # --- the demo data --------------------------------------------------------------------------------
@@ -113,7 +99,7 @@ def test_every_demo_response_reads_the_same_for_an_admin(client, monkeypatch, ad
         for ref in (cycle.slug, str(cycle.id)):
             new, old = both_ways(client, monkeypatch,
                                  f"/api/v1/cycles/{ref}/responses/{row.alliance_id}", admin)
-            assert_same(new, old, 200)
+            assert_same_reply(new, old, 200)
             assert new.headers["etag"]
     scored = [r for r in rows if r.score_breakdown]
     body = client.get(f"/api/v1/cycles/{cycle.slug}/responses/{scored[0].alliance_id}",
@@ -137,10 +123,10 @@ def test_demo_users_and_the_demo_partner_read_the_same(client, session, monkeypa
                              (pushed, f"{base}/{row.alliance_id}"),
                              (unrestricted, f"{base}/{row.alliance_id}")):
             new, old = both_ways(client, monkeypatch, url, headers)
-            assert_same(new, old)
+            assert_same_reply(new, old)
         other = next(r for r in rows if r.alliance_id != row.alliance_id)
         new, old = both_ways(client, monkeypatch, f"{base}/{other.alliance_id}", user)
-        assert_same(new, old, 404)
+        assert_same_reply(new, old, 404)
     partner_ids = [a for a, actor in by_actor.items() if actor.startswith("client:")]
     assert partner_ids
     new, _ = both_ways(client, monkeypatch, f"{base}/{partner_ids[0]}", pushed)
@@ -154,8 +140,8 @@ def test_a_response_through_its_life_reads_the_same(client, monkeypatch, cycle, 
     url = response_url(cycle, alliance)
     mine = f"{responses_url(cycle)}/mine"
     for headers in (admin, coordinator):  # nothing saved yet
-        assert_same(*both_ways(client, monkeypatch, url, headers), 404)
-    assert_same(*both_ways(client, monkeypatch, mine, coordinator), 404)
+        assert_same_reply(*both_ways(client, monkeypatch, url, headers), 404)
+    assert_same_reply(*both_ways(client, monkeypatch, mine, coordinator), 404)
     steps = [
         lambda: client.put(url, headers=coordinator, json=draft_body(answers={"partner_meetings": 2})),
         lambda: client.put(url, headers=coordinator, json=draft_body()),
@@ -165,7 +151,7 @@ def test_a_response_through_its_life_reads_the_same(client, monkeypatch, cycle, 
     for step in steps:
         assert step().status_code in (200, 201)
         for headers, target in ((admin, url), (coordinator, url), (coordinator, mine)):
-            assert_same(*both_ways(client, monkeypatch, target, headers), 200)
+            assert_same_reply(*both_ways(client, monkeypatch, target, headers), 200)
     assert client.get(url, headers=admin).json()["reopened_reason"] == "Tippfehler „Zahl“"
 
 
@@ -182,10 +168,10 @@ def test_clients_read_the_same(client, session, monkeypatch, cycle, alliance, ot
         (restricted, alliance, 404), (restricted, other_alliance, 404),
         (unrestricted, alliance, 404), (unrestricted, other_alliance, 404),
     ):
-        assert_same(*both_ways(client, monkeypatch, response_url(cycle, target), headers), status)
+        assert_same_reply(*both_ways(client, monkeypatch, response_url(cycle, target), headers), status)
     missing = f"{responses_url(cycle)}/{other_alliance.id + 1000}"
-    assert_same(*both_ways(client, monkeypatch, missing, reaching), 404)
-    assert_same(*both_ways(client, monkeypatch, missing, unrestricted), 404)
+    assert_same_reply(*both_ways(client, monkeypatch, missing, reaching), 404)
+    assert_same_reply(*both_ways(client, monkeypatch, missing, unrestricted), 404)
 
 
 def test_other_alliances_and_missing_responses_are_the_same_problem(
@@ -198,7 +184,7 @@ def test_other_alliances_and_missing_responses_are_the_same_problem(
         for language in ("en", "de"):
             new, old = both_ways(client, monkeypatch, f"{responses_url(cycle)}/{alliance_id}",
                                  headers, **{"Accept-Language": language})
-            assert_same(new, old, 404)
+            assert_same_reply(new, old, 404)
             assert new.json()["code"] == "response_not_found"
     body = client.get(response_url(cycle, other_alliance), headers=coordinator).json()
     assert body["detail"] == f"No response of alliance {other_alliance.id} in cycle {cycle.key}."
@@ -218,7 +204,7 @@ def test_a_cycle_by_id_slug_or_key_reads_the_same(client, session, monkeypatch, 
             for tail in (str(alliance.id), "mine"):
                 new, old = both_ways(client, monkeypatch, f"/api/v1/cycles/{ref}/responses/{tail}",
                                      headers)
-                assert_same(new, old)
+                assert_same_reply(new, old)
                 if headers is admin and tail == "mine":
                     assert new.status_code == 403
     assert client.get(f"/api/v1/cycles/{cycle.key}/responses/{alliance.id}",
@@ -239,7 +225,7 @@ def test_unknown_and_odd_cycles_are_the_same_problem(client, session, monkeypatc
     for headers, tail in ((admin, alliance.id), (coordinator, alliance.id), (coordinator, "mine"),
                           (coordinator, other.id), (reader, alliance.id), (reader, other.id)):
         new, old = both_ways(client, monkeypatch, f"/api/v1/cycles/{ref}/responses/{tail}", headers)
-        assert_same(new, old)
+        assert_same_reply(new, old)
         assert new.status_code in (404, 422)
 
 
