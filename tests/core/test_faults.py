@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from app.core import db as core_db
 from app.core.metrics import REGISTRY
 from tests import dbsetup, factories
+from tests.utils.own_database import app_on_own_database
 from tests.utils.problems import assert_problem
 from tests.utils.settings import reload_settings
 
@@ -150,23 +151,13 @@ def test_a_read_that_fails_for_another_reason_is_not_retried(database_url, monke
 def committed_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, str], int]]:
     """The app's real engines on a database of the test's own, with an alliance and its user
     committed: the caller's headers and the alliance's id."""
-    with dbsetup.fresh_database() as url:
-        dbsetup.upgrade(url)
-        monkeypatch.setenv("BUENDNIS_DATABASE_URL", url)
-        reload_settings()
-        core_db.get_engine.cache_clear()
-        try:
-            with core_db.new_session() as session:
-                alliance = factories.make_alliance(session)
-                user = factories.make_user(session, alliance=alliance)
-                assert alliance.id is not None
-                yield factories.user_headers(user), alliance.id
-        finally:
-            core_db.get_read_engine().dispose()
-            core_db.get_engine().dispose()
-            monkeypatch.undo()
-            reload_settings()
-            core_db.get_engine.cache_clear()
+    with app_on_own_database(monkeypatch):
+        with core_db.new_session() as session:
+            alliance = factories.make_alliance(session)
+            user = factories.make_user(session, alliance=alliance)
+            assert alliance.id is not None
+            headers = factories.user_headers(user)
+        yield headers, alliance.id
 
 
 def test_many_concurrent_requests_do_not_exhaust_the_pool(database_url, monkeypatch):

@@ -18,7 +18,8 @@ from sqlmodel import Session
 from app.core import db as core_db
 from app.core import security
 from app.core.db import Db, new_session
-from tests import dbsetup, factories
+from tests import factories
+from tests.utils.own_database import app_on_own_database
 
 
 def _token_of_nobody() -> str:
@@ -158,32 +159,20 @@ def test_a_signed_in_read_runs_on_the_read_only_pool(database_url, monkeypatch):
     """The caller's check and GET one alliance on the real engines, in a database of this
     test's own (its rows are committed, unlike the other tests' transactions)."""
     from app.main import app
-    from tests.utils.settings import reload_settings
 
-    with dbsetup.fresh_database() as url:
-        dbsetup.upgrade(url)
-        monkeypatch.setenv("BUENDNIS_DATABASE_URL", url)
-        reload_settings()
-        core_db.get_engine.cache_clear()
-        try:
-            with new_session() as session:
-                alliance = factories.make_alliance(session)
-                user = factories.make_user(session, alliance=alliance)
-                headers = factories.user_headers(user)
-                ids = {"alliance": alliance.id, "user": user.id}
-            with TestClient(app) as client:
-                assert client.get("/api/v1/me", headers=headers).json()["id"] == ids["user"]
-                own = client.get(f"/api/v1/alliances/{ids['alliance']}", headers=headers)
-                assert own.status_code == 200 and own.json()["contacts"] is not None
-            assert core_db.get_read_engine() is not core_db.get_engine()
-            assert _queue_pool(core_db.get_read_engine()).checkedin() >= 1
-            assert _checked_out() == 0
-        finally:
-            core_db.get_read_engine().dispose()
-            core_db.get_engine().dispose()
-            monkeypatch.undo()
-            reload_settings()
-            core_db.get_engine.cache_clear()
+    with app_on_own_database(monkeypatch):
+        with new_session() as session:
+            alliance = factories.make_alliance(session)
+            user = factories.make_user(session, alliance=alliance)
+            headers = factories.user_headers(user)
+            ids = {"alliance": alliance.id, "user": user.id}
+        with TestClient(app) as client:
+            assert client.get("/api/v1/me", headers=headers).json()["id"] == ids["user"]
+            own = client.get(f"/api/v1/alliances/{ids['alliance']}", headers=headers)
+            assert own.status_code == 200 and own.json()["contacts"] is not None
+        assert core_db.get_read_engine() is not core_db.get_engine()
+        assert _queue_pool(core_db.get_read_engine()).checkedin() >= 1
+        assert _checked_out() == 0
 
 
 def test_every_route_that_reads_on_the_read_only_pool_answers_there(database_url, monkeypatch):
@@ -192,45 +181,33 @@ def test_every_route_that_reads_on_the_read_only_pool_answers_there(database_url
     PostgreSQL, in a database of this test's own, and leaves no connection checked out."""
     from app.auth.models import Role
     from app.main import app
-    from tests.utils.settings import reload_settings
 
-    with dbsetup.fresh_database() as url:
-        dbsetup.upgrade(url)
-        monkeypatch.setenv("BUENDNIS_DATABASE_URL", url)
-        reload_settings()
-        core_db.get_engine.cache_clear()
-        try:
-            with new_session() as session:
-                alliance = factories.make_alliance(session)
-                member = factories.user_headers(factories.make_user(session, alliance=alliance))
-                admin = factories.user_headers(factories.make_user(session, Role.admin))
-                cycle = factories.make_cycle(session)
-                factories.make_response(session, cycle, alliance)
-                factories.make_evaluation_run(session, cycle, [(alliance, True)])
-                event_id = factories.make_event(session, invited=[alliance], is_public=True).id
-                base = f"/api/v1/cycles/{cycle.slug}"
-                reads = [
-                    (member, f"/api/v1/alliances/{alliance.id}", alliance.name),
-                    (admin, f"{base}/responses/{alliance.id}", alliance.name),
-                    (member, f"{base}/responses/mine", alliance.name),
-                    (admin, f"{base}/evaluations", alliance.name),
-                    (member, f"{base}/evaluations/mine", alliance.name),
-                    (member, f"{base}/evaluations/{alliance.id}", alliance.name),
-                    (member, "/api/v1/events", f'"id":{event_id}'),
-                    (member, f"/api/v1/events/{event_id}", f'"id":{event_id}'),
-                    ({}, "/api/v1/public/events", f'"id":{event_id}'),
-                    ({}, "/api/v1/public/seals", '"items":'),
-                ]
-            with TestClient(app) as client:
-                for headers, path, expected in reads:
-                    reply = client.get(path, headers=headers)
-                    assert reply.status_code == 200, (path, reply.text)
-                    assert expected in reply.text, (path, reply.text)
-            assert _queue_pool(core_db.get_read_engine()).checkedin() >= 1
-            assert _checked_out() == 0
-        finally:
-            core_db.get_read_engine().dispose()
-            core_db.get_engine().dispose()
-            monkeypatch.undo()
-            reload_settings()
-            core_db.get_engine.cache_clear()
+    with app_on_own_database(monkeypatch):
+        with new_session() as session:
+            alliance = factories.make_alliance(session)
+            member = factories.user_headers(factories.make_user(session, alliance=alliance))
+            admin = factories.user_headers(factories.make_user(session, Role.admin))
+            cycle = factories.make_cycle(session)
+            factories.make_response(session, cycle, alliance)
+            factories.make_evaluation_run(session, cycle, [(alliance, True)])
+            event_id = factories.make_event(session, invited=[alliance], is_public=True).id
+            base = f"/api/v1/cycles/{cycle.slug}"
+            reads = [
+                (member, f"/api/v1/alliances/{alliance.id}", alliance.name),
+                (admin, f"{base}/responses/{alliance.id}", alliance.name),
+                (member, f"{base}/responses/mine", alliance.name),
+                (admin, f"{base}/evaluations", alliance.name),
+                (member, f"{base}/evaluations/mine", alliance.name),
+                (member, f"{base}/evaluations/{alliance.id}", alliance.name),
+                (member, "/api/v1/events", f'"id":{event_id}'),
+                (member, f"/api/v1/events/{event_id}", f'"id":{event_id}'),
+                ({}, "/api/v1/public/events", f'"id":{event_id}'),
+                ({}, "/api/v1/public/seals", '"items":'),
+            ]
+        with TestClient(app) as client:
+            for headers, path, expected in reads:
+                reply = client.get(path, headers=headers)
+                assert reply.status_code == 200, (path, reply.text)
+                assert expected in reply.text, (path, reply.text)
+        assert _queue_pool(core_db.get_read_engine()).checkedin() >= 1
+        assert _checked_out() == 0

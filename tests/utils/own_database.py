@@ -1,0 +1,30 @@
+"""The app's real engines (not the tests' joined connection) on a database of the test's own,
+for tests whose rows must be committed: the pools, read retries and connection counts."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from app.core import db as core_db
+from tests import dbsetup
+from tests.utils.settings import reload_settings
+
+
+@contextmanager
+def app_on_own_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A new, migrated database the app's settings point at (its URL); afterwards both pools
+    are closed, the settings are restored and the database is dropped."""
+    with dbsetup.fresh_database() as url:
+        dbsetup.upgrade(url)
+        monkeypatch.setenv("BUENDNIS_DATABASE_URL", url)
+        reload_settings()
+        core_db.get_engine.cache_clear()
+        try:
+            yield url
+        finally:
+            core_db.get_read_engine().dispose()
+            core_db.get_engine().dispose()
+            monkeypatch.undo()
+            reload_settings()
+            core_db.get_engine.cache_clear()
