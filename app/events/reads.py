@@ -12,6 +12,7 @@ values as they did for the ORM, so the JSON is the same byte for byte
 (tests/events/test_event_reads.py compares it with the ORM path).
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -162,22 +163,31 @@ def list_events(
         values["cycle_id"] = cycle_id_of(reader, cycle, ["query", "cycle"])
     shape = (member, status is not None, kind is not None, topic is not None, cycle is not None)
     field = sort.lstrip("-")
+    rows, next_cursor, total = _page(
+        reader, params, values, _count_statement(*shape),
+        _page_statement(*shape, sort, bool(params.cursor)), _CURSOR_PARSERS[field],
+        lambda row: (row[_SORT_INDEX[field]], row[_ID]))
+    return _replies(reader, rows, principal), next_cursor, total
+
+
+def _page(
+    reader: Reader, params: PageParams, values: dict[str, Any], count: Select[Any],
+    page: Select[Any], parsers: tuple[Callable[[Any], Any], Callable[[Any], Any]],
+    cursor_of: Callable[[Row[Any]], tuple[Any, Any]],
+) -> tuple[list[Row[Any]], str | None, int | None]:
+    """A page of rows by keyset (``page`` binds ``:after_value``, ``:after_id`` and ``:limit``):
+    the cursor is checked first, so a bad one is refused before anything is counted; one row
+    more than the page tells whether another page follows."""
     after: dict[str, Any] = {}
-    if params.cursor:  # a bad cursor is refused before anything is counted
-        after["after_value"], after["after_id"] = decode_cursor(params.cursor,
-                                                                *_CURSOR_PARSERS[field])
-    total = None
-    if params.include_total:
-        total = read_rows(reader, _count_statement(*shape), values).scalar_one()
-    values |= after
-    values["limit"] = params.limit + 1
-    rows = read_rows(reader, _page_statement(*shape, sort, bool(params.cursor)), values).all()
+    if params.cursor:
+        after["after_value"], after["after_id"] = decode_cursor(params.cursor, *parsers)
+    total = read_rows(reader, count, values).scalar_one() if params.include_total else None
+    rows = list(read_rows(reader, page, values | after | {"limit": params.limit + 1}).all())
     next_cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]
-        last = rows[-1]
-        next_cursor = encode_cursor([last[_SORT_INDEX[field]], last[_ID]])
-    return _replies(reader, list(rows), principal), next_cursor, total
+        next_cursor = encode_cursor(list(cursor_of(rows[-1])))
+    return rows, next_cursor, total
 
 
 # --- the public calendar -----------------------------------------------------------------------
@@ -230,20 +240,10 @@ def list_public_events(
         if value is not None:
             values[name] = value
     shape = (to is not None, topic is not None, kind is not None, state is not None)
-    after: dict[str, Any] = {}
-    if params.cursor:  # a bad cursor is refused before anything is counted
-        after["after_value"], after["after_id"] = decode_cursor(params.cursor,
-                                                                *_CURSOR_PARSERS["starts_at"])
-    total = None
-    if params.include_total:
-        total = read_rows(reader, _public_count(*shape), values).scalar_one()
-    values |= after
-    values["limit"] = params.limit + 1
-    rows = read_rows(reader, _public_statement(*shape, bool(params.cursor)), values).all()
-    next_cursor = None
-    if len(rows) > params.limit:
-        rows = rows[: params.limit]
-        next_cursor = encode_cursor([rows[-1].starts_at, rows[-1].id])
+    rows, next_cursor, total = _page(
+        reader, params, values, _public_count(*shape),
+        _public_statement(*shape, bool(params.cursor)), _CURSOR_PARSERS["starts_at"],
+        lambda row: (row.starts_at, row.id))
     topics = topics_of(reader, [row.id for row in rows])
     return [PublicEventRead(**dict(zip(_PUBLIC_KEYS, row, strict=False)), cycle_key=row.key,
                             topics=topics[row.id]) for row in rows], next_cursor, total
