@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import RowMapping, bindparam, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql import Select
-from sqlmodel import Session
 
 from app.alliances.models import Alliance, AllianceContact, AlliancePartner
 from app.alliances.schemas import AllianceRead, PublicAllianceRead
@@ -93,11 +92,11 @@ def to_reads(reader: Reader, rows: Sequence[RowMapping],
     return out
 
 
-def to_publics(session: Session, rows: Sequence[RowMapping]) -> list[PublicAllianceRead]:
+def to_publics(reader: Reader, rows: Sequence[RowMapping]) -> list[PublicAllianceRead]:
     ids = [row["id"] for row in rows]
     counts: dict[int, int] = {}
     if ids:
-        counts = {a: n for a, n in read_rows(session, _PARTNER_COUNTS, {"ids": ids})}
+        counts = {a: n for a, n in read_rows(reader, _PARTNER_COUNTS, {"ids": ids})}
     return [
         PublicAllianceRead.model_validate(
             {**{k: row[k] for k in _PUBLIC_FIELDS if k in row}, "partner_count": counts.get(row["id"], 0)}

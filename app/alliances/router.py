@@ -39,7 +39,7 @@ async def list_alliances(
     level: AllianceLevel | None = None, q: Search = None,
     sort: service.SortField = "name", updated_since: UpdatedSince = None,
 ) -> Page[AllianceRead]:
-    items, cursor, total = await db.run(
+    items, cursor, total = await db.read(
         service.list_alliances, page, principal, state=state, status=status_, level=level, q=q,
         sort=sort, updated_since=updated_since,
     )
@@ -107,7 +107,7 @@ async def list_public_alliances(
     state: StateCode | None = None, level: AllianceLevel | None = None, q: Search = None,
     sort: service.SortField = "name",
 ) -> Page[PublicAllianceRead]:
-    items, cursor, total = await db.run(
+    items, cursor, total = await db.read(
         service.list_alliances, page, None, state=state, level=level, q=q, sort=sort, public=True
     )
     set_link_header(request, response, cursor)

@@ -1,7 +1,7 @@
 """Alliance rules: who sees what, who may change which field, and safe deletion."""
 
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from sqlalchemy import exists
 from sqlalchemy import select as sa_select
@@ -34,7 +34,7 @@ from app.auth.principal import Principal
 from app.core.db import Reader, columns_of, utcnow
 from app.core.errors import Forbidden, RuleViolation, field_error
 from app.core.etags import check_if_match
-from app.core.pagination import PageParams, SortKey, changed_after, paginate
+from app.core.pagination import PageParams, SortKey, changed_after, paginate_rows
 
 SortField = Literal["name", "-name", "created_at", "-created_at", "updated_at", "-updated_at",
                     "id", "-id"]
@@ -98,7 +98,7 @@ def _sort_value(alliance: Any, sort: SortField) -> Any:
 
 
 def list_alliances(
-    session: Session,
+    reader: Reader,
     params: PageParams,
     principal: Principal | None,
     *,
@@ -130,15 +130,15 @@ def list_alliances(
         # municipality may be NULL: NULL LIKE … is NULL, and "TRUE OR NULL" is still TRUE.
         query = query.where(or_(func.lower(Alliance.name).like(pattern, escape="\\"),
                                 func.lower(Alliance.municipality).like(pattern, escape="\\")))
-    rows, cursor, total = paginate(
-        session, cast(Any, query), _sort_key(sort), params,
+    rows, cursor, total = paginate_rows(
+        reader, query, _sort_key(sort), params,
         value_of=lambda a: _sort_value(a, sort), id_of=lambda a: a.id,
     )
     mappings = [row._mapping for row in rows]
     if public:
-        return reads.to_publics(session, mappings), cursor, total
+        return reads.to_publics(reader, mappings), cursor, total
     assert principal is not None
-    return reads.to_reads(session, mappings, principal), cursor, total
+    return reads.to_reads(reader, mappings, principal), cursor, total
 
 
 def _unique_slug(session: Session, wanted: str, *, exclude_id: int | None = None) -> str:

@@ -15,12 +15,13 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request, Response
 from pydantic import Field
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Row, Select, and_, or_
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.config import get_settings
+from app.core.db import Reader, read_rows
 from app.core.errors import RuleViolation, field_error
 from app.core.schemas import ReadModel
 from app.core.timestamps import Timestamp, in_utc_range
@@ -232,12 +233,40 @@ def paginate(
     value_of: Callable[[RowT], Any],
     id_of: Callable[[RowT], Any],
 ) -> tuple[list[RowT], str | None, int | None]:
+    """A page of ``query`` by keyset, through the session (ORM entities or columns)."""
+    return _page(lambda statement: list(session.exec(statement).all()),
+                 lambda statement: int(session.exec(statement).one()),
+                 query, sort, params, value_of=value_of, id_of=id_of)
+
+
+def paginate_rows(
+    reader: Reader,
+    query: Select[Any],
+    sort: SortKey,
+    params: PageParams,
+    *,
+    value_of: Callable[[Row[Any]], Any],
+    id_of: Callable[[Row[Any]], Any],
+) -> tuple[list[Row[Any]], str | None, int | None]:
+    """``paginate`` for a query of columns, on a session or ``Db.read``'s connection."""
+    return _page(lambda statement: list(read_rows(reader, statement).all()),
+                 lambda statement: int(read_rows(reader, statement).scalar_one()),
+                 query, sort, params, value_of=value_of, id_of=id_of)
+
+
+def _page(
+    rows_of: Callable[[Any], list[Any]], count_of: Callable[[Any], int], query: Any,
+    sort: SortKey, params: PageParams, *, value_of: Callable[[Any], Any],
+    id_of: Callable[[Any], Any],
+) -> tuple[list[Any], str | None, int | None]:
+    # The cursor is read first: a bad one is refused before anything is counted.
+    after = sort.after(params.cursor) if params.cursor else None
     total = None
     if params.include_total:
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    if params.cursor:
-        query = query.where(sort.after(params.cursor))
-    rows = list(session.exec(query.order_by(*sort.order_by()).limit(params.limit + 1)).all())
+        total = count_of(select(func.count()).select_from(query.subquery()))
+    if after is not None:
+        query = query.where(after)
+    rows = rows_of(query.order_by(*sort.order_by()).limit(params.limit + 1))
     next_cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]

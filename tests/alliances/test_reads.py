@@ -34,7 +34,7 @@ def orm_read_alliance(connection: Connection, alliance_id: int, principal: Princ
 
 
 def orm_list_alliances(
-    session: Session, params: PageParams, principal: Principal | None, *,
+    connection: Connection, params: PageParams, principal: Principal | None, *,
     state: str | None = None, status: AllianceStatus | None = None, level: str | None = None,
     q: str | None = None, sort: service.SortField = "name", public: bool = False,
     updated_since: datetime | None = None,
@@ -52,14 +52,16 @@ def orm_list_alliances(
         query = query.where(col(Alliance.status) == status)
     if level:
         query = query.where(col(Alliance.level) == level)
-    rows, cursor, total = paginate(
-        session, query, service._sort_key(sort), params,
-        value_of=lambda a: service._sort_value(a, sort), id_of=lambda a: a.id,
-    )
-    if public:
-        return [service.to_public(a) for a in rows], cursor, total
-    assert principal is not None
-    return [service.to_read(a, with_contacts=principal.acts_for(a.id or 0)) for a in rows], cursor, total
+    with Session(bind=connection) as session:  # given the read unit's connection (``Db.read``)
+        rows, cursor, total = paginate(
+            session, query, service._sort_key(sort), params,
+            value_of=lambda a: service._sort_value(a, sort), id_of=lambda a: a.id,
+        )
+        if public:
+            return [service.to_public(a) for a in rows], cursor, total
+        assert principal is not None
+        return ([service.to_read(a, with_contacts=principal.acts_for(a.id or 0)) for a in rows],
+                cursor, total)
 
 
 @pytest.fixture

@@ -239,8 +239,10 @@ def test_a_database_that_never_answers_gives_503_within_the_settings_timeouts(mo
     reload_settings()
     app.dependency_overrides.clear()
     with black_hole() as port:
-        engine = make_engine(f"postgresql+psycopg://nobody@127.0.0.1:{port}/none")
+        url = f"postgresql+psycopg://nobody@127.0.0.1:{port}/none"
+        engine, read_engine = make_engine(url), make_engine(url, read_only=True)
         monkeypatch.setattr(core_db, "get_engine", lambda: engine)
+        monkeypatch.setattr(core_db, "get_read_engine", lambda: read_engine)
         try:
             with TestClient(app) as client:
                 for path in ("/readyz", "/api/v1/public/alliances"):
@@ -252,6 +254,7 @@ def test_a_database_that_never_answers_gives_503_within_the_settings_timeouts(mo
                     assert elapsed < 4, f"{path} took {elapsed:.1f} s"
         finally:
             engine.dispose()
+            read_engine.dispose()
             reload_settings()
 
 
@@ -284,14 +287,17 @@ def test_requests_queued_behind_a_dead_database_fail_fast_too(monkeypatch):
             return await asyncio.gather(*(one() for _ in range(12)))
 
     with black_hole() as port:
-        engine = make_engine(f"postgresql+psycopg://nobody@127.0.0.1:{port}/none")
+        url = f"postgresql+psycopg://nobody@127.0.0.1:{port}/none"
+        engine, read_engine = make_engine(url), make_engine(url, read_only=True)
         monkeypatch.setattr(core_db, "get_engine", lambda: engine)
+        monkeypatch.setattr(core_db, "get_read_engine", lambda: read_engine)
         try:
             started = time.monotonic()
             results = asyncio.run(at_once())
             total = time.monotonic() - started
         finally:
             engine.dispose()
+            read_engine.dispose()
             reload_settings()
     assert {status for status, _, _ in results} == {503}
     assert all(retry_after and retry_after.isdigit() for _, _, retry_after in results)
@@ -325,8 +331,13 @@ def test_a_statement_longer_than_the_statement_timeout_is_cancelled(database_url
         engine.dispose()
 
 
-def test_an_exhausted_pool_gives_503_after_the_pool_timeout(database_url, monkeypatch):
-    """Every pool connection held: a request waits BUENDNIS_DB_POOL_TIMEOUT_SECONDS, then 503."""
+@pytest.mark.parametrize(("pool", "path"), [
+    ("get_engine", "/api/v1/public/faq"),  # a unit of work (``Db.run``)
+    ("get_read_engine", "/api/v1/public/alliances"),  # a read (``Db.read``)
+])
+def test_an_exhausted_pool_gives_503_after_the_pool_timeout(database_url, monkeypatch, pool, path):
+    """Every connection of the pool a route uses held: a request waits
+    BUENDNIS_DB_POOL_TIMEOUT_SECONDS, then 503."""
     import time
 
     from app.core.db import make_engine
@@ -334,14 +345,15 @@ def test_an_exhausted_pool_gives_503_after_the_pool_timeout(database_url, monkey
 
     if dbsetup.lane() != "postgresql":
         pytest.skip("the sized pool is PostgreSQL's (SQLite's file pool is not sized by settings)")
-    engine = make_engine(database_url, pool_size=1, pool_timeout=1)
-    monkeypatch.setattr(core_db, "get_engine", lambda: engine)
+    engine = make_engine(database_url, pool_size=1, pool_timeout=1,
+                         read_only=pool == "get_read_engine")
+    monkeypatch.setattr(core_db, pool, lambda: engine)
     app.dependency_overrides.clear()
     held = [engine.connect(), engine.connect()]  # pool_size 1 + overflow 1
     try:
         with TestClient(app) as client:
             started = time.monotonic()
-            response = client.get("/api/v1/public/alliances")
+            response = client.get(path)
             assert_problem(response, 503, "database_unavailable")
             assert response.headers["Retry-After"] == "5"
             assert time.monotonic() - started < 4

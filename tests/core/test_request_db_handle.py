@@ -194,6 +194,8 @@ def test_every_route_that_reads_on_the_read_only_pool_answers_there(database_url
             base = f"/api/v1/cycles/{cycle.slug}"
             reads = [
                 (member, f"/api/v1/alliances/{alliance.id}", alliance.name),
+                (admin, "/api/v1/alliances?limit=5&include_total=true", alliance.name),
+                ({}, "/api/v1/public/alliances?limit=5", '"items":'),
                 (admin, f"{base}/responses/{alliance.id}", alliance.name),
                 (member, f"{base}/responses/mine", alliance.name),
                 (admin, f"{base}/evaluations", alliance.name),
