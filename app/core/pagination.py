@@ -254,6 +254,27 @@ def paginate_rows(
                  query, sort, params, value_of=value_of, id_of=id_of)
 
 
+def keyset_page(
+    reader: Reader, params: PageParams, values: dict[str, Any], count: Select[Any],
+    page: Select[Any], parsers: tuple[Callable[[Any], Any], Callable[[Any], Any]],
+    cursor_of: Callable[[Row[Any]], tuple[Any, Any]],
+) -> tuple[list[Row[Any]], str | None, int | None]:
+    """A page of rows of prebuilt statements (built once per shape, values bound per request):
+    ``page`` binds ``:after_value`` and ``:after_id`` when there is a cursor, and ``:limit``;
+    ``count`` binds ``values``. The cursor is checked first, so a bad one is refused before
+    anything is counted; one row more than the page tells whether another page follows."""
+    after: dict[str, Any] = {}
+    if params.cursor:
+        after["after_value"], after["after_id"] = decode_cursor(params.cursor, *parsers)
+    total = int(read_rows(reader, count, values).scalar_one()) if params.include_total else None
+    rows = list(read_rows(reader, page, values | after | {"limit": params.limit + 1}).all())
+    next_cursor = None
+    if len(rows) > params.limit:
+        rows = rows[: params.limit]
+        next_cursor = encode_cursor(list(cursor_of(rows[-1])))
+    return rows, next_cursor, total
+
+
 def _page(
     rows_of: Callable[[Any], list[Any]], count_of: Callable[[Any], int], query: Any,
     sort: SortKey, params: PageParams, *, value_of: Callable[[Any], Any],

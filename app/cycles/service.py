@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, exists
+from sqlalchemy import ColumnElement, bindparam, exists
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
@@ -39,7 +39,7 @@ from app.evaluation import models as evaluation_models
 from app.questionnaire.models import Question
 
 __all__ = [
-    "CycleNotFound", "accepting_answers", "create_cycle", "cycle_id", "cycle_lookup",
+    "CYCLE_MATCH", "CycleNotFound", "accepting_answers", "create_cycle", "cycle_id", "cycle_lookup",
     "cycle_not_found", "delete_cycle", "get_cycle", "list_cycles", "read_cycle", "run_action",
     "update_cycle",
 ]
@@ -73,9 +73,13 @@ _BY_SLUG_OR_KEY = select(AwardCycle).where(
 
 
 _CYCLE = table_of(AwardCycle)
-_ID_BY_ID = sa_select(_CYCLE.c.id).where(_CYCLE.c.id == bindparam("id"))
-_ID_BY_SLUG_OR_KEY = sa_select(_CYCLE.c.id).where(
-    (_CYCLE.c.slug == bindparam("ref")) | (_CYCLE.c.key == bindparam("ref")))
+# A cycle as ``cycle_lookup`` names it, for Core statements: by ``:id``, or by ``:ref``, its
+# slug or key.
+CYCLE_MATCH: dict[str, ColumnElement[bool]] = {
+    "id": _CYCLE.c.id == bindparam("id"),
+    "ref": (_CYCLE.c.slug == bindparam("ref")) | (_CYCLE.c.key == bindparam("ref")),
+}
+_ID_BY = {kind: sa_select(_CYCLE.c.id).where(match) for kind, match in CYCLE_MATCH.items()}
 
 
 def cycle_not_found(ref: str | int) -> CycleNotFound:
@@ -100,8 +104,7 @@ def cycle_id(reader: Reader, ref: str | int) -> int:
     """``get_cycle``'s lookup as a column read, for reads that need only the id (and may run
     on a plain connection, ``Db.read``)."""
     kind, value = cycle_lookup(ref)
-    found = read_rows(reader, _ID_BY_ID if kind == "id" else _ID_BY_SLUG_OR_KEY,
-                      {kind: value}).scalar()
+    found = read_rows(reader, _ID_BY[kind], {kind: value}).scalar()
     if found is None:
         raise cycle_not_found(ref)
     return int(found)

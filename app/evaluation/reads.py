@@ -24,7 +24,7 @@ from app.alliances.models import Alliance
 from app.auth.principal import Principal
 from app.core.db import Reader, read_rows, table_of
 from app.core.errors import RuleViolation
-from app.core.pagination import PageParams, decode_cursor, encode_cursor, keyset_after, parser_for
+from app.core.pagination import PageParams, keyset_after, keyset_page, parser_for
 from app.core.planner import outer_first_join
 from app.cycles.models import AwardCycle
 from app.cycles.service import cycle_id
@@ -117,7 +117,7 @@ def _page_statement(named_run: bool, by_meets: bool, by_invited: bool, by_state:
         query = query.order_by(column.desc(), _EVALUATION.c.id.desc())
     else:
         query = query.order_by(column.asc(), _EVALUATION.c.id.asc())
-    return query.limit(bindparam("row_limit", type_=Integer))
+    return query.limit(bindparam("limit", type_=Integer))
 
 
 @cache
@@ -166,32 +166,21 @@ def list_evaluations(
             return [], None, 0
     # Otherwise the page reads the latest run's id itself (a subquery): one statement less.
     values: dict[str, Any] = {"cycle_id": cycle} if run_id is None else {"run_id": run_id}
-    after = None
-    if params.cursor:
-        try:
-            after = decode_cursor(params.cursor, *_PARSERS[sort])
-        except RuleViolation:
-            # A cycle never evaluated has an empty shortlist, whatever the cursor says.
-            if run_id is None and not _has_run(reader, cycle):
-                return [], None, None
-            raise
     for name, value in (("meets_criteria", meets_criteria), ("invited", invited), ("state", state)):
         if value is not None:
             values[name] = value
     shape = (run_id is not None, meets_criteria is not None, invited is not None,
              state is not None)
-    total = None
-    if params.include_total:
-        total = int(read_rows(reader, _count_statement(*shape), values).scalar_one())
-    if after is not None:
-        values["after_value"], values["after_id"] = after
-    statement = _page_statement(*shape, sort, after is not None)
-    rows = read_rows(reader, statement, values | {"row_limit": params.limit + 1}).all()
-    next_cursor = None
-    if len(rows) > params.limit:
-        rows = rows[: params.limit]
-        last = rows[-1]
-        next_cursor = encode_cursor([last[_VALUE_AT[sort]], last[0]])
+    try:
+        rows, next_cursor, total = keyset_page(
+            reader, params, values, _count_statement(*shape),
+            _page_statement(*shape, sort, bool(params.cursor)), _PARSERS[sort],
+            lambda row: (row[_VALUE_AT[sort]], row[0]))
+    except RuleViolation:  # the cursor, read before any statement runs
+        # A cycle never evaluated has an empty shortlist, whatever the cursor says.
+        if run_id is None and not _has_run(reader, cycle):
+            return [], None, None
+        raise
     return [_reply(row) for row in rows], next_cursor, total
 
 

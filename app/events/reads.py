@@ -12,7 +12,6 @@ values as they did for the ORM, so the JSON is the same byte for byte
 (tests/events/test_event_reads.py compares it with the ORM path).
 """
 
-from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -23,7 +22,7 @@ from sqlalchemy.engine import Row
 
 from app.auth.principal import Principal
 from app.core.db import Reader, read_rows, table_of, utcnow
-from app.core.pagination import PageParams, decode_cursor, encode_cursor, keyset_after, parser_for
+from app.core.pagination import PageParams, keyset_after, keyset_page, parser_for
 from app.cycles.models import AwardCycle
 from app.events.exceptions import EventNotFound
 from app.events.models import (
@@ -163,31 +162,11 @@ def list_events(
         values["cycle_id"] = cycle_id_of(reader, cycle, ["query", "cycle"])
     shape = (member, status is not None, kind is not None, topic is not None, cycle is not None)
     field = sort.lstrip("-")
-    rows, next_cursor, total = _page(
+    rows, next_cursor, total = keyset_page(
         reader, params, values, _count_statement(*shape),
         _page_statement(*shape, sort, bool(params.cursor)), _CURSOR_PARSERS[field],
         lambda row: (row[_SORT_INDEX[field]], row[_ID]))
     return _replies(reader, rows, principal), next_cursor, total
-
-
-def _page(
-    reader: Reader, params: PageParams, values: dict[str, Any], count: Select[Any],
-    page: Select[Any], parsers: tuple[Callable[[Any], Any], Callable[[Any], Any]],
-    cursor_of: Callable[[Row[Any]], tuple[Any, Any]],
-) -> tuple[list[Row[Any]], str | None, int | None]:
-    """A page of rows by keyset (``page`` binds ``:after_value``, ``:after_id`` and ``:limit``):
-    the cursor is checked first, so a bad one is refused before anything is counted; one row
-    more than the page tells whether another page follows."""
-    after: dict[str, Any] = {}
-    if params.cursor:
-        after["after_value"], after["after_id"] = decode_cursor(params.cursor, *parsers)
-    total = read_rows(reader, count, values).scalar_one() if params.include_total else None
-    rows = list(read_rows(reader, page, values | after | {"limit": params.limit + 1}).all())
-    next_cursor = None
-    if len(rows) > params.limit:
-        rows = rows[: params.limit]
-        next_cursor = encode_cursor(list(cursor_of(rows[-1])))
-    return rows, next_cursor, total
 
 
 # --- the public calendar -----------------------------------------------------------------------
@@ -240,7 +219,7 @@ def list_public_events(
         if value is not None:
             values[name] = value
     shape = (to is not None, topic is not None, kind is not None, state is not None)
-    rows, next_cursor, total = _page(
+    rows, next_cursor, total = keyset_page(
         reader, params, values, _public_count(*shape),
         _public_statement(*shape, bool(params.cursor)), _CURSOR_PARSERS["starts_at"],
         lambda row: (row.starts_at, row.id))

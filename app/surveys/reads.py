@@ -18,20 +18,13 @@ from sqlalchemy.engine import RowMapping
 from app.alliances.models import Alliance
 from app.core.db import Reader, read_rows, table_of
 from app.cycles.models import AwardCycle
-from app.cycles.service import cycle_lookup, cycle_not_found
+from app.cycles.service import CYCLE_MATCH, cycle_lookup, cycle_not_found
 from app.surveys.models import ResponseRevision, SurveyResponse
 
 _CYCLE = table_of(AwardCycle)
 _RESPONSE = table_of(SurveyResponse)
 _REVISION = table_of(ResponseRevision)
 _ALLIANCE = table_of(Alliance)
-
-# A cycle as ``cycle_lookup`` names it: by id, or by slug or key.
-_CYCLE_MATCH: dict[str, ColumnElement[bool]] = {
-    "id": _CYCLE.c.id == bindparam("id"),
-    "ref": (_CYCLE.c.slug == bindparam("ref")) | (_CYCLE.c.key == bindparam("ref")),
-}
-
 
 def _response_in_cycle(cycle_match: ColumnElement[bool], pushed_only: bool) -> Select[Any]:
     """The cycle's key with alliance ``:alliance_id``'s response in it (``pushed_only``: only
@@ -52,9 +45,9 @@ def _response_in_cycle(cycle_match: ColumnElement[bool], pushed_only: bool) -> S
 
 
 # Built once (the cycle named by id or by slug/key, for people and for clients).
-_CYCLE_KEY = {kind: sa_select(_CYCLE.c.key).where(match) for kind, match in _CYCLE_MATCH.items()}
+_CYCLE_KEY = {kind: sa_select(_CYCLE.c.key).where(match) for kind, match in CYCLE_MATCH.items()}
 _RESPONSE_IN_CYCLE = {(kind, pushed_only): _response_in_cycle(match, pushed_only)
-                      for kind, match in _CYCLE_MATCH.items() for pushed_only in (False, True)}
+                      for kind, match in CYCLE_MATCH.items() for pushed_only in (False, True)}
 
 
 def cycle_key(reader: Reader, cycle_ref: str) -> str:

@@ -368,7 +368,7 @@ def test_the_public_calendar_reads_the_same(client, session, monkeypatch, world)
     past = now - timedelta(days=1)
     make(session, is_public=True, starts_at=past - timedelta(hours=3), ends_at=past)
     make(session, is_public=True, status=EventStatus.cancelled)
-    iso = lambda moment: moment.isoformat()  # noqa: E731
+    iso = datetime.isoformat
     variants: list[dict[str, Any]] = [
         {}, {"limit": 1, "include_total": "true"}, {"limit": 2}, {"topic": 2}, {"topic": 4, "limit": 1},
         {"kind": "dialogue"}, {"kind": "ceremony", "include_total": "true"}, {"state": "DE-BY", "limit": 1},
