@@ -102,6 +102,10 @@ class Settings(BaseSettings):
         default=30000, ge=100, le=3_600_000,
         description="PostgreSQL statement_timeout; SQLite busy timeout",
     )
+    # On a SQLite file the hottest reads (``Db.read``: one row, one bounded page) run in the
+    # event loop: handing such a read to a worker thread and back cost more CPU than the read
+    # (docs/PERFORMANCE.md, "SQLite reads in the event loop"). Off: they hop like the rest.
+    db_sqlite_reads_in_loop: bool = True
 
     jwt_secret: str = DEFAULT_JWT_SECRET
     jwt_issuer: str = "buendnisportal"

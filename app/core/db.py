@@ -2,8 +2,8 @@
 
 Endpoints are ``async def``; ORM work is synchronous and runs in one of a fixed number of
 worker threads sized from settings (measured in docs/PERFORMANCE.md). ``Db.run`` (and, for
-the hottest reads, ``Db.read`` on a read-only connection) is the only way a router reaches the
-database.
+the hottest reads, ``Db.read`` on a read-only connection, in the event loop itself on a SQLite
+file) is the only way a router reaches the database.
 """
 
 import asyncio
@@ -19,15 +19,15 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, DateTime, Engine, Executable, Result, Table, event, inspect
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
-from app.core.config import get_settings
-from app.core.metrics import DB_READ_RETRIES
+from app.core.config import Settings, get_settings
+from app.core.metrics import DB_LOOP_READ_WAITS, DB_READ_RETRIES
 from app.core.tracing import instrument_engine
 
 NAMING_CONVENTION = {
@@ -158,31 +158,56 @@ def get_engine() -> Engine:
     return engine
 
 
+LOOP_READ_BUSY_MS = 50
+"""How long a SQLite read in the event loop waits for a lock before it hands itself to a worker
+thread, where it waits the full BUENDNIS_DB_STATEMENT_TIMEOUT_MS without stalling the loop. In
+WAL mode readers wait only for a connection holding the file exclusively (a restore, another
+program with ``locking_mode=EXCLUSIVE``, recovery after a crash): rare, and never for long
+in a loop that serves every request."""
+
+
 @lru_cache
-def _read_engine(url: str, pool_size: int) -> Engine:
-    engine = make_engine(url, pool_size=pool_size, read_only=True)
+def _read_engine(url: str, pool_size: int, busy_ms: int | None = None) -> Engine:
+    engine = make_engine(url, pool_size=pool_size, read_only=True, statement_timeout_ms=busy_ms)
     instrument_engine(engine)
     return engine
+
+
+def _reads_in_loop(settings: Settings) -> bool:
+    return settings.db_sqlite_reads_in_loop and settings.is_sqlite
 
 
 def get_read_engine() -> Engine:
     """The engine ``Db.read`` units run on: same database, its own pool of connections that
     refuse writes. Under READ COMMITTED (PostgreSQL's default, and ours) each statement sees
     what was committed before it began, inside a transaction or not, so a read unit needs none:
-    without BEGIN and ROLLBACK a GET makes four round trips to the server fewer. An in-memory
-    SQLite database exists only on its own connections: there the request engine serves."""
+    without BEGIN and ROLLBACK a GET makes four round trips to the server fewer. On a SQLite
+    file its connections wait ``LOOP_READ_BUSY_MS`` for a lock (they serve the event loop). An
+    in-memory SQLite database exists only on its own connections: there the request engine
+    serves."""
     settings = get_settings()
     if _in_memory(settings.database_url):
         return get_engine()
+    return _read_engine(settings.database_url, settings.db_pool_size,
+                        LOOP_READ_BUSY_MS if _reads_in_loop(settings) else None)
+
+
+def _patient_read_engine() -> Engine:
+    """Where a SQLite read the event loop found locked waits, in a worker thread: read-only
+    connections with the full busy timeout (BUENDNIS_DB_STATEMENT_TIMEOUT_MS)."""
+    settings = get_settings()
     return _read_engine(settings.database_url, settings.db_pool_size)
 
 
 def pools() -> dict[str, Engine]:
-    """The process's engines by pool, for the metrics: ``request`` (units of work) and ``read``
-    (``Db.read``), one only where both are the same (an in-memory SQLite database)."""
+    """The process's engines by pool, for the metrics: ``request`` (units of work), ``read``
+    (``Db.read``) and, where SQLite reads run in the event loop, ``read_locked`` (those that
+    found the file locked); one only where all are the same (an in-memory SQLite database)."""
     engines = {"request": get_engine(), "read": get_read_engine()}
     if engines["read"] is engines["request"]:
         del engines["read"]
+    elif _reads_in_loop(get_settings()):
+        engines["read_locked"] = _patient_read_engine()
     return engines
 
 
@@ -312,12 +337,33 @@ Reader = Session | Connection
 inside ``Db.run``, or a plain connection inside ``Db.read``."""
 
 
-def _read_unit(session: Session, fn: Callable[Concatenate[Connection, P], T],
-               *args: P.args, **kwargs: P.kwargs) -> T:
+def _read_source(session: Session) -> Engine | Connection:
+    """What ``Db.read`` reads from: the read engine, or the connection a test's session is
+    joined to."""
     bind = session.get_bind()
-    if isinstance(bind, Connection):  # a session joined to an outer connection (the tests')
-        return fn(bind, *args, **kwargs)
-    engine = get_read_engine() if bind is get_engine() else bind
+    if isinstance(bind, Connection):
+        return bind
+    return get_read_engine() if bind is get_engine() else bind
+
+
+def _in_event_loop(source: Engine | Connection) -> bool:
+    """A read of a SQLite file runs in the event loop (``Db.read``); an in-memory database's
+    connections belong to one thread each, so its reads keep to the worker threads."""
+    return (source.dialect.name == "sqlite" and get_settings().db_sqlite_reads_in_loop
+            and source is not get_engine())
+
+
+def _locked(error: OperationalError) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED (with their extended codes): the file was locked."""
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (5, 6)
+
+
+def _read_unit(source: Engine | Connection, fn: Callable[Concatenate[Connection, P], T],
+               *args: P.args, **kwargs: P.kwargs) -> T:
+    if isinstance(source, Connection):  # a session joined to an outer connection (the tests')
+        return fn(source, *args, **kwargs)
+    engine = source
     connection = engine.connect()  # a failure to connect is not retried: it would only wait twice
     try:
         with connection:
@@ -350,17 +396,36 @@ class Db:
 
     async def read(self, fn: Callable[Concatenate[Connection, P], T],
                    *args: P.args, **kwargs: P.kwargs) -> T:
-        """``fn(connection, *args)`` in a worker thread, on a plain Core connection of the
-        session's database that refuses writes (``get_read_engine``), for the hottest reads,
-        which only select columns (``read_rows``). It skips the ORM session's transaction
-        bookkeeping, ~40 µs of CPU per unit on SQLite and ~35 µs on PostgreSQL, and on
-        PostgreSQL three round trips: the transaction's two and the pool's ping (docs/
+        """``fn(connection, *args)`` on a plain Core connection of the session's database that
+        refuses writes (``get_read_engine``), for the hottest reads, which only select columns
+        (``read_rows``) and are bounded (one row, one page). It skips the ORM session's
+        transaction bookkeeping, ~40 µs of CPU per unit on SQLite and ~35 µs on PostgreSQL, and
+        on PostgreSQL three round trips: the transaction's two and the pool's ping (docs/
         PERFORMANCE.md, "Route matching and the request's database handle" and "The read pool
         without a ping"). ``fn`` may run twice: once more, on a fresh connection, when the
         pooled one turns out dead, so it must not do anything but read. A connection that dies
         in the middle of a long statement is retried too: in the worst case a read waits the
-        statement timeout twice and the connect timeout once."""
-        return await run_in_db_thread(partial(_read_unit, self.session, fn, *args, **kwargs))
+        statement timeout twice and the connect timeout once.
+
+        On a SQLite file (``BUENDNIS_DB_SQLITE_READS_IN_LOOP``, on by default) the read runs
+        in the event loop itself: the hop to a worker thread and back cost more CPU than such a
+        read (docs/PERFORMANCE.md, "SQLite reads in the event loop"). Readers of a WAL database
+        do not wait for writers; should the file be locked all the same, the read gives up
+        after ``LOOP_READ_BUSY_MS`` and runs again in a worker thread, where it may wait the
+        full busy timeout. On PostgreSQL every read goes over the network and hops."""
+        source = _read_source(self.session)
+        if _in_event_loop(source):
+            try:
+                return _read_unit(source, fn, *args, **kwargs)
+            except OperationalError as locked:
+                if not _locked(locked):
+                    raise
+                DB_LOOP_READ_WAITS.inc()
+                logger.warning("a read found the SQLite file locked; it waits in a worker "
+                               "thread (%s)", locked.orig)
+                if isinstance(source, Engine):
+                    source = _patient_read_engine()
+        return await run_in_db_thread(partial(_read_unit, source, fn, *args, **kwargs))
 
 
 def read_rows(reader: Reader, statement: Executable,

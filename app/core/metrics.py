@@ -130,6 +130,14 @@ DB_READ_RETRIES = Counter(
     registry=REGISTRY,
 )
 
+DB_LOOP_READ_WAITS = Counter(
+    "buendnis_db_loop_read_waits",
+    "SQLite reads that found the database locked in the event loop and waited for it in a "
+    "worker thread instead (app/core/db.py): a steady rate means something holds the file "
+    "exclusively (a restore, another program)",
+    registry=REGISTRY,
+)
+
 WEBHOOK_FAILURES = Counter(
     "buendnis_webhook_delivery_failures",
     "Failed webhook delivery attempts by outcome (retrying: another attempt is scheduled; "

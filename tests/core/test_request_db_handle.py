@@ -40,8 +40,7 @@ def real_app(database_url: str) -> Iterator[FastAPI]:
 
 def _checked_out() -> int:
     """Connections out of the request pool and the read pool (``Db.read``)."""
-    return sum(_queue_pool(engine).checkedout()
-               for engine in {core_db.get_engine(), core_db.get_read_engine()})
+    return sum(_queue_pool(engine).checkedout() for engine in core_db.pools().values())
 
 
 def _queue_pool(engine: Engine) -> QueuePool:
@@ -147,9 +146,15 @@ def test_an_in_memory_sqlite_database_reads_through_the_request_engine(monkeypat
     core_db.get_engine.cache_clear()
     try:
         assert (core_db.get_read_engine() is not core_db.get_engine()) is separate
+        # A SQLite file's reads run in the event loop, and wait for a lock in ``read_locked``.
+        assert set(core_db.pools()) == ({"request", "read", "read_locked"} if separate
+                                        else {"request"})
+        monkeypatch.setenv("BUENDNIS_DB_SQLITE_READS_IN_LOOP", "false")
+        reload_settings()
         assert set(core_db.pools()) == ({"request", "read"} if separate else {"request"})
     finally:
-        core_db.get_engine().dispose()
+        for engine in core_db.pools().values():
+            engine.dispose()
         monkeypatch.undo()
         reload_settings()
         core_db.get_engine.cache_clear()

@@ -13,7 +13,7 @@ from tests.utils.settings import reload_settings
 
 @contextmanager
 def app_on_own_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A new, migrated database the app's settings point at (its URL); afterwards both pools
+    """A new, migrated database the app's settings point at (its URL); afterwards its pools
     are closed, the settings are restored and the database is dropped."""
     with dbsetup.fresh_database() as url:
         dbsetup.upgrade(url)
@@ -23,8 +23,8 @@ def app_on_own_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         try:
             yield url
         finally:
-            core_db.get_read_engine().dispose()
-            core_db.get_engine().dispose()
+            for engine in core_db.pools().values():
+                engine.dispose()
             monkeypatch.undo()
             reload_settings()
             core_db.get_engine.cache_clear()
