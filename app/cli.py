@@ -26,13 +26,14 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.core.config import get_settings
+    from app.core.db import server_loop
 
     uvicorn.run(
         "app.main:app", host=args.host, port=args.port, reload=args.reload,
         # X-Forwarded-* is believed only from BUENDNIS_TRUSTED_PROXIES, by the app itself
         # (app/main.py); uvicorn's own default would trust any local process (127.0.0.1).
         workers=args.workers, proxy_headers=False, access_log=False,
-        log_level=get_settings().log_level.lower(),
+        log_level=get_settings().log_level.lower(), loop=server_loop(),
     )
     return 0
 

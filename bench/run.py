@@ -327,19 +327,33 @@ def first_difference(a: Any, b: Any, path: str = "") -> str | None:
 
 # --- one server ------------------------------------------------------------------------------
 
+def serve_loop(variant: Variant, app_root: Path, env: dict[str, str]) -> str:
+    """The event loop the real app is served on: the one its ``buendnis serve`` asks for
+    (``app.core.db.server_loop``: the standard library's where SQLite reads run in the loop),
+    uvloop for trees older than that choice and for the probe and the other variants."""
+    if variant.target != "app.main:app":
+        return "uvloop"
+    asked = subprocess.run(
+        [PYTHON, "-c", "from app.core.db import server_loop; print(server_loop())"],
+        cwd=app_root, env=env, capture_output=True, text=True, check=False)
+    chosen = asked.stdout.strip() if asked.returncode == 0 else "auto"
+    return "uvloop" if chosen == "auto" else chosen
+
+
 class Server:
     def __init__(self, variant: Variant, app_root: Path, env: dict[str, str], log: Path) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        cmd = [*nice_prefix(), PYTHON, str(BENCH / "serve.py"), variant.target, "--host", "127.0.0.1",
-               "--port", str(self.port), "--workers", str(variant.workers), "--http", "httptools",
-               "--loop", "uvloop", "--log-level", "warning", "--no-access-log"]
-        if variant.factory:
-            cmd.append("--factory")
         full_env = {k: v for k, v in os.environ.items() if k != "BUENDNIS_DB_CONCURRENCY"}
         full_env.update(env)
         full_env.update(variant.env)
         full_env["PYTHONPATH"] = f"{app_root}{os.pathsep}{BENCH}"
+        self.loop = serve_loop(variant, app_root, full_env)
+        cmd = [*nice_prefix(), PYTHON, str(BENCH / "serve.py"), variant.target, "--host", "127.0.0.1",
+               "--port", str(self.port), "--workers", str(variant.workers), "--http", "httptools",
+               "--loop", self.loop, "--log-level", "warning", "--no-access-log"]
+        if variant.factory:
+            cmd.append("--factory")
         self.log = log
         self._log_file = log.open("wb")
         self.proc = subprocess.Popen(cmd, cwd=app_root, env=full_env, stdout=self._log_file,
@@ -539,12 +553,13 @@ def bench_variant(variant: Variant, db: Any, tokens: dict[str, str], secret: str
             status_now = tree_status(server.proc.pid)
             measured["peak_rss_mib"] = round(status_now.get("VmHWM", 0) / 1024, 1)
             measured["threads_at_end"] = status_now.get("Threads")
+            measured["loop"] = server.loop
             rss.append(measured["peak_rss_mib"])
             result["endpoints"][key] = measured
             print(f"  {db.kind:10} {variant.key:18} {key:4} {measured['rps']:8.1f} req/s  "
                   f"p99 {measured['p99_ms']:8.2f} ms  cpu {measured['server_cpu_pct']}%  "
                   f"non-2xx {measured['non_2xx']}  errors {measured['socket_errors']}  "
-                  f"others {measured.get('foreign_cpu_pct')}%"
+                  f"others {measured.get('foreign_cpu_pct')}%  loop {server.loop}"
                   + ("  STALLED" if measured.get("stalled") else ""), flush=True)
         finally:
             server.stop(force=bool(result["endpoints"].get(key, {}).get("stalled")))

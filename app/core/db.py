@@ -346,11 +346,41 @@ def _read_source(session: Session) -> Engine | Connection:
     return get_read_engine() if bind is get_engine() else bind
 
 
+def server_loop() -> str:
+    """The event loop ``buendnis serve`` asks uvicorn for: the standard library's where SQLite
+    reads run in the loop (see ``_loop_serves_in_turn``), else uvicorn's choice (uvloop where
+    it is installed)."""
+    settings = get_settings()
+    reads_in_loop = _reads_in_loop(settings) and not _in_memory(settings.database_url)
+    return "asyncio" if reads_in_loop else "auto"
+
+
+_uvloop_noted = False
+
+
+def _loop_serves_in_turn() -> bool:
+    """Whether the running loop is the standard library's (``asyncio.BaseEventLoop``). Under
+    uvloop, requests whose handler never waits were served out of turn: with the reads in the
+    loop, the p99 at 50 connections rose from 117 to 674 ms for one alliance and from 197 ms
+    to 2.4 s for the event list while throughput doubled; the standard loop served the same
+    reads as fast and in turn (p99 89 and 222 ms; docs/PERFORMANCE.md, "SQLite reads in the
+    event loop"). On another loop the reads hop to worker threads, as on PostgreSQL."""
+    global _uvloop_noted
+    if isinstance(asyncio.get_running_loop(), asyncio.BaseEventLoop):
+        return True
+    if not _uvloop_noted:
+        _uvloop_noted = True
+        logger.info("SQLite reads run in worker threads: the event loop is not the standard "
+                    "library's (serve with --loop asyncio, as `buendnis serve` does)")
+    return False
+
+
 def _in_event_loop(source: Engine | Connection) -> bool:
-    """A read of a SQLite file runs in the event loop (``Db.read``); an in-memory database's
-    connections belong to one thread each, so its reads keep to the worker threads."""
+    """A read of a SQLite file runs in the event loop (``Db.read``) if that loop serves
+    requests in turn; an in-memory database's connections belong to one thread each, so its
+    reads keep to the worker threads."""
     return (source.dialect.name == "sqlite" and get_settings().db_sqlite_reads_in_loop
-            and source is not get_engine())
+            and source is not get_engine() and _loop_serves_in_turn())
 
 
 def _locked(error: OperationalError) -> bool:
@@ -412,7 +442,8 @@ class Db:
         read (docs/PERFORMANCE.md, "SQLite reads in the event loop"). Readers of a WAL database
         do not wait for writers; should the file be locked all the same, the read gives up
         after ``LOOP_READ_BUSY_MS`` and runs again in a worker thread, where it may wait the
-        full busy timeout. On PostgreSQL every read goes over the network and hops."""
+        full busy timeout. Only on the standard library's event loop (``server_loop``); on
+        PostgreSQL every read goes over the network and hops."""
         source = _read_source(self.session)
         if _in_event_loop(source):
             try:
