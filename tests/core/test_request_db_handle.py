@@ -6,6 +6,7 @@ connection back. These tests use the real handle and engine, not the test transa
 import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -218,3 +219,42 @@ def test_every_route_that_reads_on_the_read_only_pool_answers_there(database_url
                 assert expected in reply.text, (path, reply.text)
         assert _queue_pool(core_db.get_read_engine()).checkedin() >= 1
         assert _checked_out() == 0
+
+
+def test_reads_on_the_read_only_pool_run_without_a_transaction(database_url, monkeypatch):
+    """Each read statement runs on its own, as PostgreSQL's READ COMMITTED would run it inside
+    a transaction anyway: no BEGIN before a read unit and no ROLLBACK after it (two statements
+    fewer per request on SQLite), so no read holds a snapshot past its statement."""
+    from sqlalchemy import event
+
+    from app.main import app
+    from tests import dbsetup
+
+    with app_on_own_database(monkeypatch):
+        with new_session() as session:
+            alliance = factories.make_alliance(session)
+            headers = factories.user_headers(factories.make_user(session, alliance=alliance))
+        engine = core_db.get_read_engine()
+        traced: list[str] = []
+        autocommit: list[bool] = []
+
+        def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+            if dbsetup.lane() == "sqlite":
+                dbapi_connection.set_trace_callback(traced.append)
+            else:
+                autocommit.append(dbapi_connection.autocommit)
+
+        event.listen(engine, "checkout", on_checkout)
+        try:
+            with TestClient(app) as client:
+                for path in (f"/api/v1/alliances/{alliance.id}", "/api/v1/me",
+                             "/api/v1/public/alliances?limit=5&include_total=true"):
+                    assert client.get(path, headers=headers).status_code == 200, path
+        finally:
+            event.remove(engine, "checkout", on_checkout)  # the pools go with the database
+    if dbsetup.lane() == "sqlite":
+        verbs = {statement.split()[0].upper() for statement in traced}
+        assert "SELECT" in verbs, traced
+        assert verbs == {"SELECT"}, traced
+    else:
+        assert autocommit and all(autocommit), autocommit
