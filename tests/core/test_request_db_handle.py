@@ -258,3 +258,30 @@ def test_reads_on_the_read_only_pool_run_without_a_transaction(database_url, mon
         assert verbs == {"SELECT"}, traced
     else:
         assert autocommit and all(autocommit), autocommit
+
+
+def test_a_request_that_only_reads_makes_no_orm_session(database_url, monkeypatch):
+    """``Db`` makes the request's ORM session on first use: a GET served by ``Db.read`` alone
+    never needs one; a write still gets its session, and acts."""
+    from app.main import app
+
+    made: list[Session] = []
+    make_session = core_db.new_session
+
+    def counted_session() -> Session:
+        made.append(make_session())
+        return made[-1]
+
+    with app_on_own_database(monkeypatch):
+        with new_session() as session:
+            alliance = factories.make_alliance(session)
+            headers = factories.user_headers(factories.make_user(session, alliance=alliance))
+        monkeypatch.setattr(core_db, "new_session", counted_session)
+        with TestClient(app) as client:
+            for path in ("/api/v1/me", f"/api/v1/alliances/{alliance.id}"):
+                assert client.get(path, headers=headers).status_code == 200, path
+            assert made == []
+            assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+            assert len(made) == 1
+            assert client.get("/api/v1/me", headers=headers).status_code == 401
+        assert _checked_out() == 0
