@@ -39,7 +39,9 @@ async def list_alliances(
     level: AllianceLevel | None = None, q: Search = None,
     sort: service.SortField = "name", updated_since: UpdatedSince = None,
 ) -> Page[AllianceRead]:
-    items, cursor, total = await db.read(
+    # A count or a text search grows with the data: in a worker thread, not the event loop.
+    read = db.read_in_thread if page.include_total or q else db.read
+    items, cursor, total = await read(
         service.list_alliances, page, principal, state=state, status=status_, level=level, q=q,
         sort=sort, updated_since=updated_since,
     )
@@ -107,7 +109,8 @@ async def list_public_alliances(
     state: StateCode | None = None, level: AllianceLevel | None = None, q: Search = None,
     sort: service.SortField = "name",
 ) -> Page[PublicAllianceRead]:
-    items, cursor, total = await db.read(
+    read = db.read_in_thread if page.include_total or q else db.read  # as list_alliances
+    items, cursor, total = await read(
         service.list_alliances, page, None, state=state, level=level, q=q, sort=sort, public=True
     )
     set_link_header(request, response, cursor)

@@ -130,7 +130,8 @@ async def list_public_seals(
 ) -> Page[PublicSeal]:
     """Standing seals „Ausgezeichnetes Bündnis“ (a withdrawn one is not listed), ordered by
     alliance name, then alliance, then seal; no personal data."""
-    items, cursor, total = await db.read(registry.list_public_seals, page, cycle, state)
+    read = db.read_in_thread if page.include_total else db.read  # a count grows with the data
+    items, cursor, total = await read(registry.list_public_seals, page, cycle, state)
     set_link_header(request, response, cursor)
     return Page(items=items, next_cursor=cursor, total=total)
 

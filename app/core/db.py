@@ -11,6 +11,7 @@ import contextlib
 import contextvars
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -171,50 +172,54 @@ program with ``locking_mode=EXCLUSIVE``, recovery after a crash): rare, and neve
 in a loop that serves every request."""
 
 
+LOOP_READ_PAUSE_SECONDS = 1.0
+"""After a read in the event loop found the file locked, reads go straight to the worker
+threads for this long: a long lock (a restore) must not stall the loop ``LOOP_READ_BUSY_MS``
+on every read, nor log each one."""
+
+
 @lru_cache
-def _read_engine(url: str, pool_size: int, busy_ms: int | None = None) -> Engine:
+def _read_engine(url: str, pool_size: int, busy_ms: int | None) -> Engine:
     engine = make_engine(url, pool_size=pool_size, read_only=True, statement_timeout_ms=busy_ms)
     instrument_engine(engine)
     return engine
 
 
 def _reads_in_loop(settings: Settings) -> bool:
-    return settings.db_sqlite_reads_in_loop and settings.is_sqlite
+    return (settings.db_sqlite_reads_in_loop and settings.is_sqlite
+            and not _in_memory(settings.database_url))
 
 
 def get_read_engine() -> Engine:
-    """The engine ``Db.read`` units run on: same database, its own pool of connections that
-    refuse writes. Under READ COMMITTED (PostgreSQL's default, and ours) each statement sees
-    what was committed before it began, inside a transaction or not, so a read unit needs none:
-    without BEGIN and ROLLBACK a GET makes four round trips to the server fewer. SQLite reads
-    the same way (a statement sees one snapshot, the next may see a later one), saving two
-    statements per unit. On a SQLite file its connections wait ``LOOP_READ_BUSY_MS`` for a lock
-    (they serve the event loop). An
-    in-memory SQLite database exists only on its own connections: there the request engine
-    serves."""
+    """The engine ``Db.read`` units run on in the worker threads: same database, its own pool
+    of connections that refuse writes. Under READ COMMITTED (PostgreSQL's default, and ours)
+    each statement sees what was committed before it began, inside a transaction or not, so a
+    read unit needs none: without BEGIN and ROLLBACK a GET makes four round trips to the server
+    fewer. SQLite reads the same way (a statement sees one snapshot, the next may see a later
+    one), saving two statements per unit. An in-memory SQLite database exists only on its own
+    connections: there the request engine serves."""
     settings = get_settings()
     if _in_memory(settings.database_url):
         return get_engine()
-    return _read_engine(settings.database_url, settings.db_pool_size,
-                        LOOP_READ_BUSY_MS if _reads_in_loop(settings) else None)
+    return _read_engine(settings.database_url, settings.db_pool_size, None)
 
 
-def _patient_read_engine() -> Engine:
-    """Where a SQLite read the event loop found locked waits, in a worker thread: read-only
-    connections with the full busy timeout (BUENDNIS_DB_STATEMENT_TIMEOUT_MS)."""
+def _loop_read_engine() -> Engine:
+    """The read-only pool of the reads that run in the event loop (a SQLite file): its
+    connections wait only ``LOOP_READ_BUSY_MS`` for a lock."""
     settings = get_settings()
-    return _read_engine(settings.database_url, settings.db_pool_size)
+    return _read_engine(settings.database_url, settings.db_pool_size, LOOP_READ_BUSY_MS)
 
 
 def pools() -> dict[str, Engine]:
     """The process's engines by pool, for the metrics: ``request`` (units of work), ``read``
-    (``Db.read``) and, where SQLite reads run in the event loop, ``read_locked`` (those that
-    found the file locked); one only where all are the same (an in-memory SQLite database)."""
+    (``Db.read`` in the worker threads) and, where SQLite reads run in the event loop,
+    ``read_loop``; one only where all are the same (an in-memory SQLite database)."""
     engines = {"request": get_engine(), "read": get_read_engine()}
     if engines["read"] is engines["request"]:
         del engines["read"]
     elif _reads_in_loop(get_settings()):
-        engines["read_locked"] = _patient_read_engine()
+        engines["read_loop"] = _loop_read_engine()
     return engines
 
 
@@ -357,9 +362,7 @@ def server_loop() -> str:
     """The event loop ``buendnis serve`` asks uvicorn for: the standard library's where SQLite
     reads run in the loop (see ``_loop_serves_in_turn``), else uvicorn's choice (uvloop where
     it is installed)."""
-    settings = get_settings()
-    reads_in_loop = _reads_in_loop(settings) and not _in_memory(settings.database_url)
-    return "asyncio" if reads_in_loop else "auto"
+    return "asyncio" if _reads_in_loop(get_settings()) else "auto"
 
 
 _uvloop_noted = False
@@ -382,12 +385,25 @@ def _loop_serves_in_turn() -> bool:
     return False
 
 
+_loop_reads_resume_at = 0.0
+
+
 def _in_event_loop(source: Engine | Connection) -> bool:
     """A read of a SQLite file runs in the event loop (``Db.read``) if that loop serves
-    requests in turn; an in-memory database's connections belong to one thread each, so its
-    reads keep to the worker threads."""
+    requests in turn and no read found the file locked in the last
+    ``LOOP_READ_PAUSE_SECONDS``; an in-memory database's connections belong to one thread
+    each, so its reads keep to the worker threads."""
     return (source.dialect.name == "sqlite" and get_settings().db_sqlite_reads_in_loop
-            and source is not get_engine() and _loop_serves_in_turn())
+            and source is not get_engine() and time.monotonic() >= _loop_reads_resume_at
+            and _loop_serves_in_turn())
+
+
+def _pause_loop_reads(locked: OperationalError) -> None:
+    global _loop_reads_resume_at
+    _loop_reads_resume_at = time.monotonic() + LOOP_READ_PAUSE_SECONDS
+    DB_LOOP_READ_WAITS.inc()
+    logger.warning("a read found the SQLite file locked; it waits in a worker thread, and "
+                   "reads stay there for %.0f s (%s)", LOOP_READ_PAUSE_SECONDS, locked.orig)
 
 
 def _locked(error: OperationalError) -> bool:
@@ -457,20 +473,25 @@ class Db:
         read (docs/PERFORMANCE.md, "SQLite reads in the event loop"). Readers of a WAL database
         do not wait for writers; should the file be locked all the same, the read gives up
         after ``LOOP_READ_BUSY_MS`` and runs again in a worker thread, where it may wait the
-        full busy timeout. Only on the standard library's event loop (``server_loop``); on
-        PostgreSQL every read goes over the network and hops."""
+        full busy timeout, and the reads of the next ``LOOP_READ_PAUSE_SECONDS`` go there
+        directly. Only on the standard library's event loop (``server_loop``); on PostgreSQL
+        every read goes over the network and hops."""
         source = get_read_engine() if self._session is None else _read_source(self._session)
         if _in_event_loop(source):
+            in_loop = _loop_read_engine() if source is get_read_engine() else source
             try:
-                return _read_unit(source, fn, *args, **kwargs)
+                return _read_unit(in_loop, fn, *args, **kwargs)
             except OperationalError as locked:
                 if not _locked(locked):
                     raise
-                DB_LOOP_READ_WAITS.inc()
-                logger.warning("a read found the SQLite file locked; it waits in a worker "
-                               "thread (%s)", locked.orig)
-                if isinstance(source, Engine):
-                    source = _patient_read_engine()
+                _pause_loop_reads(locked)
+        return await self.read_in_thread(fn, *args, **kwargs)
+
+    async def read_in_thread(self, fn: Callable[Concatenate[Connection, P], T],
+                             *args: P.args, **kwargs: P.kwargs) -> T:
+        """``read``, always in a worker thread: for reads whose cost grows with the data (a
+        list with its total count, a text search), which must not hold the event loop."""
+        source = get_read_engine() if self._session is None else _read_source(self._session)
         return await run_in_db_thread(partial(_read_unit, source, fn, *args, **kwargs))
 
 

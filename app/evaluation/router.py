@@ -112,7 +112,9 @@ async def list_evaluations(
     run_id: Annotated[RowId | None, Query(description="An earlier run; default the latest")] = None,
     sort: reads.EvaluationSort = "-activity_score",
 ) -> Page[EvaluationRead]:
-    items, cursor, total = await db.read(
+    # A count grows with the data: it runs in a worker thread, not in the event loop.
+    read = db.read_in_thread if page.include_total else db.read
+    items, cursor, total = await read(
         reads.list_evaluations, cycle, page, meets_criteria=meets_criteria, invited=invited,
         state=state, run_id=run_id, sort=sort,
     )

@@ -35,7 +35,7 @@ def database_outage(database_url: str) -> Iterator[None]:
             finally:
                 admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         return
-    engines = {core_db.get_engine(), core_db.get_read_engine()}
+    engines = set(core_db.pools().values())
 
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise OperationalError("connect", {}, Exception("database unavailable"))
@@ -77,8 +77,8 @@ def live_client(database_url) -> Iterator[TestClient]:
     app.dependency_overrides.clear()
     with TestClient(app) as client:
         yield client
-    core_db.get_read_engine().dispose()
-    core_db.get_engine().dispose()
+    for engine in core_db.pools().values():
+        engine.dispose()
     core_db.get_engine.cache_clear()
 
 
@@ -114,8 +114,10 @@ def test_a_read_on_a_connection_that_died_in_the_pool_runs_again(database_url, m
 
     with committed_database(monkeypatch) as (headers, alliance_id):
         pooled: list[Any] = []
-        event.listen(core_db.get_read_engine(), "connect",
-                     lambda dbapi_connection, _record: pooled.append(dbapi_connection))
+        for name, engine in core_db.pools().items():  # ``read``, and on SQLite ``read_loop``
+            if name != "request":
+                event.listen(engine, "connect",
+                             lambda dbapi_connection, _record: pooled.append(dbapi_connection))
         retries_before = _read_retries()
         with TestClient(app) as client:
             first = client.get(f"/api/v1/alliances/{alliance_id}", headers=headers)
