@@ -92,7 +92,8 @@ class MetricsMiddleware:
 
 class PoolCollector(Collector):
     """The database pools at scrape time, by pool (``request``: units of work; ``read``: the
-    read-only pool of ``Db.read``): connections in use, idle, overflow and the size."""
+    read-only pool of ``Db.read`` in the worker threads; ``read_loop``: its reads in the event
+    loop, on a SQLite file): connections in use, idle, overflow and the size."""
 
     def __init__(self, engines: Callable[[], Mapping[str, Engine]]) -> None:
         self.engines = engines
