@@ -476,7 +476,7 @@ class Db:
         full busy timeout, and the reads of the next ``LOOP_READ_PAUSE_SECONDS`` go there
         directly. Only on the standard library's event loop (``server_loop``); on PostgreSQL
         every read goes over the network and hops."""
-        source = get_read_engine() if self._session is None else _read_source(self._session)
+        source = self._read_source()
         if _in_event_loop(source):
             in_loop = _loop_read_engine() if source is get_read_engine() else source
             try:
@@ -491,8 +491,13 @@ class Db:
                              *args: P.args, **kwargs: P.kwargs) -> T:
         """``read``, always in a worker thread: for reads whose cost grows with the data (a
         list with its total count, a text search), which must not hold the event loop."""
-        source = get_read_engine() if self._session is None else _read_source(self._session)
-        return await run_in_db_thread(partial(_read_unit, source, fn, *args, **kwargs))
+        return await run_in_db_thread(partial(_read_unit, self._read_source(), fn, *args,
+                                              **kwargs))
+
+    def _read_source(self) -> Engine | Connection:
+        """The read engine, or the connection a test's session is joined to; no session is
+        made for it."""
+        return get_read_engine() if self._session is None else _read_source(self._session)
 
 
 def read_rows(reader: Reader, statement: Executable,
