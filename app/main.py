@@ -19,6 +19,8 @@ def _collector_back_on() -> None:
 gc.disable()
 try:
     import json
+    from collections.abc import AsyncIterator, Callable
+    from contextlib import AbstractAsyncContextManager, asynccontextmanager
     from typing import Any
 
     from fastapi import FastAPI
@@ -36,6 +38,7 @@ try:
     from app.core.etags import ETagMiddleware
     from app.core.limits import SecurityMiddleware
     from app.core.logging import configure_logging
+    from app.core.loop_connection import release as release_loop_connection
     from app.core.metrics import MetricsMiddleware, install_pool_collector
     from app.core.middleware import RequestContextMiddleware
     from app.core.openapi import complete_spec, name_shapes, operations
@@ -73,6 +76,22 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
+def app_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The mail dispatcher's lifespan; at shutdown the loop's read connection goes back to its
+    pool (app/core/loop_connection.py), so that the engines close every connection."""
+    mail = mail_lifespan(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            async with mail(app):
+                yield
+        finally:
+            release_loop_connection()
+
+    return lifespan
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -82,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=API_VERSION,
         description=DESCRIPTION,
         openapi_tags=TAGS,
-        lifespan=mail_lifespan(settings),
+        lifespan=app_lifespan(settings),
         generate_unique_id_function=operation_id,
         separate_input_output_schemas=False,
         contact={"name": "Servicebüro Lokale Bündnisse für Familie",

@@ -28,6 +28,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.core.config import Settings, get_settings
+from app.core.loop_connection import read_on_held_connection
 from app.core.metrics import DB_LOOP_READ_WAITS, DB_READ_RETRIES
 from app.core.tracing import instrument_engine
 
@@ -422,17 +423,31 @@ def _read_unit(source: Engine | Connection, fn: Callable[Concatenate[Connection,
         with connection:
             return fn(connection, *args, **kwargs)
     except DBAPIError as dead:
-        if not dead.connection_invalidated:
-            raise
-        # The pooled connection was dead (the server restarted, or it or a proxy closed the
-        # idle connection): SQLAlchemy has dropped it and every connection pooled before it, and
-        # a read may simply run again. Counted and logged, so that such churn stays visible; a
-        # second failure carries this one as its context.
-        DB_READ_RETRIES.inc()
-        logger.warning("a pooled read connection was dead (%s); reading once more on a new one",
-                       type(dead.orig).__name__)
+        _retry_or_raise(dead)
         with engine.connect() as connection:
             return fn(connection, *args, **kwargs)
+
+
+def _read_in_loop(engine: Engine, fn: Callable[Concatenate[Connection, P], T],
+                  *args: P.args, **kwargs: P.kwargs) -> T:
+    """``_read_unit`` on the connection the loop's thread keeps (``app.core.loop_connection``)."""
+    try:
+        return read_on_held_connection(engine, fn, *args, **kwargs)
+    except DBAPIError as dead:
+        _retry_or_raise(dead)
+        return read_on_held_connection(engine, fn, *args, **kwargs)
+
+
+def _retry_or_raise(dead: DBAPIError) -> None:
+    """Raises ``dead`` unless its connection was dead (the server restarted, or it or a proxy
+    closed the idle connection): SQLAlchemy has then dropped it and every connection pooled
+    before it, and a read may simply run again. Counted and logged, so that such churn stays
+    visible; a second failure carries this one as its context."""
+    if not dead.connection_invalidated:
+        raise dead
+    DB_READ_RETRIES.inc()
+    logger.warning("a pooled read connection was dead (%s); reading once more on a new one",
+                   type(dead.orig).__name__)
 
 
 class Db:
@@ -475,12 +490,14 @@ class Db:
         after ``LOOP_READ_BUSY_MS`` and runs again in a worker thread, where it may wait the
         full busy timeout, and the reads of the next ``LOOP_READ_PAUSE_SECONDS`` go there
         directly. Only on the standard library's event loop (``server_loop``); on PostgreSQL
-        every read goes over the network and hops."""
+        every read goes over the network and hops. The loop's thread keeps one connection for
+        these reads instead of taking one from the pool for each (``app.core.loop_connection``)."""
         source = self._read_source()
         if _in_event_loop(source):
-            in_loop = _loop_read_engine() if source is get_read_engine() else source
             try:
-                return _read_unit(in_loop, fn, *args, **kwargs)
+                if source is get_read_engine():
+                    return _read_in_loop(_loop_read_engine(), fn, *args, **kwargs)
+                return _read_unit(source, fn, *args, **kwargs)
             except OperationalError as locked:
                 if not _locked(locked):
                     raise
