@@ -38,10 +38,10 @@ try:
     from app.core.etags import ETagMiddleware
     from app.core.limits import SecurityMiddleware
     from app.core.logging import configure_logging
-    from app.core.loop_connection import release as release_loop_connection
     from app.core.metrics import MetricsMiddleware, install_pool_collector
     from app.core.middleware import RequestContextMiddleware
     from app.core.openapi import complete_spec, name_shapes, operations
+    from app.core.thread_connection import release_all as release_read_connections
     from app.core.tracing import configure_tracing, instrument_app
     from app.health.metrics import metrics
     from app.health.router import router as health_router
@@ -77,8 +77,8 @@ def operation_id(route: APIRoute) -> str:
 
 
 def app_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """The mail dispatcher's lifespan; at shutdown the loop's read connection goes back to its
-    pool (app/core/loop_connection.py), so that the engines close every connection."""
+    """The mail dispatcher's lifespan; at shutdown the read connections the threads keep go back
+    to their pools (app/core/thread_connection.py), so that the engines close every one."""
     mail = mail_lifespan(settings)
 
     @asynccontextmanager
@@ -87,7 +87,7 @@ def app_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
             async with mail(app):
                 yield
         finally:
-            release_loop_connection()
+            release_read_connections()
 
     return lifespan
 

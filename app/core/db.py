@@ -28,8 +28,8 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.core.config import Settings, get_settings
-from app.core.loop_connection import read_on_held_connection
 from app.core.metrics import DB_LOOP_READ_WAITS, DB_READ_RETRIES
+from app.core.thread_connection import read_on_held_connection, renew_all
 from app.core.tracing import instrument_engine
 
 NAMING_CONVENTION = {
@@ -146,7 +146,10 @@ def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False,
     if read_only:
         options += " -c default_transaction_read_only=on"
     connect_args = {"connect_timeout": connect_timeout, "options": options}
-    isolation = {"isolation_level": "AUTOCOMMIT"} if read_only else {}
+    # No rollback when a read connection goes back to the pool: in autocommit there is nothing
+    # to roll back, and a connection the server has cut would only log the failed attempt.
+    isolation = ({"isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True}
+                 if read_only else {})
     if null_pool:
         return create_engine(url, poolclass=NullPool, connect_args=connect_args, **isolation)
     # A read unit is retried on a fresh connection when its pooled one turns out dead
@@ -428,9 +431,10 @@ def _read_unit(source: Engine | Connection, fn: Callable[Concatenate[Connection,
             return fn(connection, *args, **kwargs)
 
 
-def _read_in_loop(engine: Engine, fn: Callable[Concatenate[Connection, P], T],
-                  *args: P.args, **kwargs: P.kwargs) -> T:
-    """``_read_unit`` on the connection the loop's thread keeps (``app.core.loop_connection``)."""
+def _read_held(engine: Engine, fn: Callable[Concatenate[Connection, P], T],
+               *args: P.args, **kwargs: P.kwargs) -> T:
+    """``_read_unit`` on the connection the thread keeps for ``engine``, a read-only pool
+    (``app.core.thread_connection``)."""
     try:
         return read_on_held_connection(engine, fn, *args, **kwargs)
     except DBAPIError as dead:
@@ -445,6 +449,7 @@ def _retry_or_raise(dead: DBAPIError) -> None:
     visible; a second failure carries this one as its context."""
     if not dead.connection_invalidated:
         raise dead
+    renew_all()  # the connections other threads keep were likely cut with this one
     DB_READ_RETRIES.inc()
     logger.warning("a pooled read connection was dead (%s); reading once more on a new one",
                    type(dead.orig).__name__)
@@ -490,13 +495,14 @@ class Db:
         after ``LOOP_READ_BUSY_MS`` and runs again in a worker thread, where it may wait the
         full busy timeout, and the reads of the next ``LOOP_READ_PAUSE_SECONDS`` go there
         directly. Only on the standard library's event loop (``server_loop``); on PostgreSQL
-        every read goes over the network and hops. The loop's thread keeps one connection for
-        these reads instead of taking one from the pool for each (``app.core.loop_connection``)."""
+        every read goes over the network and hops. The thread a read runs on keeps one
+        connection for its reads instead of taking one from the pool for each
+        (``app.core.thread_connection``)."""
         source = self._read_source()
         if _in_event_loop(source):
             try:
                 if source is get_read_engine():
-                    return _read_in_loop(_loop_read_engine(), fn, *args, **kwargs)
+                    return _read_held(_loop_read_engine(), fn, *args, **kwargs)
                 return _read_unit(source, fn, *args, **kwargs)
             except OperationalError as locked:
                 if not _locked(locked):
@@ -508,8 +514,12 @@ class Db:
                              *args: P.args, **kwargs: P.kwargs) -> T:
         """``read``, always in a worker thread: for reads whose cost grows with the data (a
         list with its total count, a text search), which must not hold the event loop."""
-        return await run_in_db_thread(partial(_read_unit, self._read_source(), fn, *args,
-                                              **kwargs))
+        source = self._read_source()
+        # The read-only pool's connections are kept by the worker threads; an in-memory
+        # database's read engine is the request engine (``get_read_engine``): not that one.
+        if isinstance(source, Engine) and source is get_read_engine() and source is not get_engine():
+            return await run_in_db_thread(partial(_read_held, source, fn, *args, **kwargs))
+        return await run_in_db_thread(partial(_read_unit, source, fn, *args, **kwargs))
 
     def _read_source(self) -> Engine | Connection:
         """The read engine, or the connection a test's session is joined to; no session is

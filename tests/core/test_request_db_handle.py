@@ -19,7 +19,7 @@ from sqlmodel import Session
 from app.core import db as core_db
 from app.core import security
 from app.core.db import Db, new_session
-from app.core.loop_connection import held_connections
+from app.core.thread_connection import held_connections
 from tests import factories
 from tests.utils.own_database import app_on_own_database
 
@@ -41,8 +41,8 @@ def real_app(database_url: str) -> Iterator[FastAPI]:
 
 
 def _checked_out() -> int:
-    """Connections out of the request pool and the read pools (``Db.read``), but for the one
-    the event loop's thread keeps for its reads (app/core/loop_connection.py)."""
+    """Connections out of the request pool and the read pools (``Db.read``), but for those the
+    threads keep for their reads (app/core/thread_connection.py)."""
     return sum(_queue_pool(engine).checkedout() - held_connections(engine)
                for engine in core_db.pools().values())
 

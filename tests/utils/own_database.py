@@ -7,6 +7,7 @@ from contextlib import contextmanager
 import pytest
 
 from app.core import db as core_db
+from app.core.thread_connection import release_all
 from tests import dbsetup
 from tests.utils.settings import reload_settings
 
@@ -23,6 +24,7 @@ def app_on_own_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         try:
             yield url
         finally:
+            release_all()  # the read connections threads keep (app/core/thread_connection.py)
             for engine in core_db.pools().values():
                 engine.dispose()
             monkeypatch.undo()

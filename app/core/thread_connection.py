@@ -1,0 +1,142 @@
+"""The read connection each thread keeps for ``Db.read``: the event loop's thread for the reads
+of a SQLite file that run in the loop, each database worker thread for the reads that hop.
+
+Taking a connection from the pool and giving it back cost about as much CPU as the statements
+of a small read: ~10 % of a signed-in GET of one alliance, which makes two read units
+(docs/PERFORMANCE.md, "The event loop's own read connection"). A thread runs its read units one
+after another, so one connection serves them all. It stays checked out of its pool (the pool's
+metrics count it) until
+
+* a unit on it fails in the database (``SQLAlchemyError``: a lock, a cut connection): it goes
+  back to the pool and the thread's next read takes another. A unit that raises for the
+  caller (404, 401) keeps it: the result it was reading is freed with the exception;
+* the engine's pool is renewed (``engine.dispose()``) or a read anywhere found its connection
+  dead (``renew_all``: the others were probably cut at the same moment, as the pool itself
+  assumes when it recycles every older connection);
+* the thread ends (its locals are dropped, and a finalizer closes the connection at once: left
+  to SQLAlchemy's own, it would wait for the next full collection, as the connection and its
+  transaction marker refer to each other);
+* the app shuts down (``release_all``).
+
+Only the read-only pools use this: their connections run in autocommit and refuse writes, so
+nothing a unit does outlives it but the open connection.
+"""
+
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import Pool
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class _Held:
+    """One thread's connection. ``lock`` is held while a unit reads on it, so that
+    ``release_all`` (another thread) never closes it under a read."""
+
+    __slots__ = ("__weakref__", "connection", "finalizer", "generation", "lock", "pool")
+
+    def __init__(self, pool: Pool, connection: Connection, generation: int) -> None:
+        self.pool = pool
+        self.connection: Connection | None = connection
+        self.generation = generation
+        self.lock = threading.Lock()
+        self.finalizer = weakref.finalize(self, connection.close)
+        self.finalizer.atexit = False  # at exit the process's connections close with it
+
+    def close(self, *, invalidate: bool = False) -> None:
+        """Back to the pool; ``invalidate``: closed for good (its pool was replaced)."""
+        self.finalizer.detach()
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            if invalidate:
+                connection.invalidate()
+            connection.close()
+
+
+class _ThreadSlot(threading.local):
+    held: _Held | None = None
+
+
+_slot = _ThreadSlot()
+_all_held: "weakref.WeakSet[_Held]" = weakref.WeakSet()
+_registry_lock = threading.Lock()
+_generation = 0
+
+
+def _held_for(engine: Engine) -> _Held:
+    held = _slot.held
+    if held is not None:
+        connection = held.connection
+        if (connection is not None and not connection.closed and not connection.invalidated
+                and held.pool is engine.pool and held.generation == _generation):
+            return held
+        release(invalidate=held.pool is not engine.pool)
+    pool, generation = engine.pool, _generation  # before connecting: what this one belongs to
+    held = _slot.held = _Held(pool, engine.connect(), generation)
+    with _registry_lock:
+        _all_held.add(held)
+    return held
+
+
+def read_on_held_connection(engine: Engine, fn: Callable[Concatenate[Connection, P], T],
+                            *args: P.args, **kwargs: P.kwargs) -> T:
+    """``fn(connection, *args)`` on this thread's connection of ``engine``."""
+    while True:
+        held = _held_for(engine)
+        with held.lock:
+            connection = held.connection
+            if connection is not None:
+                try:
+                    return fn(connection, *args, **kwargs)
+                except Exception as error:
+                    if isinstance(error, SQLAlchemyError):
+                        _slot.held = None
+                        held.close()
+                    raise
+                except BaseException:
+                    _slot.held = None
+                    held.close()
+                    raise
+        # ``release_all`` closed it between the check and the lock: the next turn takes another.
+
+
+def release(*, invalidate: bool = False) -> None:
+    """Gives this thread's connection back to its pool (``invalidate``: closes it for good)."""
+    held, _slot.held = _slot.held, None
+    if held is not None:
+        with held.lock:
+            held.close(invalidate=invalidate)
+
+
+def renew_all() -> None:
+    """Every thread takes a new connection at its next read (a read found its connection dead)."""
+    global _generation
+    with _registry_lock:
+        _generation += 1
+
+
+def release_all() -> None:
+    """Gives every thread's connection back (the app's shutdown). One that is being read on
+    right now is left to its thread, which replaces it at its next read."""
+    renew_all()
+    with _registry_lock:
+        holders = list(_all_held)
+    for held in holders:
+        if held.lock.acquire(blocking=False):
+            try:
+                held.close()
+            finally:
+                held.lock.release()
+
+
+def held_connections(engine: Engine) -> int:
+    """How many threads keep a connection of ``engine`` (for the pool's leak checks)."""
+    with _registry_lock:
+        holders = list(_all_held)
+    return sum(1 for held in holders if held.connection is not None and held.pool is engine.pool)
