@@ -3,7 +3,7 @@ of a SQLite file that run in the loop, each database worker thread for the reads
 
 Taking a connection from the pool and giving it back cost about as much CPU as the statements
 of a small read: ~10 % of a signed-in GET of one alliance, which makes two read units
-(docs/PERFORMANCE.md, "The event loop's own read connection"). A thread runs its read units one
+(docs/PERFORMANCE.md, "Each thread's own read connection"). A thread runs its read units one
 after another, so one connection serves them all. It stays checked out of its pool (the pool's
 metrics count it) until
 
