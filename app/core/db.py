@@ -205,14 +205,21 @@ def get_read_engine() -> Engine:
     settings = get_settings()
     if _in_memory(settings.database_url):
         return get_engine()
-    return _read_engine(settings.database_url, settings.db_pool_size, None)
+    return _read_engine(settings.database_url, _read_pool_size(settings), None)
 
 
 def _loop_read_engine() -> Engine:
     """The read-only pool of the reads that run in the event loop (a SQLite file): its
     connections wait only ``LOOP_READ_BUSY_MS`` for a lock."""
     settings = get_settings()
-    return _read_engine(settings.database_url, settings.db_pool_size, LOOP_READ_BUSY_MS)
+    return _read_engine(settings.database_url, _read_pool_size(settings), LOOP_READ_BUSY_MS)
+
+
+def _read_pool_size(settings: Settings) -> int:
+    """Every database worker thread keeps a connection of the read pool
+    (``app.core.thread_connection``): the pool holds at least one per thread, so that a small
+    ``BUENDNIS_DB_POOL_SIZE`` never leaves a thread waiting for a connection the others keep."""
+    return max(settings.db_pool_size, settings.effective_db_concurrency)
 
 
 def pools() -> dict[str, Engine]:

@@ -6,6 +6,7 @@ when a read anywhere found its connection dead, when its thread ends and when th
 down. These tests use the app's real engines on a database of their own, with one database
 worker thread, so that the counts are the same on both lanes."""
 
+import asyncio
 import gc
 import threading
 from collections.abc import Iterator
@@ -224,3 +225,28 @@ def test_release_all_leaves_a_connection_that_is_being_read_on(signed_in):
     # The read finished on its connection; the next one took a new connection.
     assert outcome == [1, 1, 1]
     assert held_connections(engine) == 0 and _checked_out(engine) == 0
+
+
+def test_a_small_pool_still_serves_every_worker_thread(database_url, monkeypatch):
+    """``BUENDNIS_DB_POOL_SIZE=1`` with four worker threads: each thread keeps a read
+    connection, so the read pool is sized to the threads (``_read_pool_size``); concurrent
+    reads on every thread all answer, none waits for a connection another thread keeps."""
+    monkeypatch.setenv("BUENDNIS_DB_CONCURRENCY", "4")
+    monkeypatch.setenv("BUENDNIS_DB_POOL_SIZE", "1")
+    monkeypatch.setenv("BUENDNIS_DB_POOL_TIMEOUT_SECONDS", "1")
+    with app_on_own_database(monkeypatch):
+        engine = core_db.get_read_engine()
+        assert isinstance(engine.pool, QueuePool) and engine.pool.size() >= 4
+        all_reading = threading.Barrier(4, timeout=10)
+
+        def together(connection: Connection) -> int:
+            all_reading.wait()  # four reads at once, one per worker thread
+            return _one(connection)
+
+        async def four_reads() -> list[int]:
+            return list(await asyncio.gather(
+                *(core_db.Db().read_in_thread(together) for _ in range(4))))
+
+        assert asyncio.run(four_reads()) == [1, 1, 1, 1]
+        assert asyncio.run(four_reads()) == [1, 1, 1, 1]  # on the connections they kept
+        assert held_connections(engine) == 4
