@@ -134,9 +134,13 @@ def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False,
     if url.startswith("sqlite"):
         # SQLite has no statement timeout; the setting bounds the wait for a lock (0: default).
         busy_ms = statement_timeout_ms or settings.db_statement_timeout_ms
+        # Sized as PostgreSQL's pools are (``_read_pool_size`` relies on it); the wait for a
+        # pool connection stays SQLAlchemy's (a SQLite process has one database slot).
+        sizes = ({} if null_pool or _in_memory(url)
+                 else {"pool_size": pool_size, "max_overflow": pool_size})
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
-            poolclass=NullPool if null_pool else None,
+            poolclass=NullPool if null_pool else None, **sizes,
             **({"isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True}
                if read_only else {}),
         )
@@ -445,18 +449,19 @@ def _read_held(engine: Engine, fn: Callable[Concatenate[Connection, P], T],
     try:
         return read_on_held_connection(engine, fn, *args, **kwargs)
     except DBAPIError as dead:
-        _retry_or_raise(dead)
+        _retry_or_raise(dead, renew=False)  # ``read_on_held_connection`` renewed the others
         return read_on_held_connection(engine, fn, *args, **kwargs)
 
 
-def _retry_or_raise(dead: DBAPIError) -> None:
+def _retry_or_raise(dead: DBAPIError, *, renew: bool = True) -> None:
     """Raises ``dead`` unless its connection was dead (the server restarted, or it or a proxy
     closed the idle connection): SQLAlchemy has then dropped it and every connection pooled
     before it, and a read may simply run again. Counted and logged, so that such churn stays
     visible; a second failure carries this one as its context."""
     if not dead.connection_invalidated:
         raise dead
-    renew_all()  # the connections other threads keep were likely cut with this one
+    if renew:
+        renew_all()  # the connections other threads keep were likely cut with this one
     DB_READ_RETRIES.inc()
     logger.warning("a pooled read connection was dead (%s); reading once more on a new one",
                    type(dead.orig).__name__)

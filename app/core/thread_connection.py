@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import Pool
 
 P = ParamSpec("P")
@@ -39,9 +39,11 @@ class _Held:
     """One thread's connection. ``lock`` is held while a unit reads on it, so that
     ``release_all`` (another thread) never closes it under a read."""
 
-    __slots__ = ("__weakref__", "connection", "finalizer", "generation", "lock", "pool")
+    __slots__ = ("__weakref__", "connection", "engine", "finalizer", "generation", "lock", "pool")
 
-    def __init__(self, pool: Pool, connection: Connection, generation: int) -> None:
+    def __init__(self, engine: Engine, pool: Pool, connection: Connection,
+                 generation: int) -> None:
+        self.engine = engine
         self.pool = pool
         self.connection: Connection | None = connection
         self.generation = generation
@@ -61,6 +63,7 @@ class _Held:
 
 class _ThreadSlot(threading.local):
     held: _Held | None = None
+    reading = False
 
 
 _slot = _ThreadSlot()
@@ -76,9 +79,13 @@ def _held_for(engine: Engine) -> _Held:
         if (connection is not None and not connection.closed and not connection.invalidated
                 and held.pool is engine.pool and held.generation == _generation):
             return held
-        release(invalidate=held.pool is not engine.pool)
+        # Closed for good if its own engine replaced its pool, or if a dead connection renewed
+        # them all (it is most likely dead too: back in the pool, the next thread would find
+        # it so); a thread that now reads another engine (tests: another database) gives a
+        # healthy one back.
+        release(invalidate=held.pool is not held.engine.pool or held.generation != _generation)
     pool, generation = engine.pool, _generation  # before connecting: what this one belongs to
-    held = _slot.held = _Held(pool, engine.connect(), generation)
+    held = _slot.held = _Held(engine, pool, engine.connect(), generation)
     with _registry_lock:
         _all_held.add(held)
     return held
@@ -86,24 +93,40 @@ def _held_for(engine: Engine) -> _Held:
 
 def read_on_held_connection(engine: Engine, fn: Callable[Concatenate[Connection, P], T],
                             *args: P.args, **kwargs: P.kwargs) -> T:
-    """``fn(connection, *args)`` on this thread's connection of ``engine``."""
-    while True:
-        held = _held_for(engine)
-        with held.lock:
-            connection = held.connection
-            if connection is not None:
-                try:
-                    return fn(connection, *args, **kwargs)
-                except Exception as error:
-                    if isinstance(error, SQLAlchemyError):
-                        _slot.held = None
-                        held.close()
-                    raise
-                except BaseException:
-                    _slot.held = None
-                    held.close()
-                    raise
-        # ``release_all`` closed it between the check and the lock: the next turn takes another.
+    """``fn(connection, *args)`` on this thread's connection of ``engine``. Not inside another
+    such read on the same thread: that one's result may still be open on the connection."""
+    if _slot.reading:
+        raise RuntimeError("a read unit inside a read unit on one thread")
+    _slot.reading = True
+    try:
+        while True:
+            held = _held_for(engine)
+            with held.lock:
+                connection = held.connection
+                if connection is not None:
+                    try:
+                        return fn(connection, *args, **kwargs)
+                    except Exception as error:
+                        if isinstance(error, SQLAlchemyError):
+                            _forget(held, error)
+                        raise
+                    except BaseException:
+                        _forget(held, None)
+                        raise
+            # ``release_all`` closed it between the check and the lock: the next turn takes
+            # another.
+    finally:
+        _slot.reading = False
+
+
+def _forget(held: _Held, error: SQLAlchemyError | None) -> None:
+    """Gives back the connection a unit failed on (the thread holds ``held.lock``). Found dead:
+    the other threads' were likely cut at the same moment, so they renew theirs, once for
+    all the threads that find theirs dead at the same time (not once per thread)."""
+    _slot.held = None
+    held.close()
+    if isinstance(error, DBAPIError) and error.connection_invalidated and held.generation == _generation:
+        renew_all()
 
 
 def release(*, invalidate: bool = False) -> None:

@@ -112,6 +112,8 @@ def test_a_read_on_a_connection_that_died_in_the_pool_runs_again(database_url, m
     Each retry is counted and logged."""
     from app.main import app
 
+    # One database worker thread: the read connection it keeps is the one that dies.
+    monkeypatch.setenv("BUENDNIS_DB_CONCURRENCY", "1")
     with committed_database(monkeypatch) as (headers, alliance_id):
         pooled: list[Any] = []
         for name, engine in core_db.pools().items():  # ``read``, and on SQLite ``read_loop``
@@ -346,7 +348,7 @@ def test_an_exhausted_pool_gives_503_after_the_pool_timeout(database_url, monkey
     from app.main import app
 
     if dbsetup.lane() != "postgresql":
-        pytest.skip("the sized pool is PostgreSQL's (SQLite's file pool is not sized by settings)")
+        pytest.skip("the pool timeout is PostgreSQL's (SQLite's file pool waits SQLAlchemy's 30 s)")
     engine = make_engine(database_url, pool_size=1, pool_timeout=1,
                          read_only=pool == "get_read_engine")
     monkeypatch.setattr(core_db, pool, lambda: engine)
