@@ -115,6 +115,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, read_only: bool =
         conn.connection.driver_connection.execute("BEGIN")
 
 
+TCP_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+                  "keepalives_count": 3}
+
+
 def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False,
                 connect_timeout: int | None = None, statement_timeout_ms: int | None = None,
                 pool_timeout: float | None = None, read_only: bool = False) -> Engine:
@@ -149,7 +153,12 @@ def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False,
     options = f"-c statement_timeout={int(statement_timeout_ms)}"
     if read_only:
         options += " -c default_transaction_read_only=on"
-    connect_args = {"connect_timeout": connect_timeout, "options": options}
+    # A database host that vanishes without closing the connection (a crash, a dropped NAT or
+    # firewall entry) would leave a read waiting for the kernel's TCP timeout, often a quarter
+    # of an hour, on every worker thread at once (each keeps its read connection; the
+    # server's statement_timeout cannot fire): TCP keepalives notice it within ~1 minute.
+    connect_args: dict[str, Any] = {"connect_timeout": connect_timeout, "options": options,
+                                    **TCP_KEEPALIVES}
     # No rollback when a read connection goes back to the pool: in autocommit there is nothing
     # to roll back, and a connection the server has cut would only log the failed attempt.
     isolation = ({"isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True}

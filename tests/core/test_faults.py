@@ -335,6 +335,27 @@ def test_a_statement_longer_than_the_statement_timeout_is_cancelled(database_url
         engine.dispose()
 
 
+def test_a_vanished_database_host_is_noticed_by_tcp_keepalives(database_url, monkeypatch):
+    """PostgreSQL: every pool's connections probe an idle socket (``TCP_KEEPALIVES``), so a
+    host that vanished without closing them is noticed within about a minute, not after the
+    kernel's TCP timeout; each worker thread keeps its read connection, so all would wait."""
+    import os
+    import socket
+
+    if dbsetup.lane() != "postgresql":
+        pytest.skip("SQLite opens a file, not a socket")
+    with app_on_own_database(monkeypatch):
+        for name, engine in core_db.pools().items():
+            with engine.connect() as connection:
+                driver = connection.connection.driver_connection
+                assert driver is not None
+                with socket.socket(fileno=os.dup(driver.pgconn.socket)) as sock:
+                    assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1, name
+                    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 30, name
+                    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == 10, name
+                    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 3, name
+
+
 @pytest.mark.parametrize(("pool", "path"), [
     ("get_engine", "/api/v1/public/faq"),  # a unit of work (``Db.run``)
     ("get_read_engine", "/api/v1/public/alliances"),  # a read (``Db.read``)
