@@ -22,6 +22,8 @@ Only the read-only pools use this: their connections run in autocommit and refus
 nothing a unit does outlives it but the open connection.
 """
 
+import contextlib
+import logging
 import threading
 import weakref
 from collections.abc import Callable
@@ -33,6 +35,8 @@ from sqlalchemy.pool import Pool
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+logger = logging.getLogger("buendnis.db")
 
 
 class _Held:
@@ -52,13 +56,25 @@ class _Held:
         self.finalizer.atexit = False  # at exit the process's connections close with it
 
     def close(self, *, invalidate: bool = False) -> None:
-        """Back to the pool; ``invalidate``: closed for good (its pool was replaced)."""
+        """Back to the pool; ``invalidate``: closed for good (its pool was replaced). Never
+        raises: a connection that died while kept (SQLite's closed under it, PostgreSQL's cut)
+        can fail to go back (its reset asks the dead driver connection), and the callers, the
+        app's shutdown among them, must go on; such a one is dropped instead."""
         self.finalizer.detach()
         connection, self.connection = self.connection, None
-        if connection is not None:
+        if connection is None:
+            return
+        try:
             if invalidate:
                 connection.invalidate()
             connection.close()
+        except Exception as error:
+            logger.info("a kept read connection could not go back to its pool (%s); dropped",
+                        type(error).__name__)
+            with contextlib.suppress(Exception):
+                connection.invalidate()
+            with contextlib.suppress(Exception):
+                connection.close()
 
 
 class _ThreadSlot(threading.local):

@@ -316,3 +316,44 @@ def test_after_a_dead_connection_the_other_threads_renew_theirs(database_url, mo
         drop_pooled_read_connections(url, made)
         assert asyncio.run(reads(_one, 8, at_once=False)) == [1] * 8
         assert _read_retries() == retries_before + 1
+
+
+def test_a_kept_connection_that_died_idle_is_dropped_without_an_error(signed_in):
+    """A thread's connection dies while it is not reading (SQLite's closed under it,
+    PostgreSQL's cut): giving it back fails in the driver. ``release_all`` (the app's
+    shutdown, a test's teardown) and the thread's own next read go on all the same, and the
+    pool counts it no more."""
+    engine = core_db.get_read_engine()
+    killed: list[Any] = []
+
+    def read_and_note(connection: Connection) -> None:
+        _one(connection)  # a statement: the connection is inside its (autocommit) transaction
+        killed.append(connection.connection.dbapi_connection)
+
+    def keep_and_kill() -> None:
+        read_on_held_connection(engine, read_and_note)
+
+    thread_done = threading.Event()
+
+    def worker() -> None:
+        keep_and_kill()
+        thread_done.set()
+        assert finish.wait(10)
+
+    finish = threading.Event()
+    other = threading.Thread(target=worker)
+    other.start()
+    try:
+        assert thread_done.wait(10)
+        keep_and_kill()  # this thread's too
+        for dbapi_connection in killed:
+            dbapi_connection.close()
+        release_all()  # the other thread's: must not raise
+        # This thread's is replaced (one that went back to the pool dead, as PostgreSQL's can,
+        # is found so and read on once more, as ``Db.read`` does).
+        assert core_db._read_held(engine, _one) == 1
+        release()
+    finally:
+        finish.set()
+        other.join()
+    assert held_connections(engine) == 0 and _checked_out(engine) == 0

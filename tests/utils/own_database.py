@@ -24,9 +24,11 @@ def app_on_own_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         try:
             yield url
         finally:
-            release_all()  # the read connections threads keep (app/core/thread_connection.py)
-            for engine in core_db.pools().values():
-                engine.dispose()
-            monkeypatch.undo()
-            reload_settings()
-            core_db.get_engine.cache_clear()
+            try:
+                release_all()  # the read connections threads keep (app/core/thread_connection.py)
+                for engine in core_db.pools().values():
+                    engine.dispose()
+            finally:  # whatever happened above, later tests get their own settings back
+                monkeypatch.undo()
+                reload_settings()
+                core_db.get_engine.cache_clear()
