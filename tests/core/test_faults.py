@@ -15,9 +15,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.core import db as core_db
-from app.core.metrics import REGISTRY
 from tests import dbsetup, factories
-from tests.utils.own_database import app_on_own_database
+from tests.utils.own_database import (
+    app_on_own_database,
+    drop_pooled_read_connections,
+    read_retries,
+)
 from tests.utils.problems import assert_problem
 from tests.utils.settings import reload_settings
 
@@ -48,24 +51,6 @@ def database_outage(database_url: str) -> Iterator[None]:
     finally:
         for engine in engines:
             event.remove(engine, "do_connect", refuse)
-
-
-def drop_pooled_read_connections(database_url: str, pooled: list[Any]) -> None:
-    """The connections the app holds die while idle in its pools (a database restart, an
-    idle-session timeout, a failover). On PostgreSQL the server ends every session of the
-    app; on SQLite, whose connections cannot die so, the read pool's (``pooled``, recorded
-    as they were made) are closed under it."""
-    if dbsetup.lane() == "postgresql":
-        name = make_url(database_url).database
-        with psycopg.connect(dbsetup.PG_ADMIN_URL, autocommit=True) as admin:
-            ended = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                  "WHERE datname = %s AND pid <> pg_backend_pid()",
-                                  (name,)).fetchone()
-            assert ended is not None and ended[0] >= 1
-        return
-    assert pooled
-    for dbapi_connection in pooled:
-        dbapi_connection.close()
 
 
 @pytest.fixture
@@ -100,10 +85,6 @@ def test_outage_gives_503_and_recovers_without_restart(live_client, database_url
     assert live_client.get("/api/v1/public/seals").status_code == 200
 
 
-def _read_retries() -> float:
-    return REGISTRY.get_sample_value("buendnis_db_read_retries_total") or 0.0
-
-
 def test_a_read_on_a_connection_that_died_in_the_pool_runs_again(database_url, monkeypatch,
                                                                 caplog):
     """The read-only pool hands out connections without pinging them first (a round trip per
@@ -120,16 +101,16 @@ def test_a_read_on_a_connection_that_died_in_the_pool_runs_again(database_url, m
             if name != "request":
                 event.listen(engine, "connect",
                              lambda dbapi_connection, _record: pooled.append(dbapi_connection))
-        retries_before = _read_retries()
+        retries_before = read_retries()
         with TestClient(app) as client:
             first = client.get(f"/api/v1/alliances/{alliance_id}", headers=headers)
             assert first.status_code == 200
-            assert _read_retries() == retries_before
+            assert read_retries() == retries_before
             drop_pooled_read_connections(core_db.get_settings().database_url, pooled)
             again = client.get(f"/api/v1/alliances/{alliance_id}", headers=headers)
             assert again.status_code == 200, again.text
             assert again.json() == first.json()
-            assert _read_retries() == retries_before + 1  # the pool was renewed at the first
+            assert read_retries() == retries_before + 1  # the pool was renewed at the first
             assert "a pooled read connection was dead" in caplog.text
             assert client.get("/api/v1/public/seals").status_code == 200
 

@@ -28,7 +28,11 @@ from app.core.thread_connection import (
     renew_all,
 )
 from tests import dbsetup, factories
-from tests.utils.own_database import app_on_own_database
+from tests.utils.own_database import (
+    app_on_own_database,
+    drop_pooled_read_connections,
+    read_retries,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -291,8 +295,6 @@ def test_after_a_dead_connection_the_other_threads_renew_theirs(database_url, mo
     """Four worker threads keep a connection each; all four die at once (a database restart).
     The first read finds its connection dead and runs again (counted once); every later read,
     whatever thread it lands on, takes a new connection instead of finding a dead one too."""
-    from tests.core.test_faults import _read_retries, drop_pooled_read_connections
-
     monkeypatch.setenv("BUENDNIS_DB_CONCURRENCY", "4")
     with app_on_own_database(monkeypatch) as url:
         engine = core_db.get_read_engine()
@@ -312,10 +314,10 @@ def test_after_a_dead_connection_the_other_threads_renew_theirs(database_url, mo
 
         assert asyncio.run(reads(together, 4, at_once=True)) == [1] * 4
         assert held_connections(engine) == 4
-        retries_before = _read_retries()
+        retries_before = read_retries()
         drop_pooled_read_connections(url, made)
         assert asyncio.run(reads(_one, 8, at_once=False)) == [1] * 8
-        assert _read_retries() == retries_before + 1
+        assert read_retries() == retries_before + 1
 
 
 def test_a_kept_connection_that_died_idle_is_dropped_without_an_error(signed_in):
