@@ -26,12 +26,13 @@ try:
     from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
     from fastapi.routing import APIRoute
+    from fastapi.telemetry import TelemetryConfig
     from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
     from app import models  # noqa: F401  (registers every table before the first query)
     from app.api import NAMED_SHAPES, TAGS, include_api
     from app.auth.deps import api_request_checks
-    from app.auth.openapi import apply_security
+    from app.auth.openapi import add_security_scheme, apply_security
     from app.core import db as core_db
     from app.core.config import Settings, get_settings
     from app.core.errors import FieldError, Problem, install_error_handlers
@@ -70,6 +71,7 @@ Bündnisumfrage, the seal „Ausgezeichnetes Bündnis“, Projekt Zukunft.
 # Not open source (the frontend check's package.json says UNLICENSED as well).
 LICENSE = {"name": "Proprietary, all rights reserved", "identifier": "LicenseRef-Proprietary"}
 SERVERS = [{"url": "/", "description": "This server (the API lives under /api/v1)"}]
+NATIVE_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def operation_id(route: APIRoute) -> str:
@@ -108,6 +110,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                  "email": "info@lokale-buendnisse-fuer-familie.de"},
         license_info=LICENSE,
         servers=SERVERS,
+        # Tracing is app/core/tracing.py's (scrubbed spans, probes left out). FastAPI's own
+        # telemetry would add a second, unscrubbed one whenever a global provider exists, and
+        # asks on every request whether one does (~2 % of a GET's CPU).
+        telemetry=NATIVE_TELEMETRY_OFF,
     )
     install_error_handlers(app)
     app.add_middleware(
@@ -188,6 +194,7 @@ def _install_openapi(app: FastAPI) -> None:
                         "content": {"application/problem+json": {
                             "schema": {"$ref": "#/components/schemas/Problem"}}},
                     }
+        add_security_scheme(schema)
         for route, method, operation in operations(app, schema):
             apply_security(operation, route, method)
         complete_spec(app, schema, rate_limiter=api_request_checks, query_checker=api_request_checks)

@@ -9,6 +9,18 @@ aid, not the judge: bench/run.py measures the served app against the probe.
 
 Each scenario is one of bench/run.py's (same paths, same callers), run one request at a time
 after a warm-up; it prints the process CPU (all threads) and the wall time per request.
+
+On a shared machine CPU time swings by a third from run to run. For an A/B that must see a
+few per cent, count instructions instead: under callgrind, which counts the same total for
+the same work whatever else the machine does, with counting switched on only around each
+scenario's measured requests (``callgrind_control``):
+
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/cg.%p \
+        $(readlink -f .venv/bin/python) bench/inprocess.py get me --instructions --requests 200
+
+(``readlink -f``: valgrind must start the interpreter itself, not a launcher script.) It
+prints instructions per request; ~50 times slower than a plain run, so use a few hundred
+requests and ``--repeat 1``.
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ import asyncio
 import os
 import secrets
 import statistics
+import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -66,8 +79,42 @@ async def _request(app: Any, path: str, token: str | None) -> tuple[int, int]:
     return status, size
 
 
+class Callgrind:
+    """Switches callgrind's counting on and off in this process and reads what it counted."""
+
+    def __init__(self) -> None:
+        self.pid = str(os.getpid())
+        self.dumps = 0
+
+    def _control(self, *args: str) -> None:
+        done = subprocess.run(["callgrind_control", *args, self.pid], capture_output=True,
+                              text=True, check=False)
+        if done.returncode != 0 or "Error" in done.stdout:
+            raise SystemExit(f"callgrind_control {' '.join(args)}: {done.stdout}{done.stderr}"
+                             "(is this process running under valgrind --tool=callgrind?)")
+
+    def start(self) -> None:
+        self._control("--zero")
+        self._control("--instr=on")
+
+    def stop(self) -> int:
+        """Instructions counted since ``start``."""
+        self._control("--instr=off")
+        self._control("--dump")
+        self.dumps += 1
+        out = next(Path("/tmp").glob(f"cg.{self.pid}.{self.dumps}"), None)
+        if out is None:
+            raise SystemExit(f"no callgrind dump /tmp/cg.{self.pid}.{self.dumps} (run with "
+                             "--callgrind-out-file=/tmp/cg.%p)")
+        for line in out.read_text().splitlines():
+            if line.startswith("totals:"):
+                return int(line.split()[1])
+        raise SystemExit(f"{out}: no totals line")
+
+
 async def _drive(app: Any, paths: dict[str, tuple[str, str]], tokens: dict[str, str],
-                 ids: list[int], requests: int, warmup: int, repeat: int) -> dict[str, dict[str, float]]:
+                 ids: list[int], requests: int, warmup: int, repeat: int,
+                 callgrind: Callgrind | None = None) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {}
     for key, (caller, path) in paths.items():
         token = tokens.get(caller)
@@ -79,6 +126,15 @@ async def _drive(app: Any, paths: dict[str, tuple[str, str]], tokens: dict[str, 
             status, _ = await _request(app, concrete(i), token)
             if status != 200:
                 raise SystemExit(f"{key}: {concrete(i)} answered {status}")
+        if callgrind is not None:
+            callgrind.start()
+            for i in range(requests):
+                await _request(app, concrete(i), token)
+            per_request = callgrind.stop() / requests
+            results[key] = {"instructions": round(per_request)}
+            print(f"{key:14} {per_request:12,.0f} instructions per request ({requests} "
+                  "requests, callgrind)", flush=True)
+            continue
         cpu_runs, wall_runs, sizes = [], [], []
         for _ in range(repeat):
             cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -108,6 +164,8 @@ def main() -> None:
     parser.add_argument("--gc-threshold", type=int, default=None,
                         help="young-generation threshold to use instead of the app's (A/B of "
                              "app/main.py's gc.set_threshold)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions per request under callgrind (see above)")
     args = parser.parse_args()
 
     os.environ.setdefault("BUENDNIS_JWT_SECRET", secrets.token_urlsafe(48))
@@ -141,7 +199,7 @@ def main() -> None:
         async def run() -> None:
             async with app.router.lifespan_context(app):
                 await _drive(app, paths, tokens, db.alliance_ids, args.requests, args.warmup,
-                             args.repeat)
+                             args.repeat, Callgrind() if args.instructions else None)
 
         asyncio.run(run())
 

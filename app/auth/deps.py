@@ -57,17 +57,19 @@ async def _identify(request: Request, db: Db, authorization: str | None) -> Prin
                   else db.run(tokens.principal_for, claims))
 
 
-async def api_request_checks(
-    request: Request, db: DbDep, authorization: Annotated[str | None, Depends(oauth2_scheme)],
-) -> None:
+async def api_request_checks(request: Request, db: DbDep) -> None:
     """Mounted on every /api/v1 router (app/api.py), in this order: the caller is identified (401
     for a bad token) and counted against its rate limit, then NUL characters and unknown or lax
     query parameters are refused (422).
 
     The caller is identified here, once, and kept on the request for the principal dependencies
     below, which take nothing but the request: FastAPI solves a dependency's whole subtree on
-    every request, even where the value is cached, so each level costs CPU on every call."""
-    await checks_for(request, await _identify(request, db, authorization))
+    every request, even where the value is cached, so each level costs CPU on every call. For
+    the same reason the bearer token is read from the header here, not through
+    ``Depends(oauth2_scheme)``: that security dependency cost ~30 µs a request,
+    three times a plain one (docs/PERFORMANCE.md, "Fewer dependencies per request"); the spec
+    still names the scheme (app/auth/openapi.py)."""
+    await checks_for(request, await _identify(request, db, request.headers.get("authorization")))
 
 
 async def checks_for(request: Request, principal: Principal | None) -> None:
@@ -98,29 +100,66 @@ async def optional_principal(request: Request) -> Principal | None:
     return _identified(request)
 
 
-async def current_principal(request: Request) -> Principal:
+# Each principal dependency below takes the request itself and checks the caller in one step,
+# not through ``CurrentPrincipal`` one level down: every level FastAPI solves costs ~8 µs a
+# request (docs/PERFORMANCE.md, "Fewer dependencies per request"). ``SIGNED_IN`` marks the ones
+# that refuse an anonymous caller (401), ``PEOPLE_ONLY`` those that also refuse machine clients
+# (403); the spec's security requirements read these marks (app/auth/openapi.py), as they read
+# ``client_scopes``.
+SIGNED_IN = "requires_signed_in_caller"
+PEOPLE_ONLY = "refuses_machine_clients"
+
+
+PrincipalCheck = Callable[[Request], Awaitable[Principal]]
+
+
+def _signed_in(request: Request) -> Principal:
     principal = _identified(request)
     if principal is None:
         raise Unauthorized("Sign in and send the access token as a bearer token.")
     return principal
 
 
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
-
-
-async def current_user(principal: CurrentPrincipal) -> Principal:
+def _person(request: Request) -> Principal:
+    principal = _signed_in(request)
     if principal.kind != "user":
         raise Forbidden("This endpoint is for people, not machine clients.")
     return principal
 
 
-async def admin_user(principal: CurrentPrincipal) -> Principal:
+def _marked(*marks: str) -> Callable[[PrincipalCheck], PrincipalCheck]:
+    def mark(dependency: PrincipalCheck) -> PrincipalCheck:
+        for name in marks:
+            setattr(dependency, name, True)
+        return dependency
+
+    return mark
+
+
+@_marked(SIGNED_IN)
+async def current_principal(request: Request) -> Principal:
+    return _signed_in(request)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+@_marked(SIGNED_IN, PEOPLE_ONLY)
+async def current_user(request: Request) -> Principal:
+    return _person(request)
+
+
+@_marked(SIGNED_IN)
+async def admin_user(request: Request) -> Principal:
+    principal = _signed_in(request)
     if not principal.is_admin:
         raise Forbidden("Only the Servicebüro (admin) may do this.")
     return principal
 
 
-async def alliance_user(principal: Annotated[Principal, Depends(current_user)]) -> Principal:
+@_marked(SIGNED_IN, PEOPLE_ONLY)
+async def alliance_user(request: Request) -> Principal:
+    principal = _person(request)
     if principal.is_admin or principal.alliance_id is None:
         raise Forbidden("Only a person acting for an alliance has a membership; the "
                         "Servicebüro uses …/members.")
@@ -130,9 +169,6 @@ async def alliance_user(principal: Annotated[Principal, Depends(current_user)]) 
 CurrentUser = Annotated[Principal, Depends(current_user)]
 AdminUser = Annotated[Principal, Depends(admin_user)]
 AllianceUser = Annotated[Principal, Depends(alliance_user)]
-
-
-PrincipalCheck = Callable[[Principal], Awaitable[Principal]]
 
 
 def client_scopes(*alternatives: str) -> Callable[[PrincipalCheck], PrincipalCheck]:
@@ -150,7 +186,9 @@ def user_or_client_with(scope: str) -> PrincipalCheck:
     """People pass (the service decides what they see); clients need ``scope``."""
 
     @client_scopes(scope)
-    async def dependency(principal: CurrentPrincipal) -> Principal:
+    @_marked(SIGNED_IN)
+    async def dependency(request: Request) -> Principal:
+        principal = _signed_in(request)
         if principal.is_client and scope not in principal.scopes:
             raise Forbidden(f"This client lacks the scope {scope!r}.", code="insufficient_scope")
         return principal
@@ -163,7 +201,9 @@ def admin_or_client_with(scope: str) -> PrincipalCheck:
     are refused before the body is even read)."""
 
     @client_scopes(scope)
-    async def dependency(principal: CurrentPrincipal) -> Principal:
+    @_marked(SIGNED_IN)
+    async def dependency(request: Request) -> Principal:
+        principal = _signed_in(request)
         if principal.is_admin:
             return principal
         if principal.is_client:

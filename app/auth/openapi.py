@@ -16,13 +16,15 @@ it and to hand it on; what a route needs shows in its own principal dependencies
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from fastapi.encoders import jsonable_encoder
 from fastapi.routing import RouteContext
 
 from app.auth.deps import (
+    PEOPLE_ONLY,
+    SIGNED_IN,
     admin_user,
     api_request_checks,
-    current_principal,
-    current_user,
+    oauth2_scheme,
     optional_principal,
 )
 from app.core.errors import PROBLEM_MEDIA_TYPE
@@ -42,17 +44,22 @@ def _calls(route: RouteContext) -> Iterator[Callable[..., Any]]:
             stack.extend(dependant.dependencies)
 
 
+def _any_marked(calls: set[Callable[..., Any]], mark: str) -> bool:
+    """A principal dependency in ``calls`` carries ``mark`` (app/auth/deps.py)."""
+    return any(getattr(call, mark, False) for call in calls)
+
+
 def requirement(route: RouteContext) -> tuple[list[dict[str, list[str]]], str]:
     """The operation's security requirement and a sentence naming who may call it."""
     calls = set(_calls(route))
-    if current_principal not in calls:
+    if not _any_marked(calls, SIGNED_IN):
         if optional_principal in calls:
             return [{}, {SCHEME: []}], "Anyone; a token is optional and may change the answer."
         return [], "Anyone, without a token."
     scopes = sorted({scope for call in calls for scope in getattr(call, "client_scopes", ())})
     if admin_user in calls and not scopes:
         return [{SCHEME: []}], "The Servicebüro (admin) only."
-    if current_user in calls:
+    if _any_marked(calls, PEOPLE_ONLY):
         return [{SCHEME: []}], "Signed-in people only, not machine clients."
     if scopes:
         needs = " or ".join(f"`{scope}`" for scope in scopes)
@@ -63,13 +70,37 @@ def requirement(route: RouteContext) -> tuple[list[dict[str, list[str]]], str]:
 
 def _restricted(route: RouteContext) -> bool:
     calls = set(_calls(route))
-    return bool({admin_user, current_user} & calls) or any(
+    return admin_user in calls or _any_marked(calls, PEOPLE_ONLY) or any(
         getattr(call, "client_scopes", ()) for call in calls)
+
+
+def add_security_scheme(schema: dict[str, Any]) -> None:
+    """The OAuth2 scheme the requirements name. FastAPI lists a scheme only when a route depends
+    on it; ``api_request_checks`` reads the bearer token itself (app/auth/deps.py), so the
+    scheme is written here, as FastAPI would write it."""
+    components = schema.setdefault("components", {})
+    schemes = components.setdefault("securitySchemes", {})
+    schemes[oauth2_scheme.scheme_name] = jsonable_encoder(
+        oauth2_scheme.model, by_alias=True, exclude_none=True)
+
+
+def _set_after(operation: dict[str, Any], anchor: str, key: str, value: Any) -> None:
+    """``operation[key] = value``, a new key placed right after ``anchor``, where FastAPI puts a
+    requirement it derives itself: the security of each operation reads before its parameters."""
+    if key in operation or anchor not in operation:
+        operation[key] = value
+        return
+    items = list(operation.items())
+    operation.clear()
+    for name, item in items:
+        operation[name] = item
+        if name == anchor:
+            operation[key] = value
 
 
 def apply_security(operation: dict[str, Any], route: RouteContext, method: str) -> None:
     security, callers = requirement(route)
-    operation["security"] = security
+    _set_after(operation, "operationId", "security", security)
     base = operation.get("description") or (
         (operation.get("summary") or operation.get("operationId", "")).rstrip(".") + ".")
     operation["description"] = base.rstrip() + f"\n\n**Callers:** {callers}"

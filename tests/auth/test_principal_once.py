@@ -14,7 +14,15 @@ from app.auth import deps
 from app.core import db as core_db
 from app.core.openapi import api_routes, dependency_calls
 
-PRINCIPAL_READERS = {deps.optional_principal, deps.current_principal}
+PRINCIPAL_READERS = {
+    deps.optional_principal, deps.current_principal, deps.current_user, deps.admin_user,
+    deps.alliance_user, deps.user_or_client_with("alliances:read"),
+    deps.admin_or_client_with("surveys:write"),
+}
+
+
+def _reads_a_principal(call: Any) -> bool:
+    return call is deps.optional_principal or getattr(call, deps.SIGNED_IN, False)
 
 
 def _calls_in_order(dependant: Any) -> list[Any]:
@@ -31,10 +39,20 @@ def test_every_api_route_identifies_the_caller_first(app):
 def test_no_route_outside_the_api_reads_a_principal(app):
     for route in api_routes(app):
         if not route.path_format.startswith(API_PREFIX):
-            assert not PRINCIPAL_READERS & dependency_calls(route), route.path_format
+            assert not any(map(_reads_a_principal, dependency_calls(route))), route.path_format
 
 
-@pytest.mark.parametrize("reader", sorted(PRINCIPAL_READERS, key=lambda f: f.__name__))
+def test_every_principal_dependency_is_marked_for_the_spec():
+    """The spec's security requirements find a route's principal checks by their marks
+    (app/auth/openapi.py); an unmarked check would make its operation look public."""
+    for reader in PRINCIPAL_READERS - {deps.optional_principal}:
+        assert getattr(reader, deps.SIGNED_IN, False), reader.__qualname__
+    assert getattr(deps.current_user, deps.PEOPLE_ONLY, False)
+    assert getattr(deps.alliance_user, deps.PEOPLE_ONLY, False)
+
+
+@pytest.mark.parametrize("reader", sorted(PRINCIPAL_READERS, key=lambda f: f.__qualname__),
+                         ids=lambda f: f.__qualname__)
 def test_a_principal_dependency_before_the_check_is_a_programming_error(reader):
     request = Request({"type": "http", "method": "GET", "path": "/elsewhere", "headers": [],
                        "query_string": b"", "state": {}})
