@@ -1,7 +1,7 @@
 """Who is calling: the principal dependencies every domain router uses."""
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
@@ -111,9 +111,11 @@ PEOPLE_ONLY = "refuses_machine_clients"
 
 
 PrincipalCheck = Callable[[Request], Awaitable[Principal]]
+Check = TypeVar("Check", bound=Callable[..., Awaitable[Principal]])
 
 
-def _signed_in(request: Request) -> Principal:
+def signed_in_caller(request: Request) -> Principal:
+    """The caller, or 401: the first step of every check that needs one."""
     principal = _identified(request)
     if principal is None:
         raise Unauthorized("Sign in and send the access token as a bearer token.")
@@ -121,14 +123,14 @@ def _signed_in(request: Request) -> Principal:
 
 
 def _person(request: Request) -> Principal:
-    principal = _signed_in(request)
+    principal = signed_in_caller(request)
     if principal.kind != "user":
         raise Forbidden("This endpoint is for people, not machine clients.")
     return principal
 
 
-def _marked(*marks: str) -> Callable[[PrincipalCheck], PrincipalCheck]:
-    def mark(dependency: PrincipalCheck) -> PrincipalCheck:
+def _marked(*marks: str) -> Callable[[Check], Check]:
+    def mark(dependency: Check) -> Check:
         for name in marks:
             setattr(dependency, name, True)
         return dependency
@@ -136,9 +138,15 @@ def _marked(*marks: str) -> Callable[[PrincipalCheck], PrincipalCheck]:
     return mark
 
 
-@_marked(SIGNED_IN)
+def principal_check(dependency: Check) -> Check:
+    """Marks a dependency that refuses an anonymous caller (it starts with
+    ``signed_in_caller``), so that the spec lists its operation as needing a token."""
+    return _marked(SIGNED_IN)(dependency)
+
+
+@principal_check
 async def current_principal(request: Request) -> Principal:
-    return _signed_in(request)
+    return signed_in_caller(request)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -149,9 +157,9 @@ async def current_user(request: Request) -> Principal:
     return _person(request)
 
 
-@_marked(SIGNED_IN)
+@principal_check
 async def admin_user(request: Request) -> Principal:
-    principal = _signed_in(request)
+    principal = signed_in_caller(request)
     if not principal.is_admin:
         raise Forbidden("Only the Servicebüro (admin) may do this.")
     return principal
@@ -171,11 +179,11 @@ AdminUser = Annotated[Principal, Depends(admin_user)]
 AllianceUser = Annotated[Principal, Depends(alliance_user)]
 
 
-def client_scopes(*alternatives: str) -> Callable[[PrincipalCheck], PrincipalCheck]:
+def client_scopes(*alternatives: str) -> Callable[[Check], Check]:
     """Marks a principal dependency with the scopes a machine client needs (any one of them):
     the spec names them in the operation's security requirement (app/auth/openapi.py)."""
 
-    def mark(dependency: PrincipalCheck) -> PrincipalCheck:
+    def mark(dependency: Check) -> Check:
         dependency.client_scopes = alternatives  # type: ignore[attr-defined]
         return dependency
 
@@ -186,9 +194,9 @@ def user_or_client_with(scope: str) -> PrincipalCheck:
     """People pass (the service decides what they see); clients need ``scope``."""
 
     @client_scopes(scope)
-    @_marked(SIGNED_IN)
+    @principal_check
     async def dependency(request: Request) -> Principal:
-        principal = _signed_in(request)
+        principal = signed_in_caller(request)
         if principal.is_client and scope not in principal.scopes:
             raise Forbidden(f"This client lacks the scope {scope!r}.", code="insufficient_scope")
         return principal
@@ -201,9 +209,9 @@ def admin_or_client_with(scope: str) -> PrincipalCheck:
     are refused before the body is even read)."""
 
     @client_scopes(scope)
-    @_marked(SIGNED_IN)
+    @principal_check
     async def dependency(request: Request) -> Principal:
-        principal = _signed_in(request)
+        principal = signed_in_caller(request)
         if principal.is_admin:
             return principal
         if principal.is_client:

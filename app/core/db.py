@@ -392,6 +392,9 @@ def server_loop() -> str:
 _uvloop_noted = False
 
 
+_loop_kinds: dict[type[asyncio.AbstractEventLoop], bool] = {}
+
+
 def _loop_serves_in_turn() -> bool:
     """Whether the running loop is the standard library's (``asyncio.BaseEventLoop``). Under
     uvloop, requests whose handler never waits were served out of turn: with the reads in the
@@ -400,7 +403,11 @@ def _loop_serves_in_turn() -> bool:
     reads as fast and in turn (p99 89 and 222 ms; docs/PERFORMANCE.md, "SQLite reads in the
     event loop"). On another loop the reads hop to worker threads, as on PostgreSQL."""
     global _uvloop_noted
-    if isinstance(asyncio.get_running_loop(), asyncio.BaseEventLoop):
+    kind = type(asyncio.get_running_loop())
+    in_turn = _loop_kinds.get(kind)
+    if in_turn is None:  # once per loop class: isinstance on every read cost ~1 % of a GET
+        in_turn = _loop_kinds[kind] = issubclass(kind, asyncio.BaseEventLoop)
+    if in_turn:
         return True
     if not _uvloop_noted:
         _uvloop_noted = True

@@ -4,9 +4,9 @@ questions it answers)."""
 
 from typing import Annotated
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Request
 
-from app.auth.deps import CurrentPrincipal, client_scopes
+from app.auth.deps import client_scopes, principal_check, signed_in_caller
 from app.auth.principal import Principal
 from app.core.errors import Forbidden
 
@@ -14,7 +14,9 @@ READ_SCOPES = frozenset({"surveys:read", "surveys:write"})
 
 
 @client_scopes(*sorted(READ_SCOPES))
-async def cycle_reader(principal: CurrentPrincipal) -> Principal:
+@principal_check
+async def cycle_reader(request: Request) -> Principal:
+    principal = signed_in_caller(request)
     if principal.is_client and not principal.scopes & READ_SCOPES:
         raise Forbidden("This client needs the scope surveys:read or surveys:write.",
                         code="insufficient_scope")

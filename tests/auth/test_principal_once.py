@@ -13,11 +13,12 @@ from app.api import API_PREFIX
 from app.auth import deps
 from app.core import db as core_db
 from app.core.openapi import api_routes, dependency_calls
+from app.cycles.deps import cycle_reader
 
 PRINCIPAL_READERS = {
     deps.optional_principal, deps.current_principal, deps.current_user, deps.admin_user,
     deps.alliance_user, deps.user_or_client_with("alliances:read"),
-    deps.admin_or_client_with("surveys:write"),
+    deps.admin_or_client_with("surveys:write"), cycle_reader,
 }
 
 
