@@ -324,3 +324,24 @@ def test_the_otlp_exporter_sends_spans_to_the_configured_endpoint(tmp_path) -> N
     assert services == {"buendnis-otlp-test"}
     # One server span (FastAPI's native telemetry stands aside), none for the probe.
     assert names == ["GET /openapi.json"]
+
+
+def test_fastapi_native_telemetry_records_nothing_under_a_foreign_global_provider(
+    connection: Connection, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tracing off, and a tracer provider that something else installed globally (an
+    auto-instrumentation agent, say): FastAPI's own telemetry, which would record every request
+    with its query string and the client's address, stays off (``create_app``)."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    exporter = InMemorySpanExporter()
+    foreign = TracerProvider()
+    foreign.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: foreign)
+    settings = get_settings().model_copy(update={"otel_endpoint": None})
+    with TestClient(_app(settings, connection), base_url="http://testserver") as client:
+        assert client.get("/api/v1/public/alliances?q=Paula%20Privatmann").status_code == 200
+        assert client.get("/healthz").status_code == 200
+    assert not tracing.enabled()
+    assert list(exporter.get_finished_spans()) == []
