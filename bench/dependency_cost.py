@@ -11,8 +11,8 @@ without a dependency. The numbers explain app/auth/deps.py's shape (docs/PERFORM
 "Fewer dependencies per request").
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: the routes' dependencies are local names, which
+# FastAPI could not resolve from the annotations' text.
 import argparse
 import asyncio
 import time

@@ -66,8 +66,8 @@ async def api_request_checks(request: Request, db: DbDep) -> None:
     below, which take nothing but the request: FastAPI solves a dependency's whole subtree on
     every request, even where the value is cached, so each level costs CPU on every call. For
     the same reason the bearer token is read from the header here, not through
-    ``Depends(oauth2_scheme)``: that security dependency cost ~30 µs a request,
-    three times a plain one (docs/PERFORMANCE.md, "Fewer dependencies per request"); the spec
+    ``Depends(oauth2_scheme)``: that security dependency cost 15–18 µs a request,
+    about twice a plain one (docs/PERFORMANCE.md, "Fewer dependencies per request"); the spec
     still names the scheme (app/auth/openapi.py)."""
     await checks_for(request, await _identify(request, db, request.headers.get("authorization")))
 
@@ -101,11 +101,11 @@ async def optional_principal(request: Request) -> Principal | None:
 
 
 # Each principal dependency below takes the request itself and checks the caller in one step,
-# not through ``CurrentPrincipal`` one level down: every level FastAPI solves costs ~8 µs a
-# request (docs/PERFORMANCE.md, "Fewer dependencies per request"). ``SIGNED_IN`` marks the ones
-# that refuse an anonymous caller (401), ``PEOPLE_ONLY`` those that also refuse machine clients
-# (403); the spec's security requirements read these marks (app/auth/openapi.py), as they read
-# ``client_scopes``.
+# not through ``CurrentPrincipal`` one level down: every level FastAPI solves costs ~10 µs a
+# request (bench/dependency_cost.py; docs/PERFORMANCE.md, "Fewer dependencies per request").
+# ``SIGNED_IN`` marks the ones that refuse an anonymous caller (401), ``PEOPLE_ONLY`` those that
+# also refuse machine clients (403); the spec's security requirements read these marks
+# (app/auth/openapi.py), as they read ``client_scopes``.
 SIGNED_IN = "requires_signed_in_caller"
 PEOPLE_ONLY = "refuses_machine_clients"
 
