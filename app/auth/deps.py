@@ -67,7 +67,7 @@ async def api_request_checks(request: Request, db: DbDep) -> None:
     every request, even where the value is cached, so each level costs CPU on every call. For
     the same reason the bearer token is read from the header here, not through
     ``Depends(oauth2_scheme)``: that security dependency cost 15–18 µs a request,
-    about twice a plain one (docs/PERFORMANCE.md, "Fewer dependencies per request"); the spec
+    1.3–1.6 times a plain one (docs/PERFORMANCE.md, "Fewer dependencies per request"); the spec
     still names the scheme (app/auth/openapi.py)."""
     await checks_for(request, await _identify(request, db, request.headers.get("authorization")))
 
@@ -185,7 +185,7 @@ def client_scopes(*alternatives: str) -> Callable[[Check], Check]:
 
     def mark(dependency: Check) -> Check:
         dependency.client_scopes = alternatives  # type: ignore[attr-defined]
-        return dependency
+        return principal_check(dependency)  # a scope is checked on a signed-in caller only
 
     return mark
 
@@ -194,7 +194,6 @@ def user_or_client_with(scope: str) -> PrincipalCheck:
     """People pass (the service decides what they see); clients need ``scope``."""
 
     @client_scopes(scope)
-    @principal_check
     async def dependency(request: Request) -> Principal:
         principal = signed_in_caller(request)
         if principal.is_client and scope not in principal.scopes:
@@ -209,7 +208,6 @@ def admin_or_client_with(scope: str) -> PrincipalCheck:
     are refused before the body is even read)."""
 
     @client_scopes(scope)
-    @principal_check
     async def dependency(request: Request) -> Principal:
         principal = signed_in_caller(request)
         if principal.is_admin:

@@ -1,8 +1,11 @@
 """Security requirements in the spec, derived from each route's principal dependencies.
 
-FastAPI would mark every /api/v1 operation as needing a token, because the API-wide checks on
-every router (``api_request_checks``) identify the (optional) caller. Here each operation gets
-what it really needs:
+FastAPI derives an operation's requirement from security dependencies, and the app has none:
+the API-wide checks on every router (``api_request_checks``) read the bearer token themselves
+to identify the (optional) caller, and the principal checks carry marks instead
+(``SIGNED_IN``, ``PEOPLE_ONLY``, ``client_scopes``; app/auth/deps.py). So the OAuth2 scheme is
+written into the spec here (``add_security_scheme``), and each operation gets what it really
+needs:
 
 * no principal dependency (token, refresh, invitations, the public registry): ``security: []``;
 * ``OptionalPrincipal`` only: ``[{}, {"OAuth2": []}]``, anonymous or with a token;
@@ -85,8 +88,8 @@ def add_security_scheme(schema: dict[str, Any]) -> None:
 
 
 def _set_after(operation: dict[str, Any], anchor: str, key: str, value: Any) -> None:
-    """``operation[key] = value``, a new key placed right after ``anchor``, where FastAPI puts a
-    requirement it derives itself: the security of each operation reads before its parameters."""
+    """``operation[key] = value``, a new key placed right after ``anchor``: the security of each
+    operation reads before its parameters, as in a spec FastAPI derives itself."""
     if key in operation or anchor not in operation:
         operation[key] = value
         return
@@ -100,7 +103,9 @@ def _set_after(operation: dict[str, Any], anchor: str, key: str, value: Any) -> 
 
 def apply_security(operation: dict[str, Any], route: RouteContext, method: str) -> None:
     security, callers = requirement(route)
-    _set_after(operation, "operationId", "security", security)
+    # Where FastAPI puts a requirement it derives: after ``deprecated``, else ``operationId``.
+    anchor = "deprecated" if "deprecated" in operation else "operationId"
+    _set_after(operation, anchor, "security", security)
     base = operation.get("description") or (
         (operation.get("summary") or operation.get("operationId", "")).rstrip(".") + ".")
     operation["description"] = base.rstrip() + f"\n\n**Callers:** {callers}"

@@ -150,6 +150,8 @@ def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False,
         )
         _configure_sqlite(engine, busy_ms, read_only=read_only)
         return engine
+    from app.core.pg_cursor import DescribeLaterCursor  # psycopg only where PostgreSQL is used
+
     options = f"-c statement_timeout={int(statement_timeout_ms)}"
     if read_only:
         options += " -c default_transaction_read_only=on"
@@ -157,8 +159,9 @@ def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False,
     # firewall entry) would leave a read waiting for the kernel's TCP timeout, often a quarter
     # of an hour, on every worker thread at once (each keeps its read connection; the
     # server's statement_timeout cannot fire): TCP keepalives notice it within ~1 minute.
+    # Result columns described only when read (app/core/pg_cursor.py).
     connect_args: dict[str, Any] = {"connect_timeout": connect_timeout, "options": options,
-                                    **TCP_KEEPALIVES}
+                                    "cursor_factory": DescribeLaterCursor, **TCP_KEEPALIVES}
     # No rollback when a read connection goes back to the pool: in autocommit there is nothing
     # to roll back, and a connection the server has cut would only log the failed attempt.
     isolation = ({"isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True}

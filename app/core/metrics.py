@@ -95,16 +95,21 @@ _Series = tuple[Counter, Histogram]
 _series_by_labels: dict[tuple[str, str, int], _Series] = {}
 
 
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def _series(method: str, route: str, status: int) -> _Series:
     """The request counter's and the latency histogram's children for these labels, looked up
     once per label set: ``labels()`` checks and converts its arguments and takes a lock on
-    every call (~1 % of a small GET's CPU). The label sets are bounded: methods, route
-    templates (or "unmatched") and status codes; the children live as long as the metrics."""
+    every call (~1 % of a small GET's CPU). Only the standard methods are kept: route
+    templates (or "unmatched") and status codes are bounded, but under h11 any token is a
+    method, and a made-up one must not grow this table (it still gets its series, as before)."""
     key = (method, route, status)
     found = _series_by_labels.get(key)
     if found is None:
         found = (REQUESTS.labels(method, route, str(status)), LATENCY.labels(method, route))
-        _series_by_labels[key] = found
+        if method in _KNOWN_METHODS:
+            _series_by_labels[key] = found
     return found
 
 

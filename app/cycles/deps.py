@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
-from app.auth.deps import client_scopes, principal_check, signed_in_caller
+from app.auth.deps import client_scopes, signed_in_caller
 from app.auth.principal import Principal
 from app.core.errors import Forbidden
 
@@ -14,7 +14,6 @@ READ_SCOPES = frozenset({"surveys:read", "surveys:write"})
 
 
 @client_scopes(*sorted(READ_SCOPES))
-@principal_check
 async def cycle_reader(request: Request) -> Principal:
     principal = signed_in_caller(request)
     if principal.is_client and not principal.scopes & READ_SCOPES:

@@ -4,6 +4,7 @@ that reads it (app/auth/deps.py): every /api/v1 route runs that check first, no 
 request identifies its caller with exactly one database unit."""
 
 import asyncio
+import inspect
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from app.api import API_PREFIX
 from app.auth import deps
 from app.core import db as core_db
+from app.core.errors import Unauthorized
 from app.core.openapi import api_routes, dependency_calls
 from app.cycles.deps import cycle_reader
 
@@ -41,6 +43,31 @@ def test_no_route_outside_the_api_reads_a_principal(app):
     for route in api_routes(app):
         if not route.path_format.startswith(API_PREFIX):
             assert not any(map(_reads_a_principal, dependency_calls(route))), route.path_format
+
+
+def _checks_taking_only_the_request(app: Any) -> set[Any]:
+    found = set()
+    for route in api_routes(app):
+        for call in dependency_calls(route):
+            if inspect.iscoroutinefunction(call) and list(inspect.signature(call).parameters) == ["request"]:
+                found.add(call)
+    return found
+
+
+def test_a_check_that_refuses_an_anonymous_caller_is_marked_for_the_spec(app):
+    """Found, not listed: every dependency of every route that takes only the request is run
+    for an anonymous caller; one that answers 401 must carry ``SIGNED_IN``, or the spec would
+    call its operations public (app/auth/openapi.py)."""
+    refusing = []
+    for call in _checks_taking_only_the_request(app):
+        request = Request({"type": "http", "method": "GET", "path": "/api/v1/x", "headers": [],
+                           "query_string": b"", "state": {"principal": None}})
+        try:
+            asyncio.run(call(request))
+        except Unauthorized:
+            refusing.append(call)
+            assert getattr(call, deps.SIGNED_IN, False), call.__qualname__
+    assert len(refusing) >= 6, [call.__qualname__ for call in refusing]
 
 
 def test_every_principal_dependency_is_marked_for_the_spec():
