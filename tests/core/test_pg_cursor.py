@@ -3,30 +3,33 @@
 too late refuses instead of describing another result."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
 
-from app.core.db import make_engine
+
+@pytest.fixture
+def pg_engine(engine: Engine) -> Engine:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the cursor is psycopg's; SQLite's driver describes its results itself")
+    return engine
 
 
 @pytest.fixture
-def pg_engine(database_url: str) -> Iterator[Engine]:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the cursor is psycopg's; SQLite's driver describes its results itself")
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
-def test_the_app_engines_use_it(pg_engine: Engine) -> None:
-    from app.core.pg_cursor import DescribeLaterCursor
-
+def cursor(pg_engine: Engine) -> Iterator[Any]:
+    """A cursor of a pooled driver connection, as SQLAlchemy gets one."""
     raw = pg_engine.raw_connection()
     try:
-        assert isinstance(raw.cursor(), DescribeLaterCursor)
+        yield raw.cursor()
     finally:
         raw.close()
+
+
+def test_the_app_engines_use_it(cursor: Any) -> None:
+    from app.core.pg_cursor import DescribeLaterCursor
+
+    assert isinstance(cursor, DescribeLaterCursor)
 
 
 def test_results_read_by_name_and_position_whether_cached_or_not(pg_engine: Engine) -> None:
@@ -39,41 +42,31 @@ def test_results_read_by_name_and_position_whether_cached_or_not(pg_engine: Engi
             assert connection.execute(statement).keys() == ["one", "two", "three"]
 
 
-def test_the_description_is_the_real_one_when_read(pg_engine: Engine) -> None:
+def test_the_description_is_the_real_one_when_read(cursor: Any) -> None:
     import psycopg
 
-    raw = pg_engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute("SELECT 1 AS one, 'x'::text AS two")
-        description = cursor.description
-        assert description is not None and len(description) == 2
-        real = psycopg.Cursor.description.fget(cursor)  # type: ignore[attr-defined]
-        assert [column.name for column in description] == ["one", "two"]
-        # Columns compare by identity: compare what they say (name, type, sizes ...).
-        assert [tuple(column) for column in description] == [tuple(column) for column in real]
-        assert [column.name for column in description[-1:]] == ["two"]
+    cursor.execute("SELECT 1 AS one, 'x'::text AS two")
+    description = cursor.description
+    assert description is not None and len(description) == 2
+    real = psycopg.Cursor.description.fget(cursor)  # type: ignore[attr-defined]
+    assert [column.name for column in description] == ["one", "two"]
+    # Columns compare by identity: compare what they say (name, type, sizes ...).
+    assert [tuple(column) for column in description] == [tuple(column) for column in real]
+    assert [column.name for column in description[-1:]] == ["two"]
 
-        cursor.execute("CREATE TEMPORARY TABLE described (id int)")
-        assert cursor.description is None
-        cursor.execute("SELECT id FROM described")
-        empty = cursor.description
-        assert empty is not None and [column.name for column in empty] == ["id"]
-    finally:
-        raw.close()
+    cursor.execute("CREATE TEMPORARY TABLE described (id int)")
+    assert cursor.description is None
+    cursor.execute("SELECT id FROM described")
+    empty = cursor.description
+    assert empty is not None and [column.name for column in empty] == ["id"]
 
 
-def test_a_description_read_after_the_next_statement_refuses(pg_engine: Engine) -> None:
+def test_a_description_read_after_the_next_statement_refuses(cursor: Any) -> None:
     import psycopg
 
-    raw = pg_engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute("SELECT 1 AS first")
-        stale = cursor.description
-        cursor.execute("SELECT 2 AS second, 3 AS third")
-        assert stale is not None and len(stale) == 1  # its length is known without reading
-        with pytest.raises(psycopg.InterfaceError, match="moved to another result"):
-            stale[0]
-    finally:
-        raw.close()
+    cursor.execute("SELECT 1 AS first")
+    stale = cursor.description
+    cursor.execute("SELECT 2 AS second, 3 AS third")
+    assert stale is not None and len(stale) == 1  # its length is known without reading
+    with pytest.raises(psycopg.InterfaceError, match="moved to another result"):
+        stale[0]
