@@ -144,6 +144,12 @@ def principal_check(dependency: Check) -> Check:
     return _marked(SIGNED_IN)(dependency)
 
 
+def person_check(dependency: Check) -> Check:
+    """Marks a dependency that lets only signed-in people pass, never machine clients (401,
+    then 403), so that the spec says so."""
+    return _marked(SIGNED_IN, PEOPLE_ONLY)(dependency)
+
+
 @principal_check
 async def current_principal(request: Request) -> Principal:
     return signed_in_caller(request)
@@ -152,7 +158,7 @@ async def current_principal(request: Request) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-@_marked(SIGNED_IN, PEOPLE_ONLY)
+@person_check
 async def current_user(request: Request) -> Principal:
     return _person(request)
 
@@ -165,7 +171,7 @@ async def admin_user(request: Request) -> Principal:
     return principal
 
 
-@_marked(SIGNED_IN, PEOPLE_ONLY)
+@person_check
 async def alliance_user(request: Request) -> Principal:
     principal = _person(request)
     if principal.is_admin or principal.alliance_id is None:

@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import Body, Depends, Query, Request, Response, status
 
 from app.alliances.schemas import StateCode
-from app.auth.deps import AdminUser, CurrentPrincipal, admin_user
+from app.auth.deps import AdminUser, admin_user, person_check, signed_in_caller
 from app.auth.principal import Principal
 from app.core.deps import DbDep
 from app.core.errors import problem_responses
@@ -27,7 +27,9 @@ router = ApiRouter(prefix="/cycles", tags=["notices"], dependencies=[NoStore],
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
-async def alliance_member(principal: CurrentPrincipal) -> Principal:
+@person_check
+async def alliance_member(request: Request) -> Principal:
+    principal = signed_in_caller(request)
     if principal.kind != "user" or principal.alliance_id is None:
         raise NotAllianceMember("Only people acting for an alliance have their own notices; "
                                 "the Servicebüro uses the cycle's notice overview.")

@@ -16,11 +16,12 @@ from app.core import db as core_db
 from app.core.errors import Unauthorized
 from app.core.openapi import api_routes, dependency_calls
 from app.cycles.deps import cycle_reader
+from app.notices.router import alliance_member
 
 PRINCIPAL_READERS = {
     deps.optional_principal, deps.current_principal, deps.current_user, deps.admin_user,
     deps.alliance_user, deps.user_or_client_with("alliances:read"),
-    deps.admin_or_client_with("surveys:write"), cycle_reader,
+    deps.admin_or_client_with("surveys:write"), cycle_reader, alliance_member,
 }
 
 
@@ -77,6 +78,7 @@ def test_every_principal_dependency_is_marked_for_the_spec():
         assert getattr(reader, deps.SIGNED_IN, False), reader.__qualname__
     assert getattr(deps.current_user, deps.PEOPLE_ONLY, False)
     assert getattr(deps.alliance_user, deps.PEOPLE_ONLY, False)
+    assert getattr(alliance_member, deps.PEOPLE_ONLY, False)
 
 
 @pytest.mark.parametrize("reader", sorted(PRINCIPAL_READERS, key=lambda f: f.__qualname__),
