@@ -15,8 +15,6 @@ from typing import Any, overload
 import psycopg
 from psycopg import Column
 
-_real_description = psycopg.Cursor.description.fget  # type: ignore[attr-defined]
-
 
 class LazyDescription(Sequence[Column]):
     __slots__ = ("_columns", "_cursor", "_length", "_result")
@@ -33,7 +31,7 @@ class LazyDescription(Sequence[Column]):
             if cursor is None or cursor.pgresult is not self._result:
                 raise psycopg.InterfaceError(
                     "cursor.description read after the cursor moved to another result")
-            self._columns = _real_description(cursor) or []
+            self._columns = cursor.described_now() or []
             self._cursor = None  # the columns hold what they need; let the cursor go
         return self._columns
 
@@ -65,6 +63,10 @@ class DescribeLaterCursor(psycopg.Cursor[Any]):
         if columns is None:
             return None
         return LazyDescription(self, self.pgresult, columns)
+
+    def described_now(self) -> list[Column] | None:
+        """psycopg's own description of the current result, built at once."""
+        return super().description
 
 
 def _real_description_count(cursor: psycopg.Cursor[Any]) -> int | None:

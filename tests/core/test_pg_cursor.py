@@ -43,12 +43,11 @@ def test_results_read_by_name_and_position_whether_cached_or_not(pg_engine: Engi
 
 
 def test_the_description_is_the_real_one_when_read(cursor: Any) -> None:
-    import psycopg
 
     cursor.execute("SELECT 1 AS one, 'x'::text AS two")
     description = cursor.description
     assert description is not None and len(description) == 2
-    real = psycopg.Cursor.description.fget(cursor)  # type: ignore[attr-defined]
+    real = cursor.described_now()
     assert [column.name for column in description] == ["one", "two"]
     # Columns compare by identity: compare what they say (name, type, sizes ...).
     assert [tuple(column) for column in description] == [tuple(column) for column in real]
