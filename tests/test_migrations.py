@@ -1,13 +1,16 @@
 """Migrations on an empty database of the current lane: up, down, and no drift."""
 
+from datetime import UTC, datetime
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
-from sqlmodel import SQLModel
+from sqlalchemy import inspect, text
+from sqlmodel import Session, SQLModel, col, select
 
 import app.models  # noqa: F401  (all tables on the metadata)
 from app.core.db import make_engine
-from tests import dbsetup
+from app.surveys.models import ResponseRevision, SurveyResponse
+from tests import dbsetup, factories
 
 
 def _drift(url: str) -> list:
@@ -35,3 +38,44 @@ def test_upgrade_downgrade_and_no_drift():
         assert _tables(url) <= {"alembic_version"}
         dbsetup.upgrade(url)
         assert _drift(url) == []
+
+
+def test_0019_writes_bulk_timestamps_as_the_orm_does():
+    """Rows the bulk writers stored before 0019 (SQLite: an offset the ORM never writes, and no
+    fraction for a whole second) read and sort like every other row afterwards; PostgreSQL's
+    timestamptz values are left as they are."""
+    precise = datetime(2026, 12, 5, 9, 30, 1, 123456, tzinfo=UTC)
+    whole = datetime(2026, 12, 5, 9, 30, 2, tzinfo=UTC)
+    with dbsetup.fresh_database() as url:
+        dbsetup.upgrade(url, "0018")
+        engine = make_engine(url, null_pool=True)
+        with Session(engine, expire_on_commit=False) as session:
+            cycle = factories.make_cycle(session)
+            response = factories.make_response(session, cycle, factories.make_alliance(session))
+            session.add(ResponseRevision(response_id=response.id, revision=1, action="import",
+                                         answers={}, mode=response.mode, actor="client:1"))
+            session.commit()
+        with engine.begin() as connection:  # what the old bulk writer left behind
+            connection.execute(text(
+                "UPDATE survey_response SET created_at = :precise, updated_at = :whole, "
+                "submitted_at = :precise WHERE id = :id"),
+                {"precise": precise.isoformat(" "), "whole": whole.isoformat(" "), "id": response.id})
+            connection.execute(text("UPDATE response_revision SET created_at = :whole"),
+                               {"whole": whole.isoformat(" ")})
+        dbsetup.upgrade(url)
+        with engine.connect() as connection:
+            stored = connection.execute(text(
+                "SELECT created_at, updated_at, submitted_at FROM survey_response")).one()
+            revision = connection.execute(text("SELECT created_at FROM response_revision")).scalar()
+        with Session(engine) as session:
+            row = session.get(SurveyResponse, response.id)
+            assert row is not None
+            assert (row.created_at, row.updated_at, row.submitted_at) == (precise, whole, precise)
+            later = session.exec(select(SurveyResponse.id).where(
+                col(SurveyResponse.updated_at) > whole)).all()
+            assert later == [], "the repaired value sorts after the instant it is"
+        engine.dispose()
+    if dbsetup.lane() == "sqlite":
+        assert tuple(stored) == ("2026-12-05 09:30:01.123456", "2026-12-05 09:30:02.000000",
+                                 "2026-12-05 09:30:01.123456")
+        assert revision == "2026-12-05 09:30:02.000000"

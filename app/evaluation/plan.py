@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel, col
 
 from app.alliances.models import AlliancePartner
-from app.core.db import utcnow
+from app.core.db import driver_converter, utcnow
 from app.evaluation.models import Evaluation
 from app.evaluation.rules import (
     SOURCE_REGISTRY,
@@ -238,8 +238,7 @@ def store(session: Session, run_id: int, cycle_id: int, decisions: Sequence[Deci
     table = SQLModel.metadata.tables[Evaluation.__tablename__]
     connection = session.connection()
     dialect = connection.dialect
-    created = table.c.created_at.type.bind_processor(dialect)
-    now = created(utcnow()) if created else utcnow()
+    now = driver_converter(table.c.created_at, dialect)(utcnow())
     if dialect.name == "postgresql":
         marks = ["%s"] * len(_STORED)
         marks[_STORED.index("criteria_results")] = "%s::json"

@@ -25,7 +25,7 @@ from app.audit import recorder
 from app.auth.principal import Principal
 from app.awards.models import Award
 from app.awards.service import seal_holder_ids_query
-from app.core.db import columns_of, table_of, utcnow
+from app.core.db import columns_of, driver_converter, table_of, utcnow
 from app.cycles.models import AwardCycle
 from app.questionnaire.models import Question
 from app.questionnaire.rules import ScoringPlan, score
@@ -195,7 +195,7 @@ def create_many(session: Session, items: Sequence[NewResponse], *, cycle_id: int
         return []
     table = table_of(SurveyResponse)
     connection = session.connection()
-    stamp = table.c.created_at.type.bind_processor(connection.dialect) or (lambda value: value)
+    stamp = driver_converter(table.c.created_at, connection.dialect)
     plan = ScoringPlan(questions)
     created = utcnow()
     submitted = utcnow()

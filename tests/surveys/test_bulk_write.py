@@ -12,7 +12,7 @@ from app.audit.models import AuditEvent
 from app.questionnaire.rules import ScoringPlan, check_answers, score
 from app.surveys.models import ResponseRevision, SurveyResponse
 from tests import factories
-from tests.surveys.helpers import batch_url, item, response_url, stored
+from tests.surveys.helpers import batch_url, item, response_url, responses_url, stored
 
 
 def _creates(session: Session, response_id: int | None, request_id: str) -> list[AuditEvent]:
@@ -106,6 +106,30 @@ def test_statements_per_batch_do_not_grow_with_its_items(client, session, cycle_
         assert r.status_code == 200 and r.json()["created"] == size, r.text
         counts.append(len(statements))
     assert counts[0] == counts[1], f"{counts}: a statement per item crept back in"
+
+
+def test_pages_by_update_time_walk_bulk_written_responses_once(client, session, cycle, partner,
+                                                               admin):
+    """A batch writes its rows with one timestamp; paging by it must still end, each row once.
+    The keyset compares the stored value with the cursor's: both must be written alike
+    (SQLite keeps timestamps as text, where an offset the ORM does not write sorts apart)."""
+    chosen = [factories.make_alliance(session) for _ in range(3)]
+    r = client.post(batch_url(cycle), headers=partner, json={"items": [
+        item(a.id, submit=n == 0) for n, a in enumerate(chosen)]})
+    assert r.status_code == 200 and r.json()["created"] == 3, r.text
+    factories.make_response(session, cycle, factories.make_alliance(session))  # via the ORM
+    for sort in ("updated_at", "-updated_at"):
+        seen: list[int] = []
+        cursor: str | None = None
+        for _ in range(6):
+            params: dict[str, Any] = {"limit": 1, "sort": sort, **({"cursor": cursor} if cursor else {})}
+            page = client.get(responses_url(cycle), headers=admin, params=params)
+            assert page.status_code == 200, page.text
+            seen += [row["id"] for row in page.json()["items"]]
+            cursor = page.json()["next_cursor"]
+            if not cursor:
+                break
+        assert len(seen) == 4 and len(set(seen)) == 4, f"{sort}: {seen}"
 
 
 # --- the compiled scoring gives what score() gives ------------------------------------------
