@@ -7,6 +7,7 @@ the others only the field name is recorded. Events outside the ORM's unit of wor
 failed logins, exports) are written with ``record``.
 """
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -18,7 +19,8 @@ from sqlalchemy import Column, Table, event, insert, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from app.audit.models import AuditEvent
-from app.core.db import utcnow
+from app.core.bulk import driver_converter, insert_rows
+from app.core.db import table_of, utcnow
 from app.core.logging import current_actor, current_request_id
 
 MASK = "***"
@@ -155,27 +157,34 @@ def _auditable(table: Table) -> bool:
     return table.name not in NOT_AUDITED
 
 
+_EVENT_COLUMNS = ("occurred_at", "actor", "actor_type", "action", "resource_type", "resource_id",
+                  "changed_fields", "changes", "request_id")
+
+
 def record_created(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """One ``<table>.create`` event per inserted row (``rows`` carry every column, the primary
     key included), as the hook records an ORM insert: every field, masked where sensitive,
-    the caller and the request id. What is the same for every row is worked out once."""
+    the caller and the request id. What is the same for every row is worked out (and
+    converted for the driver) once; each row's changes are serialised as the JSON column
+    would serialise them."""
     if not rows or not _auditable(table):
         return
     names = sorted(c.key for c in table.columns)
     masked = {name for name in names if is_sensitive(table, name)}
     key = [c.key for c in table.primary_key.columns]
-    actor, request_id, now = current_actor(), current_request_id(), utcnow()
-    common = {"occurred_at": now, "actor": actor, "actor_type": _actor_type(actor),
-              "action": f"{table.name}.create", "resource_type": table.name,
-              "changed_fields": names, "request_id": request_id}
+    connection = session.connection()
+    events_table = table_of(AuditEvent)
+    actor, request_id = current_actor(), current_request_id()
+    occurred_at = driver_converter(events_table.c.occurred_at, connection.dialect)(utcnow())
+    action, changed_fields = f"{table.name}.create", json.dumps(names)
     events = []
     for row in rows:
         pk = row[key[0]] if len(key) == 1 else "/".join(str(row[k]) for k in key)
         changes = {name: MASK if name in masked else _plain(row.get(name)) for name in names}
-        events.append({**common, "resource_id": None if pk is None else str(pk),
-                       "changes": changes})
-    session.connection().execute(insert(AuditEvent), events)
-
+        events.append((occurred_at, actor, _actor_type(actor), action, table.name,
+                       None if pk is None else str(pk), changed_fields, json.dumps(changes),
+                       request_id))
+    insert_rows(connection, events_table, _EVENT_COLUMNS, events)
 
 def install() -> None:
     if not event.contains(Session, "after_flush", _after_flush):

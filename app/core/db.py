@@ -18,17 +18,7 @@ from datetime import UTC, datetime
 from functools import cache, lru_cache, partial
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    DateTime,
-    Engine,
-    Executable,
-    Result,
-    Table,
-    event,
-    inspect,
-)
+from sqlalchemy import Connection, DateTime, Engine, Executable, Result, Table, event, inspect
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -82,19 +72,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-
-def driver_converter(column: ColumnElement[Any], dialect: Dialect) -> Callable[[Any], Any]:
-    """What the column's type turns a value into for the driver, for rows handed to the
-    driver ready-made (``exec_driver_sql``). Through the dialect's own implementation: a
-    decorated type's generic ``bind_processor`` stops at the generic impl, and SQLite would
-    then get a ``datetime`` that its default adapter stores with an offset the ORM never
-    writes (text that sorts apart from the same instant written by the ORM)."""
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return process or _unchanged
-
-
-def _unchanged(value: Any) -> Any:
-    return value
 
 @cache
 def _column_keys(table_model: type[SQLModel]) -> tuple[str, ...]:

@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel, col
 
 from app.alliances.models import AlliancePartner
-from app.core.db import driver_converter, utcnow
+from app.core.bulk import driver_converter, insert_rows
+from app.core.db import utcnow
 from app.evaluation.models import Evaluation
 from app.evaluation.rules import (
     SOURCE_REGISTRY,
@@ -237,16 +238,9 @@ def store(session: Session, run_id: int, cycle_id: int, decisions: Sequence[Deci
     (serialised once per outcome), so nothing is converted 60,000 times."""
     table = SQLModel.metadata.tables[Evaluation.__tablename__]
     connection = session.connection()
-    dialect = connection.dialect
-    now = driver_converter(table.c.created_at, dialect)(utcnow())
-    if dialect.name == "postgresql":
-        marks = ["%s"] * len(_STORED)
-        marks[_STORED.index("criteria_results")] = "%s::json"
-    else:  # SQLite keeps JSON as text
-        marks = ["?"] * len(_STORED)
-    sql = f"INSERT INTO {table.name} ({', '.join(_STORED)}) VALUES ({', '.join(marks)})"  # noqa: S608 (constants only)
+    now = driver_converter(table.c.created_at, connection.dialect)(utcnow())
     for start in range(0, len(decisions), BATCH):
-        connection.exec_driver_sql(sql, [
+        insert_rows(connection, table, _STORED, [
             (run_id, cycle_id, d.alliance_id, d.response_id, d.activity_score, d.outcome.json,
              d.meets_criteria, d.wants_future_project, d.invited, now)
             for d in decisions[start:start + BATCH]

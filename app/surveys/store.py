@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, func, select
 
@@ -25,7 +25,8 @@ from app.audit import recorder
 from app.auth.principal import Principal
 from app.awards.models import Award
 from app.awards.service import seal_holder_ids_query
-from app.core.db import columns_of, driver_converter, table_of, utcnow
+from app.core.bulk import driver_converter, insert_rows
+from app.core.db import columns_of, table_of, utcnow
 from app.cycles.models import AwardCycle
 from app.questionnaire.models import Question
 from app.questionnaire.rules import ScoringPlan, score
@@ -165,18 +166,6 @@ _RESPONSE_COLUMNS = (
 )
 _REVISION_COLUMNS = ("response_id", "revision", "action", "answers", "mode", "actor", "reason",
                      "created_at")
-_JSON_COLUMNS = frozenset({"answers", "score_breakdown"})
-
-
-def _driver_insert(connection: Any, table: Table, columns: Sequence[str],
-                   rows: list[tuple[Any, ...]]) -> None:
-    """One executemany of ready-made rows (JSON already as text, timestamps already converted
-    by their column type): SQLAlchemy converts nothing per row."""
-    postgresql = connection.dialect.name == "postgresql"
-    marks = ", ".join(("%s::json" if name in _JSON_COLUMNS else "%s") if postgresql else "?"
-                      for name in columns)
-    sql = "INSERT INTO " + table.name + " (" + ", ".join(columns) + ") VALUES (" + marks + ")"  # noqa: S608 (model names)
-    connection.exec_driver_sql(sql, rows)
 
 
 def create_many(session: Session, items: Sequence[NewResponse], *, cycle_id: int,
@@ -229,7 +218,7 @@ def create_many(session: Session, items: Sequence[NewResponse], *, cycle_id: int
         ))
     # A plain executemany and one SELECT of the new ids (one response per alliance and cycle)
     # beat INSERT … RETURNING, which SQLAlchemy renders as one huge multi-row statement.
-    _driver_insert(connection, table, _RESPONSE_COLUMNS, rows)
+    insert_rows(connection, table, _RESPONSE_COLUMNS, rows)
     ids: dict[int, int] = dict(connection.execute(
         select(table.c.alliance_id, table.c.id).where(
             table.c.cycle_id == cycle_id, table.c.alliance_id.in_([i.alliance_id for i in items]))
@@ -241,7 +230,7 @@ def create_many(session: Session, items: Sequence[NewResponse], *, cycle_id: int
         if final["status"] == ResponseStatus.submitted:
             revisions.append((final["id"], 2, "submit", answers_text, mode.value, actor, None,
                               submitted_db))
-    _driver_insert(connection, table_of(ResponseRevision), _REVISION_COLUMNS, revisions)
+    insert_rows(connection, table_of(ResponseRevision), _REVISION_COLUMNS, revisions)
     recorder.record_created(session, table, finals)
     submitted_now = [final for final in finals if final["status"] == ResponseStatus.submitted]
     if submitted_now:

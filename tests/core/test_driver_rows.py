@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from app.core.db import driver_converter, table_of
+from app.core.bulk import driver_converter
+from app.core.db import table_of
 from app.surveys.models import SurveyResponse
 from tests import factories
 
