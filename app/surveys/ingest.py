@@ -24,6 +24,7 @@ from app.alliances import service as alliances
 from app.alliances.models import Alliance
 from app.auth.principal import Principal
 from app.core import tabular
+from app.core.bulk import one_of
 from app.core.errors import Forbidden, RuleViolation, error_loc, field_error
 from app.core.idempotency import IdempotentRequest, fingerprint, remember, stored_reply
 from app.core.tabular import Table
@@ -120,9 +121,10 @@ def _load_alliances(session: Session, refs: Iterable[int | str]) -> dict[tuple[s
     found: dict[tuple[str, int | str], list[_Target]] = {}
     columns = (col(Alliance.id), col(Alliance.ags), col(Alliance.slug), col(Alliance.status),
                col(Alliance.listed_in_finder))
+    dialect = session.connection().dialect
     for kind, column in (("id", Alliance.id), ("ags", Alliance.ags), ("slug", Alliance.slug)):
         if wanted[kind]:
-            query = sa_select(*columns).where(col(column).in_(wanted[kind]))
+            query = sa_select(*columns).where(one_of(col(column), wanted[kind], dialect))
             for row in session.execute(query).all():
                 target = _Target(*row)
                 found.setdefault((kind, getattr(target, kind)), []).append(target)
@@ -265,7 +267,8 @@ def apply_items(
     existing = {r.alliance_id: r for r in session.exec(
         select(SurveyResponse).where(
             SurveyResponse.cycle_id == cycle.id,
-            col(SurveyResponse.alliance_id).in_([e.alliance.id for e in accepted]))
+            one_of(col(SurveyResponse.alliance_id), [e.alliance.id for e in accepted],
+                   session.connection().dialect))
     ).all()}
     if not (atomic and results):
         fresh = [e for e in accepted if e.alliance.id not in existing]

@@ -25,7 +25,7 @@ from app.audit import recorder
 from app.auth.principal import Principal
 from app.awards.models import Award
 from app.awards.service import seal_holder_ids_query
-from app.core.bulk import driver_converter, insert_rows
+from app.core.bulk import driver_converter, insert_rows, one_of
 from app.core.db import columns_of, table_of, utcnow
 from app.cycles.models import AwardCycle
 from app.questionnaire.models import Question
@@ -221,7 +221,8 @@ def create_many(session: Session, items: Sequence[NewResponse], *, cycle_id: int
     insert_rows(connection, table, _RESPONSE_COLUMNS, rows)
     ids: dict[int, int] = dict(connection.execute(
         select(table.c.alliance_id, table.c.id).where(
-            table.c.cycle_id == cycle_id, table.c.alliance_id.in_([i.alliance_id for i in items]))
+            table.c.cycle_id == cycle_id,
+            one_of(table.c.alliance_id, [i.alliance_id for i in items], connection.dialect))
     ).all())
     revisions: list[tuple[Any, ...]] = []
     for final, answers_text in zip(finals, answers_json, strict=True):
@@ -246,7 +247,8 @@ def sealed_alliances(session: Session, alliance_ids: Iterable[int]) -> set[int]:
     ids = list(set(alliance_ids))
     if not ids:
         return set()
-    return set(session.exec(seal_holder_ids_query().where(col(Award.alliance_id).in_(ids))).all())
+    return set(session.exec(seal_holder_ids_query().where(
+        one_of(col(Award.alliance_id), ids, session.connection().dialect))).all())
 
 
 def ensure_writable(cycle: AwardCycle, principal: Principal) -> None:

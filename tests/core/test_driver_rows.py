@@ -2,9 +2,13 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
-from app.core.bulk import driver_converter
+from app.alliances.models import Alliance
+from app.core.bulk import driver_converter, insert_rows, one_of
 from app.core.db import table_of
 from app.surveys.models import SurveyResponse
 from tests import factories
@@ -25,3 +29,38 @@ def test_a_timestamp_converted_for_the_driver_is_stored_as_the_orm_stores_it(ses
         "SELECT id, CAST(updated_at AS TEXT) FROM survey_response WHERE id IN (:a, :b)"),
         {"a": via_orm.id, "b": via_driver.id}).all())
     assert stored[via_driver.id] == stored[via_orm.id]
+
+
+def test_one_of_finds_the_rows_of_many_values_with_one_parameter(session, statements):
+    alliances = [factories.make_alliance(session) for _ in range(3)]
+    connection = session.connection()
+    table = table_of(Alliance)
+    wanted_ids = [a.id for a in alliances[:2]] + [10**9]
+    wanted_slugs = {alliances[2].slug, "no-such-slug"}
+    statements.clear()
+    by_id = connection.execute(select(table.c.id).where(
+        one_of(table.c.id, wanted_ids, connection.dialect))).scalars().all()
+    by_slug = connection.execute(select(table.c.id).where(
+        one_of(col(Alliance.slug), wanted_slugs, connection.dialect))).scalars().all()
+    nothing = connection.execute(select(table.c.id).where(
+        one_of(table.c.id, [], connection.dialect))).scalars().all()
+    assert sorted(by_id) == sorted(a.id for a in alliances[:2])
+    assert by_slug == [alliances[2].id] and nothing == []
+    if connection.dialect.name == "postgresql":  # the same text whatever the number of values
+        assert "ANY" in statements[0] and statements[0].count("%(") == 1
+
+
+def test_a_duplicate_in_ready_made_rows_is_sqlalchemys_integrity_error(session):
+    """``retrying`` runs a write again on IntegrityError (a concurrent insert of the same
+    alliance): the rows handed to the driver (PostgreSQL: COPY) must raise it too."""
+    cycle = factories.make_cycle(session)
+    taken = factories.make_response(session, cycle, factories.make_alliance(session))
+    connection = session.connection()
+    table = table_of(SurveyResponse)
+    stamp = driver_converter(table.c.created_at, connection.dialect)(taken.created_at)
+    columns = ("cycle_id", "alliance_id", "status", "answers", "wants_future_project", "mode",
+               "entered_by", "score_breakdown", "version", "created_at", "updated_at")
+    row = (cycle.id, taken.alliance_id, "draft", "{}", True, "online", "user:0", "[]", 1,
+           stamp, stamp)
+    with pytest.raises(IntegrityError):
+        insert_rows(connection, table, columns, [row])

@@ -345,3 +345,33 @@ def test_fastapi_native_telemetry_records_nothing_under_a_foreign_global_provide
         assert client.get("/healthz").status_code == 200
     assert not tracing.enabled()
     assert list(exporter.get_finished_spans()) == []
+
+
+def test_the_rows_a_batch_hands_to_the_driver_are_traced_as_statements(
+    traced: Traced, session: Session,
+) -> None:
+    """The bulk writers bypass SQLAlchemy's execute (PostgreSQL: COPY); their statements still
+    reach the tracer, under the request's span."""
+    cycle = factories.make_cycle(session)
+    factories.make_questions(session, cycle)
+    alliances = [factories.make_alliance(session) for _ in range(2)]
+    partner = factories.client_headers(factories.make_client(session, scopes=("surveys:write",)))
+    traced.reset()
+
+    response = traced.client.post(f"/api/v1/cycles/{cycle.slug}/responses:batch", headers=partner,
+                                  json={"items": [{"alliance": a.id, "submit": True,
+                                                   "answers": factories.GOOD_ANSWERS,
+                                                   "wants_future_project": True,
+                                                   "wants_seal": False}
+                                                  for a in alliances]})
+
+    assert response.status_code == 200 and response.json()["created"] == 2, response.text
+    spans = traced.spans()
+    [server] = _server_spans(spans)
+    assert server.context is not None
+    written = {str((span.attributes or {}).get("db.statement", "")).split("(")[0].strip()
+               for span in spans if span.kind is SpanKind.CLIENT
+               and span.parent is not None and span.parent.span_id == server.context.span_id}
+    for table in ("survey_response", "response_revision", "audit_event"):
+        assert any(statement.endswith(f" {table}") and statement.split()[0] in ("INSERT", "COPY")
+                   for statement in written), f"{table}: {sorted(written)}"
