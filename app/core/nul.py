@@ -1,12 +1,16 @@
-"""No text input carries NUL (U+0000).
+"""No text input carries NUL (U+0000) or an unpaired surrogate (U+D800–U+DFFF).
 
-PostgreSQL cannot store it in a text column (the driver refuses the statement: a 500), SQLite
-would store it and pass it on to every list, export and e-mail. No field of this API needs it,
-so it is refused as invalid input on both databases, naming each field, like any other
-validation error. Mounted on the API router; it looks at what the operation reads: the path,
-its declared query parameters, and a JSON or form body it takes.
+PostgreSQL cannot store NUL in a text column (the driver refuses the statement: a 500), SQLite
+would store it and pass it on to every list, export and e-mail. A surrogate is not a character
+at all: JSON can still write one alone as an escape (``"\\ud800"``), and Python reads it into a
+string no UTF-8 encoder takes, so the row was stored and every reply that carried it failed
+(a 500 on the write that stored it and on every read after). No field of this API needs
+either, so both are refused as invalid input on both databases, naming each field, like any
+other validation error. Mounted on the API router; it looks at what the operation reads: the
+path, its declared query parameters, and a JSON or form body it takes.
 """
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,6 +23,13 @@ from fastapi.routing import APIRoute
 NUL = "\x00"
 MESSAGE = "Text may not contain NUL characters (U+0000)"
 ERROR_TYPE = "string_nul"
+SURROGATE_MESSAGE = "Text may not contain unpaired surrogates (U+D800 to U+DFFF)"
+SURROGATE_ERROR_TYPE = "string_surrogate"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# How a UTF-8 JSON body can spell a surrogate: as an escape (a pair is read into one
+# character, a lone one is not), or as the bytes UTF-8 would give it, which ``json.loads``
+# decodes with "surrogatepass". UTF-16 and UTF-32 bodies hold zero bytes and are walked anyway.
+_SURROGATE_SPELLING = re.compile(rb"\\u[dD][89abcdefABCDEF]|\xed[\xa0-\xbf]|\x00")
 
 Loc = tuple[str | int, ...]
 
@@ -36,6 +47,21 @@ def nul_locations(value: Any, loc: Loc) -> Iterator[Loc]:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from nul_locations(item, (*loc, index))
+
+
+def surrogate_locations(value: Any, loc: Loc) -> Iterator[Loc]:
+    """Where in a parsed JSON value a string (or an object key) holds an unpaired surrogate."""
+    if isinstance(value, str):
+        if not value.isascii() and _SURROGATE.search(value):
+            yield loc
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and not key.isascii() and _SURROGATE.search(key):
+                yield (*loc, key)
+            yield from surrogate_locations(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from surrogate_locations(item, (*loc, index))
 
 
 def _collect(dependant: Dependant, wanted: Callable[[ModelField], bool]) -> frozenset[str]:
@@ -67,24 +93,38 @@ def declared_query(dependant: Dependant) -> frozenset[str]:
     return query_names(dependant, "declared", lambda _field: True)
 
 
-async def _body_locations(request: Request, route: APIRoute) -> list[Loc]:
+Fault = tuple[Loc, str, str]  # where, the error type, its message
+
+
+def _nul_faults(locations: Iterator[Loc]) -> list[Fault]:
+    return [(loc, ERROR_TYPE, MESSAGE) for loc in locations]
+
+
+async def _body_faults(request: Request, route: APIRoute) -> list[Fault]:
     if route.body_field is None:
         return []
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         form = await request.form()  # parsed already for the operation: cached
-        return [("body", name) for name, value in form.multi_items()
-                if isinstance(value, str) and NUL in value]
+        return _nul_faults(("body", name) for name, value in form.multi_items()
+                           if isinstance(value, str) and NUL in value)
     if "json" in content_type and (body := await request.body()):
         # JSON can carry NUL only as the escape \u0000 (or, in a body that is not UTF-8, next
-        # to a zero byte): a body with neither holds none, and its parsed value is not walked.
-        if b"\\u0000" not in body and b"\x00" not in body:
+        # to a zero byte), and a surrogate only as ``_SURROGATE_SPELLING`` finds it: a body
+        # with none of them holds neither, and its parsed value is not walked.
+        nul = b"\\u0000" in body or b"\x00" in body
+        surrogate = _SURROGATE_SPELLING.search(body) is not None
+        if not (nul or surrogate):
             return []
         try:
             parsed = await request.json()  # cached as well
         except ValueError:
             return []  # not JSON after all: the operation refuses the body itself
-        return list(nul_locations(parsed, ("body",)))
+        faults = _nul_faults(nul_locations(parsed, ("body",))) if nul else []
+        if surrogate:
+            faults += [(loc, SURROGATE_ERROR_TYPE, SURROGATE_MESSAGE)
+                       for loc in surrogate_locations(parsed, ("body",))]
+        return faults
     return []
 
 
@@ -92,14 +132,15 @@ async def refuse_nul_characters(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
-    locations: list[Loc] = [("path", name) for name, value in request.path_params.items()
-                            if isinstance(value, str) and NUL in value]
+    faults = _nul_faults(("path", name) for name, value in request.path_params.items()
+                         if isinstance(value, str) and NUL in value)
     if request.scope.get("query_string"):
         declared = declared_query(route.dependant)
-        locations += [("query", name) for name, value in request.query_params.multi_items()
-                      if name in declared and NUL in value]
-    locations += await _body_locations(request, route)
-    if locations:
+        faults += _nul_faults(("query", name) for name, value in request.query_params.multi_items()
+                              if name in declared and NUL in value)
+    faults += await _body_faults(request, route)
+    if faults:
         raise RequestValidationError([
-            {"loc": loc, "msg": MESSAGE, "type": ERROR_TYPE} for loc in dict.fromkeys(locations)
+            {"loc": loc, "msg": message, "type": kind}
+            for loc, kind, message in dict.fromkeys(faults)
         ])

@@ -35,7 +35,9 @@ def forbidden_characters(value: str, *, multiline: bool) -> list[str]:
     for char in value:
         if multiline and char in _LINE_BREAKS:
             continue
-        if unicodedata.category(char) == "Cc" or char in BIDI_CONTROLS or char in _SEPARATORS:
+        # Cs: a surrogate alone (JSON escapes and some file formats can still spell one) is
+        # no character, and no reply that carried it could be encoded.
+        if unicodedata.category(char) in ("Cc", "Cs") or char in BIDI_CONTROLS or char in _SEPARATORS:
             found.append(f"U+{ord(char):04X}")
     return list(dict.fromkeys(found))
 

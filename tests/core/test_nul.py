@@ -4,8 +4,9 @@ every field at fault."""
 
 import pytest
 
-from app.core.nul import nul_locations
+from app.core.nul import nul_locations, surrogate_locations
 from tests import factories
+from tests.surveys.helpers import response_count
 from tests.utils.problems import assert_problem, error_locs
 
 
@@ -104,3 +105,77 @@ def test_batch_with_nul_names_the_item_and_answer(client, session, alliance):
                   {"alliance": alliance.id, "answers": {"remarks": "Zeile\x00zwei"}}]})
     problem = assert_problem(response, 422, "validation_error")
     assert error_locs(problem) == [["body", "items", 1, "answers", "remarks"]]
+
+
+# --- unpaired surrogates ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("plain", []),
+    ("Grüße \U0001F600", []),  # a pair of escapes is read into one character: fine
+    ("a\ud800b", [("body",)]),
+    ({"note": "\udfff", "ok": "ü"}, [("body", "note")]),
+    ({"k\udc80": "ok"}, [("body", "k\udc80")]),
+    ({"items": [{"answers": {"q": ["x", "\ud83d"]}}]}, [("body", "items", 0, "answers", "q", 1)]),
+])
+def test_surrogate_locations(value, expected):
+    assert list(surrogate_locations(value, ("body",))) == expected
+
+
+def _response_url(session, alliance):
+    cycle = factories.make_cycle(session)
+    factories.make_questions(session, cycle)
+    return f"/api/v1/cycles/{cycle.slug}/responses/{alliance.id}"
+
+
+@pytest.mark.parametrize(("body", "encoding"), [
+    (b'{"answers": {"remarks": "Gr\\u00fc\\ud800e"}}', None),  # a lone escape
+    (b'{"answers": {"remarks": "Gr\\uDC00e"}}', None),  # a low one, upper case
+    (b'{"answers": {"remarks": "Gr\xed\xa0\x80e"}}', None),  # UTF-8 bytes of a surrogate
+    ('{"answers": {"remarks": "Gr\\ud800e"}}', "utf-16"),
+])
+def test_a_text_answer_with_an_unpaired_surrogate_is_invalid_and_nothing_is_stored(
+        client, session, alliance, alliance_user, body, encoding):
+    """It was stored, and then every reply that carried it failed to encode: a 500 on the PUT
+    that stored it and on every read of the response after."""
+    url = _response_url(session, alliance)
+    content = body.encode(encoding) if isinstance(body, str) else body
+    headers = {**alliance_user(alliance), "content-type": "application/json"}
+    problem = assert_problem(client.put(url, content=content, headers=headers), 422,
+                             "validation_error")
+    assert problem["errors"] == [{"loc": ["body", "answers", "remarks"], "type": "string_surrogate",
+                                  "msg": "Text may not contain unpaired surrogates (U+D800 to U+DFFF)"}]
+    assert client.get(url, headers=alliance_user(alliance)).status_code == 404
+
+
+def test_a_pair_of_surrogate_escapes_is_one_character_and_stored(client, session, alliance,
+                                                                 alliance_user):
+    url = _response_url(session, alliance)
+    response = client.put(url, content=b'{"answers": {"remarks": "gut \\ud83d\\ude00"}}',
+                          headers={**alliance_user(alliance), "content-type": "application/json"})
+    assert response.status_code in (200, 201), response.text
+    assert client.get(url, headers=alliance_user(alliance)).json()["answers"]["remarks"] == "gut \U0001F600"
+
+
+def test_a_batch_names_every_item_with_an_unpaired_surrogate(client, session, alliance):
+    cycle = factories.make_cycle(session)
+    factories.make_questions(session, cycle)
+    pusher = factories.client_headers(factories.make_client(session, alliances=[alliance]))
+    one, two = (f'{{"alliance": {alliance.id}, "ref": "r\\udc00", "answers": {{"remarks": "ok"}}}}',
+                f'{{"alliance": {alliance.id}, "answers": {{"remarks": "\\ud800"}}}}')
+    body = f'{{"items": [{one}, {two}]}}'
+    response = client.post(f"/api/v1/cycles/{cycle.slug}/responses:batch", content=body.encode(),
+                           headers={**pusher, "content-type": "application/json"})
+    problem = assert_problem(response, 422, "validation_error")
+    assert error_locs(problem) == [["body", "items", 0, "ref"],
+                                   ["body", "items", 1, "answers", "remarks"]]
+    assert response_count(session, cycle) == 0
+
+
+@pytest.mark.parametrize("url", [
+    "/api/v1/alliances?q=Hamm%ED%A0%80",
+    "/api/v1/cycles/2024%ED%A0%80",
+])
+def test_path_and_query_never_carry_a_surrogate(client, admin, url):
+    """Path and query are percent-decoded with replacement characters, never surrogates:
+    whatever the answer, it is not a 500."""
+    assert client.get(url, headers=admin).status_code < 500

@@ -27,6 +27,8 @@ RLO = "\u202e"
     ("DEL\x7f", False, ["U+007F"]),
     ("Absatz\u2029", True, ["U+2029"]),
     ("ZWJ in Emoji \U0001F468\u200d\U0001F469 bleibt", False, []),
+    ("Halbes Paar \ud83d", True, ["U+D83D"]),  # a lone surrogate no encoder takes
+    ("\udc00 allein", False, ["U+DC00"]),
 ])
 def test_forbidden_characters(value, multiline, found):
     assert forbidden_characters(value, multiline=multiline) == found
