@@ -7,7 +7,6 @@ the others only the field name is recorded. Events outside the ORM's unit of wor
 failed logins, exports) are written with ``record``.
 """
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -19,7 +18,7 @@ from sqlalchemy import Column, Table, event, insert, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from app.audit.models import AuditEvent
-from app.core.bulk import driver_converter, insert_rows
+from app.core.bulk import driver_converter, insert_rows, json_text
 from app.core.db import table_of, utcnow
 from app.core.logging import current_actor, current_request_id
 
@@ -176,13 +175,13 @@ def record_created(session: Session, table: Table, rows: Sequence[Mapping[str, A
     events_table = table_of(AuditEvent)
     actor, request_id = current_actor(), current_request_id()
     occurred_at = driver_converter(events_table.c.occurred_at, connection.dialect)(utcnow())
-    action, changed_fields = f"{table.name}.create", json.dumps(names)
+    action, changed_fields = f"{table.name}.create", json_text(names)
     events = []
     for row in rows:
         pk = row[key[0]] if len(key) == 1 else "/".join(str(row[k]) for k in key)
         changes = {name: MASK if name in masked else _plain(row.get(name)) for name in names}
         events.append((occurred_at, actor, _actor_type(actor), action, table.name,
-                       None if pk is None else str(pk), changed_fields, json.dumps(changes),
+                       None if pk is None else str(pk), changed_fields, json_text(changes),
                        request_id))
     insert_rows(connection, events_table, _EVENT_COLUMNS, events)
 

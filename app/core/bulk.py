@@ -3,14 +3,16 @@ batch, its audit trail, the evaluation run).
 
 SQLAlchemy converts every parameter of every row through its column type; these writers
 convert what is the same for all rows once (a timestamp, a constant) and serialise each JSON
-document themselves, so the driver gets one ``executemany`` of plain tuples. What they store
-must be what the ORM stores for the same values (``driver_converter``; JSON as ``json.dumps``
-writes it, the JSON type's default serialiser).
+document themselves (``json_text``), so the driver gets plain tuples. What they store must be
+what the ORM stores for the same values (``driver_converter``; JSON documents that read back
+equal, though orjson writes them without the spaces ``json.dumps`` puts in).
 """
 
+import json
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
@@ -23,6 +25,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
+
+
+def json_text(value: Any) -> str:
+    """A JSON document as text for a JSON column. orjson takes a tenth of ``json.dumps``'s time
+    (a 500-row batch serialises 1,500 documents); what it refuses (integers beyond 64 bits,
+    keys that are not strings) ``json.dumps`` writes, as the ORM would."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError is one
+        return json.dumps(value)
 
 
 def driver_converter(column: ColumnElement[Any], dialect: Dialect) -> Callable[[Any], Any]:

@@ -8,7 +8,6 @@ snapshot, and ``retrying`` runs the whole write again from a fresh read, where t
 the new state (e.g. 409 ``response_submitted``).
 """
 
-import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -25,7 +24,7 @@ from app.audit import recorder
 from app.auth.principal import Principal
 from app.awards.models import Award
 from app.awards.service import seal_holder_ids_query
-from app.core.bulk import driver_converter, insert_rows, one_of
+from app.core.bulk import driver_converter, insert_rows, json_text, one_of
 from app.core.db import columns_of, table_of, utcnow
 from app.cycles.models import AwardCycle
 from app.questionnaire.models import Question
@@ -207,12 +206,12 @@ def create_many(session: Session, items: Sequence[NewResponse], *, cycle_id: int
                          score_breakdown=result.breakdown, submitted_at=submitted,
                          submitted_by=actor, updated_at=submitted)
         finals.append(final)
-        answers_json.append(json.dumps(answers))
+        answers_json.append(json_text(answers))
         rows.append((
             cycle_id, item.alliance_id, final["status"].value, answers_json[-1],
             final["wants_future_project"], final["wants_seal"], final["reported_status"],
             final["wants_finder_listing"], mode.value, actor, final["activity_score"],
-            json.dumps(final["score_breakdown"]), submitted_db if item.submit else None,
+            json_text(final["score_breakdown"]), submitted_db if item.submit else None,
             final["submitted_by"], None, 1, created_db,
             submitted_db if item.submit else created_db,
         ))

@@ -1,5 +1,6 @@
 """Rows handed to the driver ready-made store what the ORM stores for the same values."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -8,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from app.alliances.models import Alliance
-from app.core.bulk import driver_converter, insert_rows, one_of
+from app.core.bulk import driver_converter, insert_rows, json_text, one_of
 from app.core.db import table_of
 from app.surveys.models import SurveyResponse
 from tests import factories
@@ -64,3 +65,13 @@ def test_a_duplicate_in_ready_made_rows_is_sqlalchemys_integrity_error(session):
            stamp, stamp)
     with pytest.raises(IntegrityError):
         insert_rows(connection, table, columns, [row])
+
+
+@pytest.mark.parametrize("value", [
+    {"remarks": "Grüße \U0001F600", "n": 3, "x": 2.675, "list": ["a", None, True]},
+    [{"question": "q", "points": 0.1 + 0.2, "max": None}],
+    {"big": 10**30},  # beyond orjson's 64 bits: json.dumps writes it
+    {1: "a key that is not a string"},  # orjson refuses it; json.dumps writes "1"
+])
+def test_json_text_reads_back_as_json_dumps_writes_it(value):
+    assert json.loads(json_text(value)) == json.loads(json.dumps(value))
