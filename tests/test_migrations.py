@@ -72,7 +72,7 @@ def test_0019_writes_bulk_timestamps_as_the_orm_does():
             assert row is not None
             assert (row.created_at, row.updated_at, row.submitted_at) == (precise, whole, precise)
             later = session.exec(select(SurveyResponse.id).where(
-                col(SurveyResponse.updated_at) > whole)).all()
+                col(SurveyResponse.submitted_at) > precise)).all()
             assert later == [], "the repaired value sorts after the instant it is"
         engine.dispose()
     if dbsetup.lane() == "sqlite":

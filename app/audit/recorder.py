@@ -185,6 +185,7 @@ def record_created(session: Session, table: Table, rows: Sequence[Mapping[str, A
                        request_id))
     insert_rows(connection, events_table, _EVENT_COLUMNS, events)
 
+
 def install() -> None:
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)

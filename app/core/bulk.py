@@ -5,7 +5,7 @@ SQLAlchemy converts every parameter of every row through its column type; these 
 convert what is the same for all rows once (a timestamp, a constant) and serialise each JSON
 document themselves (``json_text``), so the driver gets plain tuples. What they store must be
 what the ORM stores for the same values (``driver_converter``; JSON documents that read back
-equal, though orjson writes them without the spaces ``json.dumps`` puts in).
+equal, though orjson writes them without the spaces ``json.dumps`` puts in, see ``json_text``).
 """
 
 import json
@@ -24,13 +24,16 @@ from sqlalchemy import (
     inspect,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
 
 
 def json_text(value: Any) -> str:
     """A JSON document as text for a JSON column. orjson takes a tenth of ``json.dumps``'s time
     (a 500-row batch serialises 1,500 documents); what it refuses (integers beyond 64 bits,
-    keys that are not strings) ``json.dumps`` writes, as the ORM would."""
+    keys that are not strings, unpaired surrogates) ``json.dumps`` writes, as the ORM would.
+    Where the two differ in meaning, the values cannot reach a bulk writer: orjson writes NaN
+    and infinities as null (the strict input refuses them, scores are rounded finite
+    numbers), and it writes datetimes and enums the ORM's serialiser refuses (the writers
+    hand it plain JSON values only)."""
     try:
         return orjson.dumps(value).decode()
     except TypeError:  # orjson.JSONEncodeError is one
@@ -60,6 +63,7 @@ def one_of(column: SQLColumnExpression[Any], values: Collection[Any],
         return column == any_(bindparam(None, list(values), type_=ARRAY(column_type)))
     return column.in_(list(values))
 
+
 def insert_rows(connection: Connection, table: Table, columns: Sequence[str],
                 rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert ``rows`` (values in the order of ``columns``, already as the driver takes them:
@@ -81,17 +85,26 @@ def insert_rows(connection: Connection, table: Table, columns: Sequence[str],
 
 class _CopyContext:
     """Stands in for an execution context in the cursor events of a COPY (the tracer keeps
-    its span on it)."""
+    its span on it) and in SQLAlchemy's handling of its failure."""
 
     executemany = True
+
+    def handle_dbapi_exception(self, error: BaseException) -> None:
+        """An execution context cleans up here; a COPY holds nothing to clean up."""
 
 
 def _copy_rows(connection: Connection, table: Table, columns: Sequence[str],
                rows: Sequence[tuple[Any, ...]]) -> None:
-    """COPY on the connection's own transaction. SQLAlchemy has no COPY, so the statement is
-    announced to the cursor listeners (tracing, statement counts) as any other, and a driver
-    error is raised as SQLAlchemy's: an IntegrityError stays one (``retrying`` runs the
-    write again after a concurrent insert)."""
+    """COPY on the connection's own transaction (begun here if it has none, as
+    ``exec_driver_sql`` would begin it: else the caller's commit would find nothing to commit
+    and the pool's reset would roll the rows back). SQLAlchemy has no COPY, so the statement
+    is announced to the cursor listeners (tracing, statement counts) as any other, and a
+    failure goes through SQLAlchemy's own handling of a failed statement: ``handle_error``
+    listeners (the tracer marks its span), a dead connection invalidated, the driver's error
+    raised as SQLAlchemy's (an IntegrityError stays one: ``retrying`` runs the write again
+    after a concurrent insert)."""
+    if not connection.in_transaction():
+        connection.begin()
     statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
     cursor = connection.connection.cursor()
     context = _CopyContext()
@@ -101,9 +114,11 @@ def _copy_rows(connection: Connection, table: Table, columns: Sequence[str],
         with cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
-    except connection.dialect.loaded_dbapi.Error as error:
-        raise DBAPIError.instance(statement, (), error, connection.dialect.loaded_dbapi.Error,
-                                  dialect=connection.dialect) from error
-    finally:
+    except BaseException as error:  # as Connection._exec_single_context catches it
+        # The one private call here: the path every statement SQLAlchemy runs takes on failure
+        # (with the stand-in for its execution context).
+        connection._handle_dbapi_exception(error, statement, (), cursor, context)  # type: ignore[arg-type]
+    else:
         dispatch.after_cursor_execute(connection, cursor, statement, (), context, True)
+    finally:
         cursor.close()

@@ -72,7 +72,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-
 @cache
 def _column_keys(table_model: type[SQLModel]) -> tuple[str, ...]:
     return tuple(attr.key for attr in inspect(table_model).column_attrs)

@@ -41,12 +41,21 @@ def nul_locations(value: Any, loc: Loc) -> Iterator[Loc]:
             yield loc
     elif isinstance(value, dict):
         for key, item in value.items():
+            name = _nameable(key)
             if isinstance(key, str) and NUL in key:
-                yield (*loc, key)
-            yield from nul_locations(item, (*loc, key))
+                yield (*loc, name)
+            yield from nul_locations(item, (*loc, name))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from nul_locations(item, (*loc, index))
+
+
+def _nameable(key: Any) -> Any:
+    """An object key as a problem reply can name it: unpaired surrogates as U+FFFD (the reply
+    must be encodable itself). The key itself when it holds none."""
+    if isinstance(key, str) and not key.isascii() and _SURROGATE.search(key):
+        return _SURROGATE.sub("\ufffd", key)
+    return key
 
 
 def surrogate_locations(value: Any, loc: Loc) -> Iterator[Loc]:
@@ -56,9 +65,10 @@ def surrogate_locations(value: Any, loc: Loc) -> Iterator[Loc]:
             yield loc
     elif isinstance(value, dict):
         for key, item in value.items():
-            if isinstance(key, str) and not key.isascii() and _SURROGATE.search(key):
-                yield (*loc, key)
-            yield from surrogate_locations(item, (*loc, key))
+            name = _nameable(key)
+            if name is not key:
+                yield (*loc, name)
+            yield from surrogate_locations(item, (*loc, name))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from surrogate_locations(item, (*loc, index))
@@ -106,8 +116,12 @@ async def _body_faults(request: Request, route: APIRoute) -> list[Fault]:
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         form = await request.form()  # parsed already for the operation: cached
-        return _nul_faults(("body", name) for name, value in form.multi_items()
-                           if isinstance(value, str) and NUL in value)
+        # A form decodes its fields with the charset the request names (utf-7 spells a
+        # surrogate too), so its text is looked at for both.
+        texts = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+        return _nul_faults(("body", name) for name, value in texts if NUL in value) + [
+            (("body", _nameable(name)), SURROGATE_ERROR_TYPE, SURROGATE_MESSAGE)
+            for name, value in texts if not value.isascii() and _SURROGATE.search(value)]
     if "json" in content_type and (body := await request.body()):
         # JSON can carry NUL only as the escape \u0000 (or, in a body that is not UTF-8, next
         # to a zero byte), and a surrogate only as ``_SURROGATE_SPELLING`` finds it: a body

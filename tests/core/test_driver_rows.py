@@ -1,16 +1,17 @@
 """Rows handed to the driver ready-made store what the ORM stores for the same values."""
 
 import json
+import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import JSON, Column, Integer, MetaData, Table, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from app.alliances.models import Alliance
 from app.core.bulk import driver_converter, insert_rows, json_text, one_of
-from app.core.db import table_of
+from app.core.db import UTCDateTime, table_of
 from app.surveys.models import SurveyResponse
 from tests import factories
 
@@ -75,3 +76,25 @@ def test_a_duplicate_in_ready_made_rows_is_sqlalchemys_integrity_error(session):
 ])
 def test_json_text_reads_back_as_json_dumps_writes_it(value):
     assert json.loads(json_text(value)) == json.loads(json.dumps(value))
+
+
+def test_rows_on_a_connection_without_a_transaction_are_committed_with_it(engine):
+    """``exec_driver_sql`` begins a transaction; COPY (PostgreSQL) must as well, or the caller's
+    commit finds nothing to commit and the pool's reset rolls the rows back."""
+    probe = Table(f"bulk_probe_{uuid.uuid4().hex[:8]}", MetaData(),
+                  Column("id", Integer, primary_key=True), Column("doc", JSON),
+                  Column("at", UTCDateTime))
+    probe.create(engine)
+    try:
+        instant = datetime(2026, 12, 7, 22, 0, 0, 250000, tzinfo=UTC)
+        with engine.connect() as connection:
+            at = driver_converter(probe.c.at, connection.dialect)(instant)
+            insert_rows(connection, probe, ("id", "doc", "at"),
+                        [(1, json_text({"a": "Tab\\tund\\\\N"}), at), (2, json_text([1, None]), at)])
+            connection.commit()
+        with engine.connect() as connection:
+            stored = connection.execute(select(probe).order_by(probe.c.id)).all()
+        assert [tuple(row) for row in stored] == [(1, {"a": "Tab\\tund\\\\N"}, instant),
+                                                  (2, [1, None], instant)]
+    finally:
+        probe.drop(engine)

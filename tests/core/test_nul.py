@@ -114,7 +114,7 @@ def test_batch_with_nul_names_the_item_and_answer(client, session, alliance):
     ("Grüße \U0001F600", []),  # a pair of escapes is read into one character: fine
     ("a\ud800b", [("body",)]),
     ({"note": "\udfff", "ok": "ü"}, [("body", "note")]),
-    ({"k\udc80": "ok"}, [("body", "k\udc80")]),
+    ({"k\udc80": "ok"}, [("body", "k\ufffd")]),  # named so that the reply can be encoded
     ({"items": [{"answers": {"q": ["x", "\ud83d"]}}]}, [("body", "items", 0, "answers", "q", 1)]),
 ])
 def test_surrogate_locations(value, expected):
@@ -169,6 +169,34 @@ def test_a_batch_names_every_item_with_an_unpaired_surrogate(client, session, al
     assert error_locs(problem) == [["body", "items", 0, "ref"],
                                    ["body", "items", 1, "answers", "remarks"]]
     assert response_count(session, cycle) == 0
+
+
+@pytest.mark.parametrize(("body", "loc", "types"), [
+    (b'{"answers": {"re\\ud800marks": "x"}}', ["body", "answers", "re\ufffdmarks"],
+     ["string_surrogate"]),
+    (b'{"answers": {}, "extra\\udc00": 1}', ["body", "extra\ufffd"], ["string_surrogate"]),
+    (b'{"answers": {"a\\u0000\\ud800": 1}}', ["body", "answers", "a\x00\ufffd"],
+     ["string_nul", "string_surrogate"]),
+])
+def test_a_key_with_an_unpaired_surrogate_is_named_in_a_reply_that_can_be_encoded(
+        client, session, alliance, alliance_user, body, loc, types):
+    url = _response_url(session, alliance)
+    response = client.put(url, content=body, headers={**alliance_user(alliance),
+                                                       "content-type": "application/json"})
+    problem = assert_problem(response, 422, "validation_error")
+    assert [(e["loc"], e["type"]) for e in problem["errors"]] == [(loc, kind) for kind in types]
+
+
+def test_a_form_field_decoded_into_a_surrogate_is_invalid(client):
+    """A form is decoded with the charset the request names: UTF-7 spells a lone surrogate."""
+    body = (b'--XX\r\nContent-Disposition: form-data; name="grant_type"\r\n\r\npassword\r\n'
+            b'--XX\r\nContent-Disposition: form-data; name="username"\r\n\r\na+2AA-b\r\n'
+            b'--XX\r\nContent-Disposition: form-data; name="password"\r\n\r\nx\r\n--XX--\r\n')
+    response = client.post("/api/v1/auth/token", content=body, headers={
+        "content-type": "multipart/form-data; boundary=XX; charset=utf-7"})
+    problem = assert_problem(response, 400, "invalid_request")
+    assert [(e["loc"], e["type"]) for e in problem["errors"]] == [
+        (["body", "username"], "string_surrogate")]
 
 
 @pytest.mark.parametrize("url", [

@@ -375,3 +375,42 @@ def test_the_rows_a_batch_hands_to_the_driver_are_traced_as_statements(
     for table in ("survey_response", "response_revision", "audit_event"):
         assert any(statement.endswith(f" {table}") and statement.split()[0] in ("INSERT", "COPY")
                    for statement in written), f"{table}: {sorted(written)}"
+
+
+def test_a_failed_bulk_insert_marks_its_span_as_failed(engine: Engine, connection: Connection,
+                                                       session: Session) -> None:
+    """Rows handed to the driver (PostgreSQL: COPY, outside SQLAlchemy's execute) fail as any
+    statement does: SQLAlchemy's error, and the tracer's span ended as an error."""
+    from sqlalchemy.exc import IntegrityError
+
+    from app.core.bulk import driver_converter, insert_rows
+    from app.core.db import table_of
+    from app.surveys.models import SurveyResponse
+
+    cycle = factories.make_cycle(session)
+    taken = factories.make_response(session, cycle, factories.make_alliance(session))
+    table = table_of(SurveyResponse)
+    exporter = InMemorySpanExporter()
+    tracing.use_exporter(exporter)
+    settings = get_settings().model_copy(update={"otel_endpoint": UNUSED_ENDPOINT})
+    try:
+        assert tracing.configure_tracing(settings)
+        tracing.instrument_engine(engine)
+        stamp = driver_converter(table.c.created_at, connection.dialect)(taken.created_at)
+        nested = connection.begin_nested()
+        with pytest.raises(IntegrityError):
+            insert_rows(connection, table, (
+                "cycle_id", "alliance_id", "status", "answers", "wants_future_project", "mode",
+                "entered_by", "score_breakdown", "version", "created_at", "updated_at",
+            ), [(cycle.id, taken.alliance_id, "draft", "{}", True, "online", "user:0", "[]", 1,
+                 stamp, stamp)])
+        nested.rollback()
+        provider = tracing.tracer_provider()
+        assert provider is not None
+        provider.force_flush()
+        failed = [span for span in exporter.get_finished_spans()
+                  if "survey_response" in str((span.attributes or {}).get("db.statement", ""))]
+        assert [span.status.status_code for span in failed] == [trace.StatusCode.ERROR]
+    finally:
+        tracing.shutdown_tracing()
+        tracing.use_exporter(None)
