@@ -29,7 +29,17 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # How a UTF-8 JSON body can spell a surrogate: as an escape (a pair is read into one
 # character, a lone one is not), or as the bytes UTF-8 would give it, which ``json.loads``
 # decodes with "surrogatepass". UTF-16 and UTF-32 bodies hold zero bytes and are walked anyway.
-_SURROGATE_SPELLING = re.compile(rb"\\u[dD][89abcdefABCDEF]|\xed[\xa0-\xbf]|\x00")
+_SURROGATE_SPELLING = re.compile(rb"\\u[dD][89abcdefABCDEF]|\xed[\xa0-\xbf]")
+
+
+def _may_hold_surrogate(body: bytes) -> bool:
+    """Whether a JSON body can hold a surrogate. Substring tests first: they scan a 140 KB
+    batch in a third of the time of the expression, which only runs when one of them hits."""
+    if b"\x00" in body:
+        return True
+    return ((b"\\ud" in body or b"\\uD" in body or b"\xed" in body)
+            and _SURROGATE_SPELLING.search(body) is not None)
+
 
 Loc = tuple[str | int, ...]
 
@@ -124,10 +134,10 @@ async def _body_faults(request: Request, route: APIRoute) -> list[Fault]:
             for name, value in texts if not value.isascii() and _SURROGATE.search(value)]
     if "json" in content_type and (body := await request.body()):
         # JSON can carry NUL only as the escape \u0000 (or, in a body that is not UTF-8, next
-        # to a zero byte), and a surrogate only as ``_SURROGATE_SPELLING`` finds it: a body
+        # to a zero byte), and a surrogate only as ``_may_hold_surrogate`` finds it: a body
         # with none of them holds neither, and its parsed value is not walked.
         nul = b"\\u0000" in body or b"\x00" in body
-        surrogate = _SURROGATE_SPELLING.search(body) is not None
+        surrogate = _may_hold_surrogate(body)
         if not (nul or surrogate):
             return []
         try:
