@@ -9,7 +9,7 @@ import json
 import logging
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -177,30 +177,40 @@ def test_spans_carry_no_query_string_client_address_or_feed_secret(
         assert address == "redacted"
 
 
-def test_a_failed_statement_exports_no_exception_message(
-    engine: Engine, connection: Connection,
-) -> None:
+@pytest.fixture
+def engine_spans(engine: Engine) -> Iterator[Callable[[], list[ReadableSpan]]]:
+    """Tracing on and the test engine instrumented, without an app: call the result for the
+    spans finished so far."""
     exporter = InMemorySpanExporter()
     tracing.use_exporter(exporter)
     settings = get_settings().model_copy(update={"otel_endpoint": UNUSED_ENDPOINT})
     try:
         assert tracing.configure_tracing(settings)
         tracing.instrument_engine(engine)
-        nested = connection.begin_nested()
-        with pytest.raises(Exception):  # noqa: B017  (the driver's own error class)
-            connection.exec_driver_sql("SELECT * FROM no_such_table_named_paula_privatmann")
-        nested.rollback()
-        provider = tracing.tracer_provider()
-        assert provider is not None
-        provider.force_flush()
-        failed = [span for span in exporter.get_finished_spans()
-                  if span.status.status_code is trace.StatusCode.ERROR]
-        assert failed
-        for span in failed:
-            assert "paula" not in (span.status.description or "").lower()
+
+        def finished() -> list[ReadableSpan]:
+            provider = tracing.tracer_provider()
+            assert provider is not None
+            provider.force_flush()
+            return list(exporter.get_finished_spans())
+
+        yield finished
     finally:
         tracing.shutdown_tracing()
         tracing.use_exporter(None)
+
+
+def test_a_failed_statement_exports_no_exception_message(
+    connection: Connection, engine_spans: Callable[[], list[ReadableSpan]],
+) -> None:
+    nested = connection.begin_nested()
+    with pytest.raises(Exception):  # noqa: B017  (the driver's own error class)
+        connection.exec_driver_sql("SELECT * FROM no_such_table_named_paula_privatmann")
+    nested.rollback()
+    failed = [span for span in engine_spans() if span.status.status_code is trace.StatusCode.ERROR]
+    assert failed
+    for span in failed:
+        assert "paula" not in (span.status.description or "").lower()
 
 
 def test_worker_job_statements_share_the_job_span(engine: Engine, connection: Connection) -> None:
@@ -377,8 +387,9 @@ def test_the_rows_a_batch_hands_to_the_driver_are_traced_as_statements(
                    for statement in written), f"{table}: {sorted(written)}"
 
 
-def test_a_failed_bulk_insert_marks_its_span_as_failed(engine: Engine, connection: Connection,
-                                                       session: Session) -> None:
+def test_a_failed_bulk_insert_marks_its_span_as_failed(
+    connection: Connection, session: Session, engine_spans: Callable[[], list[ReadableSpan]],
+) -> None:
     """Rows handed to the driver (PostgreSQL: COPY, outside SQLAlchemy's execute) fail as any
     statement does: SQLAlchemy's error, and the tracer's span ended as an error."""
     from sqlalchemy.exc import IntegrityError
@@ -390,27 +401,16 @@ def test_a_failed_bulk_insert_marks_its_span_as_failed(engine: Engine, connectio
     cycle = factories.make_cycle(session)
     taken = factories.make_response(session, cycle, factories.make_alliance(session))
     table = table_of(SurveyResponse)
-    exporter = InMemorySpanExporter()
-    tracing.use_exporter(exporter)
-    settings = get_settings().model_copy(update={"otel_endpoint": UNUSED_ENDPOINT})
-    try:
-        assert tracing.configure_tracing(settings)
-        tracing.instrument_engine(engine)
-        stamp = driver_converter(table.c.created_at, connection.dialect)(taken.created_at)
-        nested = connection.begin_nested()
-        with pytest.raises(IntegrityError):
-            insert_rows(connection, table, (
-                "cycle_id", "alliance_id", "status", "answers", "wants_future_project", "mode",
-                "entered_by", "score_breakdown", "version", "created_at", "updated_at",
-            ), [(cycle.id, taken.alliance_id, "draft", "{}", True, "online", "user:0", "[]", 1,
-                 stamp, stamp)])
-        nested.rollback()
-        provider = tracing.tracer_provider()
-        assert provider is not None
-        provider.force_flush()
-        failed = [span for span in exporter.get_finished_spans()
-                  if "survey_response" in str((span.attributes or {}).get("db.statement", ""))]
-        assert [span.status.status_code for span in failed] == [trace.StatusCode.ERROR]
-    finally:
-        tracing.shutdown_tracing()
-        tracing.use_exporter(None)
+    stamp = driver_converter(table.c.created_at, connection.dialect)(taken.created_at)
+    set_up = len(engine_spans())  # the factories' statements
+    nested = connection.begin_nested()
+    with pytest.raises(IntegrityError):
+        insert_rows(connection, table, (
+            "cycle_id", "alliance_id", "status", "answers", "wants_future_project", "mode",
+            "entered_by", "score_breakdown", "version", "created_at", "updated_at",
+        ), [(cycle.id, taken.alliance_id, "draft", "{}", True, "online", "user:0", "[]", 1,
+             stamp, stamp)])
+    nested.rollback()
+    failed = [span for span in engine_spans()[set_up:]
+              if "survey_response" in str((span.attributes or {}).get("db.statement", ""))]
+    assert [span.status.status_code for span in failed] == [trace.StatusCode.ERROR]
