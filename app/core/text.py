@@ -31,6 +31,12 @@ _LINE_BREAKS = frozenset("\n\t")
 
 def forbidden_characters(value: str, *, multiline: bool) -> list[str]:
     """The characters of ``value`` that text input may not hold, as U+XXXX (pure)."""
+    # Every refused character is one ``isprintable`` refuses (Cc, Cs, the bidi controls are
+    # Cf, the separators Zl/Zp/Cc), so text it takes holds none, and most text is settled
+    # without a look at each character. What it refuses besides (a zero-width joiner, a
+    # no-break space) is sorted out below.
+    if (value.replace("\n", "").replace("\t", "") if multiline else value).isprintable():
+        return []
     found = []
     for char in value:
         if multiline and char in _LINE_BREAKS:

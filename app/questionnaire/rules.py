@@ -128,14 +128,26 @@ def _option_points(question: QuestionLike) -> dict[str, float]:
     return {str(o["value"]): max(0.0, _number(o.get("points"), 0.0)) for o in question.options}
 
 
+def _scores(kind: str, question_type: str) -> bool:
+    """Whether a scoring kind gives points for answers of this type (``raw_points``)."""
+    return ((kind == "if_yes" and question_type == "boolean")
+            or (kind == "per_unit" and question_type == "integer")
+            or (kind == "per_option" and question_type in CHOICE_TYPES))
+
+
 def raw_points(question: QuestionLike, answer: Any, table: dict[str, float] | None = None,
                kind: str | None = None) -> float:
     """Points of one answer before the weight; 0 for no answer or an invalid one. ``table``
     and ``kind`` (the question's option points and scoring kind) may be passed in when
     they are known already (``ScoringPlan``)."""
-    if answer is None or _type_error(question, answer, table) is not None:
+    if answer is None:
         return 0.0
-    kind, scoring = kind or _kind(question), question.scoring or {}
+    kind = kind or _kind(question)
+    # A question its kind scores nothing for (text, dates, "none") earns 0 whether its answer
+    # is valid or not: checking the answer (a text's every character) would change nothing.
+    if not _scores(kind, question.type) or _type_error(question, answer, table) is not None:
+        return 0.0
+    scoring = question.scoring or {}
     if kind == "if_yes" and question.type == "boolean":
         return max(0.0, _number(scoring.get("points"), 1.0)) if answer is True else 0.0
     if kind == "per_unit" and question.type == "integer":

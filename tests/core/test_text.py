@@ -2,10 +2,14 @@
 compared in their NFKC, lower-case form (issue 11, finding 8): table-driven for the rules,
 through the API for the schemas of several domains."""
 
+import unicodedata
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from app.core.text import Email, forbidden_characters, multi_line, normalise_email
+from app.core.text import BIDI_CONTROLS, Email, forbidden_characters, multi_line, normalise_email
 from tests.alliances.helpers import API as ALLIANCES
 from tests.alliances.helpers import new_alliance
 from tests.factories import PASSWORD
@@ -105,3 +109,21 @@ def test_sign_in_with_the_full_width_form_of_the_address(client, admin_account):
     reply = client.post("/api/v1/auth/token", data={
         "grant_type": "password", "username": wide, "password": PASSWORD})
     assert reply.status_code == 200, reply.text
+
+
+def _refused_one_by_one(value: str, multiline: bool) -> list[str]:
+    """The rule character by character, as ``forbidden_characters`` states it."""
+    found = [f"U+{ord(char):04X}" for char in value
+             if not (multiline and char in "\n\t")
+             and (unicodedata.category(char) in ("Cc", "Cs") or char in BIDI_CONTROLS
+                  or char in "\u2028\u2029\x85")]
+    return list(dict.fromkeys(found))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.one_of(
+    st.characters(exclude_categories=[]),  # surrogates included
+    st.sampled_from([*BIDI_CONTROLS, "\n", "\t", "\r", "\u2028", "\x85", "\u200d", "\xa0", "ü"]),
+), max_size=40), st.booleans())
+def test_forbidden_characters_is_the_rule_for_each_character(value, multiline):
+    assert forbidden_characters(value, multiline=multiline) == _refused_one_by_one(value, multiline)

@@ -415,3 +415,25 @@ def test_per_unit_is_monotonic_in_the_answer(a, b, per_unit, cap):
     assert raw_points(question, low) <= raw_points(question, high)
     if cap is not None:
         assert raw_points(question, high) <= cap
+
+
+ANY_ANSWER = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 2_000_000), st.floats(allow_nan=True),
+    st.text(max_size=30), st.sampled_from(["o0", "o1", "2024-05-04", "Zeile\x1bzwei"]),
+    st.lists(st.sampled_from(["o0", "o1", "o2", "x"]), max_size=4),
+)
+KINDS = [{"kind": "none"}, {"kind": "if_yes", "points": 3}, {"kind": "per_unit", "points_per_unit": 2},
+         {"kind": "per_option"}, {"kind": "bogus"}]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["boolean", "integer", "single_choice", "multi_choice", "text", "date"]),
+       st.sampled_from(KINDS), ANY_ANSWER)
+def test_an_answer_earns_points_only_if_valid_and_its_kind_scores_its_type(kind_of, rule, answer):
+    """``raw_points`` checks an answer only where its kind can score it; anywhere else, and for
+    any invalid answer, it gives 0, as when it checked every answer first."""
+    question = Q("q", kind_of, rule, opts(1, 2, 3) if kind_of.endswith("choice") else [])
+    points = raw_points(question, answer)
+    invalid = answer is None or scoring._type_error(question, answer) is not None
+    if invalid or not scoring._scores(scoring._kind(question), kind_of):
+        assert points == 0.0
