@@ -1,5 +1,6 @@
 """Migrations on an empty database of the current lane: up, down, and no drift."""
 
+import json
 from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
@@ -79,3 +80,33 @@ def test_0019_writes_bulk_timestamps_as_the_orm_does():
         assert tuple(stored) == ("2026-12-05 09:30:01.123456", "2026-12-05 09:30:02.000000",
                                  "2026-12-05 09:30:01.123456")
         assert revision == "2026-12-05 09:30:02.000000"
+
+
+def test_0020_replaces_unpaired_surrogates_in_stored_json_and_leaves_pairs():
+    """Documents stored before the input refused unpaired surrogates could not be encoded in any
+    reply; after 0020 each lone one is U+FFFD, and a valid pair (an escaped emoji) is kept."""
+    with dbsetup.fresh_database() as url:
+        dbsetup.upgrade(url, "0019")
+        engine = make_engine(url, null_pool=True)
+        with Session(engine, expire_on_commit=False) as session:
+            cycle = factories.make_cycle(session)
+            poisoned = factories.make_response(session, cycle, factories.make_alliance(session))
+            emoji = factories.make_response(session, cycle, factories.make_alliance(session))
+            session.commit()
+        cast = "::json" if engine.dialect.name == "postgresql" else ""
+        with engine.begin() as connection:  # the text json.dumps wrote for such answers
+            for response, text_ in (
+                    (poisoned, '{"remarks": "a\\ud800b", "k\\udc00": ["\\udfff"], "n": 3}'),
+                    (emoji, '{"remarks": "gut \\ud83d\\ude00"}')):
+                connection.execute(text(
+                    f"UPDATE survey_response SET answers = CAST(:doc AS TEXT){cast} WHERE id = :id"),
+                    {"doc": text_, "id": response.id})
+        dbsetup.upgrade(url)
+        with Session(engine) as session:
+            repaired = session.get(SurveyResponse, poisoned.id)
+            kept = session.get(SurveyResponse, emoji.id)
+            assert repaired is not None and kept is not None
+            assert repaired.answers == {"remarks": "a\ufffdb", "k\ufffd": ["\ufffd"], "n": 3}
+            assert kept.answers == {"remarks": "gut \U0001F600"}
+            json.dumps(repaired.answers, ensure_ascii=False).encode()  # encodable now
+        engine.dispose()
