@@ -96,7 +96,7 @@ def test_0020_replaces_unpaired_surrogates_in_stored_json_and_leaves_pairs():
         cast = "::json" if engine.dialect.name == "postgresql" else ""
         with engine.begin() as connection:  # the text json.dumps wrote for such answers
             for response, text_ in (
-                    (poisoned, '{"remarks": "a\\ud800b", "k\\udc00": ["\\udfff"], "n": 3}'),
+                    (poisoned, '{"remarks": "a\\ud800b", "k\\udc00": ["\\udfff"], "n": 3, "k\\ud800": 4}'),
                     (emoji, '{"remarks": "gut \\ud83d\\ude00"}')):
                 connection.execute(text(
                     f"UPDATE survey_response SET answers = CAST(:doc AS TEXT){cast} WHERE id = :id"),
@@ -106,7 +106,9 @@ def test_0020_replaces_unpaired_surrogates_in_stored_json_and_leaves_pairs():
             repaired = session.get(SurveyResponse, poisoned.id)
             kept = session.get(SurveyResponse, emoji.id)
             assert repaired is not None and kept is not None
-            assert repaired.answers == {"remarks": "a\ufffdb", "k\ufffd": ["\ufffd"], "n": 3}
+            # two keys told apart only by their surrogates both stay, the second one escaped
+            assert repaired.answers == {"remarks": "a\ufffdb", "k\ufffd": ["\ufffd"], "n": 3,
+                                        "k\\ud800": 4}
             assert kept.answers == {"remarks": "gut \U0001F600"}
             json.dumps(repaired.answers, ensure_ascii=False).encode()  # encodable now
         engine.dispose()

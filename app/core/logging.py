@@ -89,11 +89,16 @@ def _record_with_request_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
 logging.setLogRecordFactory(_record_with_request_id)
 
 
+class _AppLogHandler(logging.StreamHandler):
+    """The app's JSON lines on stdout; a class of its own, so that configuring again replaces
+    it and leaves the handlers others installed (a test runner's capture) in place."""
+
+
 def configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _AppLogHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
-    root.handlers = [handler]
+    root.handlers = [h for h in root.handlers if not isinstance(h, _AppLogHandler)] + [handler]
     root.setLevel(level.upper())
     # uvicorn's access log prints query strings; ours does not.
     logging.getLogger("uvicorn.access").disabled = True

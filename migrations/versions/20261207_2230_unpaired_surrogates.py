@@ -47,13 +47,21 @@ _CHUNK = 500
 
 
 def repaired(value: Any) -> Any:
-    """``value`` with every unpaired surrogate in its strings and keys replaced by U+FFFD."""
+    """``value`` with every unpaired surrogate in its strings and keys replaced by U+FFFD. A key
+    that would then equal another one is written with its escapes instead (``k\\udc00``), so
+    no value is lost."""
     if isinstance(value, str):
         return _LONE.sub('\ufffd', value)
     if isinstance(value, list):
         return [repaired(item) for item in value]
     if isinstance(value, dict):
-        return {repaired(key): repaired(item) for key, item in value.items()}
+        fixed: dict[Any, Any] = {}
+        for key, item in value.items():
+            name = repaired(key)
+            if name in fixed:  # two keys told apart only by their surrogates: both are kept
+                name = key.encode('utf-8', 'backslashreplace').decode('ascii', 'backslashreplace')
+            fixed[name] = repaired(item)
+        return fixed
     return value
 
 

@@ -15,7 +15,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.core import db as core_db
-from app.main import app
 from tests import dbsetup, factories
 from tests.utils.own_database import (
     app_on_own_database,
@@ -91,9 +90,9 @@ def test_a_read_on_a_connection_that_died_in_the_pool_runs_again(database_url, m
     """The read-only pool hands out connections without pinging them first (a round trip per
     read saved); a read whose pooled connection turns out dead runs once more on a fresh one, so
     the caller sees no error. A signed-in GET makes two such reads: the caller, the alliance.
-    Each retry is counted and logged. (``app`` is imported with the module, not here: building
-    it configures logging, which replaces the root logger's handlers, caplog's among them, so
-    the test failed when it ran first or alone.)"""
+    Each retry is counted and logged."""
+    from app.main import app
+
     # One database worker thread: the read connection it keeps is the one that dies.
     monkeypatch.setenv("BUENDNIS_DB_CONCURRENCY", "1")
     with committed_database(monkeypatch) as (headers, alliance_id):

@@ -359,3 +359,24 @@ def test_a_working_session_leaves_no_personal_data_in_the_logs(
         if needle in line.lower()
     })
     assert not leaks, "\n".join(leaks)
+
+
+def test_configuring_logging_again_replaces_its_own_handler_and_keeps_others():
+    """Building the app configures logging; a second app (tests, the worker beside the API)
+    must not add a second JSON handler, nor drop handlers others installed (a test runner's
+    capture: caplog saw nothing when the app was first built inside a test)."""
+    from app.core.logging import configure_logging
+
+    root = logging.getLogger()
+    saved, level = list(root.handlers), root.level
+    foreign = logging.NullHandler()
+    try:
+        root.addHandler(foreign)
+        configure_logging("INFO")
+        configure_logging("WARNING")
+        ours = [h for h in root.handlers if isinstance(h.formatter, JsonFormatter)]
+        assert len(ours) == 1 and foreign in root.handlers
+        assert root.level == logging.WARNING
+    finally:
+        root.handlers = saved
+        root.setLevel(level)
