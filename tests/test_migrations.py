@@ -1,11 +1,13 @@
 """Migrations on an empty database of the current lane: up, down, and no drift."""
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, SQLModel, col, select
 
 import app.models  # noqa: F401  (all tables on the metadata)
@@ -41,15 +43,25 @@ def test_upgrade_downgrade_and_no_drift():
         assert _drift(url) == []
 
 
+@contextmanager
+def _database_at(revision: str) -> Iterator[tuple[str, Engine]]:
+    """The URL of a fresh database migrated up to ``revision``, and an engine on it."""
+    with dbsetup.fresh_database() as url:
+        dbsetup.upgrade(url, revision)
+        engine = make_engine(url, null_pool=True)
+        try:
+            yield url, engine
+        finally:
+            engine.dispose()
+
+
 def test_0019_writes_bulk_timestamps_as_the_orm_does():
     """Rows the bulk writers stored before 0019 (SQLite: an offset the ORM never writes, and no
     fraction for a whole second) read and sort like every other row afterwards; PostgreSQL's
     timestamptz values are left as they are."""
     precise = datetime(2026, 12, 5, 9, 30, 1, 123456, tzinfo=UTC)
     whole = datetime(2026, 12, 5, 9, 30, 2, tzinfo=UTC)
-    with dbsetup.fresh_database() as url:
-        dbsetup.upgrade(url, "0018")
-        engine = make_engine(url, null_pool=True)
+    with _database_at("0018") as (url, engine):
         with Session(engine, expire_on_commit=False) as session:
             cycle = factories.make_cycle(session)
             response = factories.make_response(session, cycle, factories.make_alliance(session))
@@ -75,7 +87,6 @@ def test_0019_writes_bulk_timestamps_as_the_orm_does():
             later = session.exec(select(SurveyResponse.id).where(
                 col(SurveyResponse.submitted_at) > precise)).all()
             assert later == [], "the repaired value sorts after the instant it is"
-        engine.dispose()
     if dbsetup.lane() == "sqlite":
         assert tuple(stored) == ("2026-12-05 09:30:01.123456", "2026-12-05 09:30:02.000000",
                                  "2026-12-05 09:30:01.123456")
@@ -85,9 +96,7 @@ def test_0019_writes_bulk_timestamps_as_the_orm_does():
 def test_0020_replaces_unpaired_surrogates_in_stored_json_and_leaves_pairs():
     """Documents stored before the input refused unpaired surrogates could not be encoded in any
     reply; after 0020 each lone one is U+FFFD, and a valid pair (an escaped emoji) is kept."""
-    with dbsetup.fresh_database() as url:
-        dbsetup.upgrade(url, "0019")
-        engine = make_engine(url, null_pool=True)
+    with _database_at("0019") as (url, engine):
         with Session(engine, expire_on_commit=False) as session:
             cycle = factories.make_cycle(session)
             poisoned = factories.make_response(session, cycle, factories.make_alliance(session))
@@ -111,4 +120,3 @@ def test_0020_replaces_unpaired_surrogates_in_stored_json_and_leaves_pairs():
                                         "k\\ud800": 4}
             assert kept.answers == {"remarks": "gut \U0001F600"}
             json.dumps(repaired.answers, ensure_ascii=False).encode()  # encodable now
-        engine.dispose()

@@ -174,13 +174,14 @@ def record_created(session: Session, table: Table, rows: Sequence[Mapping[str, A
     connection = session.connection()
     events_table = table_of(AuditEvent)
     actor, request_id = current_actor(), current_request_id()
+    actor_type = _actor_type(actor)
     occurred_at = driver_converter(events_table.c.occurred_at, connection.dialect)(utcnow())
     action, changed_fields = f"{table.name}.create", json_text(names)
     events = []
     for row in rows:
         pk = row[key[0]] if len(key) == 1 else "/".join(str(row[k]) for k in key)
         changes = {name: MASK if name in masked else _plain(row.get(name)) for name in names}
-        events.append((occurred_at, actor, _actor_type(actor), action, table.name,
+        events.append((occurred_at, actor, actor_type, action, table.name,
                        None if pk is None else str(pk), changed_fields, json_text(changes),
                        request_id))
     insert_rows(connection, events_table, _EVENT_COLUMNS, events)

@@ -82,7 +82,7 @@ def upgrade() -> None:
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start:start + _CHUNK]
                 rows = bind.execute(
-                    sa.text(f"SELECT id, CAST({column} AS TEXT) FROM {table} "  # noqa: S608
+                    sa.text(f"SELECT id, CAST({column} AS TEXT) FROM {table} "  # noqa: S608 (constants)
                             "WHERE id IN :ids").bindparams(sa.bindparam('ids', expanding=True)),
                     {'ids': chunk}).all()
                 for row_id, text in rows:
@@ -90,7 +90,7 @@ def upgrade() -> None:
                     fixed = repaired(document)
                     if fixed != document:
                         bind.execute(
-                            sa.text(f"UPDATE {table} SET {column} = CAST(:doc AS TEXT){cast} "  # noqa: S608
+                            sa.text(f"UPDATE {table} SET {column} = CAST(:doc AS TEXT){cast} "  # noqa: S608 (constants)
                                     "WHERE id = :id"),
                             {'doc': json.dumps(fixed), 'id': row_id})
 
