@@ -6,7 +6,7 @@ unreachable server fails the run when ``CI=true`` and skips it loudly otherwise.
 
 import os
 import resource
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi import FastAPI
@@ -18,7 +18,7 @@ from app.alliances.models import Alliance
 from app.auth.models import ApiClient, Role, User
 from app.core import db as core_db
 from app.core import ratelimit
-from app.core.db import Db, get_db, make_engine
+from app.core.db import Db, make_engine
 from tests import dbsetup, factories
 
 pytest_plugins = ["tests.utils.racing", "tests.utils.settings", "tests.utils.statements"]
@@ -104,19 +104,33 @@ def _fresh_rate_limits() -> Iterator[None]:
 
 @pytest.fixture
 def app(connection: Connection) -> Iterator[FastAPI]:
+    """The app, its requests' database handles joined to the test's transaction.
+
+    ``get_db`` makes a ``Db`` per request; here that class is one whose session is bound to the
+    test's connection (a savepoint per unit of work). Not ``app.dependency_overrides``: while
+    that dict holds anything, FastAPI rebuilds the dependant of every dependency of the route
+    on every request (signatures, pydantic fields), a quarter of the app's time per request in
+    the fuzz run. Each unit of work ends its own savepoint (``app.core.db._unit``), so the
+    sessions are closed once, after the test. The fixture's own patch, not the test's
+    ``monkeypatch``: a test that undoes its patches must keep its database."""
     from app.main import app as application
 
-    async def override_db() -> AsyncIterator[Db]:
-        request_session = Session(bind=connection, join_transaction_mode="create_savepoint",
-                                  expire_on_commit=False)
-        try:
-            yield Db(request_session)
-        finally:
-            request_session.close()
+    sessions: list[Session] = []
 
-    application.dependency_overrides[get_db] = override_db
-    yield application
+    class JoinedDb(Db):
+        def __init__(self, session: Session | None = None) -> None:
+            if session is None:
+                session = Session(bind=connection, join_transaction_mode="create_savepoint",
+                                  expire_on_commit=False)
+                sessions.append(session)
+            super().__init__(session)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(core_db, "Db", JoinedDb)
+        yield application
     application.dependency_overrides.clear()
+    for session in sessions:
+        session.close()
 
 
 @pytest.fixture
