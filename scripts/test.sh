@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The whole check, as CI runs it. Every step runs; the script fails if any step failed.
 #
-# The two pytest lanes (SQLite, PostgreSQL) are independent processes and each is mostly one
-# busy CPU, so they run at the same time: the PostgreSQL lane (the longer one) starts first, in
-# the background, while the static checks and then the SQLite lane run in the foreground. The
-# PostgreSQL lane runs as two processes, its fuzz run (tests/trust/test_fuzz.py) apart from the
-# rest: it waits on the database server for much of its time, and as one process it ran on for
-# minutes alone after the SQLite lane had ended, one core idle. Each process makes its own
-# database. Each lane writes to its own log, printed whole when the lane ends; each lane's exit
-# code counts (pytest's 5, "no tests collected", is a failure like any other non-zero code).
+# The two pytest lanes (SQLite, PostgreSQL) run at the same time, each as two processes: its
+# fuzz run (tests/trust/test_fuzz.py, about 40 % of a lane) and the rest. As one process per
+# lane, the longer lane ran on alone for minutes with one core idle, and whichever lane was
+# longest set the wall time; four shorter processes keep both cores busy to the end (README,
+# "Wall time"). Each process makes its own database. The fuzz runs and the PostgreSQL lane start
+# in the background, while the static checks and then the rest of the SQLite lane run in the
+# foreground. Each background process writes to its own log, printed whole when it ends; each
+# exit code counts (pytest's 5, "no tests collected", is a failure like any other non-zero code).
 # BUENDNIS_TEST_LANES=serial runs everything one after the other (to time a lane on its own).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -90,9 +90,12 @@ if [[ "${BUENDNIS_SKIP_POSTGRES:-}" == "1" && "${CI:-}" != "true" ]]; then
   postgres=false
 fi
 
-if $postgres && ! $serial; then
-  start_lane "fuzz on PostgreSQL" postgresql "$FUZZ"
-  start_lane "tests on PostgreSQL" postgresql --ignore="$FUZZ"
+if ! $serial; then
+  if $postgres; then
+    start_lane "fuzz on PostgreSQL" postgresql "$FUZZ"
+    start_lane "tests on PostgreSQL" postgresql --ignore="$FUZZ"
+  fi
+  start_lane "fuzz on SQLite" sqlite "$FUZZ"
 fi
 
 step "ruff" "$BIN/ruff" check app tests migrations bench
@@ -101,7 +104,11 @@ step "migrations expand/contract" "$BIN/python" scripts/check_migrations.py
 step "openapi is current" "$BIN/buendnis" openapi --check
 step "typescript client" bash frontend-check/check.sh
 step "openapi lint" bash frontend-check/lint.sh
-timed_step "tests on SQLite" pytest_lane sqlite
+if $serial; then
+  timed_step "tests on SQLite" pytest_lane sqlite
+else
+  timed_step "tests on SQLite" pytest_lane sqlite --ignore="$FUZZ"
+fi
 if ! $postgres; then
   echo "SKIPPED: PostgreSQL lane (BUENDNIS_SKIP_POSTGRES=1)"
 elif $serial; then
@@ -115,7 +122,7 @@ for pid in "${lane_pids[@]}"; do finish_lane "$pid"; done
 lane_pids=()
 
 if ((${#failed[@]})); then
-  echo "FAILED: ${failed[*]}"
+  echo "FAILED: ${failed[*]} (${SECONDS} s)"
   exit 1
 fi
-echo "all checks passed"
+echo "all checks passed (${SECONDS} s)"
