@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from app.core import tracing
@@ -204,7 +205,7 @@ def test_a_failed_statement_exports_no_exception_message(
     connection: Connection, engine_spans: Callable[[], list[ReadableSpan]],
 ) -> None:
     nested = connection.begin_nested()
-    with pytest.raises(Exception):  # noqa: B017  (the driver's own error class)
+    with pytest.raises(DBAPIError):  # SQLAlchemy's wrapper of either driver's error
         connection.exec_driver_sql("SELECT * FROM no_such_table_named_paula_privatmann")
     nested.rollback()
     failed = [span for span in engine_spans() if span.status.status_code is trace.StatusCode.ERROR]
